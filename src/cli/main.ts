@@ -1,0 +1,73 @@
+/**
+ * The `lagrange` command line. Each command is a thin wrapper over the engine API; errors are one
+ * line on stderr and a non-zero exit (set LAGRANGE_DEBUG=1 or pass --debug for the stack).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { LAGRANGE_VERSION } from '../engine/version';
+import { errorLine } from './errors';
+import { runSimulate } from './simulate';
+import type { SimulateArgs } from './simulate';
+import { describeTasks, tasksJson } from './tasks';
+
+/** Output sinks, injectable for tests. */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const stdio: CliIo = {
+  out: (l) => process.stdout.write(l + '\n'),
+  err: (l) => process.stderr.write(l + '\n'),
+};
+
+function program(io: CliIo): Command {
+  const p = new Command('lagrange')
+    .description('Lagrange Studio: diffusion-prior solvers for inverse problems')
+    .version(LAGRANGE_VERSION)
+    .option('--debug', 'print stack traces of errors')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  p.command('tasks')
+    .description('list the measurement tasks with their parameters')
+    .option('--size <n>', 'image side the parameters are shown for', '256')
+    .option('--json', 'print JSON')
+    .action((o: { size: string; json?: boolean }) => {
+      const size = Number(o.size);
+      if (o.json) io.out(JSON.stringify(tasksJson(size), null, 2));
+      else describeTasks(size).forEach((l) => io.out(l));
+    });
+
+  p.command('simulate')
+    .description('simulate a measurement y = A(x) + noise and write a measurement bundle')
+    .requiredOption('--task <id>', "task id (see 'lagrange tasks')")
+    .requiredOption('--image <file>', 'ground-truth image (.png, or .npy in [-1,1])')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--sigma <s>', 'Gaussian noise std σ_y in [-1,1] units', '0.05')
+    .addOption(new Option('--noise <kind>', 'noise model').choices(['gaussian', 'poisson']).default('gaussian'))
+    .option('--rate <r>', 'Poisson photons per unit [0,1] intensity')
+    .option('--seed <n>', 'seed of the mask/kernel and of the noise', '0')
+    .option('--size <n>', 'centre-crop to a square and resize to n×n first')
+    .option('--param <key=value...>', 'override a task parameter (repeatable)')
+    .action(async (o: SimulateArgs) => {
+      (await runSimulate(o)).forEach((l) => io.out(l));
+    });
+  return p;
+}
+
+/** Runs the CLI on `argv` (node-style, with the first two entries ignored); returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo = stdio): Promise<number> {
+  const debug = argv.includes('--debug') || process.env.LAGRANGE_DEBUG === '1';
+  try {
+    await program(io).parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has printed its own one-line message (or help/version, exit code 0)
+      return e.exitCode;
+    }
+    io.err(errorLine(e));
+    if (debug && e instanceof Error && e.stack) io.err(e.stack);
+    return 1;
+  }
+}

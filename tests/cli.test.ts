@@ -1,0 +1,119 @@
+/**
+ * The CLI as a user runs it: `lagrange tasks` and `lagrange simulate` for every task on a bundled
+ * sample, the bundle read back, and one-line errors for bad input.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main';
+import { readPng } from '../src/engine/io/image';
+import { readNpy } from '../src/engine/io/npy';
+import { operatorSpecs } from '../src/engine/operators/registry';
+import { readMeasurement } from '../src/engine/simulate';
+import { norm, sub } from '../src/engine/tensor/tensor';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const SAMPLE = join(ROOT, 'resources/samples/astronaut.png');
+const tmp = mkdtempSync(join(tmpdir(), 'lagrange-cli-'));
+
+async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['node', 'lagrange', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+describe('lagrange tasks', () => {
+  it('lists every task with parameters rescaled to the size', async () => {
+    const r = await run('tasks', '--size', '64');
+    expect(r.code).toBe(0);
+    const text = r.out.join('\n');
+    for (const s of operatorSpecs()) expect(text).toContain(s.id);
+    expect(text).toMatch(/deblur-gauss[\s\S]*"kernelSize":15/);
+  });
+});
+
+describe('lagrange simulate', () => {
+  it.each(operatorSpecs().map((s) => s.id))('writes a readable bundle for %s', async (task) => {
+    const out = join(tmp, task);
+    const r = await run('simulate', '--task', task, '--image', SAMPLE, '--size', '64', '--seed', '1', '--out', out);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    for (const f of ['x.npy', 'y.npy', 'task.json', 'x.png', 'y.png']) expect(existsSync(join(out, f))).toBe(true);
+    const record = JSON.parse(readFileSync(join(out, 'task.json'), 'utf8'));
+    expect(record).toMatchObject({ task, seed: 1, noise: { kind: 'gaussian', sigma: 0.05 }, sigma01: 0.025 });
+    expect(record.shapes.x).toEqual([1, 3, 64, 64]);
+    const m = readMeasurement(out);
+    // y − A(x) is the noise: its per-entry std must be σ_y = 0.05 (within sampling error).
+    const resid = sub(m.y, m.op.apply(m.x!));
+    const std = norm(resid) / Math.sqrt(resid.data.length);
+    expect(std).toBeGreaterThan(0.045);
+    expect(std).toBeLessThan(0.055);
+    const view = readPng(join(out, 'y.png'));
+    expect(view.shape[1]).toBe(3);
+  });
+
+  it('stores the image it used: --size resizes to n×n in [−1, 1]', async () => {
+    const x = readNpy(join(tmp, 'hdr', 'x.npy'));
+    expect(x.shape).toEqual([1, 3, 64, 64]);
+    expect(Math.min(...x.data)).toBeGreaterThanOrEqual(-1.0001);
+    expect(Math.max(...x.data)).toBeLessThanOrEqual(1.0001);
+  });
+
+  it('is reproducible by seed and changes with it', async () => {
+    const a = join(tmp, 'seedA'), b = join(tmp, 'seedB');
+    await run('simulate', '--task', 'inpaint-random', '--image', SAMPLE, '--size', '32', '--seed', '4', '--out', a);
+    await run('simulate', '--task', 'inpaint-random', '--image', SAMPLE, '--size', '32', '--seed', '4', '--out', b);
+    expect(readFileSync(join(a, 'y.npy'))).toEqual(readFileSync(join(b, 'y.npy')));
+    const c = join(tmp, 'seedC');
+    await run('simulate', '--task', 'inpaint-random', '--image', SAMPLE, '--size', '32', '--seed', '5', '--out', c);
+    expect(readFileSync(join(a, 'mask.npy'))).not.toEqual(readFileSync(join(c, 'mask.npy')));
+  });
+
+  it('detects an edited mask when reading a bundle back', async () => {
+    const dir = join(tmp, 'inpaint-box');
+    const mask = readFileSync(join(dir, 'mask.npy'));
+    mask[mask.length - 1] ^= 0x40;
+    writeFileSync(join(dir, 'mask.npy'), mask);
+    expect(() => readMeasurement(dir)).toThrow(/mask\.npy: differs from the mask that task inpaint-box with seed 1 produces/);
+  });
+});
+
+describe('lagrange errors', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['a missing file', ['--image', 'nope.png'], /^lagrange: --image nope\.png: no such file; bundled samples: resources\/samples\//],
+    ['an unsupported file type', ['--image', join(ROOT, 'package.json')], /package\.json: unsupported image type; use \.png or \.npy/],
+    ['an unknown task', ['--task', 'denoise-magic'], /^lagrange: unknown task 'denoise-magic'; known tasks: sr4, /],
+    ['a negative σ', ['--sigma', '-0.1'], /^lagrange: --sigma must be ≥ 0, got -0\.1$/],
+    ['a size SR ×4 cannot take', ['--task', 'sr4', '--size', '30'], /^lagrange: operator sr4: .*divisible by 4.*\(image 3×30×30\)/],
+  ];
+  it.each(cases)('reports %s in one line', async (_what, extra, pattern) => {
+    const args = { '--task': 'hdr', '--image': SAMPLE, '--out': join(tmp, 'err') } as Record<string, string>;
+    for (let i = 0; i < extra.length; i += 2) args[extra[i]!] = extra[i + 1]!;
+    const r = await run('simulate', ...Object.entries(args).flat());
+    expect(r.code).not.toBe(0);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(pattern);
+  });
+
+  it('names a corrupt PNG', async () => {
+    const bad = join(tmp, 'bad.png');
+    writeFileSync(bad, 'not a png at all');
+    const r = await run('simulate', '--task', 'hdr', '--image', bad, '--out', join(tmp, 'err'));
+    expect(r.err[0]).toMatch(/bad\.png: not a readable PNG/);
+  });
+});
+
+describe('the lagrange binary', () => {
+  it('runs through npx-style bin with a one-line error and exit code 1, no stack trace', () => {
+    const bin = join(ROOT, 'bin/lagrange.mjs');
+    const ok = execFileSync(process.execPath, [bin, 'tasks'], { encoding: 'utf8' });
+    expect(ok).toContain('phase-retrieval');
+    const bad = spawnSync(process.execPath, [bin, 'simulate', '--task', 'hdr', '--image', 'missing.png', '--out', tmp], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+});
