@@ -1,0 +1,21 @@
+/**
+ * The score-model contract: a diffusion prior in the VP parameterisation. Every prior predicts ε;
+ * x̂₀, the score and the EDM denoiser are derived (`diffusion/vp.ts`). Network gradients are a
+ * capability (`denoiseVjp`) that analytic priors have and most ONNX models do not.
+ */
+import type { VPSchedule } from '../diffusion/schedule';
+import type { Shape, Tensor } from '../tensor/tensor';
+
+/** A diffusion prior over images of one per-sample shape (C×H×W), batched over N. */
+export interface ScoreModel {
+  readonly id: string;
+  /** Per-sample shape C×H×W. */
+  readonly shape: Shape;
+  readonly schedule: VPSchedule;
+  /** Where it runs: `analytic`, `onnx:cpu`, `onnx:cuda`, … (recorded in run reports). */
+  readonly provider: string;
+  /** ε̂(x_t, t) — one network evaluation (1 NFE). `t` may be fractional (continuous-time callers). */
+  predictEps(xt: Tensor, t: number): Promise<Tensor>;
+  /** (∂x̂₀/∂x_t)ᵀ v at (x_t, t): backpropagation through the denoiser, if the prior can. */
+  denoiseVjp?(xt: Tensor, t: number, v: Tensor): Promise<Tensor>;
+}
