@@ -75,7 +75,7 @@ describe('lagrange simulate', () => {
   it('detects an edited mask when reading a bundle back', async () => {
     const dir = join(tmp, 'inpaint-box');
     const mask = readFileSync(join(dir, 'mask.npy'));
-    mask[mask.length - 1] ^= 0x40;
+    mask[mask.length - 1] = mask[mask.length - 1]! ^ 0x40;
     writeFileSync(join(dir, 'mask.npy'), mask);
     expect(() => readMeasurement(dir)).toThrow(/mask\.npy: differs from the mask that task inpaint-box with seed 1 produces/);
   });

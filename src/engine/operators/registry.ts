@@ -3,14 +3,17 @@
  * (`conformance.test.ts`) runs on every entry, so adding an operator is adding an entry here plus
  * its own reference-value test.
  */
-import { z } from 'zod';
 import { createRng } from '../tensor/rng';
 import type { Shape } from '../tensor/tensor';
 import { shapeStr } from '../tensor/tensor';
+import { gaussianBlur } from './gaussianBlur';
+import { superResolution } from './superResolution';
 import type { ForwardModel, OperatorSpec } from './types';
 
 // Registered operators, in the order of the papers' task table.
 const specs: OperatorSpec[] = [
+  superResolution,
+  gaussianBlur,
 ];
 
 /** All registered operator specs. */
@@ -62,10 +65,3 @@ export function createOperator(id: string, opts: CreateOperatorOptions): Forward
   }
   return spec.create(parsed.data, { shape, seed, rng: createRng(seed, `operator/${id}`) });
 }
-
-/** Zod helpers shared by the operator parameter schemas. */
-export const param = {
-  oddKernel: () => z.number().int().min(1).refine((k) => k % 2 === 1, 'kernel size must be odd'),
-  positive: () => z.number().positive(),
-  fraction: () => z.number().min(0).max(1),
-};
