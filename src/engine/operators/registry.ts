@@ -7,6 +7,8 @@ import { createRng } from '../tensor/rng';
 import type { Shape } from '../tensor/tensor';
 import { shapeStr } from '../tensor/tensor';
 import { gaussianBlur } from './gaussianBlur';
+import { motionBlur } from './motionBlur';
+import { nonlinearBlur } from './nonlinearBlur';
 import { superResolution } from './superResolution';
 import type { ForwardModel, OperatorSpec } from './types';
 
@@ -14,6 +16,8 @@ import type { ForwardModel, OperatorSpec } from './types';
 const specs: OperatorSpec[] = [
   superResolution,
   gaussianBlur,
+  motionBlur,
+  nonlinearBlur,
 ];
 
 /** All registered operator specs. */
