@@ -112,14 +112,22 @@ describe.each(specs.map((s) => [s.id, s] as const))('operator %s', (id, spec) =>
     const v = randn([BATCH, ...op.outShape], rng);
     const g = op.vjp!(x, v);
     expect(g.shape).toEqual(x.shape);
-    for (let trial = 0; trial < 3; trial++) {
+    // Pooled over several directions: a single random direction can have a tiny directional
+    // derivative, which float32 rounding of A(x ± εd) would swamp. ε = 2e-4 balances that rounding
+    // against the O(ε²) term, large for phase retrieval where some |F P x| come close to its kink at 0
+    // (worst pooled error over 10 seeds: 6.5e-4 there, ≤ 2.6e-4 for every other operator).
+    const eps = 2e-4;
+    let num = 0, den = 0;
+    for (let trial = 0; trial < 4; trial++) {
       const d = randn(x.shape, rng);
-      const eps = 1e-3;
       const xp = tensor(x.shape, x.data.map((a, i) => a + eps * d.data[i]!));
       const xm = tensor(x.shape, x.data.map((a, i) => a - eps * d.data[i]!));
       const fd = (dot(op.apply(xp), v) - dot(op.apply(xm), v)) / (2 * eps);
-      expect(relErr(fd, dot(g, d))).toBeLessThan(1e-3);
+      const an = dot(g, d);
+      num += (fd - an) ** 2;
+      den += an ** 2;
     }
+    expect(Math.sqrt(num / den)).toBeLessThan(1e-3);
   });
 
   it.runIf(spec.linear)('has vjp(x, v) = Aᵀv', () => {

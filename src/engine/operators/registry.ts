@@ -7,18 +7,25 @@ import { createRng } from '../tensor/rng';
 import type { Shape } from '../tensor/tensor';
 import { shapeStr } from '../tensor/tensor';
 import { gaussianBlur } from './gaussianBlur';
+import { hdr } from './hdr';
+import { inpaintBox, inpaintRandom } from './inpainting';
 import { motionBlur } from './motionBlur';
 import { nonlinearBlur } from './nonlinearBlur';
+import { phaseRetrieval } from './phaseRetrieval';
 import { superResolution } from './superResolution';
 import type { ForwardModel, OperatorSpec } from './types';
 
 // Registered operators, in the order of the papers' task table.
 const specs: OperatorSpec[] = [
   superResolution,
+  inpaintBox,
+  inpaintRandom,
   gaussianBlur,
   motionBlur,
+  phaseRetrieval,
   nonlinearBlur,
-];
+  hdr,
+] as OperatorSpec[];
 
 /** All registered operator specs. */
 export function operatorSpecs(): readonly OperatorSpec[] {
