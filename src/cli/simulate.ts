@@ -6,7 +6,7 @@ import type { NoiseModel } from '../engine/operators/noise';
 import { resizeImage } from '../engine/operators/superResolution';
 import { simulate, writeMeasurement } from '../engine/simulate';
 import type { Tensor } from '../engine/tensor/tensor';
-import { shapeStr, tensor } from '../engine/tensor/tensor';
+import { clamp, shapeStr, tensor } from '../engine/tensor/tensor';
 import { CliError, intOption, numberOption } from './errors';
 
 /** Options as commander hands them over (strings). */
@@ -31,7 +31,7 @@ function missingImage(path: string): CliError {
   return new CliError(`--image ${path}: no such file${hint}`);
 }
 
-/** Centre crop to a square, then bicubic (antialiased) resize to size×size. */
+/** Centre crop to a square, then bicubic (antialiased) resize to size×size, clamped to [−1, 1] (cubic ringing overshoots). */
 export function squareResize(img: Tensor, size: number): Tensor {
   const [n, c, h, w] = img.shape as [number, number, number, number];
   const side = Math.min(h, w);
@@ -43,7 +43,7 @@ export function squareResize(img: Tensor, size: number): Tensor {
       crop.data.set(img.data.subarray(src, src + side), k * side * side + r * side);
     }
   }
-  return side === size ? crop : resizeImage(crop, size, size);
+  return side === size ? crop : clamp(resizeImage(crop, size, size), -1, 1);
 }
 
 /** `key=value` pairs to a params object (values parsed as JSON when they parse, else strings). */
