@@ -5,7 +5,7 @@ export function opsPerSecond(fn: () => unknown, budgetMs = 400): number {
   fn();
   let calls = 0;
   const t0 = performance.now();
-  let dt = 0;
+  let dt: number;
   do {
     fn();
     calls++;
