@@ -1,0 +1,74 @@
+/**
+ * The model card (`model.json`) that describes an ONNX score model: image shape and range,
+ * parameterisation, noise schedule, tensor names, timestep convention, licence and provenance.
+ * Validated with zod; errors name the file and the JSON path.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { VPSchedule } from '../diffusion/schedule';
+import { linearSchedule, tableSchedule } from '../diffusion/schedule';
+
+const scheduleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('linear'), T: z.number().int().min(1), betaMin: z.number().positive(), betaMax: z.number().positive() }),
+  z.object({ kind: z.literal('table'), alphaBars: z.array(z.number().gt(0).lte(1)).min(1) }),
+]);
+
+/** Schema of `model.json`. */
+export const modelCardSchema = z.object({
+  format: z.literal('lagrange-model'),
+  version: z.literal(1),
+  name: z.string().min(1),
+  description: z.string(),
+  dataset: z.string(),
+  license: z.string(),
+  training: z.string(),
+  quality: z.record(z.string(), z.unknown()).optional(),
+  image: z.object({
+    channels: z.number().int().min(1),
+    height: z.number().int().min(1),
+    width: z.number().int().min(1),
+    range: z.tuple([z.literal(-1), z.literal(1)]),
+  }),
+  /** What the network predicts: ε, x₀, or v = √ᾱ ε − √(1−ᾱ) x₀. */
+  parameterization: z.enum(['eps', 'x0', 'v']),
+  schedule: scheduleSchema,
+  inputs: z.object({ x: z.string(), t: z.string() }),
+  /** The prediction output; its first C channels are used (ADM learn_sigma models emit 2C). */
+  outputs: z.object({ prediction: z.string() }),
+  /** Network timestep fed for schedule step t: dtype, and t·scale (e.g. 0.001 for t/T in [0, 1)). */
+  timestep: z.object({ dtype: z.enum(['int64', 'int32', 'float32']), scale: z.number().positive() }),
+  files: z.object({ model: z.string() }),
+});
+
+/** A parsed model card. */
+export type ModelCard = z.infer<typeof modelCardSchema>;
+
+/** Raised for a missing or malformed model card; the message names the file and the JSON path. */
+export class ModelCardError extends Error {
+  override name = 'ModelCardError';
+}
+
+/** Reads and validates `<dir>/model.json`. */
+export function readModelCard(dir: string): ModelCard {
+  const path = join(dir, 'model.json');
+  if (!existsSync(path)) throw new ModelCardError(`${path}: missing; a model folder needs model.json next to its .onnx file`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ModelCardError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = modelCardSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ModelCardError(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** The VP schedule a card declares. */
+export function cardSchedule(card: ModelCard): VPSchedule {
+  const s = card.schedule;
+  return s.kind === 'linear' ? linearSchedule(s.T, s.betaMin, s.betaMax) : tableSchedule(Float64Array.from(s.alphaBars));
+}

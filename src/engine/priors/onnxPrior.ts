@@ -1,0 +1,150 @@
+/**
+ * ONNX score models through onnxruntime-node. A model folder holds `model.onnx` and its card
+ * (`model.json`). Execution providers are tried in the order CUDA → DirectML → WebGPU → CPU (or the
+ * one the user forces); the chosen one is reported in `provider`, the failures in `attempts`.
+ * x₀- and v-parameterised networks are mapped onto ε-prediction, so every solver sees one contract.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { Tensor } from '../tensor/tensor';
+import { batchOf, shapeStr, tensor } from '../tensor/tensor';
+import type { ModelCard } from './modelCard';
+import { cardSchedule, readModelCard } from './modelCard';
+import type { ScoreModel } from './types';
+
+/** Execution providers, in the order `auto` tries them. */
+export const PROVIDER_ORDER = ['cuda', 'dml', 'webgpu', 'cpu'] as const;
+export type ExecutionProvider = (typeof PROVIDER_ORDER)[number];
+
+/** Raised when a model cannot be loaded or does not match its card; names the file. */
+export class ModelError extends Error {
+  override name = 'ModelError';
+}
+
+/** What happened when a provider was tried. */
+export interface ProviderAttempt {
+  provider: ExecutionProvider;
+  error: string;
+}
+
+/** An ONNX-backed score model, with its card and how its provider was chosen. */
+export interface OnnxScoreModel extends ScoreModel {
+  readonly card: ModelCard;
+  readonly attempts: readonly ProviderAttempt[];
+  release(): Promise<void>;
+}
+
+/** Why a provider cannot be used here without trying it (avoids native error spam), or undefined. */
+function unavailable(p: ExecutionProvider): string | undefined {
+  const listed = ort.listSupportedBackends().map((b) => b.name as string);
+  if (!listed.includes(p)) return `not supported by this onnxruntime-node build on ${process.platform}`;
+  if (p === 'cuda') {
+    const bin = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    if (!existsSync(join(bin, 'libonnxruntime_providers_cuda.so'))) {
+      return 'CUDA add-on not installed (reinstall with --onnxruntime-node-install=cuda12 where the network allows)';
+    }
+  }
+  return undefined;
+}
+
+async function openSession(file: string, providers: readonly ExecutionProvider[]): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; attempts: ProviderAttempt[] }> {
+  const attempts: ProviderAttempt[] = [];
+  for (const provider of providers) {
+    const why = unavailable(provider);
+    if (why) {
+      attempts.push({ provider, error: why });
+      continue;
+    }
+    try {
+      const session = await ort.InferenceSession.create(file, { executionProviders: [provider], logSeverityLevel: 3 });
+      return { session, provider, attempts };
+    } catch (e) {
+      attempts.push({ provider, error: (e as Error).message.split('\n')[0]! });
+    }
+  }
+  throw new ModelError(`${file}: no execution provider could load it: ${attempts.map((a) => `${a.provider}: ${a.error}`).join('; ')}`);
+}
+
+/** Options of {@link loadOnnxPrior}. */
+export interface LoadOnnxOptions {
+  /** Force one provider (or an order); default: CUDA → DirectML → WebGPU → CPU. */
+  providers?: readonly ExecutionProvider[];
+}
+
+/**
+ * Loads the score model in `dir` (model.json + model.onnx), checks the card's tensor names
+ * against the graph, and returns an ε-predicting {@link ScoreModel}.
+ */
+export async function loadOnnxPrior(dir: string, opts: LoadOnnxOptions = {}): Promise<OnnxScoreModel> {
+  const card = readModelCard(dir);
+  const file = join(dir, card.files.model);
+  if (!existsSync(file)) throw new ModelError(`${file}: missing (named by ${join(dir, 'model.json')} files.model)`);
+  const { session, provider, attempts } = await openSession(file, opts.providers ?? PROVIDER_ORDER);
+  for (const [role, name] of Object.entries(card.inputs)) {
+    if (!session.inputNames.includes(name)) {
+      throw new ModelError(`${join(dir, 'model.json')}: inputs.${role} = '${name}' is not an input of ${file} (its inputs: ${session.inputNames.join(', ')})`);
+    }
+  }
+  if (!session.outputNames.includes(card.outputs.prediction)) {
+    throw new ModelError(`${join(dir, 'model.json')}: outputs.prediction = '${card.outputs.prediction}' is not an output of ${file} (its outputs: ${session.outputNames.join(', ')})`);
+  }
+  const { channels: c, height: h, width: w } = card.image;
+  const shape = [c, h, w];
+  const schedule = cardSchedule(card);
+  const who = `model ${card.name}`;
+
+  const timesteps = (t: number, n: number): ort.Tensor => {
+    const v = t * card.timestep.scale;
+    if (card.timestep.dtype === 'float32') return new ort.Tensor('float32', new Float32Array(n).fill(v), [n]);
+    // Integer-timestep networks get the nearest step (continuous-time callers pass fractions).
+    const k = Math.round(v);
+    return card.timestep.dtype === 'int64'
+      ? new ort.Tensor('int64', new BigInt64Array(n).fill(BigInt(k)), [n])
+      : new ort.Tensor('int32', new Int32Array(n).fill(k), [n]);
+  };
+
+  return {
+    id: card.name,
+    shape,
+    schedule,
+    provider: `onnx:${provider}`,
+    card,
+    attempts,
+    async predictEps(xt: Tensor, t: number): Promise<Tensor> {
+      const n = batchOf(xt, shape, who, 'x_t');
+      const feeds = {
+        [card.inputs.x]: new ort.Tensor('float32', xt.data, [n, c, h, w]),
+        [card.inputs.t]: timesteps(t, n),
+      };
+      const result = await session.run(feeds);
+      const out = result[card.outputs.prediction]!;
+      const dims = out.dims;
+      // ≥ C channels: ADM learn_sigma networks append C variance channels, which are not used.
+      if (dims.length !== 4 || dims[0] !== n || dims[1]! < c || dims[2] !== h || dims[3] !== w) {
+        throw new ModelError(`${file}: output '${card.outputs.prediction}' has shape ${shapeStr(dims)}, the card promises ${n}×${c}×${h}×${w}`);
+      }
+      const data = out.data as Float32Array;
+      const pred = tensor([n, c, h, w]);
+      const per = c * h * w, perOut = dims[1]! * h * w;
+      for (let s = 0; s < n; s++) pred.data.set(data.subarray(s * perOut, s * perOut + per), s * per);
+      return toEps(card.parameterization, pred, xt, schedule.alphaBarAt(t));
+    },
+    release: () => session.release(),
+  };
+}
+
+/**
+ * Maps a network prediction onto ε: x₀ → ε = (x_t − √ᾱ x₀)/√(1−ᾱ);  v → ε = √ᾱ v + √(1−ᾱ) x_t
+ * (from v = √ᾱ ε − √(1−ᾱ) x₀ and x_t = √ᾱ x₀ + √(1−ᾱ) ε).
+ */
+export function toEps(param: 'eps' | 'x0' | 'v', pred: Tensor, xt: Tensor, alphaBar: number): Tensor {
+  if (param === 'eps') return pred;
+  const a = Math.sqrt(alphaBar), b = Math.sqrt(1 - alphaBar);
+  const out = tensor(pred.shape);
+  for (let i = 0; i < out.data.length; i++) {
+    out.data[i] = param === 'x0' ? (xt.data[i]! - a * pred.data[i]!) / b : a * pred.data[i]! + b * xt.data[i]!;
+  }
+  return out;
+}
