@@ -1,0 +1,75 @@
+/** Input and output nodes: where images and measurements enter a graph and results leave it. */
+import { z } from 'zod';
+import { defineNode } from './types';
+
+export const imageInput = defineNode({
+  kind: 'ImageInput',
+  title: 'Image',
+  category: 'input',
+  doc: 'Loads a ground-truth image x ∈ [−1, 1]^{1×C×H×W} from a PNG (v = 2p/255 − 1) or .npy file, or a bundled sample by name, centre-cropped and resized to size×size when size is set.',
+  inputs: [],
+  outputs: [{ name: 'image', type: 'image', doc: 'x, 1×C×H×W in [−1, 1]' }],
+  params: z.object({
+    source: z.string().min(1).default('sample:astronaut'),
+    size: z.number().int().min(8).optional(),
+  }),
+});
+
+export const measurementInput = defineNode({
+  kind: 'MeasurementInput',
+  title: 'Measurement',
+  category: 'input',
+  doc: 'Loads a measurement bundle written by `lagrange simulate` (task.json, y.npy, mask/kernel, x.npy when known): y, its operator A rebuilt from (task, params, seed) and checked against the stored artifacts, σ_y, and the ground truth if present.',
+  inputs: [],
+  outputs: [{ name: 'measurement', type: 'measurement', doc: 'y with A, σ_y and (optionally) x' }],
+  params: z.object({ path: z.string().min(1) }),
+});
+
+export const simulate = defineNode({
+  kind: 'Simulate',
+  title: 'Simulate',
+  category: 'input',
+  doc: 'y = A(x) + n with n ~ N(0, σ_y² I) in A’s output units (σ_y = 0.05 in [−1, 1] units in the papers, i.e. 0.025 for [0, 1] images), drawn from the stream `noise` of the seed; the operator instance comes from the same seed.',
+  inputs: [
+    { name: 'operator', type: 'operator', doc: 'A' },
+    { name: 'image', type: 'image', doc: 'ground truth x' },
+  ],
+  outputs: [{ name: 'measurement', type: 'measurement', doc: 'y with A, σ_y and x' }],
+  params: z.object({
+    sigma: z.number().min(0).default(0.05),
+    seed: z.number().int().min(0).optional(),
+  }),
+});
+
+export const preview = defineNode({
+  kind: 'Preview',
+  title: 'Preview',
+  category: 'output',
+  doc: 'Shows the image on its input while the solver runs (throttled, off the hot path); every `every` iterations it is also added to the preview strip of the run.',
+  inputs: [{ name: 'image', type: 'image', doc: 'any image port' }],
+  outputs: [],
+  params: z.object({ label: z.string().default(''), every: z.number().int().min(1).default(50) }),
+});
+
+export const output = defineNode({
+  kind: 'Output',
+  title: 'Output',
+  category: 'output',
+  doc: 'Marks the solver’s result x̂: its value after the last iteration is written as result.npy/result.png and scored by the run report.',
+  inputs: [{ name: 'image', type: 'image', doc: 'x̂' }],
+  outputs: [],
+  params: z.object({ name: z.string().default('result') }),
+});
+
+export const metrics = defineNode({
+  kind: 'Metrics',
+  title: 'Metrics',
+  category: 'output',
+  doc: 'Per-iteration data fit ‖y − A(x̂)‖/‖y‖ and ‖y − A(x̂)‖/(σ_y√m), and PSNR/SSIM against the ground truth when the measurement has one, every `every` iterations.',
+  inputs: [
+    { name: 'image', type: 'image', doc: 'x̂' },
+    { name: 'measurement', type: 'measurement', doc: 'y, A and maybe x' },
+  ],
+  outputs: [],
+  params: z.object({ every: z.number().int().min(1).default(10) }),
+});

@@ -1,0 +1,74 @@
+/**
+ * Measurement-operator nodes, one per task of the DDiff/DAPS suite. Each outputs an unapplied
+ * operator; parameters left unset take the papers' 256 px values rescaled to the image size
+ * (every length × min(H, W)/256), which the engine resolves when the image size is known.
+ */
+import { z } from 'zod';
+import type { NodeKind } from './types';
+import { defineNode } from './types';
+
+const odd = () => z.number().int().min(1).refine((k) => k % 2 === 1, 'kernel size must be odd');
+
+function operatorNode<S extends z.ZodType<Record<string, unknown>>>(kind: string, task: string, title: string, doc: string, params: S): NodeKind<S> & { task: string } {
+  return {
+    ...defineNode({
+      kind,
+      title,
+      category: 'operator',
+      doc,
+      inputs: [],
+      outputs: [{ name: 'operator', type: 'operator', doc: `A = ${task}` }],
+      params,
+    }),
+    task,
+  };
+}
+
+export const superResolution = operatorNode('SuperResolution', 'sr4', '×4 super-resolution',
+  'A(x) = bicubic antialiased ×f downsampling (MATLAB imresize), f = 4: 256 → 64 px. Linear; exact adjoint; closed-form proxL2.',
+  z.object({ factor: z.number().int().min(1).optional() }));
+
+export const boxInpainting = operatorNode('BoxInpainting', 'inpaint-box', 'Box inpainting',
+  'A(x) = m ⊙ x with a 128×128 hole at 256 px (half the side), at a seeded random position ≥ 32 px from the borders, or centred. Self-adjoint; element-wise proxL2.',
+  z.object({
+    placement: z.enum(['random', 'center']).optional(),
+    boxHeight: z.number().int().min(1).optional(),
+    boxWidth: z.number().int().min(1).optional(),
+    margin: z.number().int().min(0).optional(),
+  }));
+
+export const randomInpainting = operatorNode('RandomInpainting', 'inpaint-random', 'Random inpainting',
+  'A(x) = m ⊙ x with 70 % of the pixels missing (seeded, shared over channels). Self-adjoint; element-wise proxL2.',
+  z.object({ missing: z.number().min(0).lt(1).optional() }));
+
+export const gaussianBlur = operatorNode('GaussianBlur', 'deblur-gauss', 'Gaussian blur',
+  'A(x) = k * x per channel, k Gaussian 61×61, σ = 3 at 256 px, reflect padding. Linear; exact adjoint; closed-form proxL2.',
+  z.object({ kernelSize: odd().optional(), sigma: z.number().positive().optional() }));
+
+export const motionBlur = operatorNode('MotionBlur', 'deblur-motion', 'Motion blur',
+  'A(x) = k * x per channel with a seeded random camera-shake kernel, 61×61, intensity 0.5 at 256 px, reflect padding. Linear; exact adjoint; proxL2 by preconditioned CG.',
+  z.object({ kernelSize: odd().optional(), intensity: z.number().min(0).max(1).optional() }));
+
+export const phaseRetrieval = operatorNode('PhaseRetrieval', 'phase-retrieval', 'Phase retrieval',
+  'A(x) = |F P x₀₁|, x₀₁ = (x+1)/2, P zero padding by 64 px per side at 256 px (oversampling 2), F the orthonormal DFT; or |F P x₀₁|². Nonlinear; analytic VJP.',
+  z.object({
+    pad: z.number().int().min(0).optional(),
+    measure: z.enum(['amplitude', 'intensity']).optional(),
+    inputRange: z.enum(['01', 'pm1']).optional(),
+  }));
+
+export const nonlinearBlur = operatorNode('NonlinearBlur', 'deblur-nonlinear', 'Nonlinear blur (stand-in)',
+  'Stand-in for the papers’ learned GOPRO blur: A(x) = K₂ * φ(K₁ * x), φ(h) = tanh(βh)/tanh(β), K₁ a seeded motion kernel, K₂ a small Gaussian. Nonlinear; analytic VJP.',
+  z.object({
+    kernelSize: odd().optional(),
+    intensity: z.number().min(0).max(1).optional(),
+    beta: z.number().positive().optional(),
+    blurSigma: z.number().positive().optional(),
+  }));
+
+export const hdr = operatorNode('HDR', 'hdr', 'High dynamic range',
+  'A(x) = clip(2x, −1, 1). Nonlinear; VJP 2v where unsaturated, 0 elsewhere.',
+  z.object({ scale: z.number().positive().optional() }));
+
+/** All operator node kinds, with the task id each builds. */
+export const operatorNodes = [superResolution, boxInpainting, randomInpainting, gaussianBlur, motionBlur, phaseRetrieval, nonlinearBlur, hdr];

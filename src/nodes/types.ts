@@ -1,0 +1,57 @@
+/**
+ * The node-kind contract: typed ports, a zod parameter schema with defaults, a paragraph of docs
+ * with the formula, a category, and the capabilities the node needs from what is wired into it.
+ * This folder imports nothing else of ours, so the renderer (palette, inspector) and the engine
+ * (validator, compiler) read the same declarations.
+ */
+import type { z } from 'zod';
+
+/**
+ * Port types. `image` carries N×C×H×W tensors (clean images in [−1, 1], or noisy iterates in the
+ * units of the schedule); `measurement` carries y with its operator, σ_y and (when simulated) the
+ * ground truth; `operator` an unapplied measurement operator; `prior` a score model; `schedule`
+ * the per-iteration timesteps and noise levels; `scalar` one number per iteration.
+ */
+export type PortType = 'image' | 'measurement' | 'operator' | 'prior' | 'schedule' | 'scalar';
+
+/** One input or output of a node. */
+export interface PortSpec {
+  readonly name: string;
+  readonly type: PortType;
+  /** Inputs only: may stay unconnected (the node documents what it does then). */
+  readonly optional?: boolean;
+  readonly doc: string;
+}
+
+/** What a node needs of an operator or prior wired into one of its ports. */
+export interface Requirement {
+  /** Input port whose upstream operator (through a measurement) or prior must have the capability. */
+  readonly port: string;
+  readonly capability: 'adjoint' | 'vjp' | 'proxL2' | 'denoiseVjp';
+  /** Only when the node's parameters select the feature (e.g. XUpdate mode 'prox'). */
+  readonly when?: (params: Record<string, unknown>) => boolean;
+  /** What the engine does instead when the capability is missing; absent = refuse the graph. */
+  readonly fallback?: string;
+}
+
+/** Palette groups. */
+export type NodeCategory = 'input' | 'operator' | 'prior' | 'schedule' | 'state' | 'update' | 'sampler' | 'output';
+
+/** A node kind. */
+export interface NodeKind<S extends z.ZodType<Record<string, unknown>> = z.ZodType<Record<string, unknown>>> {
+  readonly kind: string;
+  readonly title: string;
+  readonly category: NodeCategory;
+  /** One paragraph: what the node computes, with the formula. */
+  readonly doc: string;
+  readonly inputs: readonly PortSpec[];
+  readonly outputs: readonly PortSpec[];
+  /** Parameter schema; parsing `{}` gives the defaults. */
+  readonly params: S;
+  readonly requires?: readonly Requirement[];
+}
+
+/** Identity helper that keeps the parameter schema's type. */
+export function defineNode<S extends z.ZodType<Record<string, unknown>>>(kind: NodeKind<S>): NodeKind<S> {
+  return kind;
+}
