@@ -1,0 +1,122 @@
+/**
+ * The graph document (`*.lagrange.json`): one iteration of a solver plus how its state starts.
+ * `{ format: "lagrange-graph", version, name, description, nodes: [{ id, kind, params, position }],
+ *    edges: [{ source, sourcePort, target, targetPort }], run: { iterations?, seed }, models }`.
+ * Older versions are migrated on load; malformed documents are rejected with the JSON path.
+ */
+import { z } from 'zod';
+
+/** The version this build writes. */
+export const GRAPH_VERSION = 1;
+
+const nodeSchema = z.object({
+  id: z.string().min(1),
+  kind: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+  position: z.object({ x: z.number(), y: z.number() }).optional(),
+  label: z.string().optional(),
+});
+
+const edgeSchema = z.object({
+  source: z.string().min(1),
+  sourcePort: z.string().min(1),
+  target: z.string().min(1),
+  targetPort: z.string().min(1),
+});
+
+/** Schema of a current-version graph document. */
+export const graphSchema = z.object({
+  format: z.literal('lagrange-graph'),
+  version: z.literal(GRAPH_VERSION),
+  name: z.string().min(1),
+  description: z.string().default(''),
+  nodes: z.array(nodeSchema),
+  edges: z.array(edgeSchema),
+  run: z.object({ iterations: z.number().int().min(1).optional(), seed: z.number().int().min(0).default(0) }).default({ seed: 0 }),
+  models: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** A validated graph document. */
+export type GraphDocument = z.infer<typeof graphSchema>;
+export type GraphNode = GraphDocument['nodes'][number];
+export type GraphEdge = GraphDocument['edges'][number];
+
+/** One migration step: a version-v document (as plain JSON) to version v + 1. */
+export type Migration = (doc: Record<string, unknown>) => Record<string, unknown>;
+
+/** Migrations by the version they upgrade from. Empty until version 2 exists. */
+export const MIGRATIONS: Readonly<Record<number, Migration>> = {};
+
+/** Raised for documents that cannot be read; `issues` holds every problem with its path. */
+export class GraphFormatError extends Error {
+  override name = 'GraphFormatError';
+  constructor(readonly issues: readonly string[], source?: string) {
+    super(`${source ? `${source}: ` : ''}${issues.join('; ')}`);
+  }
+}
+
+/** `nodes[3].params.steps` from a path array. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of path) out += typeof k === 'number' ? `[${k}]` : out ? `.${String(k)}` : String(k);
+  return out || '(root)';
+}
+
+/** The value at `path` in `doc`, for "got …" in messages. */
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = doc;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** `path: message, got value` lines for a zod error over `doc`. */
+export function describeIssues(doc: unknown, issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
+  return issues.map((i) => {
+    const full = [...prefix, ...i.path];
+    const got = valueAt(doc, i.path);
+    const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+    return `${formatPath(full)}: ${i.message}, got ${shown}`;
+  });
+}
+
+/**
+ * Applies the migration steps from version `from` up to `to` (each step's result gets version + 1).
+ * @throws GraphFormatError for a document newer than `to` or a missing step
+ */
+export function migrateDocument(
+  doc: Record<string, unknown>,
+  from: number,
+  to: number,
+  migrations: Readonly<Record<number, Migration>>,
+  source?: string,
+): Record<string, unknown> {
+  if (from > to) {
+    throw new GraphFormatError([`version: this graph is version ${from}, made by a newer Lagrange Studio; this one reads up to version ${to}`], source);
+  }
+  let out = doc;
+  for (let v = from; v < to; v++) {
+    const step = migrations[v];
+    if (!step) throw new GraphFormatError([`version: no migration from version ${v}`], source);
+    out = { ...step(out), version: v + 1 };
+  }
+  return out;
+}
+
+/**
+ * Parses a graph document (already JSON-decoded): checks the format tag, migrates older versions
+ * step by step, then validates the structure.
+ * @param source - file name for messages
+ */
+export function parseGraph(json: unknown, source?: string, migrations: Readonly<Record<number, Migration>> = MIGRATIONS): GraphDocument {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new GraphFormatError(['(root): expected a JSON object'], source);
+  let doc = json as Record<string, unknown>;
+  if (doc.format !== 'lagrange-graph') throw new GraphFormatError([`format: expected "lagrange-graph", got ${JSON.stringify(doc.format)}`], source);
+  const version = doc.version;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new GraphFormatError([`version: expected a positive integer, got ${JSON.stringify(version)}`], source);
+  }
+  doc = migrateDocument(doc, version, GRAPH_VERSION, migrations, source);
+  const parsed = graphSchema.safeParse(doc);
+  if (!parsed.success) throw new GraphFormatError(describeIssues(doc, parsed.error.issues), source);
+  return parsed.data;
+}

@@ -1,0 +1,172 @@
+/**
+ * Static checks of a graph document before compiling: known kinds, parameters, edges between
+ * existing ports of compatible types, one edge per input, required inputs connected, cycles only
+ * through a State's `next`, and the capabilities nodes need from the operators and priors wired
+ * into them. Every issue names the node (id and kind) and the JSON path.
+ */
+import { nodeKind, nodeKinds, operatorTask } from '../../nodes/index';
+import type { NodeKind, PortSpec, Requirement } from '../../nodes/index';
+import { operatorSpec } from '../operators/registry';
+import type { GraphDocument, GraphEdge, GraphNode } from './format';
+import { describeIssues } from './format';
+
+/** One problem found in a graph. */
+export interface GraphIssue {
+  /** JSON path, e.g. `nodes[3].params.iterations` or `edges[2]`. */
+  path: string;
+  nodeId?: string;
+  message: string;
+}
+
+/** Result of {@link validateGraph}. */
+export interface ValidationResult {
+  ok: boolean;
+  errors: GraphIssue[];
+  /** Accepted with a stated substitution (e.g. a prox replaced by a linearized step). */
+  warnings: GraphIssue[];
+}
+
+const label = (n: GraphNode): string => `node "${n.id}" (${n.kind})`;
+
+/** Validates `doc`; never throws for problems in the document. */
+export function validateGraph(doc: GraphDocument): ValidationResult {
+  const errors: GraphIssue[] = [];
+  const warnings: GraphIssue[] = [];
+  const byId = new Map<string, { node: GraphNode; index: number; kind: NodeKind | undefined }>();
+
+  doc.nodes.forEach((node, index) => {
+    const path = `nodes[${index}]`;
+    if (byId.has(node.id)) errors.push({ path: `${path}.id`, nodeId: node.id, message: `duplicate node id "${node.id}"` });
+    const kind = nodeKind(node.kind);
+    byId.set(node.id, { node, index, kind });
+    if (!kind) {
+      errors.push({ path: `${path}.kind`, nodeId: node.id, message: `${label(node)}: unknown node kind '${node.kind}'; known kinds: ${nodeKinds().map((k) => k.kind).join(', ')}` });
+      return;
+    }
+    const parsed = kind.params.safeParse(node.params);
+    if (!parsed.success) {
+      for (const line of describeIssues(node.params, parsed.error.issues, ['nodes', index, 'params'])) {
+        errors.push({ path: line.slice(0, line.indexOf(':')), nodeId: node.id, message: `${line} (${label(node)})` });
+      }
+    }
+  });
+
+  // Edges: endpoints, ports, types, one edge per input.
+  const into = new Map<string, GraphEdge>(); // `${target}.${port}` → edge
+  doc.edges.forEach((e, i) => {
+    const path = `edges[${i}]`;
+    const src = byId.get(e.source), dst = byId.get(e.target);
+    if (!src || !dst) {
+      errors.push({ path, message: `edge ${e.source}.${e.sourcePort} → ${e.target}.${e.targetPort}: no node "${!src ? e.source : e.target}"` });
+      return;
+    }
+    if (!src.kind || !dst.kind) return;
+    const out = src.kind.outputs.find((p) => p.name === e.sourcePort);
+    const inp = dst.kind.inputs.find((p) => p.name === e.targetPort);
+    if (!out) {
+      errors.push({ path: `${path}.sourcePort`, nodeId: e.source, message: `${label(src.node)} has no output '${e.sourcePort}'; outputs: ${portList(src.kind.outputs)}` });
+    }
+    if (!inp) {
+      errors.push({ path: `${path}.targetPort`, nodeId: e.target, message: `${label(dst.node)} has no input '${e.targetPort}'; inputs: ${portList(dst.kind.inputs)}` });
+    }
+    if (!out || !inp) return;
+    if (out.type !== inp.type) {
+      errors.push({ path, nodeId: e.target, message: `${label(src.node)} output '${out.name}' is ${out.type} but ${label(dst.node)} input '${inp.name}' expects ${inp.type}` });
+      return;
+    }
+    const key = `${e.target}.${e.targetPort}`;
+    if (into.has(key)) errors.push({ path, nodeId: e.target, message: `${label(dst.node)} input '${inp.name}' has more than one incoming edge` });
+    into.set(key, e);
+  });
+
+  // Required inputs.
+  for (const { node, index, kind } of byId.values()) {
+    if (!kind) continue;
+    for (const p of kind.inputs) {
+      if (!p.optional && !into.has(`${node.id}.${p.name}`)) {
+        errors.push({ path: `nodes[${index}]`, nodeId: node.id, message: `${label(node)}: input '${p.name}' (${p.type}) is not connected` });
+      }
+    }
+  }
+
+  // Cycles are legal only through a State's `next`: the graph without those edges must be acyclic.
+  const cycle = findCycle(doc, byId);
+  if (cycle) {
+    errors.push({ path: 'edges', nodeId: cycle[0], message: `cycle ${cycle.join(' → ')} does not pass through a State node's 'next' input; loop variables must be State nodes` });
+  }
+
+  // Capabilities of the operators and priors wired into nodes that need them.
+  for (const { node, index, kind } of byId.values()) {
+    if (!kind?.requires) continue;
+    const params = kind.params.safeParse(node.params);
+    const p = params.success ? params.data : node.params;
+    for (const req of kind.requires) {
+      if (req.when && !req.when(p)) continue;
+      const problem = missingCapability(req, into.get(`${node.id}.${req.port}`), byId, into);
+      if (!problem) continue;
+      const message = `${label(node)} needs ${req.capability} on '${req.port}', but ${problem}`;
+      if (req.fallback) warnings.push({ path: `nodes[${index}]`, nodeId: node.id, message: `${message}; using ${req.fallback}` });
+      else errors.push({ path: `nodes[${index}]`, nodeId: node.id, message });
+    }
+  }
+  return { ok: errors.length === 0, errors, warnings };
+}
+
+const portList = (ports: readonly PortSpec[]): string => ports.map((p) => `${p.name} (${p.type})`).join(', ') || 'none';
+
+type Index = Map<string, { node: GraphNode; index: number; kind: NodeKind | undefined }>;
+
+/** Why the operator/prior upstream of `edge` lacks the capability, or undefined when it has it (or it is only known at load). */
+function missingCapability(req: Requirement, edge: GraphEdge | undefined, byId: Index, into: ReadonlyMap<string, GraphEdge>): string | undefined {
+  if (!edge) return undefined; // reported as unconnected already
+  let src = byId.get(edge.source)?.node;
+  if (!src) return undefined;
+  if (req.capability === 'denoiseVjp') {
+    if (src.kind !== 'ScoreModel') return undefined;
+    const source = (src.params.source as string | undefined) ?? 'gaussian';
+    return source === 'gaussian' || source === 'gmm' ? undefined : `${label(src)} (source ${source}) has no denoiser VJP; use an analytic prior or a model that ships a VJP graph`;
+  }
+  // Follow a measurement back to its operator: Simulate takes one on its `operator` input.
+  if (src.kind === 'Simulate') {
+    const opEdge = into.get(`${src.id}.operator`);
+    src = opEdge ? byId.get(opEdge.source)?.node : undefined;
+    if (!src) return undefined;
+  }
+  const task = operatorTask(src.kind);
+  if (!task) return undefined; // MeasurementInput: the operator is known when the bundle is loaded
+  const caps = operatorSpec(task).capabilities as readonly string[];
+  return caps.includes(req.capability) ? undefined : `${label(src)} (task ${task}) has no ${req.capability}`;
+}
+
+/** A cycle (node ids) in the graph without the edges into State.next, or undefined. */
+function findCycle(doc: GraphDocument, byId: Index): string[] | undefined {
+  const adj = new Map<string, string[]>();
+  for (const e of doc.edges) {
+    if (byId.get(e.target)?.node.kind === 'State' && e.targetPort === 'next') continue;
+    if (!byId.has(e.source) || !byId.has(e.target)) continue;
+    adj.set(e.source, [...(adj.get(e.source) ?? []), e.target]);
+  }
+  const color = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    color.set(id, 1);
+    stack.push(id);
+    for (const next of adj.get(id) ?? []) {
+      if (color.get(next) === 1) return [...stack.slice(stack.indexOf(next)), next];
+      if (!color.has(next)) {
+        const c = visit(next);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    color.set(id, 2);
+    return undefined;
+  };
+  for (const id of byId.keys()) {
+    if (!color.has(id)) {
+      const c = visit(id);
+      if (c) return c;
+    }
+  }
+  return undefined;
+}
