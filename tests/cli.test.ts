@@ -117,3 +117,34 @@ describe('the lagrange binary', () => {
     expect(bad.stderr).not.toMatch(/\bat .*\.ts:\d+/);
   });
 });
+
+describe('lagrange validate', () => {
+  const graph = join(ROOT, 'tests/fixtures/graphs/ddiff-gaussian.lagrange.json');
+
+  it('summarises a valid graph and exits 0', async () => {
+    const r = await run('validate', graph);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/ddiff-gaussian\.lagrange\.json: ok — "ddiff-gaussian", 12 nodes, 20 edges \(ImageInput, BoxInpainting, /);
+  });
+
+  it('lists every error and exits 1', async () => {
+    const doc = JSON.parse(readFileSync(graph, 'utf8'));
+    doc.nodes[4].params.iterations = -2;
+    doc.edges.splice(8, 1);
+    const bad = join(tmp, 'bad.lagrange.json');
+    writeFileSync(bad, JSON.stringify(doc));
+    const r = await run('validate', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toHaveLength(2);
+    expect(r.err[0]).toMatch(/bad\.lagrange\.json: error: nodes\[4\]\.params\.iterations: .*got -2 \(node "sched" \(Schedule\)\)/);
+    expect(r.err[1]).toMatch(/error: nodes\[8\]: node "x" \(XUpdate\): input 'measurement' \(measurement\) is not connected/);
+  });
+
+  it('names the file for unreadable JSON', async () => {
+    const bad = join(tmp, 'broken.lagrange.json');
+    writeFileSync(bad, '{ nope');
+    const r = await run('validate', bad);
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toMatch(/^lagrange: .*broken\.lagrange\.json: not valid JSON/);
+  });
+});

@@ -8,6 +8,7 @@ import { errorLine } from './errors';
 import { runSimulate } from './simulate';
 import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
+import { runValidate } from './validate';
 
 /** Output sinks, injectable for tests. */
 export interface CliIo {
@@ -20,7 +21,7 @@ const stdio: CliIo = {
   err: (l) => process.stderr.write(l + '\n'),
 };
 
-function program(io: CliIo): Command {
+function program(io: CliIo, status: { code: number }): Command {
   const p = new Command('lagrange')
     .description('Lagrange Studio: diffusion-prior solvers for inverse problems')
     .version(LAGRANGE_VERSION)
@@ -52,6 +53,14 @@ function program(io: CliIo): Command {
     .action(async (o: SimulateArgs) => {
       (await runSimulate(o)).forEach((l) => io.out(l));
     });
+  p.command('validate')
+    .description('check a graph file (*.lagrange.json): format, node kinds, parameters, wiring, capabilities')
+    .argument('<graph>', 'graph file')
+    .action((file: string) => {
+      const r = runValidate(file);
+      r.lines.forEach((l) => (r.ok ? io.out(l) : io.err(l)));
+      if (!r.ok) status.code = 1;
+    });
   return p;
 }
 
@@ -59,8 +68,9 @@ function program(io: CliIo): Command {
 export async function main(argv: readonly string[], io: CliIo = stdio): Promise<number> {
   const debug = argv.includes('--debug') || process.env.LAGRANGE_DEBUG === '1';
   try {
-    await program(io).parseAsync([...argv]);
-    return 0;
+    const status = { code: 0 };
+    await program(io, status).parseAsync([...argv]);
+    return status.code;
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander has printed its own one-line message (or help/version, exit code 0)
