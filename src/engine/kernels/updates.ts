@@ -1,0 +1,175 @@
+/**
+ * The per-iteration maths of the solver nodes (src/nodes/solver.ts), as pure functions over
+ * tensors: Tweedie denoising, the data (x-) step, the DDIM/DDiff noising step, dual ascent and
+ * re-noising. The runtime calls these with the values of the current iteration of the schedule.
+ * Batches: images are N×C×H×W; the measurement y may have batch 1 (N samples of one posterior).
+ */
+import { x0FromEps } from '../diffusion/vp';
+import type { ForwardModel } from '../operators/types';
+import type { ScoreModel } from '../priors/types';
+import type { Rng } from '../tensor/rng';
+import type { Tensor } from '../tensor/tensor';
+import { clamp, sizeOf, tensor, zerosLike } from '../tensor/tensor';
+
+/** What a measurement port carries. */
+export interface MeasurementValue {
+  op: ForwardModel;
+  /** y, 1×outShape (or N×outShape). */
+  y: Tensor;
+  /** Noise std σ_y in A's output units. */
+  sigmaY: number;
+  /** Ground truth when known (simulated measurements). */
+  x?: Tensor;
+}
+
+/** One NFE: ε̂ = ε_θ(x_t, t), x̂₀ = (x_t − √(1−ᾱ)ε̂)/√ᾱ, clipped to [−1, 1] when `clip`. */
+export async function denoiseStep(prior: ScoreModel, xt: Tensor, t: number, clip: boolean): Promise<{ x0: Tensor; eps: Tensor }> {
+  const eps = await prior.predictEps(xt, t);
+  const x0 = x0FromEps(xt, eps, prior.schedule.alphaBarAt(t));
+  return { x0: clip ? clamp(x0, -1, 1, x0) : x0, eps };
+}
+
+/** a − b with `b` broadcast over the batch when it has batch 1. */
+function subBroadcast(a: Tensor, b: Tensor): Tensor {
+  const per = sizeOf(a.shape.slice(1));
+  const out = tensor(a.shape);
+  const bn = b.shape[0] === 1;
+  for (let i = 0; i < a.data.length; i++) out.data[i] = a.data[i]! - b.data[bn ? i % per : i]!;
+  return out;
+}
+
+/** Per-sample Euclidean norms of an N×… tensor. */
+function sampleNorms(t: Tensor): number[] {
+  const per = sizeOf(t.shape.slice(1));
+  return Array.from({ length: t.shape[0]! }, (_, s) => {
+    let q = 0;
+    for (let i = s * per; i < (s + 1) * per; i++) q += t.data[i]! * t.data[i]!;
+    return Math.sqrt(q);
+  });
+}
+
+/** w = z − u (z itself when u is absent). */
+function startPoint(z: Tensor, u?: Tensor): Tensor {
+  if (!u) return z;
+  const w = tensor(z.shape);
+  for (let i = 0; i < w.data.length; i++) w.data[i] = z.data[i]! - u.data[i]!;
+  return w;
+}
+
+/** Parameters of the gradient x-step. */
+export interface GradientStepParams {
+  gamma0: number;
+  normalize: boolean;
+  /** a(t) = a for t > tGamma, b otherwise (DDiff: 3.3, 0.1, 90). */
+  tGamma: number;
+  a: number;
+  b: number;
+}
+
+/**
+ * DDiff's x-update: w = z − u, g = J_A(w)ᵀ(A(w) − y), x = w − γ₀a(t)·g/‖g‖ per sample (or
+ * w − γ₀a(t)·g without normalisation). The 1/σ_y² of the data term cancels in the normalised step.
+ */
+export function gradientXStep(m: MeasurementValue, z: Tensor, u: Tensor | undefined, t: number, p: GradientStepParams): Tensor {
+  const w = startPoint(z, u);
+  const g = m.op.vjp!(w, subBroadcast(m.op.apply(w), m.y));
+  const step = p.gamma0 * (t > p.tGamma ? p.a : p.b);
+  const norms = p.normalize ? sampleNorms(g) : undefined;
+  const per = sizeOf(w.shape.slice(1));
+  const x = tensor(w.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    const n = norms ? norms[Math.floor(i / per)]! : 1;
+    x.data[i] = w.data[i]! - (n > 0 ? (step * g.data[i]!) / n : 0);
+  }
+  return x;
+}
+
+/** Parameters of the proximal x-step. */
+export interface ProxStepParams {
+  /** DiffPIR λ in ρ_t = λσ_n²/σ_t². */
+  lambda: number;
+  /** κ: x = w + κ(prox − w). */
+  guidance: number;
+}
+
+/**
+ * DiffPIR's data step: ρ_t = λσ_n²/σ_t² with σ_n = max(σ_y/2, 0.001) ([0, 1] units, as DiffPIR)
+ * and σ_t the EDM level; prox = argmin ½‖Ax − y‖² + (ρ_t/2)‖x − w‖² = proxL2(w, y, 1/ρ_t), or the
+ * linearized w − J_A(w)ᵀ(A(w) − y)/ρ_t when A has no proxL2; then x = w + κ(prox − w).
+ * Returns which form ran.
+ */
+export function proxXStep(m: MeasurementValue, z: Tensor, u: Tensor | undefined, sigmaT: number, p: ProxStepParams): { x: Tensor; exact: boolean } {
+  const w = startPoint(z, u);
+  const sigmaN = Math.max(m.sigmaY / 2, 0.001);
+  const rho = (p.lambda * sigmaN * sigmaN) / (sigmaT * sigmaT);
+  let prox: Tensor;
+  const exact = typeof m.op.proxL2 === 'function';
+  if (exact) prox = m.op.proxL2!(w, m.y, 1 / rho);
+  else {
+    const g = m.op.vjp!(w, subBroadcast(m.op.apply(w), m.y));
+    prox = tensor(w.shape, w.data.map((v, i) => v - g.data[i]! / rho));
+  }
+  const x = tensor(w.shape);
+  for (let i = 0; i < x.data.length; i++) x.data[i] = w.data[i]! + p.guidance * (prox.data[i]! - w.data[i]!);
+  return { x, exact };
+}
+
+/** Parameters of the noising step (ZUpdate). */
+export interface NoisingStepParams {
+  zeta: number;
+  eta: number;
+  /** Fresh noise is dropped for t ≤ t0. */
+  t0: number;
+  posteriorStd: 'ddim' | 'beta';
+}
+
+/**
+ * x_s = √ᾱ_s(x + u) + √(1−ζ)(√(1−ᾱ_s−c²)ε̂ + c·n) + √ζ√(1−ᾱ_s)·n′, ε̂ = (x_t − √ᾱ_t x)/√(1−ᾱ_t),
+ * c = η√((1−ᾱ_s)/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_s) ('ddim') or η√((1−ᾱ_s)/(1−ᾱ_t))·√β_t ('beta', DiffPIR).
+ * ε̂ is implied by x (not z), as in DDiff; n, n′ are zero for t ≤ t0.
+ */
+export function noisingStep(
+  xt: Tensor,
+  x: Tensor,
+  u: Tensor | undefined,
+  at: { t: number; alphaBarT: number; alphaBarS: number; betaT: number },
+  p: NoisingStepParams,
+  rng: Rng,
+): Tensor {
+  const { alphaBarT: abT, alphaBarS: abS } = at;
+  const ratio = Math.sqrt((1 - abS) / (1 - abT));
+  const c = p.eta * ratio * (p.posteriorStd === 'beta' ? Math.sqrt(at.betaT) : Math.sqrt(Math.max(0, 1 - abT / abS)));
+  const noisy = at.t > p.t0;
+  const sa = Math.sqrt(abS), dir = Math.sqrt(Math.max(0, 1 - abS - c * c));
+  const keep = Math.sqrt(1 - p.zeta), fresh = Math.sqrt(p.zeta) * Math.sqrt(1 - abS);
+  const saT = Math.sqrt(abT), sbT = Math.sqrt(1 - abT);
+  const out = tensor(x.shape);
+  for (let i = 0; i < out.data.length; i++) {
+    const xi = x.data[i]! + (u ? u.data[i]! : 0);
+    const eps = (xt.data[i]! - saT * x.data[i]!) / sbT;
+    const n1 = noisy && c > 0 ? rng.normal() : 0;
+    const n2 = noisy && fresh > 0 ? rng.normal() : 0;
+    out.data[i] = sa * xi + keep * (dir * eps + c * n1) + fresh * n2;
+  }
+  return out;
+}
+
+/** u ← u + ρ(x − z). */
+export function dualStep(u: Tensor, x: Tensor, z: Tensor, rho: number): Tensor {
+  const out = zerosLike(u);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = u.data[i]! + rho * (x.data[i]! - z.data[i]!);
+  return out;
+}
+
+/**
+ * Puts x (+ u) at a noise level: VP √ᾱ(x+u) + √(1−ᾱ)n, or VE x + u + σn; `fresh: false` omits n.
+ */
+export function renoise(x: Tensor, u: Tensor | undefined, level: { alphaBar: number; sigma: number }, domain: 'vp' | 've', fresh: boolean, rng: Rng): Tensor {
+  const scale = domain === 'vp' ? Math.sqrt(level.alphaBar) : 1;
+  const std = domain === 'vp' ? Math.sqrt(1 - level.alphaBar) : level.sigma;
+  const out = tensor(x.shape);
+  for (let i = 0; i < out.data.length; i++) {
+    out.data[i] = scale * (x.data[i]! + (u ? u.data[i]! : 0)) + (fresh && std > 0 ? std * rng.normal() : 0);
+  }
+  return out;
+}
