@@ -1,12 +1,11 @@
 /** `lagrange simulate`: a measurement bundle from an image file, a task, σ_y and a seed. */
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { readImageFile } from '../engine/io/image';
 import type { NoiseModel } from '../engine/operators/noise';
-import { resizeImage } from '../engine/operators/superResolution';
+import { sampleNames, squareResize } from '../engine/io/prepare';
 import { simulate, writeMeasurement } from '../engine/simulate';
-import type { Tensor } from '../engine/tensor/tensor';
-import { clamp, shapeStr, tensor } from '../engine/tensor/tensor';
+import { shapeStr } from '../engine/tensor/tensor';
 import { CliError, intOption, numberOption } from './errors';
 
 /** Options as commander hands them over (strings). */
@@ -22,28 +21,10 @@ export interface SimulateArgs {
   out: string;
 }
 
-/** Where the bundled sample images live. */
-export const SAMPLES_DIR = resolve(import.meta.dirname, '../../resources/samples');
-
 function missingImage(path: string): CliError {
-  const samples = existsSync(SAMPLES_DIR) ? readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.png')) : [];
-  const hint = samples.length ? `; bundled samples: ${samples.map((f) => join('resources/samples', f)).join(', ')}` : '';
+  const samples = sampleNames();
+  const hint = samples.length ? `; bundled samples: ${samples.map((f) => join('resources/samples', `${f}.png`)).join(', ')}` : '';
   return new CliError(`--image ${path}: no such file${hint}`);
-}
-
-/** Centre crop to a square, then bicubic (antialiased) resize to size×size, clamped to [−1, 1] (cubic ringing overshoots). */
-export function squareResize(img: Tensor, size: number): Tensor {
-  const [n, c, h, w] = img.shape as [number, number, number, number];
-  const side = Math.min(h, w);
-  const top = Math.floor((h - side) / 2), left = Math.floor((w - side) / 2);
-  const crop = tensor([n, c, side, side]);
-  for (let k = 0; k < n * c; k++) {
-    for (let r = 0; r < side; r++) {
-      const src = k * h * w + (top + r) * w + left;
-      crop.data.set(img.data.subarray(src, src + side), k * side * side + r * side);
-    }
-  }
-  return side === size ? crop : clamp(resizeImage(crop, size, size), -1, 1);
 }
 
 /** `key=value` pairs to a params object (values parsed as JSON when they parse, else strings). */

@@ -5,7 +5,8 @@
  * - uniform: t_k = round(t_start·(1 − k/(K−1))) — DDiff runs K = 1000, t = 999…0;
  * - quad: DiffPIR's t_k = t_start − ⌊√(k/(K−1))·T⌋ (last one T−1), dense near t = 0;
  * - edm: DAPS's σ_k = (σ_max^{1/ρ} + k/(K−1)(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, next level 0 after the
- *   last; t_k is the continuous-VP timestep of σ_k.
+ *   last; t_k is the fractional timestep with ᾱ(t_k) = 1/(1 + σ_k²) exactly (DAPS's continuous-VP
+ *   formula approximates this within 0.5–3 steps; the exact inverse keeps analytic priors exact).
  */
 import type { VPSchedule } from '../diffusion/schedule';
 
@@ -31,6 +32,8 @@ export interface ResolvedSchedule {
   readonly alphaBarS: Float64Array;
   readonly sigmaT: Float64Array;
   readonly sigmaS: Float64Array;
+  /** β of the prior's table at the nearest integer step to t_k (DiffPIR's noise term). */
+  readonly betaT: Float64Array;
 }
 
 /** Raised for schedules that cannot be built; names the parameter. */
@@ -61,7 +64,7 @@ function timesteps(p: ScheduleParams, vp: VPSchedule): { t: Float64Array; sigma?
   if (!(p.sigmaMax > p.sigmaMin)) throw new ScheduleError(`sigmaMax: must exceed sigmaMin (${p.sigmaMin}), got ${p.sigmaMax}`);
   const a = p.sigmaMax ** (1 / p.rho), b = p.sigmaMin ** (1 / p.rho);
   const sigma = Float64Array.from({ length: K }, (_, k) => (a + frac(k) * (b - a)) ** p.rho);
-  return { t: sigma.map((s) => vp.continuousStep(s)), sigma };
+  return { t: sigma.map((s) => vp.stepForSigma(s)), sigma };
 }
 
 /** The per-iteration arrays of a Schedule node for a prior's VP schedule. */
@@ -74,5 +77,6 @@ export function resolveSchedule(p: ScheduleParams, vp: VPSchedule): ResolvedSche
   const alphaBarT = sigma ? sigma.map(abFromSigma) : t.map((v) => vp.alphaBarAt(v));
   const alphaBarS = Float64Array.from({ length: K }, (_, k) => (k + 1 < K ? alphaBarT[k + 1]! : 1));
   const toSigma = (ab: number): number => Math.sqrt((1 - ab) / ab);
-  return { K, spacing: p.spacing, t, s, alphaBarT, alphaBarS, sigmaT: alphaBarT.map(toSigma), sigmaS: alphaBarS.map(toSigma) };
+  const betaT = t.map((v) => vp.betas[Math.max(0, Math.min(vp.T - 1, Math.round(v)))]!);
+  return { K, spacing: p.spacing, t, s, alphaBarT, alphaBarS, sigmaT: alphaBarT.map(toSigma), sigmaS: alphaBarS.map(toSigma), betaT };
 }

@@ -32,4 +32,13 @@ describe('linearSchedule', () => {
       expect(tau - t).toBeLessThan(3);
     }
   });
+
+  it('inverts ᾱ(t) exactly for any σ, fractional steps included', () => {
+    for (const sigma of [0.005, 0.01, 0.3, 3.44, 100]) {
+      const t = s.stepForSigma(sigma);
+      expect(s.alphaBarAt(t)).toBeCloseTo(1 / (1 + sigma * sigma), 12);
+    }
+    expect(s.stepForSigma(0)).toBe(-1);
+    expect(s.stepForSigma(1e6)).toBe(999);
+  });
 });

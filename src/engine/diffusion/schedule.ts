@@ -15,6 +15,11 @@ export interface VPSchedule {
   alphaBarAt(t: number): number;
   /** EDM noise level σ_t = √((1 − ᾱ_t)/ᾱ_t). */
   sigmaAt(t: number): number;
+  /**
+   * The fractional timestep t with alphaBarAt(t) = 1/(1 + σ²) exactly (inverse of the log-linear
+   * interpolation; −1 for σ = 0, clamped to T−1 beyond the table).
+   */
+  stepForSigma(sigma: number): number;
   /** The integer timestep whose σ_t is nearest to σ (DiffPIR's `find_nearest`). */
   nearestStep(sigma: number): number;
   /**
@@ -59,6 +64,20 @@ export function tableSchedule(alphaBars: Float64Array, betas?: Float64Array, vp?
     sigmaAt: (t) => {
       const a = alphaBarAt(t);
       return Math.sqrt((1 - a) / a);
+    },
+    stepForSigma(sigma: number): number {
+      const target = -Math.log1p(sigma * sigma); // log ᾱ, decreasing in t
+      if (target >= 0) return -1;
+      if (target <= logAb[T - 1]!) return T - 1;
+      // first index whose log ᾱ is ≤ target (log ᾱ decreases with t)
+      let lo = 0, hi = T - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (logAb[mid]! <= target) hi = mid;
+        else lo = mid + 1;
+      }
+      const prev = lo === 0 ? 0 : logAb[lo - 1]!;
+      return lo - 1 + (target - prev) / (logAb[lo]! - prev);
     },
     nearestStep(sigma: number): number {
       let best = 0;

@@ -1,0 +1,151 @@
+/**
+ * compile(graph) → Plan: validate, split the graph into what is computed once (images, operators,
+ * measurement, prior, schedule) and the per-iteration body (everything downstream of a State),
+ * order the body topologically with cycles broken at State `next` inputs, and collect the loop
+ * registers, previews, metrics and the output.
+ */
+import { createHash } from 'node:crypto';
+import type { GraphDocument, GraphNode } from '../graph/format';
+import { validateGraph } from '../graph/validate';
+import type { MeasurementValue } from '../kernels/updates';
+import type { ScoreModel } from '../priors/types';
+import type { BodyStep, Plan, PortRef, PreviewSpec, StateSpec, Value } from './plan';
+import { key } from './plan';
+import { CompileError, evalPrior, evalSchedule, evalStatic, paramsOf } from './resources';
+import type { ResolvedSchedule } from './schedule';
+
+export { CompileError } from './resources';
+
+/** Run-time overrides of the graph's own settings. */
+export interface CompileOptions {
+  /** Iterations K (overrides every Schedule node). */
+  iterations?: number;
+  /** Run seed (default: the graph's run.seed). */
+  seed?: number;
+  /** Batch size N: posterior samples drawn together (default 1). */
+  samples?: number;
+}
+
+const SINKS = new Set(['Preview', 'Output', 'Metrics']);
+const isMeasurement = (v: Value | undefined): v is MeasurementValue => !!v && typeof v === 'object' && 'op' in v && 'sigmaY' in v;
+
+/** Compiles a validated graph document into an executable {@link Plan}. */
+export async function compile(doc: GraphDocument, opts: CompileOptions = {}): Promise<Plan> {
+  const v = validateGraph(doc);
+  if (!v.ok) throw new CompileError(v.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v.errors[0]?.nodeId);
+  const seed = opts.seed ?? doc.run.seed;
+  const samples = opts.samples ?? 1;
+  if (!Number.isInteger(samples) || samples < 1) throw new CompileError(`samples must be a positive integer, got ${samples}`);
+
+  const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
+  const incoming = new Map<string, PortRef>(); // `<target>.<port>` → source
+  for (const e of doc.edges) incoming.set(`${e.target}.${e.targetPort}`, { node: e.source, port: e.sourcePort });
+  const inputsOf = (n: GraphNode): Record<string, PortRef> =>
+    Object.fromEntries(doc.edges.filter((e) => e.target === n.id).map((e) => [e.targetPort, { node: e.source, port: e.sourcePort }]));
+
+  // Dynamic = State nodes and everything downstream of one (edges into State.next end the walk).
+  const dynamic = new Set(doc.nodes.filter((n) => n.kind === 'State').map((n) => n.id));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of doc.edges) {
+      const intoNext = nodes.get(e.target)!.kind === 'State' && e.targetPort === 'next';
+      if (dynamic.has(e.source) && !intoNext && !dynamic.has(e.target)) {
+        dynamic.add(e.target);
+        grew = true;
+      }
+    }
+  }
+  const order = topoOrder(doc);
+
+  // Static values: images, operators and the measurement first, then priors, then schedules.
+  const constants = new Map<string, Value>();
+  const get = (r: PortRef | undefined): Value | undefined => (r ? constants.get(key(r)) : undefined);
+  const put = (id: string, values: Record<string, Value>): void => {
+    for (const [port, val] of Object.entries(values)) constants.set(`${id}.${port}`, val);
+  };
+  const statics = order.filter((id) => !dynamic.has(id) && !SINKS.has(nodes.get(id)!.kind));
+  for (const id of statics) {
+    const n = nodes.get(id)!;
+    if (n.kind === 'ScoreModel' || n.kind === 'Schedule') continue;
+    put(id, await evalStatic(n, (port) => get(incoming.get(`${id}.${port}`)), seed));
+  }
+  const measurements = [...constants.values()].filter(isMeasurement);
+  if (measurements.length !== 1) {
+    throw new CompileError(`a solver graph needs exactly one measurement (Simulate or MeasurementInput), found ${measurements.length}`);
+  }
+  const measurement = measurements[0]!;
+  const imageShape = measurement.op.inShape;
+  for (const id of statics.filter((i) => nodes.get(i)!.kind === 'ScoreModel')) put(id, { prior: await evalPrior(nodes.get(id)!, imageShape) });
+  for (const id of statics.filter((i) => nodes.get(i)!.kind === 'Schedule')) {
+    const prior = get(incoming.get(`${id}.prior`)) as ScoreModel;
+    put(id, { schedule: evalSchedule(nodes.get(id)!, prior, opts.iterations) });
+  }
+  const priors = doc.nodes.filter((n) => n.kind === 'ScoreModel').map((n) => constants.get(`${n.id}.prior`) as ScoreModel);
+  const schedules = doc.nodes.filter((n) => n.kind === 'Schedule').map((n) => constants.get(`${n.id}.schedule`) as ResolvedSchedule);
+  if (priors.length === 0 || schedules.length === 0) throw new CompileError('a solver graph needs a ScoreModel and a Schedule');
+  if (new Set(schedules.map((s) => s.K)).size > 1) {
+    throw new CompileError(`all Schedule nodes must have the same number of iterations, got ${schedules.map((s) => s.K).join(', ')}`);
+  }
+
+  // Per-iteration body, loop registers and taps.
+  const body: BodyStep[] = order
+    .filter((id) => dynamic.has(id) && nodes.get(id)!.kind !== 'State' && !SINKS.has(nodes.get(id)!.kind))
+    .map((id) => ({ id, kind: nodes.get(id)!.kind, params: paramsOf(nodes.get(id)!), inputs: inputsOf(nodes.get(id)!) }));
+  const states: StateSpec[] = doc.nodes
+    .filter((n) => n.kind === 'State')
+    .map((n) => {
+      const p = paramsOf(n);
+      const initFrom = incoming.get(`${n.id}.init`);
+      if (p.init === 'input' && !initFrom) throw new CompileError(`node "${n.id}" (State): init "input" needs its 'init' input connected`, n.id);
+      return { id: n.id, name: p.name as string, init: p.init as StateSpec['init'], noiseScale: p.noiseScale as number, next: incoming.get(`${n.id}.next`)!, ...(initFrom ? { initFrom } : {}) };
+    });
+  const sink = (kind: string): GraphNode[] => doc.nodes.filter((n) => n.kind === kind);
+  const previews: PreviewSpec[] = sink('Preview').map((n) => {
+    const p = paramsOf(n);
+    return { id: n.id, label: (p.label as string) || n.id, every: p.every as number, source: incoming.get(`${n.id}.image`)! };
+  });
+  const outputNode = sink('Output')[0];
+  const metricsNode = sink('Metrics')[0];
+
+  return {
+    name: doc.name,
+    hash: createHash('sha256').update(JSON.stringify(doc)).digest('hex'),
+    seed,
+    samples,
+    imageShape,
+    measurement,
+    prior: priors[0]!,
+    schedule: schedules[0]!,
+    constants,
+    states,
+    body,
+    ...(outputNode ? { output: incoming.get(`${outputNode.id}.image`)! } : {}),
+    previews,
+    ...(metricsNode ? { metrics: { source: incoming.get(`${metricsNode.id}.image`)!, every: paramsOf(metricsNode).every as number } } : {}),
+    warnings: v.warnings.map((w) => w.message),
+  };
+}
+
+/** Node ids in an order where every node follows its inputs, ignoring edges into State.next. */
+function topoOrder(doc: GraphDocument): string[] {
+  const kindOf = new Map(doc.nodes.map((n) => [n.id, n.kind]));
+  const indeg = new Map(doc.nodes.map((n) => [n.id, 0]));
+  const out = new Map<string, string[]>();
+  for (const e of doc.edges) {
+    if (kindOf.get(e.target) === 'State' && e.targetPort === 'next') continue;
+    indeg.set(e.target, indeg.get(e.target)! + 1);
+    out.set(e.source, [...(out.get(e.source) ?? []), e.target]);
+  }
+  // Kahn's algorithm in document order, so the body order is stable and readable.
+  const ready = doc.nodes.filter((n) => indeg.get(n.id) === 0).map((n) => n.id);
+  const order: string[] = [];
+  while (ready.length) {
+    const id = ready.shift()!;
+    order.push(id);
+    for (const t of out.get(id) ?? []) {
+      indeg.set(t, indeg.get(t)! - 1);
+      if (indeg.get(t) === 0) ready.push(t);
+    }
+  }
+  return order;
+}

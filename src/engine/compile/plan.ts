@@ -1,0 +1,80 @@
+/**
+ * A compiled solver: the resources resolved once (measurement, prior, schedule, constant images)
+ * and the per-iteration body as an ordered list of node evaluations over named values
+ * (`<node>.<port>`). State nodes are the loop registers; their `next` input is read after the body.
+ */
+import type { MeasurementValue } from '../kernels/updates';
+import type { ScoreModel } from '../priors/types';
+import type { Shape, Tensor } from '../tensor/tensor';
+import type { ResolvedSchedule } from './schedule';
+
+/** An output port of a node. */
+export interface PortRef {
+  node: string;
+  port: string;
+}
+
+/** An unbound operator: task and parameter overrides, given a shape by the measurement it makes. */
+export interface OperatorDescriptor {
+  kind: 'operator';
+  task: string;
+  params: Record<string, unknown>;
+}
+
+/** Anything a port can carry. */
+export type Value = Tensor | MeasurementValue | ScoreModel | ResolvedSchedule | OperatorDescriptor;
+
+/** One node evaluated every iteration. */
+export interface BodyStep {
+  id: string;
+  kind: string;
+  params: Record<string, unknown>;
+  /** Input port → where its value comes from (absent for unconnected optional inputs). */
+  inputs: Record<string, PortRef>;
+}
+
+/** A loop register. */
+export interface StateSpec {
+  id: string;
+  name: string;
+  init: 'zeros' | 'noise' | 'input' | 'adjoint';
+  noiseScale: number;
+  next: PortRef;
+  initFrom?: PortRef;
+}
+
+/** A tapped image shown while the solver runs. */
+export interface PreviewSpec {
+  id: string;
+  label: string;
+  every: number;
+  source: PortRef;
+}
+
+/** The compiled solver. */
+export interface Plan {
+  name: string;
+  /** sha256 of the validated graph document (with defaults filled in). */
+  hash: string;
+  seed: number;
+  /** Batch size N: samples of one posterior run together. */
+  samples: number;
+  /** Per-sample image shape C×H×W. */
+  imageShape: Shape;
+  measurement: MeasurementValue;
+  prior: ScoreModel;
+  schedule: ResolvedSchedule;
+  /** Values computed once (images, measurement, prior, schedule), by `<node>.<port>`. */
+  constants: Map<string, Value>;
+  states: StateSpec[];
+  body: BodyStep[];
+  output?: PortRef;
+  previews: PreviewSpec[];
+  /** Source of per-iteration metrics, and how often. */
+  metrics?: { source: PortRef; every: number };
+  /** Substitutions the validator accepted (e.g. a linearized step for a missing prox). */
+  warnings: string[];
+}
+
+/** `<node>.<port>` key of a value. */
+export const key = (r: PortRef): string => `${r.node}.${r.port}`;

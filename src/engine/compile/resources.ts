@@ -1,0 +1,117 @@
+/**
+ * Evaluates the nodes that do not change across iterations: images, operators, the measurement,
+ * the score model and the schedule. Runs once per compile; the ONNX model is loaded here.
+ */
+import { join } from 'node:path';
+import { nodeKind, operatorTask } from '../../nodes/index';
+import { loadImage, MODELS_DIR } from '../io/prepare';
+import type { MeasurementValue } from '../kernels/updates';
+import { gaussianMixturePrior } from '../priors/gaussianMixture';
+import { loadOnnxPrior } from '../priors/onnxPrior';
+import type { ExecutionProvider } from '../priors/onnxPrior';
+import type { ScoreModel } from '../priors/types';
+import { readMeasurement, simulate } from '../simulate';
+import type { Shape, Tensor } from '../tensor/tensor';
+import { sizeOf } from '../tensor/tensor';
+import type { GraphNode } from '../graph/format';
+import type { OperatorDescriptor, Value } from './plan';
+import type { ScheduleParams } from './schedule';
+import { resolveSchedule } from './schedule';
+
+/** Raised when a graph cannot be compiled; names the node. */
+export class CompileError extends Error {
+  override name = 'CompileError';
+  constructor(message: string, readonly nodeId?: string) {
+    super(message);
+  }
+}
+
+const who = (n: GraphNode): string => `node "${n.id}" (${n.kind})`;
+
+/** Parameters of a node with its kind's defaults filled in. */
+export function paramsOf(n: GraphNode): Record<string, unknown> {
+  const parsed = nodeKind(n.kind)!.params.safeParse(n.params);
+  if (!parsed.success) throw new CompileError(`${who(n)}: invalid parameters`, n.id);
+  return parsed.data;
+}
+
+/** Inputs of a static node, already evaluated. */
+export type StaticInputs = (port: string) => Value | undefined;
+
+/** Evaluates one static node other than ScoreModel/Schedule (which need the image shape). */
+export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number): Promise<Record<string, Value>> {
+  const p = paramsOf(n);
+  const task = operatorTask(n.kind);
+  if (task) {
+    const overrides = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
+    return { operator: { kind: 'operator', task, params: overrides } satisfies OperatorDescriptor };
+  }
+  switch (n.kind) {
+    case 'ImageInput':
+      return { image: await wrap(n, () => loadImage(p.source as string, p.size as number | undefined)) };
+    case 'Simulate': {
+      const op = input('operator') as OperatorDescriptor;
+      const image = input('image') as Tensor;
+      const m = await wrap(n, async () =>
+        simulate({ task: op.task, image, params: op.params, seed: (p.seed as number | undefined) ?? seed, noise: { kind: 'gaussian', sigma: p.sigma as number } }),
+      );
+      return { measurement: { op: m.op, y: m.y, sigmaY: p.sigma as number, x: image } satisfies MeasurementValue };
+    }
+    case 'MeasurementInput': {
+      const m = await wrap(n, async () => readMeasurement(p.path as string));
+      if (m.record.noise.kind !== 'gaussian') throw new CompileError(`${who(n)}: ${p.path as string} has Poisson noise; solvers need a Gaussian σ_y for now`, n.id);
+      return { measurement: { op: m.op, y: m.y, sigmaY: m.record.noise.sigma, ...(m.x ? { x: m.x } : {}) } satisfies MeasurementValue };
+    }
+    default:
+      throw new CompileError(`${who(n)} has no static value`, n.id);
+  }
+}
+
+/** Builds the score model of a ScoreModel node for images of per-sample shape `shape`. */
+export async function evalPrior(n: GraphNode, shape: Shape | undefined): Promise<ScoreModel> {
+  const p = paramsOf(n);
+  const source = p.source as string;
+  if (source === 'gaussian' || source === 'gmm') {
+    if (!shape) throw new CompileError(`${who(n)}: an analytic prior needs the image size, which comes from a measurement; connect one`, n.id);
+    const d = sizeOf(shape);
+    const comps = source === 'gaussian'
+      ? [{ weight: 1, mean: p.mean as number, std: p.std as number }]
+      : (p.components as { weight: number; mean: number; std: number }[]);
+    return gaussianMixturePrior({
+      id: source,
+      shape,
+      components: comps.map((c) => ({ weight: c.weight, std: c.std, mean: new Float32Array(d).fill(c.mean) })),
+    });
+  }
+  if (!p.model) throw new CompileError(`${who(n)}: source ${source} needs 'model' (a bundled model name or a model folder)`, n.id);
+  const dir = source === 'bundled' ? join(MODELS_DIR, p.model as string) : (p.model as string);
+  const provider = p.provider as 'auto' | ExecutionProvider;
+  const model = await wrap(n, () => loadOnnxPrior(dir, provider === 'auto' ? {} : { providers: [provider] }));
+  if (shape && (model.shape.length !== shape.length || model.shape.some((v, i) => v !== shape[i]))) {
+    throw new CompileError(`${who(n)}: model ${model.id} works on ${model.shape.join('×')} images but the measurement's image is ${shape.join('×')}`, n.id);
+  }
+  return model;
+}
+
+/** Resolves a Schedule node against the prior's VP table. */
+export function evalSchedule(n: GraphNode, prior: ScoreModel, iterations?: number): Value {
+  const p = paramsOf(n) as unknown as ScheduleParams;
+  return wrapSync(n, () => resolveSchedule({ ...p, ...(iterations ? { iterations } : {}) }, prior.schedule));
+}
+
+async function wrap<T>(n: GraphNode, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof CompileError) throw e;
+    throw new CompileError(`${who(n)}: ${(e as Error).message}`, n.id);
+  }
+}
+
+function wrapSync<T>(n: GraphNode, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new CompileError(`${who(n)}: ${(e as Error).message}`, n.id);
+  }
+}

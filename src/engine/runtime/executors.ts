@@ -1,0 +1,81 @@
+/**
+ * What each per-iteration node kind computes, given its inputs for iteration k. The maths lives in
+ * `kernels/updates.ts` (and `langevin.ts` for DAPS); these adapters pick the schedule values of
+ * the iteration and the node's parameters.
+ */
+import type { ResolvedSchedule } from '../compile/schedule';
+import type { Value } from '../compile/plan';
+import type { MeasurementValue } from '../kernels/updates';
+import { denoiseStep, dualStep, gradientXStep, noisingStep, proxXStep, renoise } from '../kernels/updates';
+import type { GradientStepParams, NoisingStepParams, ProxStepParams } from '../kernels/updates';
+import type { ScoreModel } from '../priors/types';
+import type { Rng } from '../tensor/rng';
+import type { Tensor } from '../tensor/tensor';
+import { annealedLangevin, dpsGuidance, probabilityFlowOde } from './samplers';
+
+/** What an executor sees. */
+export interface StepContext {
+  k: number;
+  params: Record<string, unknown>;
+  /** Value on an input port, undefined when an optional port is unconnected. */
+  input(port: string): Value | undefined;
+  /** This node's random stream for iteration k. */
+  rng(): Rng;
+  /** A note for the run report (e.g. which form of a step ran), recorded once per message. */
+  warn(message: string): void;
+}
+
+type Executor = (ctx: StepContext) => Promise<Record<string, Tensor>>;
+
+const img = (ctx: StepContext, port: string): Tensor => ctx.input(port) as Tensor;
+const opt = (ctx: StepContext, port: string): Tensor | undefined => ctx.input(port) as Tensor | undefined;
+const sched = (ctx: StepContext): ResolvedSchedule => ctx.input('schedule') as ResolvedSchedule;
+const meas = (ctx: StepContext): MeasurementValue => ctx.input('measurement') as MeasurementValue;
+const prior = (ctx: StepContext): ScoreModel => ctx.input('prior') as ScoreModel;
+
+/** Executors by node kind. */
+export const executors: Readonly<Record<string, Executor>> = {
+  async Denoise(ctx) {
+    const s = sched(ctx);
+    return denoiseStep(prior(ctx), img(ctx, 'xt'), s.t[ctx.k]!, ctx.params.clip as boolean);
+  },
+  async XUpdate(ctx) {
+    const s = sched(ctx);
+    if (ctx.params.mode === 'prox') {
+      const { x, exact } = proxXStep(meas(ctx), img(ctx, 'z'), opt(ctx, 'u'), s.sigmaT[ctx.k]!, ctx.params as unknown as ProxStepParams);
+      if (!exact) ctx.warn('XUpdate: the operator has no proxL2; ran the linearized step w − J_Aᵀ(A(w) − y)/ρ_t');
+      return { x };
+    }
+    return { x: gradientXStep(meas(ctx), img(ctx, 'z'), opt(ctx, 'u'), s.t[ctx.k]!, ctx.params as unknown as GradientStepParams) };
+  },
+  async ZUpdate(ctx) {
+    const s = sched(ctx);
+    const t = s.t[ctx.k]!;
+    const level = { t, alphaBarT: s.alphaBarT[ctx.k]!, alphaBarS: s.alphaBarS[ctx.k]!, betaT: s.betaT[ctx.k]! };
+    return { xt: noisingStep(img(ctx, 'xt'), img(ctx, 'x'), opt(ctx, 'u'), level, ctx.params as unknown as NoisingStepParams, ctx.rng()) };
+  },
+  async DualUpdate(ctx) {
+    return { u: dualStep(img(ctx, 'u'), img(ctx, 'x'), img(ctx, 'z'), ctx.params.rho as number) };
+  },
+  async Noising(ctx) {
+    const s = sched(ctx);
+    const next = ctx.params.level === 'next';
+    const level = next ? { alphaBar: s.alphaBarS[ctx.k]!, sigma: s.sigmaS[ctx.k]! } : { alphaBar: s.alphaBarT[ctx.k]!, sigma: s.sigmaT[ctx.k]! };
+    return { xt: renoise(img(ctx, 'x'), opt(ctx, 'u'), level, ctx.params.domain as 'vp' | 've', ctx.params.noise === 'fresh', ctx.rng()) };
+  },
+  async DPSGuidance(ctx) {
+    const s = sched(ctx);
+    return { x: await dpsGuidance(meas(ctx), prior(ctx), img(ctx, 'xt'), img(ctx, 'x0'), img(ctx, 'next'), s.t[ctx.k]!, ctx.params.zeta as number) };
+  },
+  async AnnealedLangevin(ctx) {
+    const s = sched(ctx);
+    const p = ctx.params as { steps: number; lr: number; lrMinRatio: number; tau: number };
+    const lr = p.lr * (1 + (ctx.k / s.K) * (p.lrMinRatio - 1));
+    return { x0: annealedLangevin(meas(ctx), img(ctx, 'x0'), s.sigmaT[ctx.k]!, { steps: p.steps, lr, tau: p.tau }, ctx.rng()) };
+  },
+  async ProbabilityFlowODE(ctx) {
+    const s = sched(ctx);
+    const p = ctx.params as { steps: number; sigmaMin: number; rho: number };
+    return { x0: await probabilityFlowOde(prior(ctx), img(ctx, 'x'), s.sigmaT[ctx.k]!, p) };
+  },
+};

@@ -1,0 +1,212 @@
+/**
+ * Executes a Plan for K iterations: initialises the State registers, evaluates the body in order
+ * each iteration, checks every produced tensor for NaN/Inf (stopping with the node and iteration),
+ * counts score-model evaluations and their time, emits progress/preview/metrics events, honours an
+ * AbortSignal, and can stop after an iteration with a snapshot to resume from. Randomness is
+ * drawn from streams keyed by (seed, node, iteration), so a resumed run equals an uninterrupted one.
+ */
+import { key } from '../compile/plan';
+import type { Plan, Value } from '../compile/plan';
+import { noiseNormalisedResidual, psnr, relativeResidual, ssim } from '../metrics/index';
+import type { ScoreModel } from '../priors/types';
+import { createRng } from '../tensor/rng';
+import type { Tensor } from '../tensor/tensor';
+import { firstNonFinite, shapeStr, sizeOf, tensor } from '../tensor/tensor';
+import { versions } from '../version';
+import type { QualityMetrics, RunEvent, RunReport } from './events';
+import { executors } from './executors';
+
+/** Raised when a run fails inside a node; names the node and the iteration. */
+export class RunError extends Error {
+  override name = 'RunError';
+  constructor(message: string, readonly nodeId?: string, readonly iteration?: number) {
+    super(message);
+  }
+}
+
+/** The loop registers after `iteration` iterations. */
+export interface Snapshot {
+  iteration: number;
+  states: Record<string, Tensor>;
+}
+
+/** Options of {@link runPlan}. */
+export interface RunOptions {
+  signal?: AbortSignal;
+  onEvent?: (e: RunEvent) => void;
+  /** Resume from a snapshot instead of initialising the states. */
+  resume?: Snapshot;
+  /** Stop after this many iterations in total and return a snapshot (pause). */
+  stopAt?: number;
+  /** Minimum time between preview/progress events (the last iteration always reports). */
+  throttleMs?: number;
+}
+
+/** How a run ended. */
+export interface RunResult {
+  status: 'done' | 'cancelled' | 'paused';
+  /** The Output node's value after the last iteration. */
+  result?: Tensor;
+  snapshot?: Snapshot;
+  report: RunReport;
+}
+
+/** Quality of an estimate x̂ against the plan's measurement (and ground truth when known). */
+export function qualityOf(plan: Plan, x: Tensor): QualityMetrics {
+  const { op, y, sigmaY, x: truth } = plan.measurement;
+  const ax = op.apply(x);
+  const q: QualityMetrics = {
+    residual: relativeResidual(y, ax),
+    normalisedResidual: sigmaY > 0 ? noiseNormalisedResidual(y, ax, sigmaY) : [],
+  };
+  if (truth) {
+    const ref = truth.shape[0] === x.shape[0] ? truth : tensor(x.shape, Float32Array.from({ length: x.data.length }, (_, i) => truth.data[i % truth.data.length]!));
+    q.psnr = psnr(x, ref);
+    if (x.shape[2]! >= 11 && x.shape[3]! >= 11) q.ssim = ssim(x, ref);
+  }
+  return q;
+}
+
+/** N copies of a 1×… tensor (or the tensor itself when it already has batch N). */
+function toBatch(t: Tensor, n: number, what: string): Tensor {
+  if (t.shape[0] === n) return t;
+  if (t.shape[0] !== 1) throw new RunError(`${what}: batch ${t.shape[0]} does not match the run's ${n} samples`);
+  const per = sizeOf(t.shape.slice(1));
+  const out = tensor([n, ...t.shape.slice(1)]);
+  for (let s = 0; s < n; s++) out.data.set(t.data, s * per);
+  return out;
+}
+
+/** 8-bit RGBA of sample 0 (the preview format). */
+function rgba(t: Tensor): { width: number; height: number; rgba: Uint8ClampedArray } {
+  const [, c, h, w] = t.shape as [number, number, number, number];
+  const out = new Uint8ClampedArray(4 * h * w);
+  for (let i = 0; i < h * w; i++) {
+    for (let k = 0; k < 3; k++) out[4 * i + k] = ((t.data[(c === 3 ? k : 0) * h * w + i]! + 1) / 2) * 255;
+    out[4 * i + 3] = 255;
+  }
+  return { width: w, height: h, rgba: out };
+}
+
+/** Runs `plan`; resolves when done, cancelled or paused. Failures reject with a {@link RunError}. */
+export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
+  const emit = opts.onEvent ?? ((): void => {});
+  const K = plan.schedule.K;
+  const N = plan.samples;
+  const shape = [N, ...plan.imageShape];
+  const t0 = performance.now();
+  let nfe = 0, vjpCalls = 0, scoreMs = 0;
+  const warnings = new Set(plan.warnings);
+
+  // Score models counted and timed; every other constant as compiled.
+  const values = new Map<string, Value>();
+  for (const [k, v] of plan.constants) {
+    const isPrior = typeof v === 'object' && 'predictEps' in v;
+    values.set(k, isPrior ? counted(v as ScoreModel) : v);
+  }
+  function counted(p: ScoreModel): ScoreModel {
+    return {
+      ...p,
+      async predictEps(xt, t) {
+        const s = performance.now();
+        nfe++;
+        try {
+          return await p.predictEps(xt, t);
+        } finally {
+          scoreMs += performance.now() - s;
+        }
+      },
+      ...(p.denoiseVjp
+        ? {
+            async denoiseVjp(xt: Tensor, t: number, v: Tensor) {
+              const s = performance.now();
+              vjpCalls++;
+              try {
+                return await p.denoiseVjp!(xt, t, v);
+              } finally {
+                scoreMs += performance.now() - s;
+              }
+            },
+          }
+        : {}),
+    };
+  }
+
+  // Registers.
+  const registers = new Map<string, Tensor>();
+  for (const st of plan.states) {
+    const saved = opts.resume?.states[st.id];
+    if (saved) registers.set(st.id, saved);
+    else if (st.init === 'zeros') registers.set(st.id, tensor(shape));
+    else if (st.init === 'noise') {
+      const x = tensor(shape);
+      createRng(plan.seed, `init/${st.id}`).fillNormal(x.data, st.noiseScale);
+      registers.set(st.id, x);
+    } else if (st.init === 'input') registers.set(st.id, toBatch(values.get(key(st.initFrom!)) as Tensor, N, `node "${st.id}" (State) init`));
+    else {
+      const { op, y } = plan.measurement;
+      if (!op.adjoint) throw new RunError(`node "${st.id}" (State): init "adjoint" needs a linear operator; ${op.id} has no adjoint`, st.id);
+      registers.set(st.id, toBatch(op.adjoint(y), N, `node "${st.id}" (State) init`));
+    }
+  }
+
+  const report = (metrics?: QualityMetrics): RunReport => {
+    const wallMs = performance.now() - t0;
+    return {
+      graph: plan.name, hash: plan.hash, seed: plan.seed, samples: N, iterations: K, nfe, vjpCalls,
+      wallMs, scoreModelMs: scoreMs, engineMs: wallMs - scoreMs, secondsPerNfe: nfe ? wallMs / 1000 / nfe : 0,
+      provider: plan.prior.provider, versions: versions(), warnings: [...warnings], ...(metrics ? { metrics } : {}),
+    };
+  };
+  const snapshot = (iteration: number): Snapshot => ({ iteration, states: Object.fromEntries(registers) });
+
+  let lastEmit = -Infinity;
+  const throttle = opts.throttleMs ?? 100;
+  const start = opts.resume?.iteration ?? 0;
+  for (let k = start; k < K; k++) {
+    if (opts.signal?.aborted) return { status: 'cancelled', snapshot: snapshot(k), report: report() };
+    for (const st of plan.states) values.set(`${st.id}.current`, registers.get(st.id)!);
+    for (const step of plan.body) {
+      const ctx = {
+        k,
+        params: step.params,
+        input: (port: string) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
+        rng: () => createRng(plan.seed, `run/${step.id}/${k}`),
+        warn: (m: string) => warnings.add(m),
+      };
+      let outs: Record<string, Tensor>;
+      try {
+        outs = await executors[step.kind]!(ctx);
+      } catch (e) {
+        throw new RunError(`node "${step.id}" (${step.kind}) at iteration ${k}: ${(e as Error).message}`, step.id, k);
+      }
+      for (const [port, t] of Object.entries(outs)) {
+        const bad = firstNonFinite(t);
+        if (bad >= 0) {
+          const what = Number.isNaN(t.data[bad]) ? 'NaN' : 'Inf';
+          throw new RunError(`node "${step.id}" (${step.kind}) produced ${what} on '${port}' at iteration ${k} (entry ${bad} of ${shapeStr(t.shape)}); stopped`, step.id, k);
+        }
+        values.set(`${step.id}.${port}`, t);
+      }
+    }
+    for (const st of plan.states) registers.set(st.id, values.get(key(st.next)) as Tensor);
+
+    const last = k === K - 1;
+    const now = performance.now();
+    if (last || now - lastEmit >= throttle) {
+      lastEmit = now;
+      emit({ type: 'progress', iteration: k + 1, of: K, nfe, elapsedMs: now - t0 });
+      for (const p of plan.previews) {
+        if (last || k % p.every === 0) emit({ type: 'preview', nodeId: p.id, label: p.label, iteration: k, ...rgba(values.get(key(p.source)) as Tensor) });
+      }
+    }
+    if (plan.metrics && (last || k % plan.metrics.every === 0)) {
+      emit({ type: 'metrics', iteration: k, ...qualityOf(plan, values.get(key(plan.metrics.source)) as Tensor) });
+    }
+    if (opts.stopAt !== undefined && k + 1 === opts.stopAt && !last) return { status: 'paused', snapshot: snapshot(k + 1), report: report() };
+  }
+  const result = plan.output ? (values.get(key(plan.output)) as Tensor) : undefined;
+  const done = report(result ? qualityOf(plan, result) : undefined);
+  emit({ type: 'done', report: done });
+  return { status: 'done', ...(result ? { result } : {}), report: done };
+}
