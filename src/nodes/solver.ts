@@ -91,7 +91,7 @@ export const xUpdate = defineNode({
   kind: 'XUpdate',
   title: 'x-update (data)',
   category: 'update',
-  doc: 'Data step from w = z − u (u = 0 when unconnected). mode "gradient": g = J_A(w)ᵀ(A(w) − y), x = w − γ₀·a(t)·g/‖g‖ per sample (DDiff’s normalised step; a(t) = a for t > t_γ, else b; normalize off: x = w − γ₀·a(t)·g). mode "prox": x = w + κ·(prox − w), prox = argmin ½‖Ax − y‖² + (ρ_t/2)‖x − w‖², ρ_t = λσ_n²/σ_t², σ_n = σ_y/2 ([0, 1] units, as DiffPIR), κ the guidance scale.',
+  doc: 'Data step from w = z − u (u = 0 when unconnected). mode "gradient": g = J_A(w)ᵀ(A(w) − y), x = w − γ₀·s·a(t)·g/‖g‖ per sample (DDiff’s normalised step; a(t) = a for t > t_γ, else b; γ₀ is the papers’ value for 3×256×256 images and s = √(d/(3·256²)) keeps its per-pixel effect at other sizes; normalize off: x = w − γ₀·a(t)·g). mode "prox": x = w + κ·(prox − w), prox = argmin ½‖Ax − y‖² + (ρ_t/2)‖x − w‖², ρ_t = λσ_n²/σ_t², σ_n = σ_y/2 ([0, 1] units, as DiffPIR), κ the guidance scale.',
   inputs: [
     { name: 'z', type: 'image', doc: 'prior-side estimate (e.g. x̂₀)' },
     { name: 'u', type: 'image', optional: true, doc: 'scaled dual variable' },
@@ -171,7 +171,7 @@ export const dpsGuidance = defineNode({
   kind: 'DPSGuidance',
   title: 'DPS guidance',
   category: 'update',
-  doc: 'x ← x′ − ζ ∇_{x_t}‖y − A(x̂₀(x_t))‖₂ per sample (DPS: unsquared norm): backpropagates through A and through the denoiser, so the prior must provide a denoiser VJP (analytic priors, or ONNX models that ship one).',
+  doc: 'x ← x′ − ζ·s·∇_{x_t}‖y − A(x̂₀(x_t))‖₂ per sample (DPS: unsquared norm; ζ the papers’ value at 256 px, s = √(d/(3·256²))): backpropagates through A and through the denoiser, so the prior must provide a denoiser VJP (analytic priors, or ONNX models that ship one).',
   inputs: [
     { name: 'xt', type: 'image', doc: 'iterate the denoiser saw' },
     { name: 'x0', type: 'image', doc: 'its x̂₀' },

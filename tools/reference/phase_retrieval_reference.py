@@ -18,3 +18,13 @@ print('max', repr(y.max()))
 print('centre ch0', repr(y[0, 6, 6]), 'ch1', repr(y[1, 6, 6]))
 print('y[0,3,5]', repr(y[0, 3, 5]), 'y[1,11,0]', repr(y[1, 11, 0]), 'y[0,0,0]', repr(y[0, 0, 0]))
 print('intensity sum', repr((np.abs(z) ** 2).sum()))
+
+# Second case: an odd grid (checks the fftshift convention for odd sizes), the DPS/DDiff input range
+# x01 = x and the intensity measure. x = 0.8*cos(0.9*r - 0.4*c + 0.5*k) on 1x2x5x7, pad 1 -> 7x9 grid.
+k, r, c = np.meshgrid(np.arange(2), np.arange(5), np.arange(7), indexing='ij')
+x = (0.8 * np.cos(0.9 * r - 0.4 * c + 0.5 * k)).astype(np.float32).astype(np.float64)
+padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
+z = np.fft.fft2(padded, norm='ortho')
+y = np.fft.fftshift(np.abs(z) ** 2, axes=(-2, -1))
+print('odd pm1 intensity: sum', repr(y.sum()), 'max', repr(y.max()))
+print('  y[0,3,4] (zero freq)', repr(y[0, 3, 4]), 'y[0,0,0]', repr(y[0, 0, 0]), 'y[1,6,8]', repr(y[1, 6, 8]), 'y[1,2,7]', repr(y[1, 2, 7]))

@@ -24,13 +24,38 @@ export interface CompileOptions {
   seed?: number;
   /** Batch size N: posterior samples drawn together (default 1). */
   samples?: number;
+  /** Apply the graph's `profile:<name>` overrides (e.g. DAPS-4K). */
+  profile?: string;
+}
+
+/**
+ * The document with `task:<task>` then `profile:<profile>` overrides merged into node parameters.
+ * Overrides may only touch nodes evaluated after the measurement (prior, schedule, loop body).
+ */
+export function applyOverrides(doc: GraphDocument, task: string, profile: string | undefined, frozen: ReadonlySet<string>): GraphDocument {
+  if (profile !== undefined && !doc.overrides[`profile:${profile}`]) {
+    const known = Object.keys(doc.overrides).filter((k) => k.startsWith('profile:')).map((k) => k.slice(8));
+    throw new CompileError(`graph "${doc.name}" has no profile '${profile}'; profiles: ${known.join(', ') || 'none'}`);
+  }
+  const layers = [doc.overrides[`task:${task}`], profile !== undefined ? doc.overrides[`profile:${profile}`] : undefined];
+  const nodes = doc.nodes.map((n) => ({ ...n, params: { ...n.params } }));
+  for (const layer of layers) {
+    for (const [id, params] of Object.entries(layer ?? {})) {
+      const n = nodes.find((m) => m.id === id);
+      if (!n) throw new CompileError(`overrides: no node "${id}" in graph "${doc.name}"`);
+      if (frozen.has(id)) throw new CompileError(`overrides: node "${id}" (${n.kind}) is evaluated before the task is known; only prior, schedule and per-iteration nodes can be overridden`, id);
+      Object.assign(n.params, params);
+    }
+  }
+  return { ...doc, nodes };
 }
 
 const SINKS = new Set(['Preview', 'Output', 'Metrics']);
 const isMeasurement = (v: Value | undefined): v is MeasurementValue => !!v && typeof v === 'object' && 'op' in v && 'sigmaY' in v;
 
 /** Compiles a validated graph document into an executable {@link Plan}. */
-export async function compile(doc: GraphDocument, opts: CompileOptions = {}): Promise<Plan> {
+export async function compile(base: GraphDocument, opts: CompileOptions = {}): Promise<Plan> {
+  let doc = base;
   const v = validateGraph(doc);
   if (!v.ok) throw new CompileError(v.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v.errors[0]?.nodeId);
   const seed = opts.seed ?? doc.run.seed;
@@ -75,6 +100,12 @@ export async function compile(doc: GraphDocument, opts: CompileOptions = {}): Pr
   }
   const measurement = measurements[0]!;
   const imageShape = measurement.op.inShape;
+
+  // The task is known now: merge its overrides (and the profile's), then re-check the parameters.
+  doc = applyOverrides(base, measurement.op.id, opts.profile, new Set(statics.filter((i) => !['ScoreModel', 'Schedule'].includes(nodes.get(i)!.kind))));
+  const v2 = validateGraph(doc);
+  if (!v2.ok) throw new CompileError(v2.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v2.errors[0]?.nodeId);
+  for (const n of doc.nodes) nodes.set(n.id, n);
   for (const id of statics.filter((i) => nodes.get(i)!.kind === 'ScoreModel')) put(id, { prior: await evalPrior(nodes.get(id)!, imageShape) });
   for (const id of statics.filter((i) => nodes.get(i)!.kind === 'Schedule')) {
     const prior = get(incoming.get(`${id}.prior`)) as ScoreModel;
@@ -122,7 +153,7 @@ export async function compile(doc: GraphDocument, opts: CompileOptions = {}): Pr
     ...(outputNode ? { output: incoming.get(`${outputNode.id}.image`)! } : {}),
     previews,
     ...(metricsNode ? { metrics: { source: incoming.get(`${metricsNode.id}.image`)!, every: paramsOf(metricsNode).every as number } } : {}),
-    warnings: v.warnings.map((w) => w.message),
+    warnings: v2.warnings.map((w) => w.message),
   };
 }
 

@@ -34,6 +34,12 @@ export const graphSchema = z.object({
   edges: z.array(edgeSchema),
   run: z.object({ iterations: z.number().int().min(1).optional(), seed: z.number().int().min(0).default(0) }).default({ seed: 0 }),
   models: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * Parameter overrides by selector — `task:<id>` applies when the measurement's task is <id>,
+   * `profile:<name>` when the run asks for that profile — each mapping node id → params.
+   * Presets keep the papers' per-task hyperparameters here.
+   */
+  overrides: z.record(z.string().regex(/^(task|profile):[\w-]+$/), z.record(z.string(), z.record(z.string(), z.unknown()))).default({}),
 });
 
 /** A validated graph document. */

@@ -36,7 +36,7 @@ describe('gradientXStep (DDiff)', () => {
   const m: MeasurementValue = { op, y: op.apply(randn([1, 1, 8, 8], 0.5)), sigmaY: 0.05 };
   const p = { gamma0: 2, normalize: true, tGamma: 90, a: 3.3, b: 0.1 };
 
-  it('moves w = z − u by exactly γ₀·a(t) per sample along −Jᵀ(A(w) − y), y broadcast over the batch', () => {
+  it('moves w = z − u by exactly γ₀·√(d/3·256²)·a(t) per sample along −Jᵀ(A(w) − y), y broadcast over the batch', () => {
     const z = randn([2, 1, 8, 8]), u = randn([2, 1, 8, 8], 0.1);
     for (const [t, mult] of [[500, 3.3], [90, 0.1]] as const) {
       const x = gradientXStep(m, z, u, t, p);
@@ -50,7 +50,7 @@ describe('gradientXStep (DDiff)', () => {
           dotg += d * g;
           gg += g * g;
         }
-        expect(Math.sqrt(step)).toBeCloseTo(2 * mult, 5);
+        expect(Math.sqrt(step)).toBeCloseTo(2 * mult * Math.sqrt(64 / (3 * 256 * 256)), 5);
         expect(dotg / Math.sqrt(step * gg)).toBeCloseTo(-1, 5); // antiparallel to the gradient
       }
     }

@@ -56,6 +56,15 @@ function startPoint(z: Tensor, u?: Tensor): Tensor {
   return w;
 }
 
+/** Number of values of the papers' images (3×256×256): step sizes on whole-tensor norms refer to it. */
+export const REFERENCE_VALUES = 3 * 256 * 256;
+
+/**
+ * √(d/(3·256²)) for per-sample images of d values: the papers' normalised step lengths (DDiff γ₀,
+ * DPS ζ) act on whole-tensor norms, so this factor keeps their per-pixel effect at any image size.
+ */
+export const stepScale = (perSample: number): number => Math.sqrt(perSample / REFERENCE_VALUES);
+
 /** Parameters of the gradient x-step. */
 export interface GradientStepParams {
   gamma0: number;
@@ -67,15 +76,16 @@ export interface GradientStepParams {
 }
 
 /**
- * DDiff's x-update: w = z − u, g = J_A(w)ᵀ(A(w) − y), x = w − γ₀a(t)·g/‖g‖ per sample (or
- * w − γ₀a(t)·g without normalisation). The 1/σ_y² of the data term cancels in the normalised step.
+ * DDiff's x-update: w = z − u, g = J_A(w)ᵀ(A(w) − y), x = w − γ₀·s·a(t)·g/‖g‖ per sample with
+ * s = √(d/(3·256²)) ({@link stepScale}: γ₀ is the papers' value at 256 px), or w − γ₀a(t)·g
+ * without normalisation. The 1/σ_y² of the data term cancels in the normalised step.
  */
 export function gradientXStep(m: MeasurementValue, z: Tensor, u: Tensor | undefined, t: number, p: GradientStepParams): Tensor {
   const w = startPoint(z, u);
   const g = m.op.vjp!(w, subBroadcast(m.op.apply(w), m.y));
-  const step = p.gamma0 * (t > p.tGamma ? p.a : p.b);
-  const norms = p.normalize ? sampleNorms(g) : undefined;
   const per = sizeOf(w.shape.slice(1));
+  const step = p.gamma0 * (t > p.tGamma ? p.a : p.b) * (p.normalize ? stepScale(per) : 1);
+  const norms = p.normalize ? sampleNorms(g) : undefined;
   const x = tensor(w.shape);
   for (let i = 0; i < x.data.length; i++) {
     const n = norms ? norms[Math.floor(i / per)]! : 1;

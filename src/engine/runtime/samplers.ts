@@ -3,6 +3,7 @@
  * and Langevin MCMC), as functions over tensors. Images are N×C×H×W; y may have batch 1.
  */
 import type { MeasurementValue } from '../kernels/updates';
+import { stepScale } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { Rng } from '../tensor/rng';
 import type { Tensor } from '../tensor/tensor';
@@ -18,9 +19,9 @@ function residual(m: MeasurementValue, x: Tensor): Tensor {
 }
 
 /**
- * DPS: x = x′ − ζ∇_{x_t}‖y − A(x̂₀(x_t))‖₂ per sample. The gradient is J_{x̂₀}(x_t)ᵀ·m⊙J_A(x̂₀)ᵀr/‖r‖,
+ * DPS: x = x′ − ζ·s·∇_{x_t}‖y − A(x̂₀(x_t))‖₂ per sample. The gradient is J_{x̂₀}(x_t)ᵀ·m⊙J_A(x̂₀)ᵀr/‖r‖,
  * r = A(x̂₀) − y, m = 1 where x̂₀ was not clipped (|x̂₀| < 1; the clip's derivative), through
- * the prior's denoiser VJP.
+ * the prior's denoiser VJP; s = √(d/(3·256²)) so ζ keeps the papers' 256 px meaning.
  */
 export async function dpsGuidance(m: MeasurementValue, prior: ScoreModel, xt: Tensor, x0: Tensor, next: Tensor, t: number, zeta: number): Promise<Tensor> {
   if (!prior.denoiseVjp) throw new Error(`prior ${prior.id} has no denoiser VJP, which DPS needs`);
@@ -35,7 +36,8 @@ export async function dpsGuidance(m: MeasurementValue, prior: ScoreModel, xt: Te
   }
   const g = await prior.denoiseVjp(xt, t, v);
   const out = tensor(next.shape);
-  for (let i = 0; i < out.data.length; i++) out.data[i] = next.data[i]! - zeta * g.data[i]!;
+  const step = zeta * stepScale(perX);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = next.data[i]! - step * g.data[i]!;
   return out;
 }
 
