@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../tensor/tensor';
+import { HOLE_VIEW_VALUE } from './inpainting';
 import { createOperator } from './registry';
 
 const maskOf = (id: string, shape: number[], seed = 0, params = {}): Float32Array =>
@@ -67,11 +68,52 @@ describe('inpaint-box', () => {
   });
 });
 
-describe('hdr', () => {
-  it('clips 2x to [−1, 1] and passes the gradient only where unsaturated', () => {
-    const op = createOperator('hdr', { shape: [1, 1, 4] });
-    const x = tensor([1, 1, 1, 4], [-0.8, -0.2, 0.3, 0.6]);
-    expect(Array.from(op.apply(x).data)).toEqual([-1, Math.fround(-0.4), Math.fround(0.6), 1]);
-    expect(Array.from(op.vjp!(x, tensor([1, 1, 1, 4], [1, 1, 1, 1])).data)).toEqual([0, 2, 2, 0]);
+describe('inpainting masks', () => {
+  it('rescales box and margin with the image: 32×32 box ≥ 8 px in at 64 px, 16×16 ≥ 4 px at 32 px', () => {
+    for (const [side, len, margin] of [[64, 32, 8], [32, 16, 4]] as const) {
+      const op = createOperator('inpaint-box', { shape: [3, side, side], seed: 9 });
+      expect(op.params).toMatchObject({ placement: 'random', boxHeight: len, boxWidth: len, margin });
+      expect(op.artifacts.mask!.shape).toEqual([1, 1, side, side]);
+      const mask = op.artifacts.mask!.data;
+      expect(mask.filter((m) => m === 0).length).toBe(len * len);
+      const { top, left } = op.params as { top: number; left: number };
+      expect(top).toBeGreaterThanOrEqual(margin);
+      expect(left).toBeGreaterThanOrEqual(margin);
+      expect(side - (top + len)).toBeGreaterThanOrEqual(margin);
+      expect(side - (left + len)).toBeGreaterThanOrEqual(margin);
+    }
+  });
+
+  it('reaches every allowed position of the box over seeds (uniform top-left)', () => {
+    // 16 px: box 8, margin 2 → top, left ∈ {2, …, 6}.
+    const tops = new Set<number>();
+    for (let seed = 0; seed < 200; seed++) tops.add((createOperator('inpaint-box', { shape: [1, 16, 16], seed }).params as { top: number }).top);
+    expect([...tops].sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
+  });
+
+  it('uses the same box in every channel and marks the hole mid-grey in the view', () => {
+    const op = createOperator('inpaint-box', { shape: [3, 16, 16], seed: 1 });
+    const mask = op.artifacts.mask!.data;
+    const x = tensor([1, 3, 16, 16], Float32Array.from({ length: 768 }, (_, i) => 0.9 - (i % 7) * 0.1));
+    const y = op.apply(x);
+    const view = op.view(y);
+    for (let k = 0; k < 3; k++) {
+      for (let i = 0; i < 256; i++) {
+        expect(y.data[k * 256 + i]).toBe(mask[i]! * x.data[k * 256 + i]!);
+        expect(view.data[k * 256 + i]).toBe(mask[i] === 0 ? HOLE_VIEW_VALUE : x.data[k * 256 + i]!);
+      }
+    }
+  });
+
+  it('broadcasts a single measurement over a batch of prox centres', () => {
+    const op = createOperator('inpaint-random', { shape: [1, 4, 4], seed: 0 });
+    const mask = op.artifacts.mask!.data;
+    const y = tensor([1, 1, 4, 4], new Float32Array(16).fill(0.5));
+    const z = tensor([2, 1, 4, 4], Float32Array.from({ length: 32 }, (_, i) => (i < 16 ? -1 : 1)));
+    const p = op.proxL2!(z, y, 1);
+    for (let i = 0; i < 32; i++) {
+      const m = mask[i % 16]!;
+      expect(p.data[i]).toBeCloseTo((m * 0.5 + z.data[i]!) / (m + 1), 6);
+    }
   });
 });

@@ -4,7 +4,9 @@
  * (64 at 256 px → 384×384, "oversampling 2" in DAPS's sense) and F is the orthonormal 2-D DFT.
  * The output is fftshift-ed so the zero frequency sits in the centre. The centring ifftshift of
  * the input that DAPS applies only multiplies F's output by a unit-modulus phase, which |·| removes,
- * so it is omitted. The padded grid (48, 96, 384 …) is not a power of two: fft.ts uses Bluestein.
+ * so it is omitted: only the output shift matters. The padded grid (48, 96, 384 …) is not a power of
+ * two: fft.ts uses Bluestein. The amplitude VJP divides by |z|; where |z| = 0 (a kink of |·|) it
+ * uses 0, a valid subgradient choice.
  */
 import { z } from 'zod';
 import type { Shape, Tensor } from '../tensor/tensor';
@@ -20,7 +22,11 @@ const prParams = z.object({
   inputRange: z.enum(['01', 'pm1']),
 });
 
-/** `phase-retrieval`: y = |F(pad(x₀₁))| with ×2 oversampling. */
+/**
+ * y = fftshift(|F P x₀₁|) per channel (`phase-retrieval`, ×2 oversampling): nonlinear, analytic VJP.
+ * `view(y)` is log(1 + max(y, 0)) rescaled to [−1, 1] per sample (min → −1, max → 1; 0 when y is
+ * constant); negative values, which only noise produces, count as 0.
+ */
 export const phaseRetrieval: OperatorSpec<typeof prParams> = {
   id: 'phase-retrieval',
   title: 'Phase retrieval',
@@ -30,8 +36,8 @@ export const phaseRetrieval: OperatorSpec<typeof prParams> = {
     'padding by 64 px on each side at 256 px (384×384 grid; the pad scales with min(H, W)/256: 96 at 64 px, 48 at ' +
     '32 px), F the orthonormal 2-D DFT, output fftshift-ed (zero frequency centred). measure "intensity" gives ' +
     '|F P x₀₁|². VJP: Pᵀ Re(F⁻¹((v/|z|) z))·dx₀₁/dx with z = F P x₀₁ (0 where |z| = 0), or 2·Pᵀ Re(F⁻¹(v z))·dx₀₁/dx ' +
-    'for intensity. Non-power-of-two grids use Bluestein transforms (about 3× the cost of a radix-4 transform of the ' +
-    'next power of two, measured by npm run bench:ops); set pad so that H + 2·pad is a power of two for speed.',
+    'for intensity. The view is log(1 + y) rescaled to [−1, 1] per sample. Non-power-of-two grids use Bluestein ' +
+    'transforms (npm run bench:ops prints their cost against radix-4); set pad so that H + 2·pad is a power of two for speed.',
   linear: false,
   seeded: false,
   capabilities: ['vjp'],
