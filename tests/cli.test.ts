@@ -148,3 +148,45 @@ describe('lagrange validate', () => {
     expect(r.err[0]).toMatch(/^lagrange: .*broken\.lagrange\.json: not valid JSON/);
   });
 });
+
+describe('lagrange presets and run', () => {
+  it('lists the presets', async () => {
+    const r = await run('presets');
+    expect(r.out.map((l) => l.split(' ')[0])).toEqual(['daps', 'ddiff-hqs', 'ddiff', 'diff-pnp-admm', 'diff-pnp-hqs', 'diffpir', 'dps']);
+  });
+
+  it('runs a preset on a simulated task and writes result, previews and report', async () => {
+    const out = join(tmp, 'run-ddiff');
+    const r = await run('run', 'ddiff', '--task', 'inpaint-box', '--image', SAMPLE, '--size', '32', '--iterations', '60', '--samples', '2', '--seed', '3', '--out', out);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/^ddiff on inpaint-box: 60 iterations, 60 NFE, .* analytic, seed 3$/);
+    expect(readNpy(join(out, 'result.npy')).shape).toEqual([2, 3, 32, 32]);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ graph: 'ddiff', seed: 3, samples: 2, iterations: 60, nfe: 60, task: 'inpaint-box', sigmaY: 0.05, provider: 'analytic' });
+    expect(report.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.metrics.psnr).toHaveLength(2);
+    expect(readPng(join(out, 'previews.png')).shape[2]).toBe(32);
+  });
+
+  it('runs from a measurement bundle, with JSON-lines events', async () => {
+    const bundle = join(tmp, 'inpaint-random');
+    await run('simulate', '--task', 'inpaint-random', '--image', SAMPLE, '--size', '32', '--out', bundle);
+    const r = await run('run', 'diffpir', '--measurement', bundle, '--json', '--out', join(tmp, 'run-dp'));
+    expect(r.code).toBe(0);
+    const events = r.out.map((l) => JSON.parse(l) as { type: string });
+    expect(events.filter((e) => e.type === 'progress')).toHaveLength(20);
+    expect(events.at(-1)).toMatchObject({ type: 'done', report: { graph: 'diffpir', nfe: 20 } });
+  });
+
+  it('refuses DPS on a prior without a denoiser VJP, naming both nodes', async () => {
+    const r = await run('run', 'dps', '--prior', 'some-model', '--out', join(tmp, 'x'));
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toMatch(/node "guide" \(DPSGuidance\) needs denoiseVjp on 'prior', but node "prior" \(ScoreModel\) \(source bundled\) has no denoiser VJP/);
+  });
+
+  it('names an unknown preset and lists the known ones', async () => {
+    const r = await run('run', 'ddif', '--out', join(tmp, 'x'));
+    expect(r.err[0]).toBe('lagrange: ddif: no such graph file or preset; presets: daps, ddiff-hqs, ddiff, diff-pnp-admm, diff-pnp-hqs, diffpir, dps');
+  });
+});

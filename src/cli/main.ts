@@ -9,6 +9,8 @@ import { runSimulate } from './simulate';
 import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
 import { runValidate } from './validate';
+import { listPresets, runGraph } from './run';
+import type { RunArgs } from './run';
 
 /** Output sinks, injectable for tests. */
 export interface CliIo {
@@ -53,6 +55,30 @@ function program(io: CliIo, status: { code: number }): Command {
     .action(async (o: SimulateArgs) => {
       (await runSimulate(o)).forEach((l) => io.out(l));
     });
+  p.command('presets')
+    .description('list the shipped solver presets')
+    .action(() => listPresets().forEach((x) => io.out(`${x.name.padEnd(14)} ${x.description}`)));
+
+  p.command('run')
+    .description('run a solver graph or preset and write result.npy/png, previews.png and report.json')
+    .argument('<graph>', 'graph file or preset name (see `lagrange presets`)')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--measurement <dir>', "measurement bundle from 'lagrange simulate'")
+    .option('--task <id>', 'simulate this task instead of the graph’s')
+    .option('--image <file>', 'ground truth to simulate from (.png/.npy, or sample:<name>)')
+    .option('--size <n>', 'resize the image to n×n')
+    .option('--sigma <s>', 'measurement noise σ_y when simulating')
+    .option('--prior <p>', 'gaussian | gmm | bundled model name | model folder')
+    .option('--iterations <k>', 'iterations K')
+    .option('--seed <n>', 'run seed')
+    .option('--samples <n>', 'posterior samples drawn together')
+    .option('--profile <name>', 'preset profile (e.g. daps 1k/4k)')
+    .option('--json', 'JSON-lines events on stdout')
+    .action(async (graph: string, o: RunArgs) => {
+      const lines = await runGraph(graph, o, { out: io.out, err: (l) => process.stderr.write(l), tty: !o.json && process.stderr.isTTY === true });
+      if (!o.json) lines.forEach((l) => io.out(l));
+    });
+
   p.command('validate')
     .description('check a graph file (*.lagrange.json): format, node kinds, parameters, wiring, capabilities')
     .argument('<graph>', 'graph file')

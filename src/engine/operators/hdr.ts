@@ -46,7 +46,8 @@ export const hdr: OperatorSpec<typeof hdrParams> = {
       view: (y: Tensor) => y,
     };
   },
-  // Every pixel at least 0.02 from the kink |2x| = 1 (x = ±0.5), a third of them saturated.
+  // Every pixel at least 0.02 from the kink |2x| = 1 (x = ±0.5) of the default scale, so central
+  // differences never straddle it; about a third of the pixels saturate.
   testInput(shape, rng) {
     const t = tensor([1, ...shape]);
     for (let i = 0; i < t.data.length; i++) {

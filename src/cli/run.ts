@@ -1,0 +1,132 @@
+/**
+ * `lagrange run <graph|preset>`: compile and run a solver graph, writing result.npy/png, a strip
+ * of previews over the iterations, and report.json. Progress on a TTY, JSON-lines with --json.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PNG } from 'pngjs';
+import { compile } from '../engine/compile/compile';
+import { withMeasurement, withPrior } from '../engine/graph/edit';
+import type { GraphDocument } from '../engine/graph/format';
+import { parseGraph } from '../engine/graph/format';
+import { writePng } from '../engine/io/image';
+import { writeNpy } from '../engine/io/npy';
+import type { RunEvent } from '../engine/runtime/events';
+import { runPlan } from '../engine/runtime/run';
+import { CliError, intOption, numberOption } from './errors';
+
+/** The shipped presets. */
+export const PRESETS_DIR = resolve(import.meta.dirname, '../../resources/presets');
+
+/** Options as commander hands them over. */
+export interface RunArgs {
+  measurement?: string;
+  task?: string;
+  image?: string;
+  size?: string;
+  sigma?: string;
+  prior?: string;
+  iterations?: string;
+  seed?: string;
+  samples?: string;
+  profile?: string;
+  out: string;
+  json?: boolean;
+}
+
+/** Preset names and their one-line descriptions. */
+export function listPresets(): { name: string; description: string }[] {
+  if (!existsSync(PRESETS_DIR)) return [];
+  return readdirSync(PRESETS_DIR)
+    .filter((f) => f.endsWith('.lagrange.json'))
+    .sort()
+    .map((f) => {
+      const doc = JSON.parse(readFileSync(join(PRESETS_DIR, f), 'utf8')) as { description?: string };
+      return { name: f.replace('.lagrange.json', ''), description: (doc.description ?? '').split(/(?<=\.)\s/)[0]! };
+    });
+}
+
+function loadGraph(target: string): GraphDocument {
+  const file = existsSync(target) ? target : join(PRESETS_DIR, `${target}.lagrange.json`);
+  if (!existsSync(file)) throw new CliError(`${target}: no such graph file or preset; presets: ${listPresets().map((p) => p.name).join(', ')}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new CliError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseGraph(json, file);
+}
+
+/** Horizontal strip of RGBA previews (sample 0), 2 px gaps. */
+function strip(frames: { width: number; height: number; rgba: Uint8ClampedArray }[]): Buffer {
+  const h = Math.max(...frames.map((f) => f.height));
+  const w = frames.reduce((s, f) => s + f.width + 2, -2);
+  const png = new PNG({ width: w, height: h });
+  png.data.fill(255);
+  let x0 = 0;
+  for (const f of frames) {
+    for (let r = 0; r < f.height; r++) png.data.set(f.rgba.subarray(4 * r * f.width, 4 * (r + 1) * f.width), 4 * (r * w + x0));
+    x0 += f.width + 2;
+  }
+  return PNG.sync.write(png);
+}
+
+/** Runs the command; `out` prints lines, `err` progress. Returns the summary lines. */
+export async function runGraph(target: string, args: RunArgs, io: { out(l: string): void; err(l: string): void; tty: boolean }): Promise<string[]> {
+  let doc = loadGraph(target);
+  if (args.measurement && (args.task || args.image)) throw new CliError('give either --measurement or --task/--image, not both');
+  if (args.measurement) doc = withMeasurement(doc, { kind: 'bundle', path: args.measurement });
+  else if (args.task || args.image || args.sigma || args.size) {
+    if (args.image && !args.image.startsWith('sample:') && !existsSync(args.image)) throw new CliError(`--image ${args.image}: no such file`);
+    doc = withMeasurement(doc, {
+      kind: 'simulate',
+      ...(args.task ? { task: args.task } : {}),
+      ...(args.image ? { image: args.image } : {}),
+      ...(args.size ? { size: intOption('--size', args.size, 8) } : {}),
+      ...(args.sigma ? { sigma: numberOption('--sigma', args.sigma, (v) => (v < 0 ? 'must be ≥ 0' : undefined)) } : {}),
+    });
+  }
+  if (args.prior) doc = withPrior(doc, args.prior, existsSync(args.prior));
+  const plan = await compile(doc, {
+    ...(args.iterations ? { iterations: intOption('--iterations', args.iterations, 1) } : {}),
+    ...(args.seed ? { seed: intOption('--seed', args.seed, 0) } : {}),
+    ...(args.samples ? { samples: intOption('--samples', args.samples, 1) } : {}),
+    ...(args.profile ? { profile: args.profile } : {}),
+  });
+  const frames: { width: number; height: number; rgba: Uint8ClampedArray }[] = [];
+  const onEvent = (e: RunEvent): void => {
+    if (e.type === 'preview' && e.nodeId === plan.previews[0]?.id) frames.push(e);
+    if (args.json) {
+      if (e.type === 'preview') {
+        const { rgba: _pixels, ...rest } = e;
+        io.out(JSON.stringify(rest));
+      } else io.out(JSON.stringify(e));
+    } else if (io.tty && e.type === 'progress') {
+      const w = 30, done = Math.round((w * e.iteration) / e.of);
+      io.err(`\r[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${e.iteration}/${e.of}  NFE ${e.nfe}  ${(e.elapsedMs / 1000).toFixed(1)} s`);
+    }
+  };
+  const r = await runPlan(plan, { onEvent, throttleMs: args.json ? 0 : 100 });
+  if (io.tty && !args.json) io.err('\n');
+  mkdirSync(args.out, { recursive: true });
+  const files = ['report.json'];
+  writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, task: plan.measurement.op.id, sigmaY: plan.measurement.sigmaY }, null, 2) + '\n');
+  if (r.result) {
+    writeNpy(join(args.out, 'result.npy'), r.result);
+    writePng(join(args.out, 'result.png'), r.result);
+    files.push('result.npy', 'result.png');
+  }
+  if (frames.length) {
+    writeFileSync(join(args.out, 'previews.png'), strip(frames));
+    files.push('previews.png');
+  }
+  const m = r.report.metrics;
+  const fmt = (v: number[] | undefined, d = 3): string => (v ? v.map((x) => x.toFixed(d)).join(', ') : 'n/a');
+  return [
+    `${plan.name} on ${plan.measurement.op.id}: ${r.report.iterations} iterations, ${r.report.nfe} NFE, ${(r.report.wallMs / 1000).toFixed(2)} s (${(r.report.secondsPerNfe * 1000).toFixed(2)} ms/NFE, score model ${((100 * r.report.scoreModelMs) / r.report.wallMs).toFixed(0)} %), ${r.report.provider}, seed ${r.report.seed}`,
+    ...(m ? [`PSNR ${fmt(m.psnr, 2)} dB  SSIM ${fmt(m.ssim)}  residual ${fmt(m.residual)}  residual/σ ${fmt(m.normalisedResidual, 2)}`] : []),
+    ...r.report.warnings.map((w) => `note: ${w}`),
+    `wrote ${args.out}: ${files.join(' ')}`,
+  ];
+}

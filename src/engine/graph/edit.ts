@@ -1,0 +1,86 @@
+/**
+ * Edits a host applies to a graph before running it: point it at another measurement (a bundle
+ * on disk, or a task simulated on an image) or another prior. Pure functions over documents.
+ */
+import { operatorNodes } from '../../nodes/index';
+import type { GraphDocument, GraphNode } from './format';
+
+/** Where the measurement comes from. */
+export type MeasurementSource =
+  | { kind: 'bundle'; path: string }
+  | { kind: 'simulate'; task?: string; image?: string; size?: number; sigma?: number };
+
+/** Raised when an edit does not fit the graph; names what is missing. */
+export class GraphEditError extends Error {
+  override name = 'GraphEditError';
+}
+
+const clone = (doc: GraphDocument): GraphDocument => JSON.parse(JSON.stringify(doc)) as GraphDocument;
+
+function measurementNode(doc: GraphDocument): GraphNode {
+  const found = doc.nodes.filter((n) => n.kind === 'Simulate' || n.kind === 'MeasurementInput');
+  if (found.length !== 1) throw new GraphEditError(`graph "${doc.name}" must have exactly one Simulate or MeasurementInput node to replace its measurement, found ${found.length}`);
+  return found[0]!;
+}
+
+/** Removes nodes that only fed `id` (transitively) and their edges. */
+function pruneUpstream(doc: GraphDocument, id: string): void {
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const n of [...doc.nodes]) {
+      const outs = doc.edges.filter((e) => e.source === n.id);
+      if (n.id !== id && outs.length > 0 && outs.every((e) => e.target === id)) {
+        doc.nodes = doc.nodes.filter((m) => m.id !== n.id);
+        doc.edges = doc.edges.filter((e) => e.source !== n.id && e.target !== n.id);
+        changed = true;
+      }
+    }
+  }
+}
+
+/** The graph with its measurement taken from `src`. */
+export function withMeasurement(base: GraphDocument, src: MeasurementSource): GraphDocument {
+  const doc = clone(base);
+  const m = measurementNode(doc);
+  if (src.kind === 'bundle') {
+    doc.edges = doc.edges.filter((e) => e.target !== m.id);
+    pruneUpstream(doc, m.id);
+    m.kind = 'MeasurementInput';
+    m.params = { path: src.path };
+    return doc;
+  }
+  if (m.kind !== 'Simulate') throw new GraphEditError(`graph "${doc.name}" reads a measurement file; give a measurement directory instead of --task/--image`);
+  if (src.sigma !== undefined) m.params.sigma = src.sigma;
+  const upstream = (port: string): GraphNode => {
+    const e = doc.edges.find((x) => x.target === m.id && x.targetPort === port);
+    const n = e && doc.nodes.find((x) => x.id === e.source);
+    if (!n) throw new GraphEditError(`graph "${doc.name}": the Simulate node has nothing on '${port}'`);
+    return n;
+  };
+  if (src.task !== undefined) {
+    const spec = operatorNodes.find((k) => k.task === src.task);
+    if (!spec) throw new GraphEditError(`unknown task '${src.task}'; tasks: ${operatorNodes.map((k) => k.task).join(', ')}`);
+    const op = upstream('operator');
+    op.kind = spec.kind;
+    op.params = {};
+  }
+  if (src.image !== undefined || src.size !== undefined) {
+    const img = upstream('image');
+    if (img.kind !== 'ImageInput') throw new GraphEditError(`graph "${doc.name}": the Simulate image does not come from an ImageInput node`);
+    if (src.image !== undefined) img.params.source = src.image;
+    if (src.size !== undefined) img.params.size = src.size;
+  }
+  return doc;
+}
+
+/** The graph with every ScoreModel set to `prior`: gaussian, gmm, a bundled model name, or a model folder. */
+export function withPrior(base: GraphDocument, prior: string, looksLikePath: boolean): GraphDocument {
+  const doc = clone(base);
+  const models = doc.nodes.filter((n) => n.kind === 'ScoreModel');
+  if (models.length === 0) throw new GraphEditError(`graph "${doc.name}" has no ScoreModel node`);
+  for (const n of models) {
+    if (prior === 'gaussian' || prior === 'gmm') n.params = { ...n.params, source: prior };
+    else n.params = { ...n.params, source: looksLikePath ? 'onnx' : 'bundled', model: prior };
+  }
+  return doc;
+}
