@@ -9,6 +9,7 @@ import type { Rng } from '../tensor/rng';
 import type { Shape, Tensor } from '../tensor/tensor';
 import { dot, sameShape, tensor } from '../tensor/tensor';
 import { createOperator, operatorSpecs } from './registry';
+import { conjugateGradients } from './testkit';
 import type { ForwardModel, OperatorSpec } from './types';
 
 const SHAPE: Shape = [3, 32, 32];
@@ -42,24 +43,7 @@ function cgProx(op: ForwardModel, z: Tensor, y: Tensor, gamma: number): Float64A
   };
   const aty = op.adjoint!(y);
   const b = Float64Array.from(aty.data, (a, i) => a + z.data[i]! / gamma);
-  const x = Float64Array.from(z.data);
-  const ax = normal(x);
-  const r = b.map((v, i) => v - ax[i]!);
-  const p = r.slice();
-  let rr = r.reduce((s, v) => s + v * v, 0);
-  const bb = b.reduce((s, v) => s + v * v, 0);
-  for (let it = 0; it < 500 && rr > 1e-16 * bb; it++) {
-    const ap = normal(p);
-    const alpha = rr / p.reduce((s, v, i) => s + v * ap[i]!, 0);
-    for (let i = 0; i < x.length; i++) {
-      x[i] = x[i]! + alpha * p[i]!;
-      r[i] = r[i]! - alpha * ap[i]!;
-    }
-    const rr2 = r.reduce((s, v) => s + v * v, 0);
-    for (let i = 0; i < p.length; i++) p[i] = r[i]! + (rr2 / rr) * p[i]!;
-    rr = rr2;
-  }
-  return x;
+  return conjugateGradients(b, normal, { x0: Float64Array.from(z.data), tol: 1e-8, maxIter: 500 }).x;
 }
 
 const specs = operatorSpecs();

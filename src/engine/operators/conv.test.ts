@@ -1,42 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../tensor/rng';
 import { createConv2d, periodicFilter, reflect } from './conv';
+import { bounce, directCorrelation } from './testkit';
 
-/** Reflect by bouncing off the edges one at a time (independent of conv.ts's modular formula). */
-function bounce(i: number, n: number): number {
-  if (n === 1) return 0;
-  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
-  return i;
-}
-
-/** Direct 'same' correlation with reflect padding: y[i, j] = Σ K[a, b]·x[bounce(i + a − r), bounce(j + b − r)]. */
-function directCorr(x: Float64Array, kern: Float64Array, k: number, h: number, w: number): Float64Array {
-  const r = (k - 1) / 2, y = new Float64Array(h * w);
-  for (let i = 0; i < h; i++) {
-    for (let j = 0; j < w; j++) {
-      let s = 0;
-      for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) s += kern[a * k + b]! * x[bounce(i + a - r, h) * w + bounce(j + b - r, w)]!;
-      y[i * w + j] = s;
-    }
-  }
-  return y;
-}
-
-/** The transpose of {@link directCorr}, by scattering each output back onto the pixels it read. */
-function directCorrT(y: Float64Array, kern: Float64Array, k: number, h: number, w: number): Float64Array {
-  const r = (k - 1) / 2, x = new Float64Array(h * w);
-  for (let i = 0; i < h; i++) {
-    for (let j = 0; j < w; j++) {
-      for (let a = 0; a < k; a++) {
-        for (let b = 0; b < k; b++) {
-          const t = bounce(i + a - r, h) * w + bounce(j + b - r, w);
-          x[t] = x[t]! + kern[a * k + b]! * y[i * w + j]!;
-        }
-      }
-    }
-  }
-  return x;
-}
+const directCorr = (x: Float64Array, kern: Float64Array, k: number, h: number, w: number): Float64Array => directCorrelation(x, kern, k, h, w);
+const directCorrT = (y: Float64Array, kern: Float64Array, k: number, h: number, w: number): Float64Array => directCorrelation(y, kern, k, h, w, true);
 
 const randn = (n: number, seed: number): Float64Array => {
   const rng = createRng(seed, 'conv-test');

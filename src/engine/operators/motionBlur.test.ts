@@ -5,6 +5,7 @@ import { tensor } from '../tensor/tensor';
 import type { PcgResult } from './conv';
 import { motionBlur, motionBlurOperator } from './motionBlur';
 import { createOperator } from './registry';
+import { conjugateGradients, directCorrelation } from './testkit';
 
 const randn = (shape: number[], seed: number, std = 1): Tensor => {
   const t = tensor(shape);
@@ -12,49 +13,10 @@ const randn = (shape: number[], seed: number, std = 1): Tensor => {
   return t;
 };
 
-/** Reflect by bouncing off the edges (independent of conv.ts). */
-function bounce(i: number, n: number): number {
-  if (n === 1) return 0;
-  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
-  return i;
-}
-
-/** A v (transpose = false) or Aᵀv (true) for A = direct reflect-padded correlation of every h×w plane with K, float64. */
-function direct(v: Float64Array, kern: Float32Array, k: number, h: number, w: number, transpose: boolean): Float64Array {
-  const r = (k - 1) / 2, out = new Float64Array(v.length);
-  for (let o = 0; o < v.length; o += h * w) {
-    for (let i = 0; i < h; i++) {
-      for (let j = 0; j < w; j++) {
-        for (let a = 0; a < k; a++) {
-          for (let b = 0; b < k; b++) {
-            const t = o + bounce(i + a - r, h) * w + bounce(j + b - r, w), g = kern[a * k + b]!;
-            if (transpose) out[t] = out[t]! + g * v[o + i * w + j]!;
-            else out[o + i * w + j] = out[o + i * w + j]! + g * v[t]!;
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** Plain (unpreconditioned) CG on (AᵀA + I/γ)x = b in float64, from 0, to ‖r‖ ≤ 1e-13‖b‖. */
+/** Plain (unpreconditioned) CG in float64 to ‖r‖ ≤ 1e-13‖b‖, asserting that it got there. */
 function plainCg(b: Float64Array, normal: (v: Float64Array) => Float64Array): Float64Array {
-  const x = new Float64Array(b.length), r = b.slice(), p = b.slice();
-  const bb = b.reduce((s, v) => s + v * v, 0);
-  let rr = bb;
-  for (let it = 0; it < 5000 && rr > 1e-26 * bb; it++) {
-    const ap = normal(p);
-    const alpha = rr / p.reduce((s, v, i) => s + v * ap[i]!, 0);
-    for (let i = 0; i < x.length; i++) {
-      x[i] = x[i]! + alpha * p[i]!;
-      r[i] = r[i]! - alpha * ap[i]!;
-    }
-    const rr2 = r.reduce((s, v) => s + v * v, 0);
-    for (let i = 0; i < p.length; i++) p[i] = r[i]! + (rr2 / rr) * p[i]!;
-    rr = rr2;
-  }
-  expect(rr).toBeLessThanOrEqual(1e-26 * bb);
+  const { x, relResidual } = conjugateGradients(b, normal, { tol: 1e-13 });
+  expect(relResidual).toBeLessThanOrEqual(1e-13);
   return x;
 }
 
@@ -128,9 +90,9 @@ describe('deblur-motion', () => {
       for (let i = 0; i < y.data.length; i++) y.data[i] = y.data[i]! + 0.05 * Math.sin(7 * i);
       const z = randn([1, ...shape], 3);
       const p = op.proxL2!(z, y, gamma);
-      const aty = direct(Float64Array.from(y.data), kernel, 9, 24, 20, true);
+      const aty = directCorrelation(Float64Array.from(y.data), kernel, 9, 24, 20, true);
       const b = aty.map((a, i) => a + z.data[i]! / gamma);
-      const ref = plainCg(b, (v) => direct(direct(v, kernel, 9, 24, 20, false), kernel, 9, 24, 20, true).map((a, i) => a + v[i]! / gamma));
+      const ref = plainCg(b, (v) => directCorrelation(directCorrelation(v, kernel, 9, 24, 20), kernel, 9, 24, 20, true).map((a, i) => a + v[i]! / gamma));
       expect(relDiff(p.data, ref)).toBeLessThan(1e-5);
       expect(solves).toHaveLength(1);
       expect(solves[0]!.relResidual).toBeLessThanOrEqual(1e-8);

@@ -3,26 +3,9 @@ import { createRng } from '../tensor/rng';
 import { tensor } from '../tensor/tensor';
 import { gaussianKernel2d, nonlinearBlur, saturate } from './nonlinearBlur';
 import { createOperator } from './registry';
+import { directCorrelation } from './testkit';
 
-/** Reflect by bouncing off the edges (independent of conv.ts). */
-function bounce(i: number, n: number): number {
-  if (n === 1) return 0;
-  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
-  return i;
-}
-
-/** Direct 'same' correlation with reflect padding of one h×w plane, float64. */
-function corr(x: ArrayLike<number>, kern: ArrayLike<number>, k: number, h: number, w: number): Float64Array {
-  const r = (k - 1) / 2, y = new Float64Array(h * w);
-  for (let i = 0; i < h; i++) {
-    for (let j = 0; j < w; j++) {
-      let s = 0;
-      for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) s += kern[a * k + b]! * x[bounce(i + a - r, h) * w + bounce(j + b - r, w)]!;
-      y[i * w + j] = s;
-    }
-  }
-  return y;
-}
+const corr = (x: ArrayLike<number>, kern: ArrayLike<number>, k: number, h: number, w: number): Float64Array => directCorrelation(x, kern, k, h, w);
 
 describe('deblur-nonlinear (stand-in)', () => {
   it('says it is a stand-in and how a learned operator can replace it', () => {
