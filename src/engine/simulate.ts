@@ -4,10 +4,11 @@
  * the CLI and the studio read back. The operator instance is a function of (task, params, seed,
  * shape); its artifacts are stored anyway and checked on load, so a bundle stays self-describing.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writePng } from './io/image';
+import { readJsonFile } from './io/json';
 import { readNpy, writeNpy } from './io/npy';
 import { addNoise, noiseModelSchema } from './operators/noise';
 import type { NoiseModel } from './operators/noise';
@@ -112,20 +113,7 @@ export class MeasurementError extends Error {
 
 /** Reads a bundle written by {@link writeMeasurement}, rebuilding and checking its operator. */
 export function readMeasurement(dir: string): Measurement {
-  const taskPath = join(dir, 'task.json');
-  if (!existsSync(taskPath)) throw new MeasurementError(`${taskPath}: missing; a measurement directory needs task.json (made by 'lagrange simulate')`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(taskPath, 'utf8'));
-  } catch (e) {
-    throw new MeasurementError(`${taskPath}: not valid JSON (${(e as Error).message})`);
-  }
-  const parsed = recordSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new MeasurementError(`${taskPath}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  const record = parsed.data;
+  const record = readJsonFile(join(dir, 'task.json'), recordSchema, (m) => new MeasurementError(m), "a measurement directory needs task.json (made by 'lagrange simulate')");
   const y = readNpy(join(dir, record.files.y));
   const x = record.files.x ? readNpy(join(dir, record.files.x)) : undefined;
   const op = createOperator(record.task, { shape: record.shapes.x.slice(1), seed: record.seed, params: record.params });

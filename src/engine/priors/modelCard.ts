@@ -3,11 +3,11 @@
  * parameterisation, noise schedule, tensor names, timestep convention, licence and provenance.
  * Validated with zod; errors name the file and the JSON path.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { VPSchedule } from '../diffusion/schedule';
 import { linearSchedule, tableSchedule } from '../diffusion/schedule';
+import { readJsonFile } from '../io/json';
 
 const scheduleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('linear'), T: z.number().int().min(1), betaMin: z.number().positive(), betaMax: z.number().positive() }),
@@ -51,20 +51,7 @@ export class ModelCardError extends Error {
 
 /** Reads and validates `<dir>/model.json`. */
 export function readModelCard(dir: string): ModelCard {
-  const path = join(dir, 'model.json');
-  if (!existsSync(path)) throw new ModelCardError(`${path}: missing; a model folder needs model.json next to its .onnx file`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new ModelCardError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  const parsed = modelCardSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ModelCardError(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
+  return readJsonFile(join(dir, 'model.json'), modelCardSchema, (m) => new ModelCardError(m), 'a model folder needs model.json next to its .onnx file');
 }
 
 /** The VP schedule a card declares. */
