@@ -199,6 +199,8 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       for (const p of plan.previews) {
         if (last || k % p.every === 0) emit({ type: 'preview', nodeId: p.id, label: p.label, iteration: k, ...rgba(values.get(key(p.source)) as Tensor) });
       }
+      // Let the host's I/O (sockets, IPC) run between iterations; analytic priors never yield.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (plan.metrics && (last || k % plan.metrics.every === 0)) {
       emit({ type: 'metrics', iteration: k, ...qualityOf(plan, values.get(key(plan.metrics.source)) as Tensor) });

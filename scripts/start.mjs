@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// `npm start`: the studio. The Electron host is used when its binary is installed and the desktop
+// build exists; otherwise (e.g. `npm ci` without the Electron download) browser mode starts.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { register } from 'tsx/esm/api';
+
+function electronBinary() {
+  try {
+    const path = createRequire(import.meta.url)('electron'); // throws when the binary was not downloaded
+    return typeof path === 'string' && existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const electron = electronBinary();
+const desktop = new URL('../src/main/index.ts', import.meta.url);
+if (electron && existsSync(desktop)) {
+  const { spawn } = await import('node:child_process');
+  spawn(process.execPath, [new URL('../node_modules/electron-vite/bin/electron-vite.js', import.meta.url).pathname, 'dev'], { stdio: 'inherit' });
+} else {
+  console.log(electron ? 'Electron host not in this build yet: starting browser mode.' : 'No Electron binary installed: starting browser mode.');
+  register();
+  await import('../src/server/main.ts');
+}

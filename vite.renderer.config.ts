@@ -1,0 +1,11 @@
+// Browser-mode build of the studio page (the Electron build uses electron.vite.config.ts).
+import react from '@vitejs/plugin-react';
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  root: resolve(import.meta.dirname, 'src/renderer'),
+  base: './',
+  plugins: [react()],
+  build: { outDir: resolve(import.meta.dirname, 'out/renderer'), emptyOutDir: true },
+});
