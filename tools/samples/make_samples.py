@@ -23,10 +23,10 @@ def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     for name in SOURCES:
         img = getattr(data, name)()
+        orig = img.shape  # before the grey → RGB repeat, as the README lists it
         if img.ndim == 2:
             img = np.stack([img] * 3, axis=-1)
         img = img[..., :3]
-        orig = img.shape
         small = transform.resize(square(util.img_as_float(img)), (256, 256), order=3, anti_aliasing=True)
         io.imsave(os.path.join(OUT, f'{name.replace("_", "-")}.png'), util.img_as_ubyte(np.clip(small, 0, 1)), check_contrast=False)
         print(name, orig)

@@ -59,6 +59,15 @@ describe('ssim', () => {
     expect(ssim(noisy(0.3), a)[0]).toBeLessThan(ssim(noisy(0.05), a)[0]!);
   });
 
+  it('returns one value per sample and names both shapes on a mismatch', () => {
+    const v = ssim(batch(a, b, a), batch(a, a, b));
+    expect(v).toHaveLength(3);
+    expect(v[0]).toBeCloseTo(1, 12);
+    expect(Math.abs(v[1]! - SKIMAGE_SSIM)).toBeLessThan(1e-4);
+    expect(Math.abs(v[2]! - SKIMAGE_SSIM)).toBeLessThan(1e-4);
+    expect(() => ssim(a, tensor([2, 3, 32, 32]))).toThrow('ssim: images must be matching N×C×H×W tensors, got 1×3×32×32 and 2×3×32×32');
+  });
+
   it('refuses images smaller than the window', () => {
     expect(() => ssim(tensor([1, 1, 8, 8]), tensor([1, 1, 8, 8]))).toThrow(/at least 11×11.*1×1×8×8/);
   });

@@ -6,7 +6,14 @@
 import type { Tensor } from '../tensor/tensor';
 import { pairShape, to01 } from './common';
 
-/** Per-sample PSNR in dB of a batch `x` against the reference `ref` (both N×C×H×W in [−1, 1]). */
+/**
+ * PSNR = 10·log₁₀(1/MSE) dB per sample, MSE = mean over C·H·W of (x₀₁ − ref₀₁)², where
+ * v₀₁ = clip((v + 1)/2, 0, 1) (data range 1). +Infinity when a sample equals its reference.
+ * @param x - reconstructions, N×C×H×W in [−1, 1]
+ * @param ref - ground truth, the same shape
+ * @returns one value per sample
+ * @throws ShapeError naming both shapes when they differ or are not 4-D
+ */
 export function psnr(x: Tensor, ref: Tensor): number[] {
   const [n, c, h, w] = pairShape('psnr', x, ref);
   const per = c * h * w;

@@ -31,13 +31,26 @@ function residualNorms(y: Tensor, ax: Tensor): { r: number[]; y: number[]; m: nu
   return { r, y: yn, m };
 }
 
-/** ‖y − A(x̂)‖₂/‖y‖₂ per sample. */
+/**
+ * ‖y − A(x̂)‖₂ / ‖y‖₂ per sample (norms over all entries of one sample); Infinity (or NaN when
+ * both are 0) for y = 0.
+ * @param y - measurements, N×… or 1×… (one measurement shared by N reconstructions)
+ * @param ax - A(x̂), N×… with the same per-sample shape
+ * @throws ShapeError naming both shapes when they do not match
+ */
 export function relativeResidual(y: Tensor, ax: Tensor): number[] {
   const { r, y: yn } = residualNorms(y, ax);
   return r.map((v, i) => v / yn[i]!);
 }
 
-/** ‖y − A(x̂)‖₂/(σ_y·√m) per sample. */
+/**
+ * ‖y − A(x̂)‖₂ / (σ_y·√m) per sample, m = entries per sample of y: the RMS misfit in units of
+ * the noise level, so ≈ 1 when x̂ fits y to the noise.
+ * @param y - measurements, N×… or 1×…
+ * @param ax - A(x̂), N×… with the same per-sample shape
+ * @param sigmaY - the measurement-noise standard deviation σ_y, > 0
+ * @throws ShapeError naming both shapes when they do not match; RangeError when σ_y ≤ 0
+ */
 export function noiseNormalisedResidual(y: Tensor, ax: Tensor, sigmaY: number): number[] {
   if (!(sigmaY > 0)) throw new RangeError(`residual: σ_y must be > 0 for the noise-normalised residual, got ${sigmaY}`);
   const { r, m } = residualNorms(y, ax);

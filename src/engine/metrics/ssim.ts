@@ -57,7 +57,16 @@ function planeSsim(x: Float64Array, y: Float64Array, h: number, w: number): numb
   return sum / ux.length;
 }
 
-/** Per-sample SSIM of `x` against `ref` (N×C×H×W in [−1, 1], H and W ≥ 11). */
+/**
+ * SSIM = mean over channels and over the 5-px-cropped map of
+ * (2μₓμᵧ + C₁)(2σₓᵧ + C₂) / ((μₓ² + μᵧ² + C₁)(σₓ² + σᵧ² + C₂)), per sample, on [0, 1] images
+ * (v ↦ clip((v + 1)/2, 0, 1)); equals skimage's structural_similarity(channel_axis=0,
+ * data_range=1, gaussian_weights=True, sigma=1.5, use_sample_covariance=False).
+ * @param x - reconstructions, N×C×H×W in [−1, 1], H and W ≥ 11
+ * @param ref - ground truth, the same shape
+ * @returns one value per sample, 1 for identical images
+ * @throws ShapeError naming both shapes when they differ, or the shape when smaller than 11×11
+ */
 export function ssim(x: Tensor, ref: Tensor): number[] {
   const [n, c, h, w] = pairShape('ssim', x, ref);
   if (h < 2 * RADIUS + 1 || w < 2 * RADIUS + 1) {
