@@ -111,6 +111,25 @@ describe('deblur-motion', () => {
       }
     });
 
+    it('at ill-conditioned γ (DiffPIR’s first steps) accepts the capped iterate only within the acceptance bound', () => {
+      const gamma = 4e7;
+      let last: PcgResult | undefined;
+      const op = motionBlurOperator(kernel, 9, shape, params, { onSolve: (r) => (last = r) });
+      const y = op.apply(randn([1, ...shape], 8, 0.5));
+      const x = op.proxL2!(randn([1, ...shape], 9), y, gamma);
+      expect(last!.relResidual).toBeLessThanOrEqual(1e-4);
+      // with a weak prior the prox is (nearly) a deconvolution: A x reproduces the noise-free y
+      const ax = op.apply(x);
+      let num = 0, den = 0;
+      ax.data.forEach((v, i) => {
+        num += (v - y.data[i]!) ** 2;
+        den += y.data[i]! ** 2;
+      });
+      expect(Math.sqrt(num / den)).toBeLessThan(1e-3);
+      const strict = motionBlurOperator(kernel, 9, shape, params, { maxIter: 50, acceptAtCap: 1e-12 });
+      expect(() => strict.proxL2!(randn([1, ...shape], 9), y, gamma)).toThrow(/did not converge.*50 iterations/);
+    });
+
     it('throws instead of returning an unconverged result', () => {
       const op = motionBlurOperator(kernel, 9, shape, params, { maxIter: 2 });
       const y = op.apply(randn([1, ...shape], 6));
