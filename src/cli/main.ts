@@ -9,7 +9,7 @@ import { runSimulate } from './simulate';
 import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
 import { runValidate } from './validate';
-import { listPresets, runGraph } from './run';
+import { presetSummaries, runGraph } from './run';
 import type { RunArgs } from './run';
 
 /** Output sinks, injectable for tests. */
@@ -57,7 +57,7 @@ function program(io: CliIo, status: { code: number }): Command {
     });
   p.command('presets')
     .description('list the shipped solver presets')
-    .action(() => listPresets().forEach((x) => io.out(`${x.name.padEnd(14)} ${x.description}`)));
+    .action(() => presetSummaries().forEach((x) => io.out(`${x.name.padEnd(14)} ${x.description}`)));
 
   p.command('run')
     .description('run a solver graph or preset and write result.npy/png, previews.png and report.json')

@@ -2,21 +2,20 @@
  * `lagrange run <graph|preset>`: compile and run a solver graph, writing result.npy/png, a strip
  * of previews over the iterations, and report.json. Progress on a TTY, JSON-lines with --json.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { compile } from '../engine/compile/compile';
 import { withMeasurement, withPrior } from '../engine/graph/edit';
 import type { GraphDocument } from '../engine/graph/format';
 import { parseGraph } from '../engine/graph/format';
+import { listPresets, presetFile } from '../engine/graph/presets';
+import type { PresetInfo } from '../engine/graph/presets';
 import { writePng } from '../engine/io/image';
 import { writeNpy } from '../engine/io/npy';
 import type { RunEvent } from '../engine/runtime/events';
 import { runPlan } from '../engine/runtime/run';
 import { CliError, intOption, numberOption } from './errors';
-
-/** The shipped presets. */
-export const PRESETS_DIR = resolve(import.meta.dirname, '../../resources/presets');
 
 /** Options as commander hands them over. */
 export interface RunArgs {
@@ -34,21 +33,14 @@ export interface RunArgs {
   json?: boolean;
 }
 
-/** Preset names and their one-line descriptions. */
-export function listPresets(): { name: string; description: string }[] {
-  if (!existsSync(PRESETS_DIR)) return [];
-  return readdirSync(PRESETS_DIR)
-    .filter((f) => f.endsWith('.lagrange.json'))
-    .sort()
-    .map((f) => {
-      const doc = JSON.parse(readFileSync(join(PRESETS_DIR, f), 'utf8')) as { description?: string };
-      return { name: f.replace('.lagrange.json', ''), description: (doc.description ?? '').split(/(?<=\.)\s/)[0]! };
-    });
+/** Preset names and the first sentence of their descriptions. */
+export function presetSummaries(): PresetInfo[] {
+  return listPresets().map((p) => ({ name: p.name, description: p.description.split(/(?<=\.)\s/)[0]! }));
 }
 
 function loadGraph(target: string): GraphDocument {
-  const file = existsSync(target) ? target : join(PRESETS_DIR, `${target}.lagrange.json`);
-  if (!existsSync(file)) throw new CliError(`${target}: no such graph file or preset; presets: ${listPresets().map((p) => p.name).join(', ')}`);
+  const file = existsSync(target) ? target : presetFile(target);
+  if (!file) throw new CliError(`${target}: no such graph file or preset; presets: ${listPresets().map((p) => p.name).join(', ')}`);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));

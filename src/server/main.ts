@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { build } from 'vite';
+import { PRESETS_DIR } from '../engine/graph/presets';
 import { startServer } from './server';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -17,7 +18,7 @@ export async function buildRenderer(): Promise<string> {
 }
 
 const staticDir = await buildRenderer();
-const { url } = await startServer({ port: Number(process.env.PORT ?? 5217), staticDir, presetsDir: resolve(ROOT, 'resources/presets') });
+const { url } = await startServer({ port: Number(process.env.PORT ?? 5217), staticDir, presetsDir: PRESETS_DIR });
 process.stdout.write(`Lagrange Studio (browser mode) at ${url} — open it in a browser; Ctrl+C stops the server.\n`);
 if (process.env.LAGRANGE_NO_OPEN !== '1') {
   // Best effort: the page is usable at the URL above whether or not a browser opens.

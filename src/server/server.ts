@@ -10,6 +10,7 @@ import { extname, join, normalize } from 'node:path';
 import { compile } from '../engine/compile/compile';
 import { withMeasurement } from '../engine/graph/edit';
 import { parseGraph } from '../engine/graph/format';
+import { listPresets, presetFile } from '../engine/graph/presets';
 import type { RunEvent } from '../engine/runtime/events';
 import { runPlan } from '../engine/runtime/run';
 
@@ -48,10 +49,6 @@ async function body(req: IncomingMessage): Promise<unknown> {
 export async function startServer(opts: ServerOptions): Promise<{ server: Server; url: string }> {
   const runs = new Map<string, RunState>();
   let nextId = 1;
-  const presetFile = (name: string): string | undefined => {
-    const f = join(opts.presetsDir, `${name}.lagrange.json`);
-    return /^[\w-]+$/.test(name) && existsSync(f) ? f : undefined;
-  };
 
   const server = createServer((req, res) => {
     if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) {
@@ -65,20 +62,16 @@ export async function startServer(opts: ServerOptions): Promise<{ server: Server
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (path === '/api/presets') {
-      const names = existsSync(opts.presetsDir) ? (await import('node:fs')).readdirSync(opts.presetsDir).filter((f) => f.endsWith('.lagrange.json')) : [];
-      return json(res, 200, names.sort().map((f) => {
-        const doc = JSON.parse(readFileSync(join(opts.presetsDir, f), 'utf8')) as { name: string; description: string };
-        return { name: f.replace('.lagrange.json', ''), description: doc.description };
-      }));
+      return json(res, 200, listPresets(opts.presetsDir));
     }
     const preset = /^\/api\/presets\/([\w-]+)$/.exec(path);
     if (preset) {
-      const f = presetFile(preset[1]!);
+      const f = presetFile(preset[1]!, opts.presetsDir);
       return f ? json(res, 200, JSON.parse(readFileSync(f, 'utf8'))) : json(res, 404, { error: `no preset '${preset[1]}'` });
     }
     if (path === '/api/runs' && req.method === 'POST') {
       const b = (await body(req)) as { preset?: string; task?: string; samples?: number; iterations?: number };
-      const f = b.preset ? presetFile(b.preset) : undefined;
+      const f = b.preset ? presetFile(b.preset, opts.presetsDir) : undefined;
       if (!f) return json(res, 400, { error: `no preset '${b.preset}'` });
       let doc = parseGraph(JSON.parse(readFileSync(f, 'utf8')), f);
       if (b.task) doc = withMeasurement(doc, { kind: 'simulate', task: b.task });

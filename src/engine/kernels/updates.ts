@@ -4,8 +4,8 @@
  * re-noising. The runtime calls these with the values of the current iteration of the schedule.
  * Batches: images are N×C×H×W; the measurement y may have batch 1 (N samples of one posterior).
  */
-import { x0FromEps } from '../diffusion/vp';
 import type { ForwardModel } from '../operators/types';
+import { denoiseWithEps } from '../priors/gaussianMixture';
 import type { ScoreModel } from '../priors/types';
 import type { Rng } from '../tensor/rng';
 import type { Tensor } from '../tensor/tensor';
@@ -24,18 +24,17 @@ export interface MeasurementValue {
 
 /** One NFE: ε̂ = ε_θ(x_t, t), x̂₀ = (x_t − √(1−ᾱ)ε̂)/√ᾱ, clipped to [−1, 1] when `clip`. */
 export async function denoiseStep(prior: ScoreModel, xt: Tensor, t: number, clip: boolean): Promise<{ x0: Tensor; eps: Tensor }> {
-  const eps = await prior.predictEps(xt, t);
-  const x0 = x0FromEps(xt, eps, prior.schedule.alphaBarAt(t));
+  const { x0, eps } = await denoiseWithEps(prior, xt, t);
   return { x0: clip ? clamp(x0, -1, 1, x0) : x0, eps };
 }
 
-/** a − b with `b` broadcast over the batch when it has batch 1. */
-function subBroadcast(a: Tensor, b: Tensor): Tensor {
-  const per = sizeOf(a.shape.slice(1));
-  const out = tensor(a.shape);
-  const bn = b.shape[0] === 1;
-  for (let i = 0; i < a.data.length; i++) out.data[i] = a.data[i]! - b.data[bn ? i % per : i]!;
-  return out;
+/** A(x) − y per sample, with a batch-1 y broadcast over the batch of x. */
+export function dataResidual(m: MeasurementValue, x: Tensor): Tensor {
+  const r = m.op.apply(x);
+  const per = sizeOf(r.shape.slice(1));
+  const one = m.y.shape[0] === 1;
+  for (let i = 0; i < r.data.length; i++) r.data[i] = r.data[i]! - m.y.data[one ? i % per : i]!;
+  return r;
 }
 
 /** Per-sample Euclidean norms of an N×… tensor. */
@@ -82,7 +81,7 @@ export interface GradientStepParams {
  */
 export function gradientXStep(m: MeasurementValue, z: Tensor, u: Tensor | undefined, t: number, p: GradientStepParams): Tensor {
   const w = startPoint(z, u);
-  const g = m.op.vjp!(w, subBroadcast(m.op.apply(w), m.y));
+  const g = m.op.vjp!(w, dataResidual(m, w));
   const per = sizeOf(w.shape.slice(1));
   const step = p.gamma0 * (t > p.tGamma ? p.a : p.b) * (p.normalize ? stepScale(per) : 1);
   const norms = p.normalize ? sampleNorms(g) : undefined;
@@ -116,7 +115,7 @@ export function proxXStep(m: MeasurementValue, z: Tensor, u: Tensor | undefined,
   const exact = typeof m.op.proxL2 === 'function';
   if (exact) prox = m.op.proxL2!(w, m.y, 1 / rho);
   else {
-    const g = m.op.vjp!(w, subBroadcast(m.op.apply(w), m.y));
+    const g = m.op.vjp!(w, dataResidual(m, w));
     prox = tensor(w.shape, w.data.map((v, i) => v - g.data[i]! / rho));
   }
   const x = tensor(w.shape);

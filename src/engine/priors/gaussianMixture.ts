@@ -150,7 +150,13 @@ export function gaussianPrior(opts: { id?: string; shape: Shape; mean: Float32Ar
   });
 }
 
+/** x̂₀ and ε̂ of any prior at (x_t, t) from its ε-prediction (1 NFE). */
+export async function denoiseWithEps(model: ScoreModel, xt: Tensor, t: number): Promise<{ x0: Tensor; eps: Tensor }> {
+  const eps = await model.predictEps(xt, t);
+  return { x0: x0FromEps(xt, eps, model.schedule.alphaBarAt(t)), eps };
+}
+
 /** x̂₀ of any prior at (x_t, t) from its ε-prediction (1 NFE). */
 export async function denoise(model: ScoreModel, xt: Tensor, t: number): Promise<Tensor> {
-  return x0FromEps(xt, await model.predictEps(xt, t), model.schedule.alphaBarAt(t));
+  return (await denoiseWithEps(model, xt, t)).x0;
 }

@@ -3,20 +3,12 @@
  * and Langevin MCMC), as functions over tensors. Images are N×C×H×W; y may have batch 1.
  */
 import type { MeasurementValue } from '../kernels/updates';
-import { stepScale } from '../kernels/updates';
+import { dataResidual, stepScale } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { Rng } from '../tensor/rng';
 import type { Tensor } from '../tensor/tensor';
 import { clone, sizeOf, tensor } from '../tensor/tensor';
 
-/** A(x) − y, with y broadcast over the batch. */
-function residual(m: MeasurementValue, x: Tensor): Tensor {
-  const ax = m.op.apply(x);
-  const per = sizeOf(ax.shape.slice(1));
-  const one = m.y.shape[0] === 1;
-  for (let i = 0; i < ax.data.length; i++) ax.data[i] = ax.data[i]! - m.y.data[one ? i % per : i]!;
-  return ax;
-}
 
 /**
  * DPS: x = x′ − ζ·s·∇_{x_t}‖y − A(x̂₀(x_t))‖₂ per sample. The gradient is J_{x̂₀}(x_t)ᵀ·m⊙J_A(x̂₀)ᵀr/‖r‖,
@@ -25,7 +17,7 @@ function residual(m: MeasurementValue, x: Tensor): Tensor {
  */
 export async function dpsGuidance(m: MeasurementValue, prior: ScoreModel, xt: Tensor, x0: Tensor, next: Tensor, t: number, zeta: number): Promise<Tensor> {
   if (!prior.denoiseVjp) throw new Error(`prior ${prior.id} has no denoiser VJP, which DPS needs`);
-  const r = residual(m, x0);
+  const r = dataResidual(m, x0);
   const perR = sizeOf(r.shape.slice(1)), perX = sizeOf(x0.shape.slice(1));
   const v = m.op.vjp!(x0, r);
   for (let s = 0; s < x0.shape[0]!; s++) {
@@ -49,7 +41,7 @@ export function annealedLangevin(m: MeasurementValue, x0hat: Tensor, sigma: numb
   const x = clone(x0hat);
   const tau2 = p.tau * p.tau, s2 = sigma * sigma, noise = Math.sqrt(2 * p.lr);
   for (let it = 0; it < p.steps; it++) {
-    const g = m.op.vjp!(x, residual(m, x));
+    const g = m.op.vjp!(x, dataResidual(m, x));
     for (let i = 0; i < x.data.length; i++) {
       const grad = g.data[i]! / tau2 + (x.data[i]! - x0hat.data[i]!) / s2;
       x.data[i] = x.data[i]! - p.lr * grad + noise * rng.normal();
