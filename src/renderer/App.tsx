@@ -6,9 +6,10 @@
 import { Background, Controls, ReactFlow } from '@xyflow/react';
 import type { Edge, Node } from '@xyflow/react';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { operatorNodes } from '../nodes/index';
 import type { EngineClient, GraphDoc, PresetInfo, RunEvent } from './engineClient';
 
-const TASKS = ['inpaint-box', 'inpaint-random', 'sr4', 'deblur-gauss', 'deblur-motion', 'phase-retrieval', 'deblur-nonlinear', 'hdr'];
+const TASKS = operatorNodes.map((k) => k.task);
 
 interface RunState {
   status: 'idle' | 'running' | 'done' | 'error';
@@ -18,9 +19,12 @@ interface RunState {
   error?: string;
 }
 
-function toFlow(doc: GraphDoc): { nodes: Node[]; edges: Edge[] } {
+/** React Flow's view of the document; the operator node shows the kind the chosen task runs. */
+function toFlow(doc: GraphDoc, task: string): { nodes: Node[]; edges: Edge[] } {
+  const taskKind = operatorNodes.find((k) => k.task === task)?.kind;
+  const kindOf = (kind: string): string => (taskKind && operatorNodes.some((k) => k.kind === kind) ? taskKind : kind);
   return {
-    nodes: doc.nodes.map((n) => ({ id: n.id, position: n.position ?? { x: 0, y: 0 }, data: { label: `${n.kind} · ${n.id}` } })),
+    nodes: doc.nodes.map((n) => ({ id: n.id, position: n.position ?? { x: 0, y: 0 }, data: { label: `${kindOf(n.kind)} · ${n.id}` } })),
     edges: doc.edges.map((e, i) => ({ id: `e${i}`, source: e.source, target: e.target, label: `${e.sourcePort}→${e.targetPort}` })),
   };
 }
@@ -39,14 +43,14 @@ function Preview({ frame }: { frame: NonNullable<RunState['preview']> }): React.
 /** The studio. */
 export function App({ engine }: { engine: EngineClient }): React.JSX.Element {
   const [presets, setPresets] = useState<PresetInfo[]>([]);
-  const [selected, setSelected] = useState('ddiff');
+  const [selected, setSelected] = useState('diffpir');
   const [doc, setDoc] = useState<GraphDoc>();
-  const [task, setTask] = useState('inpaint-box');
+  const [task, setTask] = useState('deblur-gauss');
   const [run, setRun] = useState<RunState>({ status: 'idle' });
 
   useEffect(() => void engine.presets().then(setPresets), [engine]);
   useEffect(() => void engine.preset(selected).then(setDoc), [engine, selected]);
-  const flow = useMemo(() => (doc ? toFlow(doc) : { nodes: [], edges: [] }), [doc]);
+  const flow = useMemo(() => (doc ? toFlow(doc, task) : { nodes: [], edges: [] }), [doc, task]);
 
   const start = async (): Promise<void> => {
     setRun({ status: 'running' });

@@ -52,6 +52,8 @@ describe('studio (browser mode)', () => {
     await expect.poll(() => page.locator('.react-flow__node').count()).toBe(12);
     await expect.poll(() => page.locator('.react-flow__node', { hasText: 'XUpdate · x' }).count()).toBe(1);
     await page.getByTestId('task').selectOption('inpaint-random');
+    // the operator node shows the kind the chosen task runs
+    await expect.poll(() => page.locator('.react-flow__node', { hasText: 'RandomInpainting · A' }).count()).toBe(1);
     await page.getByTestId('run').click();
     await page.getByTestId('summary').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('summary').textContent()).toMatch(/PSNR \d+\.\d+ dB · SSIM 0\.\d+ · residual 0\.\d+ · 20 NFE in .* analytic, seed 0/);
