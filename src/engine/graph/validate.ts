@@ -46,7 +46,8 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
     const parsed = kind.params.safeParse(node.params);
     if (!parsed.success) {
       for (const line of describeIssues(node.params, parsed.error.issues, ['nodes', index, 'params'])) {
-        errors.push({ path: line.slice(0, line.indexOf(':')), nodeId: node.id, message: `${line} (${label(node)})` });
+        const colon = line.indexOf(': ');
+        errors.push({ path: line.slice(0, colon), nodeId: node.id, message: `${line.slice(colon + 2)} (${label(node)})` });
       }
     }
   });
