@@ -67,10 +67,12 @@ function strip(frames: { width: number; height: number; rgba: Uint8ClampedArray 
 /** Runs the command; `out` prints lines, `err` progress. Returns the summary lines. */
 export async function runGraph(target: string, args: RunArgs, io: { out(l: string): void; err(l: string): void; tty: boolean }): Promise<string[]> {
   let doc = loadGraph(target);
+  // The prior first: a learned prior clears image sizes, which an explicit --size then sets.
+  if (args.prior) doc = withPrior(doc, args.prior, existsSync(args.prior));
   if (args.measurement && (args.task || args.image)) throw new CliError('give either --measurement or --task/--image, not both');
   if (args.measurement) doc = withMeasurement(doc, { kind: 'bundle', path: args.measurement });
   else if (args.task || args.image || args.sigma || args.size) {
-    if (args.image && !args.image.startsWith('sample:') && !existsSync(args.image)) throw new CliError(`--image ${args.image}: no such file`);
+    if (args.image && !/^(sample|model):/.test(args.image) && !existsSync(args.image)) throw new CliError(`--image ${args.image}: no such file`);
     doc = withMeasurement(doc, {
       kind: 'simulate',
       ...(args.task ? { task: args.task } : {}),
@@ -79,7 +81,6 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
       ...(args.sigma ? { sigma: numberOption('--sigma', args.sigma, (v) => (v < 0 ? 'must be ≥ 0' : undefined)) } : {}),
     });
   }
-  if (args.prior) doc = withPrior(doc, args.prior, existsSync(args.prior));
   const plan = await compile(doc, {
     ...(args.iterations ? { iterations: intOption('--iterations', args.iterations, 1) } : {}),
     ...(args.seed ? { seed: intOption('--seed', args.seed, 0) } : {}),

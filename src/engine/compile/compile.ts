@@ -11,7 +11,7 @@ import type { MeasurementValue } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { BodyStep, Plan, PortRef, PreviewSpec, StateSpec, Value } from './plan';
 import { key } from './plan';
-import { CompileError, evalPrior, evalSchedule, evalStatic, paramsOf } from './resources';
+import { CompileError, evalPrior, evalSchedule, evalStatic, paramsOf, priorImageShape } from './resources';
 import type { ResolvedSchedule } from './schedule';
 
 export { CompileError } from './resources';
@@ -89,10 +89,12 @@ export async function compile(base: GraphDocument, opts: CompileOptions = {}): P
     for (const [port, val] of Object.entries(values)) constants.set(`${id}.${port}`, val);
   };
   const statics = order.filter((id) => !dynamic.has(id) && !SINKS.has(nodes.get(id)!.kind));
+  // A learned prior fixes the image shape: images are loaded at its size and channel count.
+  const fit = doc.nodes.filter((n) => n.kind === 'ScoreModel').map(priorImageShape).find((s) => s !== undefined);
   for (const id of statics) {
     const n = nodes.get(id)!;
     if (n.kind === 'ScoreModel' || n.kind === 'Schedule') continue;
-    put(id, await evalStatic(n, (port) => get(incoming.get(`${id}.${port}`)), seed));
+    put(id, await evalStatic(n, (port) => get(incoming.get(`${id}.${port}`)), seed, fit));
   }
   const measurements = [...constants.values()].filter(isMeasurement);
   if (measurements.length !== 1) {

@@ -7,6 +7,7 @@ import { nodeKind, operatorTask } from '../../nodes/index';
 import { loadImage, MODELS_DIR } from '../io/prepare';
 import type { MeasurementValue } from '../kernels/updates';
 import { gaussianMixturePrior } from '../priors/gaussianMixture';
+import { readModelCard } from '../priors/modelCard';
 import { loadOnnxPrior } from '../priors/onnxPrior';
 import type { ExecutionProvider } from '../priors/onnxPrior';
 import type { ScoreModel } from '../priors/types';
@@ -38,8 +39,28 @@ export function paramsOf(n: GraphNode): Record<string, unknown> {
 /** Inputs of a static node, already evaluated. */
 export type StaticInputs = (port: string) => Value | undefined;
 
-/** Evaluates one static node other than ScoreModel/Schedule (which need the image shape). */
-export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number): Promise<Record<string, Value>> {
+/** The folder of a ScoreModel node's ONNX model, or undefined for analytic priors. */
+function modelDir(p: Record<string, unknown>): string | undefined {
+  if (p.source === 'gaussian' || p.source === 'gmm' || !p.model) return undefined;
+  return p.source === 'bundled' ? join(MODELS_DIR, p.model as string) : (p.model as string);
+}
+
+/**
+ * The image shape C×H×W a learned prior works on (from its model card, without loading the
+ * network), or undefined for analytic priors, which take their shape from the measurement.
+ */
+export function priorImageShape(n: GraphNode): Shape | undefined {
+  const dir = modelDir(paramsOf(n));
+  if (!dir) return undefined;
+  const card = wrapSync(n, () => readModelCard(dir));
+  return [card.image.channels, card.image.height, card.image.width];
+}
+
+/**
+ * Evaluates one static node other than ScoreModel/Schedule (which need the image shape). `fit`
+ * is the learned prior's image shape: images follow its channels, and its size unless set.
+ */
+export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number, fit?: Shape): Promise<Record<string, Value>> {
   const p = paramsOf(n);
   const task = operatorTask(n.kind);
   if (task) {
@@ -48,7 +69,7 @@ export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number
   }
   switch (n.kind) {
     case 'ImageInput':
-      return { image: await wrap(n, () => loadImage(p.source as string, p.size as number | undefined)) };
+      return { image: await wrap(n, () => loadImage(p.source as string, (p.size as number | undefined) ?? fit?.[1], fit?.[0])) };
     case 'Simulate': {
       const op = input('operator') as OperatorDescriptor;
       const image = input('image') as Tensor;
@@ -84,7 +105,7 @@ export async function evalPrior(n: GraphNode, shape: Shape | undefined): Promise
     });
   }
   if (!p.model) throw new CompileError(`${who(n)}: source ${source} needs 'model' (a bundled model name or a model folder)`, n.id);
-  const dir = source === 'bundled' ? join(MODELS_DIR, p.model as string) : (p.model as string);
+  const dir = modelDir(p)!;
   const provider = p.provider as 'auto' | ExecutionProvider;
   const model = await wrap(n, () => loadOnnxPrior(dir, provider === 'auto' ? {} : { providers: [provider] }));
   if (shape && (model.shape.length !== shape.length || model.shape.some((v, i) => v !== shape[i]))) {

@@ -73,7 +73,10 @@ export function withMeasurement(base: GraphDocument, src: MeasurementSource): Gr
   return doc;
 }
 
-/** The graph with every ScoreModel set to `prior`: gaussian, gmm, a bundled model name, or a model folder. */
+/**
+ * The graph with every ScoreModel set to `prior`: gaussian, gmm, a bundled model name, or a model
+ * folder. A learned prior fixes the image size, so ImageInput sizes are cleared to follow it.
+ */
 export function withPrior(base: GraphDocument, prior: string, looksLikePath: boolean): GraphDocument {
   const doc = clone(base);
   const models = doc.nodes.filter((n) => n.kind === 'ScoreModel');
@@ -81,6 +84,9 @@ export function withPrior(base: GraphDocument, prior: string, looksLikePath: boo
   for (const n of models) {
     if (prior === 'gaussian' || prior === 'gmm') n.params = { ...n.params, source: prior };
     else n.params = { ...n.params, source: looksLikePath ? 'onnx' : 'bundled', model: prior };
+  }
+  if (prior !== 'gaussian' && prior !== 'gmm') {
+    for (const n of doc.nodes.filter((m) => m.kind === 'ImageInput')) delete n.params.size;
   }
   return doc;
 }

@@ -36,19 +36,53 @@ export function squareResize(img: Tensor, size: number): Tensor {
 }
 
 /**
- * Loads `source` (a .png/.npy path, or `sample:<name>`) as 1×C×H×W in [−1, 1], resized to
- * size×size when `size` is given.
+ * The image with `channels` channels: RGB → luma (ITU-R BT.601 weights, as PNG decoding uses)
+ * or gray → RGB by replication. Other conversions are refused.
  */
-export async function loadImage(source: string, size?: number): Promise<Tensor> {
-  let path = source;
+export function toChannels(img: Tensor, channels: number, name = 'image'): Tensor {
+  const [n, c, h, w] = img.shape as [number, number, number, number];
+  if (c === channels) return img;
+  const hw = h * w;
+  const out = tensor([n, channels, h, w]);
+  if (c === 3 && channels === 1) {
+    for (let s = 0; s < n; s++) {
+      const src = s * 3 * hw;
+      for (let i = 0; i < hw; i++) out.data[s * hw + i] = 0.299 * img.data[src + i]! + 0.587 * img.data[src + hw + i]! + 0.114 * img.data[src + 2 * hw + i]!;
+    }
+  } else if (c === 1 && channels === 3) {
+    for (let s = 0; s < n; s++) for (let k = 0; k < 3; k++) out.data.set(img.data.subarray(s * hw, (s + 1) * hw), (3 * s + k) * hw);
+  } else {
+    throw new ImageError(`${name}: has ${c} channels; expected ${channels} (only RGB ↔ grayscale is converted)`);
+  }
+  return out;
+}
+
+/** Resolves `sample:<name>` and `model:<bundled model>/<file>` to a path; other sources are paths. */
+export function imagePath(source: string): string {
   if (source.startsWith('sample:')) {
-    const name = source.slice(7);
-    path = join(SAMPLES_DIR, `${name}.png`);
+    const path = join(SAMPLES_DIR, `${source.slice(7)}.png`);
     if (!existsSync(path)) throw new ImageError(`${source}: no such bundled sample; samples: ${sampleNames().join(', ')}`);
-  } else if (!existsSync(path)) {
+    return path;
+  }
+  if (source.startsWith('model:')) {
+    const path = join(MODELS_DIR, source.slice(6));
+    if (!existsSync(path)) throw new ImageError(`${source}: no such file in the bundled models (${MODELS_DIR})`);
+    return path;
+  }
+  return source;
+}
+
+/**
+ * Loads `source` (a .png/.npy path, `sample:<name>` or `model:<model>/<file>`) as 1×C×H×W in
+ * [−1, 1], resized to size×size when `size` is given and converted to `channels` when given.
+ */
+export async function loadImage(source: string, size?: number, channels?: number): Promise<Tensor> {
+  const path = imagePath(source);
+  if (!existsSync(path)) {
     throw new ImageError(`${source}: no such file; bundled samples: ${sampleNames().map((s) => `sample:${s}`).join(', ')}`);
   }
   const img = await readImageFile(path);
   if (img.shape[0] !== 1) throw new ImageError(`${source}: expected one image, got a batch of ${img.shape[0]} (${shapeStr(img.shape)})`);
-  return size === undefined ? img : squareResize(img, size);
+  const sized = size === undefined ? img : squareResize(img, size);
+  return channels === undefined ? sized : toChannels(sized, channels, source);
 }

@@ -1,0 +1,172 @@
+/**
+ * Evaluation studies: every (solver, task, image, seed) combination run on a simulated
+ * measurement, one JSON line per finished run in `results.jsonl`. Rows are independent and
+ * seeded, so a study can be stopped at any point and resumed: finished rows are skipped.
+ * The pseudo-solvers `tikhonov` (the prior-free baseline) and `measurement` (y itself, where it
+ * lives in image space) give the numbers a solver has to beat.
+ */
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { compile } from '../compile/compile';
+import { withMeasurement, withPrior } from '../graph/edit';
+import { parseGraph } from '../graph/format';
+import { presetFile } from '../graph/presets';
+import { imagePath, loadImage, MODELS_DIR } from '../io/prepare';
+import { psnr } from '../metrics/psnr';
+import { relativeResidual } from '../metrics/residual';
+import { ssim } from '../metrics/ssim';
+import { readModelCard } from '../priors/modelCard';
+import { runPlan } from '../runtime/run';
+import { simulate } from '../simulate';
+import type { Tensor } from '../tensor/tensor';
+import { tensor } from '../tensor/tensor';
+import { tikhonovBaseline } from './baseline';
+
+/** Pseudo-solvers evaluated without a graph. */
+export const REFERENCE_SOLVERS = ['tikhonov', 'measurement'] as const;
+
+/** What to run. */
+export interface StudySpec {
+  /** Preset names or graph files, and/or the reference solvers. */
+  solvers: string[];
+  tasks: string[];
+  /** Image sources (paths, `sample:` or `model:` names). */
+  images: string[];
+  seeds: number[];
+  sigma: number;
+  /** gaussian | gmm | bundled model name | model folder (default: each graph's own). */
+  prior?: string;
+  /** Image side when the prior does not fix it. */
+  size?: number;
+  samples?: number;
+  iterations?: number;
+}
+
+/** One finished run. Metrics are per posterior sample (length = samples). */
+export interface StudyRow {
+  key: string;
+  solver: string;
+  task: string;
+  image: string;
+  seed: number;
+  sigmaY: number;
+  samples: number;
+  psnr: number[];
+  ssim: number[];
+  residual: number[];
+  nfe: number;
+  wallMs: number;
+  provider: string;
+  prior: string;
+}
+
+/** Progress callback: rows done (including skipped), total, and the row just finished. */
+export type StudyProgress = (done: number, total: number, row: StudyRow, skipped: boolean) => void;
+
+/** Expands folders (and `model:<name>/<folder>`) into their PNG files, sorted; `count` keeps the first ones. */
+export function expandImages(sources: string[], count?: number): string[] {
+  const out: string[] = [];
+  for (const s of sources) {
+    const path = s.startsWith('model:') || !s.startsWith('sample:') ? imagePath(s) : s;
+    if (existsSync(path) && statSync(path).isDirectory()) {
+      for (const f of readdirSync(path).filter((f) => f.endsWith('.png')).sort()) out.push(s.startsWith('model:') ? `${s}/${f}` : join(path, f));
+    } else out.push(s);
+  }
+  return count === undefined ? out : out.slice(0, count);
+}
+
+const rowKey = (solver: string, task: string, image: string, seed: number, sigma: number): string => `${solver}|${task}|${image}|${seed}|${sigma}`;
+
+/** Rows already in `results.jsonl` (a torn last line from an interrupted write is ignored). */
+export function readRows(file: string): StudyRow[] {
+  if (!existsSync(file)) return [];
+  const rows: StudyRow[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      rows.push(JSON.parse(line) as StudyRow);
+    } catch {
+      // An interrupted append; that row is simply run again.
+    }
+  }
+  return rows;
+}
+
+/** The image shape a learned prior fixes (channels, side), or undefined for analytic priors. */
+function priorFit(prior: string | undefined): { channels: number; size: number } | undefined {
+  if (!prior || prior === 'gaussian' || prior === 'gmm') return undefined;
+  const dir = existsSync(prior) ? prior : join(MODELS_DIR, prior);
+  const card = readModelCard(dir);
+  return { channels: card.image.channels, size: card.image.height };
+}
+
+function metricsOf(x: Tensor, truth: Tensor, ax: Tensor, y: Tensor): Pick<StudyRow, 'psnr' | 'ssim' | 'residual'> {
+  const n = x.shape[0]!;
+  const ref = n === 1 ? truth : tensor(x.shape, Float32Array.from({ length: x.data.length }, (_, i) => truth.data[i % truth.data.length]!));
+  return { psnr: psnr(x, ref), ssim: x.shape[2]! >= 11 ? ssim(x, ref) : [], residual: relativeResidual(y, ax) };
+}
+
+async function referenceRow(solver: string, task: string, image: string, seed: number, spec: StudySpec): Promise<Omit<StudyRow, 'key'> | undefined> {
+  const fit = priorFit(spec.prior);
+  const truth = await loadImage(image, fit?.size ?? spec.size, fit?.channels);
+  const t0 = performance.now();
+  const m = simulate({ task, image: truth, seed, noise: { kind: 'gaussian', sigma: spec.sigma } });
+  let x: Tensor;
+  if (solver === 'tikhonov') x = tikhonovBaseline(m.op, m.y);
+  else if (m.y.shape.every((d, i) => d === truth.shape[i])) x = m.y;
+  else return undefined; // y is not an image (SR, phase retrieval): no measurement row
+  const common = { solver, task, image, seed, sigmaY: spec.sigma, samples: 1, nfe: 0, provider: 'none', prior: 'none' };
+  return { ...common, ...metricsOf(x, truth, m.op.apply(x), m.y), wallMs: performance.now() - t0 };
+}
+
+async function solverRow(solver: string, task: string, image: string, seed: number, spec: StudySpec, signal?: AbortSignal): Promise<Omit<StudyRow, 'key'>> {
+  const file = existsSync(solver) ? solver : presetFile(solver);
+  if (!file) throw new Error(`${solver}: no such preset or graph file`);
+  let doc = parseGraph(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
+  if (spec.prior) doc = withPrior(doc, spec.prior, existsSync(spec.prior));
+  doc = withMeasurement(doc, { kind: 'simulate', task, image, sigma: spec.sigma, ...(spec.size && !priorFit(spec.prior) ? { size: spec.size } : {}) });
+  const plan = await compile(doc, { seed, samples: spec.samples ?? 1, ...(spec.iterations ? { iterations: spec.iterations } : {}) });
+  const r = await runPlan(plan, { ...(signal ? { signal } : {}) });
+  if (!r.result) throw new Error(`${solver} on ${task}: the graph has no Output`);
+  const truth = plan.measurement.x!;
+  return {
+    solver, task, image, seed, sigmaY: spec.sigma, samples: plan.samples,
+    ...metricsOf(r.result, truth, plan.measurement.op.apply(r.result), plan.measurement.y),
+    nfe: r.report.nfe, wallMs: r.report.wallMs, provider: r.report.provider, prior: plan.prior.id,
+  };
+}
+
+/**
+ * Runs every row of `spec` not yet in `<out>/results.jsonl`, appending each as it finishes.
+ * Order is solver-major so partial studies still compare like with like; results do not depend
+ * on the order (each row is seeded on its own).
+ */
+export async function runStudy(spec: StudySpec, out: string, opts: { onProgress?: StudyProgress; signal?: AbortSignal } = {}): Promise<StudyRow[]> {
+  mkdirSync(out, { recursive: true });
+  const file = join(out, 'results.jsonl');
+  const rows = new Map(readRows(file).map((r) => [r.key, r]));
+  const plan: [string, string, string, number][] = [];
+  for (const solver of spec.solvers) for (const task of spec.tasks) for (const image of spec.images) for (const seed of spec.seeds) plan.push([solver, task, image, seed]);
+  let done = 0;
+  for (const [solver, task, image, seed] of plan) {
+    if (opts.signal?.aborted) break;
+    const key = rowKey(solver, task, image, seed, spec.sigma);
+    const old = rows.get(key);
+    if (old) {
+      opts.onProgress?.(++done, plan.length, old, true);
+      continue;
+    }
+    const isRef = (REFERENCE_SOLVERS as readonly string[]).includes(solver);
+    const row = isRef ? await referenceRow(solver, task, image, seed, spec) : await solverRow(solver, task, image, seed, spec, opts.signal);
+    if (!row) {
+      done++;
+      continue;
+    }
+    const full: StudyRow = { key, ...row };
+    appendFileSync(file, JSON.stringify(full) + '\n');
+    rows.set(key, full);
+    opts.onProgress?.(++done, plan.length, full, false);
+  }
+  const wanted = new Set(plan.map(([s, t, i, k]) => rowKey(s, t, i, k, spec.sigma)));
+  return [...rows.values()].filter((r) => wanted.has(r.key));
+}

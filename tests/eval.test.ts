@@ -1,0 +1,82 @@
+/**
+ * Evaluation studies: confidence intervals, the prior-free baseline, resumable results, and that
+ * solvers and reference rows are scored on the very same measurement.
+ */
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../src/engine/compile/compile';
+import { tikhonovBaseline } from '../src/engine/eval/baseline';
+import { readRows, runStudy } from '../src/engine/eval/study';
+import type { StudySpec } from '../src/engine/eval/study';
+import { aggregate, markdownTable, meanCi } from '../src/engine/eval/table';
+import { withMeasurement, withPrior } from '../src/engine/graph/edit';
+import { parseGraph } from '../src/engine/graph/format';
+import { presetFile } from '../src/engine/graph/presets';
+import { loadImage } from '../src/engine/io/prepare';
+import { simulate } from '../src/engine/simulate';
+
+describe('meanCi', () => {
+  it('uses the Student-t quantile for small samples', () => {
+    const c = meanCi([1, 2, 3, 4]);
+    expect(c.mean).toBe(2.5);
+    // sd = 1.2910, t_{0.975,3} = 3.182 → 3.182 · 1.2910 / 2
+    expect(c.ci).toBeCloseTo((3.182 * Math.sqrt(5 / 3)) / 2, 6);
+    expect(Number.isNaN(meanCi([7]).ci)).toBe(true);
+  });
+});
+
+describe('tikhonovBaseline', () => {
+  it('is the zero-filled image (shrunk by 1/(1+λ)) for inpainting', async () => {
+    const x = await loadImage('sample:astronaut', 16);
+    const m = simulate({ task: 'inpaint-random', image: x, seed: 3, noise: { kind: 'gaussian', sigma: 0 } });
+    const b = tikhonovBaseline(m.op, m.y, { lambda: 0.01 });
+    const mask = m.op.artifacts.mask!;
+    for (let i = 0; i < b.data.length; i++) {
+      const expected = mask.data[i % mask.data.length]! > 0 ? m.y.data[i]! / 1.01 : 0;
+      expect(b.data[i]).toBeCloseTo(expected, 5);
+    }
+  });
+
+  it('decreases the data misfit for an operator without a prox (HDR)', async () => {
+    const x = await loadImage('sample:astronaut', 16);
+    const m = simulate({ task: 'hdr', image: x, seed: 0, noise: { kind: 'gaussian', sigma: 0.01 } });
+    const b = tikhonovBaseline(m.op, m.y);
+    const misfit = (v: Float32Array): number => m.op.apply({ ...b, data: v }).data.reduce((s, a, i) => s + (a - m.y.data[i]!) ** 2, 0);
+    expect(misfit(b.data)).toBeLessThan(0.05 * misfit(new Float32Array(b.data.length)));
+  });
+});
+
+describe('runStudy', () => {
+  const spec: StudySpec = { solvers: ['diffpir', 'tikhonov', 'measurement'], tasks: ['inpaint-box', 'sr4'], images: ['sample:astronaut'], seeds: [1], sigma: 0.05, prior: 'gaussian', size: 16, iterations: 8 };
+
+  it('writes one row per run, skips finished rows when resumed, and survives a torn line', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lagrange-eval-'));
+    const rows = await runStudy(spec, out);
+    // No measurement row for SR: y is not an image of the same size.
+    expect(rows.map((r) => `${r.solver}/${r.task}`).sort()).toEqual(['diffpir/inpaint-box', 'diffpir/sr4', 'measurement/inpaint-box', 'tikhonov/inpaint-box', 'tikhonov/sr4']);
+    const solver = rows.find((r) => r.solver === 'diffpir' && r.task === 'inpaint-box')!;
+    expect(solver.nfe).toBe(8);
+    expect(solver.psnr[0]).toBeGreaterThan(5);
+    appendFileSync(join(out, 'results.jsonl'), '{"key": "torn');
+    let ran = 0;
+    const again = await runStudy(spec, out, { onProgress: (_d, _t, _r, skipped) => void (ran += skipped ? 0 : 1) });
+    expect(ran).toBe(0);
+    expect(again.map((r) => r.psnr[0])).toEqual(rows.map((r) => r.psnr[0]));
+    expect(readRows(join(out, 'results.jsonl'))).toHaveLength(5);
+    const md = markdownTable(aggregate(again));
+    expect(md).toMatch(/\| inpaint-box \| diffpir \| 1 \|/);
+  });
+
+  it('scores solvers and references on the same measurement', async () => {
+    const file = presetFile('diffpir')!;
+    let doc = parseGraph(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
+    doc = withPrior(doc, 'gaussian', false);
+    doc = withMeasurement(doc, { kind: 'simulate', task: 'inpaint-box', image: 'sample:astronaut', sigma: 0.05, size: 16 });
+    const plan = await compile(doc, { seed: 1, iterations: 2 });
+    const x = await loadImage('sample:astronaut', 16);
+    const ref = simulate({ task: 'inpaint-box', image: x, seed: 1, noise: { kind: 'gaussian', sigma: 0.05 } });
+    expect(Array.from(plan.measurement.y.data)).toEqual(Array.from(ref.y.data));
+  });
+});
