@@ -69,6 +69,13 @@ describe('runStudy', () => {
     expect(md).toMatch(/\| inpaint-box \| diffpir \| 1 \|/);
   });
 
+  it('gives the same rows on two worker threads as in this thread', async () => {
+    const strip = (rows: Awaited<ReturnType<typeof runStudy>>): unknown[] => rows.map(({ wallMs: _w, ...rest }) => rest);
+    const local = await runStudy(spec, mkdtempSync(join(tmpdir(), 'lagrange-eval-')));
+    const pooled = await runStudy(spec, mkdtempSync(join(tmpdir(), 'lagrange-eval-')), { workers: 2 });
+    expect(strip(pooled)).toEqual(strip(local));
+  });
+
   it('scores solvers and references on the same measurement', async () => {
     const file = presetFile('diffpir')!;
     let doc = parseGraph(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);

@@ -7,7 +7,8 @@ Writes into --out:
   model.onnx      EMA weights, inputs x float32 [N, C, H, W] and t int64 [N], output eps (dynamic N)
   model.json      the model card (DESIGN section 6) with a training summary
   check/          x.npy, t.npy and the PyTorch eps.npy on random inputs: `lagrange models check`
-                  compares the ONNX model against them (here and whenever a user runs it)
+                  compares the ONNX model against them (here and whenever a user runs it);
+                  data_mean.npy / data_std.npy, per-pixel statistics of the training images
   heldout/        --heldout images of the held-out test split, as PNG (for evaluation and demos)
   samples.png     an unconditional sample grid made by our engine (`lagrange sample`) from the ONNX file
 Fails when the ONNX output differs from PyTorch by more than --tolerance.
@@ -99,6 +100,16 @@ def write_check(model, cfg, folder):
     np.save(os.path.join(folder, 'eps.npy'), eps.numpy())
 
 
+def write_data_stats(dataset, folder, size):
+    """Per-pixel mean and std of the training images in [-1, 1]: what unconditional samples must match."""
+    data = load(dataset, 'train').astype(np.float32) / 127.5 - 1.0
+    if data.shape[-1] != size:  # tiny test configs train on centre crops
+        o = (data.shape[-1] - size) // 2
+        data = data[..., o:o + size, o:o + size]
+    np.save(os.path.join(folder, 'data_mean.npy'), data.mean(axis=0, keepdims=True))
+    np.save(os.path.join(folder, 'data_std.npy'), data.std(axis=0, keepdims=True))
+
+
 def write_heldout(dataset, count, folder):
     os.makedirs(folder, exist_ok=True)
     images = load(dataset, 'test')
@@ -143,6 +154,7 @@ def main(argv=None):
         json.dump(card, f, indent=2)
         f.write('\n')
     write_check(model, cfg, os.path.join(args.out, 'check'))
+    write_data_stats(ckpt['dataset'], os.path.join(args.out, 'check'), cfg['size'])
     if args.heldout:
         write_heldout(ckpt['dataset'], args.heldout, os.path.join(args.out, 'heldout'))
     out = lagrange('models', 'check', args.out, '--provider', 'cpu', '--json')

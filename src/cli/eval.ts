@@ -6,8 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aggregate, csvTable, markdownTable } from '../engine/eval/table';
-import { expandImages, readRows, REFERENCE_SOLVERS, runStudy } from '../engine/eval/study';
-import type { StudySpec } from '../engine/eval/study';
+import { availableParallelism } from 'node:os';
+import { expandImages, REFERENCE_SOLVERS, runStudy } from '../engine/eval/study';
+import type { StudyRow, StudySpec } from '../engine/eval/study';
 import { listPresets } from '../engine/graph/presets';
 import { operatorSpecs } from '../engine/operators/registry';
 import { LAGRANGE_VERSION } from '../engine/version';
@@ -28,6 +29,7 @@ export interface EvalArgs {
   out: string;
   report?: string;
   title?: string;
+  workers?: string;
 }
 
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -62,6 +64,7 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
   const spec = studySpec(a);
   const t0 = Date.now();
   let ran = 0;
+  let rows: StudyRow[];
   const ctrl = new AbortController();
   const stop = (): void => {
     io.err('\ninterrupted: finished rows are kept in results.jsonl; run the same command to resume');
@@ -69,8 +72,9 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
   };
   process.once('SIGINT', stop);
   try {
-    await runStudy(spec, a.out, {
+    rows = await runStudy(spec, a.out, {
       signal: ctrl.signal,
+      workers: a.workers ? intOption('--workers', a.workers, 1) : Math.max(1, Math.min(availableParallelism() - 1, 8)),
       onProgress: (done, total, row, skipped) => {
         if (!skipped) ran++;
         const perRow = ran ? (Date.now() - t0) / ran : 0;
@@ -85,7 +89,6 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
     process.off('SIGINT', stop);
   }
   if (io.tty) io.err('\n');
-  const rows = readRows(join(a.out, 'results.jsonl')).filter((r) => spec.solvers.includes(r.solver) && spec.tasks.includes(r.task) && spec.images.includes(r.image) && spec.seeds.includes(r.seed) && r.sigmaY === spec.sigma);
   const entries = aggregate(rows);
   const md = markdownTable(entries);
   writeFileSync(join(a.out, 'table.md'), md);
@@ -102,6 +105,7 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
       '```',
       cmd,
       '```',
+      '',
       '',
     ];
     writeFileSync(a.report, head.join('\n') + md);

@@ -9,6 +9,8 @@ import { runSimulate } from './simulate';
 import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
 import { runValidate } from './validate';
+import { runEval } from './eval';
+import type { EvalArgs } from './eval';
 import { presetSummaries, runGraph } from './run';
 import type { RunArgs } from './run';
 
@@ -23,7 +25,7 @@ const stdio: CliIo = {
   err: (l) => process.stderr.write(l + '\n'),
 };
 
-function program(io: CliIo, status: { code: number }): Command {
+function program(io: CliIo, status: { code: number }, argv: readonly string[]): Command {
   const p = new Command('lagrange')
     .description('Lagrange Studio: diffusion-prior solvers for inverse problems')
     .version(LAGRANGE_VERSION)
@@ -79,6 +81,27 @@ function program(io: CliIo, status: { code: number }): Command {
       if (!o.json) lines.forEach((l) => io.out(l));
     });
 
+  p.command('eval')
+    .description('run solvers × tasks × images × seeds on simulated measurements; write results.jsonl (resumable), table.md, table.csv')
+    .requiredOption('--solvers <list>', 'comma-separated presets or graph files, and/or the references tikhonov, measurement')
+    .requiredOption('--images <sources...>', 'images, folders of PNGs, sample:<name> or model:<model>/heldout')
+    .requiredOption('--out <dir>', 'study folder (re-running resumes it)')
+    .option('--tasks <list>', "comma-separated task ids or 'all'", 'all')
+    .option('--count <n>', 'use the first n images')
+    .option('--seeds <list>', 'comma-separated seeds (measurement and solver)', '0')
+    .option('--sigma <s>', 'measurement noise σ_y', '0.05')
+    .option('--prior <p>', 'gaussian | gmm | bundled model name | model folder')
+    .option('--size <n>', 'image side when the prior does not fix it')
+    .option('--samples <n>', 'posterior samples per image (best-of-N is reported separately)')
+    .option('--iterations <k>', 'iterations K')
+    .option('--report <file.md>', 'also write a titled markdown report with the command that made it')
+    .option('--title <text>', 'title of the report')
+    .option('--workers <n>', 'worker threads (default: cores − 1); results do not depend on it')
+    .action(async (o: EvalArgs) => {
+      const lines = await runEval(o, { out: io.out, err: (l) => process.stderr.write(process.stderr.isTTY ? l : l + '\n'), tty: process.stderr.isTTY === true }, argv.slice(2));
+      lines.forEach((l) => io.out(l));
+    });
+
   p.command('validate')
     .description('check a graph file (*.lagrange.json): format, node kinds, parameters, wiring, capabilities')
     .argument('<graph>', 'graph file')
@@ -95,7 +118,7 @@ export async function main(argv: readonly string[], io: CliIo = stdio): Promise<
   const debug = argv.includes('--debug') || process.env.LAGRANGE_DEBUG === '1';
   try {
     const status = { code: 0 };
-    await program(io, status).parseAsync([...argv]);
+    await program(io, status, argv).parseAsync([...argv]);
     return status.code;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -59,6 +59,7 @@ export function App({ engine }: { engine: EngineClient }): React.JSX.Element {
         if (e.type === 'progress') return { ...r, progress: e };
         if (e.type === 'preview') return { ...r, preview: e };
         if (e.type === 'error') return { ...r, status: 'error', error: e.message };
+        if (e.type === 'cancelled') return { ...r, status: 'idle' };
         if (e.type === 'done') {
           const m = e.report.metrics;
           const psnr = m?.psnr ? `PSNR ${m.psnr[0]!.toFixed(2)} dB · ` : '';

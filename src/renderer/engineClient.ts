@@ -23,6 +23,7 @@ export type RunEvent =
   | { type: 'preview'; nodeId: string; label: string; iteration: number; width: number; height: number; rgba: string }
   | { type: 'metrics'; iteration: number; residual: number[]; normalisedResidual: number[]; psnr?: number[]; ssim?: number[] }
   | { type: 'done'; report: { nfe: number; wallMs: number; provider: string; seed: number; metrics?: { psnr?: number[]; ssim?: number[]; residual: number[] } } }
+  | { type: 'cancelled'; iteration: number }
   | { type: 'error'; nodeId?: string; message: string };
 
 /** What the studio asks of the engine. */

@@ -7,12 +7,11 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
-import { compile } from '../engine/compile/compile';
 import { withMeasurement } from '../engine/graph/edit';
 import { parseGraph } from '../engine/graph/format';
 import { listPresets, presetFile } from '../engine/graph/presets';
 import type { RunEvent } from '../engine/runtime/events';
-import { runPlan } from '../engine/runtime/run';
+import { runInWorker } from '../engine/runtime/worker/client';
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -29,6 +28,7 @@ interface RunState {
   events: WireEvent[];
   done: boolean;
   listeners: Set<ServerResponse>;
+  abort: AbortController;
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
@@ -76,7 +76,7 @@ export async function startServer(opts: ServerOptions): Promise<{ server: Server
       let doc = parseGraph(JSON.parse(readFileSync(f, 'utf8')), f);
       if (b.task) doc = withMeasurement(doc, { kind: 'simulate', task: b.task });
       const id = String(nextId++);
-      const state: RunState = { events: [], done: false, listeners: new Set() };
+      const state: RunState = { events: [], done: false, listeners: new Set(), abort: new AbortController() };
       runs.set(id, state);
       const push = (e: WireEvent): void => {
         state.events.push(e);
@@ -85,8 +85,8 @@ export async function startServer(opts: ServerOptions): Promise<{ server: Server
       const emit = (e: RunEvent): void => push(e.type === 'preview' ? { ...e, rgba: Buffer.from(e.rgba.buffer, e.rgba.byteOffset, e.rgba.byteLength).toString('base64') } : e);
       void (async () => {
         try {
-          const plan = await compile(doc, { ...(b.samples ? { samples: b.samples } : {}), ...(b.iterations ? { iterations: b.iterations } : {}) });
-          await runPlan(plan, { onEvent: emit, throttleMs: 100 });
+          // The engine runs in a worker thread: this thread keeps serving requests and events.
+          await runInWorker(doc, { ...(b.samples ? { samples: b.samples } : {}), ...(b.iterations ? { iterations: b.iterations } : {}) }, { onEvent: emit, throttleMs: 100, signal: state.abort.signal });
         } catch (e) {
           const err = e as Error & { nodeId?: string };
           push({ type: 'error', message: err.message, ...(err.nodeId ? { nodeId: err.nodeId } : {}) });
@@ -96,6 +96,13 @@ export async function startServer(opts: ServerOptions): Promise<{ server: Server
         }
       })();
       return json(res, 202, { id });
+    }
+    const cancel = /^\/api\/runs\/(\d+)$/.exec(path);
+    if (cancel && req.method === 'DELETE') {
+      const state = runs.get(cancel[1]!);
+      if (!state) return json(res, 404, { error: 'no such run' });
+      state.abort.abort();
+      return json(res, 202, { cancelled: !state.done });
     }
     const events = /^\/api\/runs\/(\d+)\/events$/.exec(path);
     if (events) {

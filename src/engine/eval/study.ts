@@ -20,6 +20,7 @@ import { runPlan } from '../runtime/run';
 import { simulate } from '../simulate';
 import type { Tensor } from '../tensor/tensor';
 import { tensor } from '../tensor/tensor';
+import { WorkerPool } from '../runtime/worker/client';
 import { tikhonovBaseline } from './baseline';
 
 /** Pseudo-solvers evaluated without a graph. */
@@ -119,7 +120,7 @@ async function referenceRow(solver: string, task: string, image: string, seed: n
   return { ...common, ...metricsOf(x, truth, m.op.apply(x), m.y), wallMs: performance.now() - t0 };
 }
 
-async function solverRow(solver: string, task: string, image: string, seed: number, spec: StudySpec, signal?: AbortSignal): Promise<Omit<StudyRow, 'key'>> {
+async function solverRow(solver: string, task: string, image: string, seed: number, spec: StudySpec, signal?: AbortSignal): Promise<Omit<StudyRow, 'key'> | undefined> {
   const file = existsSync(solver) ? solver : presetFile(solver);
   if (!file) throw new Error(`${solver}: no such preset or graph file`);
   let doc = parseGraph(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
@@ -127,6 +128,7 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   doc = withMeasurement(doc, { kind: 'simulate', task, image, sigma: spec.sigma, ...(spec.size && !priorFit(spec.prior) ? { size: spec.size } : {}) });
   const plan = await compile(doc, { seed, samples: spec.samples ?? 1, ...(spec.iterations ? { iterations: spec.iterations } : {}) });
   const r = await runPlan(plan, { ...(signal ? { signal } : {}) });
+  if (r.status !== 'done') return undefined; // cancelled: the row is run again on resume
   if (!r.result) throw new Error(`${solver} on ${task}: the graph has no Output`);
   const truth = plan.measurement.x!;
   return {
@@ -136,37 +138,65 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   };
 }
 
+/** One row of a study, computed from scratch (no file I/O): what a worker thread runs. */
+export async function studyRow(spec: StudySpec, solver: string, task: string, image: string, seed: number, signal?: AbortSignal): Promise<Omit<StudyRow, 'key'> | undefined> {
+  const isRef = (REFERENCE_SOLVERS as readonly string[]).includes(solver);
+  return isRef ? referenceRow(solver, task, image, seed, spec) : solverRow(solver, task, image, seed, spec, signal);
+}
+
+/** Options of {@link runStudy}. */
+export interface StudyOptions {
+  onProgress?: StudyProgress;
+  signal?: AbortSignal;
+  /** Worker threads running rows in parallel (default 1: in this thread). */
+  workers?: number;
+}
+
 /**
- * Runs every row of `spec` not yet in `<out>/results.jsonl`, appending each as it finishes.
- * Order is solver-major so partial studies still compare like with like; results do not depend
- * on the order (each row is seeded on its own).
+ * Runs every row of `spec` not yet in `<out>/results.jsonl`, appending each as it finishes, and
+ * returns the study's rows in plan order (solver-major). Each row is seeded on its own, so the
+ * results do not depend on the number of workers or on the order rows finish in.
  */
-export async function runStudy(spec: StudySpec, out: string, opts: { onProgress?: StudyProgress; signal?: AbortSignal } = {}): Promise<StudyRow[]> {
+export async function runStudy(spec: StudySpec, out: string, opts: StudyOptions = {}): Promise<StudyRow[]> {
   mkdirSync(out, { recursive: true });
   const file = join(out, 'results.jsonl');
   const rows = new Map(readRows(file).map((r) => [r.key, r]));
   const plan: [string, string, string, number][] = [];
   for (const solver of spec.solvers) for (const task of spec.tasks) for (const image of spec.images) for (const seed of spec.seeds) plan.push([solver, task, image, seed]);
+  const workers = Math.max(1, opts.workers ?? 1);
+  const pool = workers > 1 ? new WorkerPool(workers) : undefined;
   let done = 0;
-  for (const [solver, task, image, seed] of plan) {
-    if (opts.signal?.aborted) break;
+  const one = async ([solver, task, image, seed]: [string, string, string, number]): Promise<void> => {
+    if (opts.signal?.aborted) return;
     const key = rowKey(solver, task, image, seed, spec.sigma);
     const old = rows.get(key);
     if (old) {
       opts.onProgress?.(++done, plan.length, old, true);
-      continue;
+      return;
     }
-    const isRef = (REFERENCE_SOLVERS as readonly string[]).includes(solver);
-    const row = isRef ? await referenceRow(solver, task, image, seed, spec) : await solverRow(solver, task, image, seed, spec, opts.signal);
-    if (!row) {
+    const row = pool
+      ? await pool.studyRow({ type: 'studyRow', spec, solver, task, image, seed }, opts.signal)
+      : await studyRow(spec, solver, task, image, seed, opts.signal);
+    if (!row || opts.signal?.aborted) {
       done++;
-      continue;
+      return;
     }
     const full: StudyRow = { key, ...row };
     appendFileSync(file, JSON.stringify(full) + '\n');
     rows.set(key, full);
     opts.onProgress?.(++done, plan.length, full, false);
+  };
+  try {
+    if (!pool) for (const item of plan) await one(item);
+    else {
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < plan.length) await one(plan[next++]!);
+      };
+      await Promise.all(Array.from({ length: workers }, lane));
+    }
+  } finally {
+    await pool?.close();
   }
-  const wanted = new Set(plan.map(([s, t, i, k]) => rowKey(s, t, i, k, spec.sigma)));
-  return [...rows.values()].filter((r) => wanted.has(r.key));
+  return plan.map(([s, t, i, k]) => rows.get(rowKey(s, t, i, k, spec.sigma))).filter((r): r is StudyRow => r !== undefined);
 }

@@ -23,6 +23,17 @@ export class ModelError extends Error {
   override name = 'ModelError';
 }
 
+/** One input or output of an ONNX graph. */
+export interface TensorInfo {
+  name: string;
+  type: string;
+  shape: (number | string)[];
+}
+
+function tensorInfo(m: ort.InferenceSession.ValueMetadata): TensorInfo {
+  return m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] };
+}
+
 /** What happened when a provider was tried. */
 export interface ProviderAttempt {
   provider: ExecutionProvider;
@@ -33,11 +44,13 @@ export interface ProviderAttempt {
 export interface OnnxScoreModel extends ScoreModel {
   readonly card: ModelCard;
   readonly attempts: readonly ProviderAttempt[];
+  /** The ONNX graph's inputs and outputs: name, element type and shape (symbolic dims as names). */
+  readonly io: { inputs: TensorInfo[]; outputs: TensorInfo[] };
   release(): Promise<void>;
 }
 
 /** Why a provider cannot be used here without trying it (avoids native error spam), or undefined. */
-function unavailable(p: ExecutionProvider): string | undefined {
+export function providerUnavailable(p: ExecutionProvider): string | undefined {
   const listed = ort.listSupportedBackends().map((b) => b.name as string);
   if (!listed.includes(p)) return `not supported by this onnxruntime-node build on ${process.platform}`;
   if (p === 'cuda') {
@@ -52,7 +65,7 @@ function unavailable(p: ExecutionProvider): string | undefined {
 async function openSession(file: string, providers: readonly ExecutionProvider[]): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; attempts: ProviderAttempt[] }> {
   const attempts: ProviderAttempt[] = [];
   for (const provider of providers) {
-    const why = unavailable(provider);
+    const why = providerUnavailable(provider);
     if (why) {
       attempts.push({ provider, error: why });
       continue;
@@ -112,6 +125,7 @@ export async function loadOnnxPrior(dir: string, opts: LoadOnnxOptions = {}): Pr
     provider: `onnx:${provider}`,
     card,
     attempts,
+    io: { inputs: session.inputMetadata.map(tensorInfo), outputs: session.outputMetadata.map(tensorInfo) },
     async predictEps(xt: Tensor, t: number): Promise<Tensor> {
       const n = batchOf(xt, shape, who, 'x_t');
       const feeds = {

@@ -42,4 +42,6 @@ export type RunEvent =
   | { type: 'preview'; nodeId: string; label: string; iteration: number; width: number; height: number; rgba: Uint8ClampedArray }
   | ({ type: 'metrics'; iteration: number } & QualityMetrics)
   | { type: 'done'; report: RunReport }
+  /** Stopped by the AbortSignal before `iteration`; the report covers the work done. */
+  | { type: 'cancelled'; iteration: number; report: RunReport }
   | { type: 'error'; nodeId?: string; iteration?: number; message: string };

@@ -164,7 +164,11 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
   const throttle = opts.throttleMs ?? 100;
   const start = opts.resume?.iteration ?? 0;
   for (let k = start; k < K; k++) {
-    if (opts.signal?.aborted) return { status: 'cancelled', snapshot: snapshot(k), report: report() };
+    if (opts.signal?.aborted) {
+      const r = report();
+      emit({ type: 'cancelled', iteration: k, report: r });
+      return { status: 'cancelled', snapshot: snapshot(k), report: r };
+    }
     for (const st of plan.states) values.set(`${st.id}.current`, registers.get(st.id)!);
     for (const step of plan.body) {
       const ctx = {

@@ -1,0 +1,104 @@
+/**
+ * Hosts' side of engine worker threads: `runInWorker` runs a graph off the host's thread with the
+ * same events and result as `runPlan`; `WorkerPool` spreads independent jobs over threads.
+ */
+import { Worker } from 'node:worker_threads';
+import type { CompileOptions } from '../../compile/compile';
+import type { StudyRow } from '../../eval/study';
+import type { GraphDocument } from '../../graph/format';
+import type { Tensor } from '../../tensor/tensor';
+import { tensor } from '../../tensor/tensor';
+import type { RunEvent, RunReport } from '../events';
+import type { FromWorker, WorkerJob } from './protocol';
+
+/** An error raised inside a worker, with the node and iteration it names. */
+export class WorkerJobError extends Error {
+  constructor(override name: string, message: string, readonly nodeId?: string, readonly iteration?: number) {
+    super(message);
+  }
+}
+
+/** What a run job returns. */
+export interface WorkerRunResult {
+  status: 'done' | 'cancelled' | 'paused';
+  report: RunReport;
+  result?: Tensor;
+}
+
+function spawn(): Worker {
+  return new Worker(new URL('./boot.mjs', import.meta.url), { workerData: { entry: new URL('./entry.ts', import.meta.url).href } });
+}
+
+/** Runs one job on `worker`; resolves with its final message. */
+function execute(worker: Worker, job: WorkerJob, onEvent?: (e: RunEvent) => void, signal?: AbortSignal): Promise<FromWorker> {
+  return new Promise((resolve, reject) => {
+    const cancel = (): void => worker.postMessage({ type: 'cancel' });
+    signal?.addEventListener('abort', cancel, { once: true });
+    const done = (): void => {
+      signal?.removeEventListener('abort', cancel);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const onMessage = (m: FromWorker): void => {
+      if (m.type === 'event') return onEvent?.(m.event);
+      done();
+      if (m.type === 'error') reject(new WorkerJobError(m.name, m.message, m.nodeId, m.iteration));
+      else resolve(m);
+    };
+    const onError = (e: Error): void => {
+      done();
+      reject(e);
+    };
+    const onExit = (code: number): void => {
+      done();
+      reject(new Error(`engine worker exited (code ${code}) before finishing its job`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage({ type: 'start', job });
+    if (signal?.aborted) cancel();
+  });
+}
+
+/** Compiles and runs `doc` in a fresh worker thread; events arrive as from `runPlan`. */
+export async function runInWorker(doc: GraphDocument, options: CompileOptions, opts: { onEvent?: (e: RunEvent) => void; signal?: AbortSignal; throttleMs?: number } = {}): Promise<WorkerRunResult> {
+  const worker = spawn();
+  try {
+    const m = await execute(worker, { type: 'run', doc, options, ...(opts.throttleMs !== undefined ? { throttleMs: opts.throttleMs } : {}) }, opts.onEvent, opts.signal);
+    if (m.type !== 'done') throw new Error(`engine worker answered '${m.type}' to a run`);
+    return { status: m.status, report: m.report, ...(m.result ? { result: tensor(m.result.shape, m.result.data) } : {}) };
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** A fixed set of worker threads taking study rows from a shared queue. */
+export class WorkerPool {
+  private readonly idle: Worker[] = [];
+  private readonly waiting: ((w: Worker) => void)[] = [];
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.idle.push(spawn());
+  }
+
+  /** Runs one study row on the next free worker. */
+  async studyRow(job: Extract<WorkerJob, { type: 'studyRow' }>, signal?: AbortSignal): Promise<Omit<StudyRow, 'key'> | undefined> {
+    const w = this.idle.pop() ?? (await new Promise<Worker>((r) => this.waiting.push(r)));
+    try {
+      const m = await execute(w, job, undefined, signal);
+      if (m.type !== 'row') throw new Error(`engine worker answered '${m.type}' to a study row`);
+      return m.row ?? undefined;
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(w);
+      else this.idle.push(w);
+    }
+  }
+
+  /** Stops every worker. */
+  async close(): Promise<void> {
+    await Promise.all(this.idle.splice(0).map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Engine worker thread: runs one job at a time from its host and streams events back, so a long
+ * run never blocks the host's event loop (previews, cancel, other requests stay responsive).
+ */
+import { parentPort } from 'node:worker_threads';
+import { compile } from '../../compile/compile';
+import { studyRow } from '../../eval/study';
+import { runPlan } from '../run';
+import type { FromWorker, ToWorker, WorkerJob } from './protocol';
+
+const port = parentPort!;
+let abort: AbortController | undefined;
+
+function send(m: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(m, transfer);
+}
+
+async function execute(job: WorkerJob, signal: AbortSignal): Promise<void> {
+  if (job.type === 'studyRow') {
+    send({ type: 'row', row: (await studyRow(job.spec, job.solver, job.task, job.image, job.seed, signal)) ?? null });
+    return;
+  }
+  const plan = await compile(job.doc, job.options);
+  const r = await runPlan(plan, {
+    signal,
+    ...(job.throttleMs !== undefined ? { throttleMs: job.throttleMs } : {}),
+    onEvent: (event) => send({ type: 'event', event }),
+  });
+  const result = r.result ? { shape: [...r.result.shape], data: r.result.data } : undefined;
+  send({ type: 'done', status: r.status, report: r.report, ...(result ? { result } : {}) }, result ? [result.data.buffer as ArrayBuffer] : []);
+}
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'cancel') {
+    abort?.abort();
+    return;
+  }
+  abort = new AbortController();
+  execute(m.job, abort.signal).catch((e: unknown) => {
+    const err = e as Error & { nodeId?: string; iteration?: number };
+    send({ type: 'error', name: err.name ?? 'Error', message: err.message ?? String(e), ...(err.nodeId ? { nodeId: err.nodeId } : {}), ...(err.iteration !== undefined ? { iteration: err.iteration } : {}) });
+  });
+});
