@@ -12,13 +12,15 @@ export const scoreModel = defineNode({
   kind: 'ScoreModel',
   title: 'Score model',
   category: 'prior',
-  doc: 'A diffusion prior ε̂(x_t, t): a bundled or user ONNX model (ε/x₀/v parameterised, run on CUDA → DirectML → WebGPU → CPU), or an analytic prior with exact denoiser — Gaussian N(c·1, s²I) or a mixture Σ w_k N(c_k·1, s_k²I) — for checking solvers against closed-form posteriors.',
+  doc: 'A diffusion prior ε̂(x_t, t): a bundled or user ONNX model (ε/x₀/v parameterised, run on CUDA → DirectML → WebGPU → CPU), or an analytic prior with exact denoiser — Gaussian N(c·1, s²I) or a mixture Σ w_k N(c_k·1, s_k²I) — for checking solvers against closed-form posteriors. Guidance (DPS) needs the denoiser VJP (∂x̂₀/∂x_t)ᵀv: analytic priors have it exactly; for networks, vjp "symmetric-fd" uses the symmetry of the MMSE denoiser Jacobian (Tweedie: ∝ Cov[x₀|x_t]) and computes (x̂₀(x_t+hv) − x̂₀(x_t−hv))/2h, 2 extra forwards per VJP.',
   inputs: [],
   outputs: [{ name: 'prior', type: 'prior', doc: 'the score model' }],
   params: z.object({
     source: z.enum(['bundled', 'onnx', 'gaussian', 'gmm']).default('gaussian'),
     model: z.string().optional(),
     provider: z.enum(['auto', 'cuda', 'dml', 'webgpu', 'cpu']).default('auto'),
+    /** How (∂x̂₀/∂x_t)ᵀv is computed for guidance (DPS): exact (analytic priors only) or symmetric finite differences. */
+    vjp: z.enum(['exact', 'symmetric-fd']).default('exact'),
     mean: z.number().default(0),
     std: z.number().positive().default(0.5),
     components: z.array(gmmComponent).min(1).default([

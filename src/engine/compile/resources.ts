@@ -9,6 +9,7 @@ import type { MeasurementValue } from '../kernels/updates';
 import { gaussianMixturePrior } from '../priors/gaussianMixture';
 import { readModelCard } from '../priors/modelCard';
 import { loadOnnxPrior } from '../priors/onnxPrior';
+import { withSymmetricVjp } from '../priors/symmetricVjp';
 import type { ExecutionProvider } from '../priors/onnxPrior';
 import type { ScoreModel } from '../priors/types';
 import { readMeasurement, simulate } from '../simulate';
@@ -107,7 +108,8 @@ export async function evalPrior(n: GraphNode, shape: Shape | undefined): Promise
   if (!p.model) throw new CompileError(`${who(n)}: source ${source} needs 'model' (a bundled model name or a model folder)`, n.id);
   const dir = modelDir(p)!;
   const provider = p.provider as 'auto' | ExecutionProvider;
-  const model = await wrap(n, () => loadOnnxPrior(dir, provider === 'auto' ? {} : { providers: [provider] }));
+  const loaded = await wrap(n, () => loadOnnxPrior(dir, provider === 'auto' ? {} : { providers: [provider] }));
+  const model = p.vjp === 'symmetric-fd' ? withSymmetricVjp(loaded) : loaded;
   if (shape && (model.shape.length !== shape.length || model.shape.some((v, i) => v !== shape[i]))) {
     throw new CompileError(`${who(n)}: model ${model.id} works on ${model.shape.join('×')} images but the measurement's image is ${shape.join('×')}`, n.id);
   }

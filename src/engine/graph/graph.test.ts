@@ -102,7 +102,7 @@ describe('graph validation', () => {
     );
     const r = validateGraph(g);
     expect(r.errors.map((e) => e.message)).toContainEqual(
-      'node "dps" (DPSGuidance) needs denoiseVjp on \'prior\', but node "prior" (ScoreModel) (source onnx) has no denoiser VJP; use an analytic prior or a model that ships a VJP graph',
+      'node "dps" (DPSGuidance) needs denoiseVjp on \'prior\', but node "prior" (ScoreModel) (source onnx) has no denoiser VJP; set its vjp to "symmetric-fd" (finite differences, 2 extra forwards per step) or use an analytic prior',
     );
   });
 

@@ -125,7 +125,8 @@ function missingCapability(req: Requirement, edge: GraphEdge | undefined, byId: 
   if (req.capability === 'denoiseVjp') {
     if (src.kind !== 'ScoreModel') return undefined;
     const source = (src.params.source as string | undefined) ?? 'gaussian';
-    return source === 'gaussian' || source === 'gmm' ? undefined : `${label(src)} (source ${source}) has no denoiser VJP; use an analytic prior or a model that ships a VJP graph`;
+    if (source === 'gaussian' || source === 'gmm' || src.params.vjp === 'symmetric-fd') return undefined;
+    return `${label(src)} (source ${source}) has no denoiser VJP; set its vjp to "symmetric-fd" (finite differences, 2 extra forwards per step) or use an analytic prior`;
   }
   // Follow a measurement back to its operator: Simulate takes one on its `operator` input.
   if (src.kind === 'Simulate') {
