@@ -48,5 +48,5 @@ export function withSymmetricVjp<P extends ScoreModel>(prior: P): P {
     }
     return out;
   };
-  return { ...prior, denoiseVjp };
+  return { ...prior, denoiseVjp, vjpForwards: 2 };
 }

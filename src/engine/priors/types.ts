@@ -18,4 +18,6 @@ export interface ScoreModel {
   predictEps(xt: Tensor, t: number): Promise<Tensor>;
   /** (∂x̂₀/∂x_t)ᵀ v at (x_t, t): backpropagation through the denoiser, if the prior can. */
   denoiseVjp?(xt: Tensor, t: number, v: Tensor): Promise<Tensor>;
+  /** Network forwards one `denoiseVjp` costs (counted as NFE); 0 or absent for backpropagation. */
+  readonly vjpForwards?: number;
 }

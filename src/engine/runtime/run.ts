@@ -121,6 +121,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
             async denoiseVjp(xt: Tensor, t: number, v: Tensor) {
               const s = performance.now();
               vjpCalls++;
+              nfe += p.vjpForwards ?? 0; // a finite-difference VJP is network forwards
               try {
                 return await p.denoiseVjp!(xt, t, v);
               } finally {
