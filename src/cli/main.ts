@@ -10,6 +10,8 @@ import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
 import { runValidate } from './validate';
 import { runEval } from './eval';
+import { modelsCheck, modelsInspect, modelsList, runSample } from './models';
+import type { SampleArgs } from './models';
 import type { EvalArgs } from './eval';
 import { presetSummaries, runGraph } from './run';
 import type { RunArgs } from './run';
@@ -101,6 +103,37 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
       const lines = await runEval(o, { out: io.out, err: (l) => process.stderr.write(process.stderr.isTTY ? l : l + '\n'), tty: process.stderr.isTTY === true }, argv.slice(2));
       lines.forEach((l) => io.out(l));
     });
+
+  const models = p.command('models').description('score models: list, inspect, check');
+  models.command('list')
+    .description('bundled models and yours (LAGRANGE_MODELS or ~/.lagrange/models)')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => modelsList(!!o.json).forEach((l) => io.out(l)));
+  models.command('inspect')
+    .description('a model card, the network inputs/outputs and the providers usable here')
+    .argument('<model>', 'model folder or installed model name')
+    .option('--json', 'print JSON')
+    .action(async (m: string, o: { json?: boolean }) => (await modelsInspect(m, !!o.json)).forEach((l) => io.out(l)));
+  models.command('check')
+    .description('load, run a batch on each provider (timed), compare with the reference outputs in check/')
+    .argument('<model>', 'model folder or installed model name')
+    .option('--provider <p>', 'only this provider (cuda | dml | webgpu | cpu)')
+    .option('--json', 'one JSON line')
+    .action(async (m: string, o: { provider?: string; json?: boolean }) => {
+      const r = await modelsCheck(m, o.provider, !!o.json);
+      r.lines.forEach((l) => io.out(l));
+      if (!r.ok) status.code = 1;
+    });
+  p.command('sample')
+    .description('unconditional samples of a prior through the engine (DDIM), as a grid PNG')
+    .requiredOption('--prior <model>', 'model folder or installed model name')
+    .requiredOption('--out <grid.png>', 'grid image to write')
+    .option('--steps <n>', 'DDIM steps (NFE)', '100')
+    .option('--count <n>', 'samples', '64')
+    .option('--seed <n>', 'seed', '0')
+    .option('--eta <η>', 'DDIM η (0: deterministic)', '0')
+    .option('--npy <file>', 'also write the samples as .npy')
+    .action(async (o: SampleArgs) => (await runSample(o)).forEach((l) => io.out(l)));
 
   p.command('validate')
     .description('check a graph file (*.lagrange.json): format, node kinds, parameters, wiring, capabilities')
