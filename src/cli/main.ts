@@ -10,8 +10,11 @@ import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
 import { runValidate } from './validate';
 import { runEval } from './eval';
-import { modelsCheck, modelsInspect, modelsList, runSample } from './models';
-import type { SampleArgs } from './models';
+import { modelsCheck, modelsInspect, modelsList } from './models';
+import { runSample } from './sample';
+import type { SampleArgs } from './sample';
+import { PROVIDER_ORDER } from '../engine/priors/onnxPrior';
+import type { ExecutionProvider } from '../engine/priors/onnxPrior';
 import type { EvalArgs } from './eval';
 import { presetSummaries, runGraph } from './run';
 import type { RunArgs } from './run';
@@ -107,32 +110,38 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
   const models = p.command('models').description('score models: list, inspect, check');
   models.command('list')
     .description('bundled models and yours (LAGRANGE_MODELS or ~/.lagrange/models)')
-    .option('--json', 'print JSON')
+    .option('--json', 'one JSON line')
     .action((o: { json?: boolean }) => modelsList(!!o.json).forEach((l) => io.out(l)));
   models.command('inspect')
-    .description('a model card, the network inputs/outputs and the providers usable here')
+    .description('a model card, the network inputs/outputs and the execution providers usable here')
     .argument('<model>', 'model folder or installed model name')
-    .option('--json', 'print JSON')
+    .option('--json', 'one JSON line')
     .action(async (m: string, o: { json?: boolean }) => (await modelsInspect(m, !!o.json)).forEach((l) => io.out(l)));
   models.command('check')
-    .description('load, run a batch on each provider (timed), compare with the reference outputs in check/')
+    .description('load and time the model on each provider, check shapes and finiteness, compare with check/{x,t,eps}.npy')
     .argument('<model>', 'model folder or installed model name')
-    .option('--provider <p>', 'only this provider (cuda | dml | webgpu | cpu)')
-    .option('--json', 'one JSON line')
-    .action(async (m: string, o: { provider?: string; json?: boolean }) => {
-      const r = await modelsCheck(m, o.provider, !!o.json);
+    .addOption(new Option('--provider <p>', 'check only this execution provider').choices(PROVIDER_ORDER))
+    .option('--json', 'the report as one JSON line')
+    .action(async (m: string, o: { provider?: ExecutionProvider; json?: boolean }) => {
+      const r = await modelsCheck(m, o);
       r.lines.forEach((l) => io.out(l));
-      if (!r.ok) status.code = 1;
+      if (!r.ok) {
+        io.err(`lagrange: model check failed: ${r.problems[0] ?? 'see the report'}`);
+        status.code = 1;
+      }
     });
+
   p.command('sample')
-    .description('unconditional samples of a prior through the engine (DDIM), as a grid PNG')
+    .description('unconditional samples of a score model (DDIM), written as a grid PNG')
     .requiredOption('--prior <model>', 'model folder or installed model name')
-    .requiredOption('--out <grid.png>', 'grid image to write')
-    .option('--steps <n>', 'DDIM steps (NFE)', '100')
-    .option('--count <n>', 'samples', '64')
-    .option('--seed <n>', 'seed', '0')
+    .requiredOption('--out <grid.png>', 'grid image to write (8 columns)')
+    .option('--steps <n>', 'DDIM steps = NFE', '100')
+    .option('--count <n>', 'samples, drawn as one batch', '64')
+    .option('--seed <n>', 'seed of the noise', '0')
     .option('--eta <η>', 'DDIM η (0: deterministic)', '0')
-    .option('--npy <file>', 'also write the samples as .npy')
+    .option('--clip', 'clip x̂₀ to [−1, 1] at every step')
+    .option('--npy <file>', 'also write the samples (N×C×H×W) as .npy')
+    .addOption(new Option('--provider <p>', 'execution provider (default: the first that works)').choices(PROVIDER_ORDER))
     .action(async (o: SampleArgs) => (await runSample(o)).forEach((l) => io.out(l)));
 
   p.command('validate')

@@ -1,133 +1,120 @@
 /**
- * `lagrange models list | inspect | check` and `lagrange sample`: what score models are installed,
- * what a model folder declares, whether it runs and agrees with its reference outputs, and what it
- * generates unconditionally.
+ * `lagrange models list | inspect | check`: the score models installed here (bundled and the
+ * user's), what one declares and holds, and whether it works on this machine. `--json` prints one
+ * JSON line so scripts can parse the output line by line.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
-import { writeNpy } from '../engine/io/npy';
-import { listModels, resolveModelDir } from '../engine/priors/catalog';
-import { checkModel } from '../engine/priors/check';
-import type { ModelCheck } from '../engine/priors/check';
-import { readModelCard } from '../engine/priors/modelCard';
-import { loadOnnxPrior, PROVIDER_ORDER, providerUnavailable } from '../engine/priors/onnxPrior';
-import type { ExecutionProvider } from '../engine/priors/onnxPrior';
-import { sampleUnconditional } from '../engine/priors/sample';
-import type { Tensor } from '../engine/tensor/tensor';
-import { CliError, intOption, numberOption } from './errors';
+import { MODELS_DIR } from '../engine/io/prepare';
+import { listModels, resolveModelDir, userModelsDir } from '../engine/priors/catalog';
+import type { ModelCheck, ModelInspection } from '../engine/priors/check';
+import { checkModel, inspectModel, REFERENCE_TOLERANCE } from '../engine/priors/check';
+import type { ModelCard } from '../engine/priors/modelCard';
+import type { ExecutionProvider, TensorInfo } from '../engine/priors/onnxPrior';
 
-const mb = (file: string): string => {
-  try {
-    return `${(statSync(file).size / 2 ** 20).toFixed(1)} MB`;
-  } catch {
-    return 'missing';
-  }
-};
-
-/** `models list`: one line per model (or JSON). */
-export function modelsList(json: boolean): string[] {
-  const models = listModels();
-  if (json) return [JSON.stringify(models.map(({ card, ...m }) => ({ ...m, ...(card ? { image: card.image, parameterization: card.parameterization, dataset: card.dataset } : {}) })))];
-  if (models.length === 0) return ['no models installed'];
-  return models.map((m) => {
-    if (!m.card) return `${m.name.padEnd(16)} ${m.origin.padEnd(8)} unreadable: ${m.error}`;
-    const { channels: c, height: h, width: w } = m.card.image;
-    return `${m.name.padEnd(16)} ${m.origin.padEnd(8)} ${`${c}×${h}×${w}`.padEnd(10)} ${m.card.parameterization.padEnd(4)} ${mb(join(m.dir, m.card.files.model)).padStart(8)}  ${m.card.dataset}`;
-  });
+/** Size of the card's ONNX file in MB (10⁶ bytes, 3 significant digits), or undefined when missing. */
+function sizeMB(dir: string, card?: ModelCard): number | undefined {
+  const file = join(dir, card?.files.model ?? 'model.onnx');
+  return existsSync(file) ? Number((statSync(file).size / 1e6).toPrecision(3)) : undefined;
 }
 
-/** `models inspect`: the card, the graph's inputs/outputs and the providers usable here. */
-export async function modelsInspect(target: string, json: boolean): Promise<string[]> {
-  const dir = resolveModelDir(target);
-  const card = readModelCard(dir);
-  const model = await loadOnnxPrior(dir, { providers: ['cpu'] });
-  const io = model.io;
-  await model.release();
-  const providers = PROVIDER_ORDER.map((p) => ({ provider: p, unavailable: providerUnavailable(p) }));
-  if (json) return [JSON.stringify({ dir, card, io, providers })];
-  const t = (x: { name: string; type: string; shape: (number | string)[] }): string => `${x.name}: ${x.type}[${x.shape.join(', ')}]`;
+const mbText = (mb: number | undefined): string => (mb === undefined ? 'missing' : `${mb < 0.1 ? mb.toFixed(3) : mb.toFixed(1)} MB`);
+
+const shapeOf = (card: ModelCard): [number, number, number] => [card.image.channels, card.image.height, card.image.width];
+
+/** `models list`: one row per model, or one JSON line (an array) with `--json`. */
+export function modelsList(json = false): string[] {
+  const rows = listModels().map((m) => ({
+    name: m.name,
+    origin: m.origin,
+    dir: m.dir,
+    ...(m.card ? { shape: shapeOf(m.card), parameterization: m.card.parameterization, dataset: m.card.dataset } : {}),
+    sizeMB: sizeMB(m.dir, m.card),
+    ...(m.error ? { error: m.error } : {}),
+  }));
+  if (json) return [JSON.stringify(rows)];
+  const where = `bundled in ${MODELS_DIR}, yours in ${userModelsDir()} (set LAGRANGE_MODELS to change)`;
+  if (rows.length === 0) return [`no models (${where})`];
+  const table = rows.map((r) => [
+    r.name,
+    r.origin,
+    r.shape ? r.shape.join('×') : '-',
+    r.parameterization ?? '-',
+    mbText(r.sizeMB),
+    r.error ? `unreadable card: ${r.error}` : (r.dataset ?? ''),
+  ]);
+  const head = ['NAME', 'ORIGIN', 'SHAPE', 'PREDICTS', 'SIZE', 'DATASET'];
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((s, i) => (i === cells.length - 1 ? s : s.padEnd(widths[i]!))).join('  ');
+  return [line(head), ...table.map(line), `(${where})`];
+}
+
+function describeTensor(t: TensorInfo, role?: string): string {
+  const dims = t.shape.length ? `[${t.shape.join(', ')}]` : '(shape unknown)';
+  return `${t.name}: ${t.type} ${dims}${role ? `  ← card ${role}` : ''}`;
+}
+
+function describeSchedule(card: ModelCard): string {
+  const s = card.schedule;
+  return s.kind === 'linear' ? `linear β ${s.betaMin}…${s.betaMax}, T = ${s.T}` : `table of ${s.alphaBars.length} ᾱ values`;
+}
+
+/** Label + value rows, the value lines after the first indented under the value column. */
+function field(label: string, values: string[]): string[] {
+  return values.map((v, i) => `  ${(i === 0 ? label : '').padEnd(11)}${v}`);
+}
+
+function inspectLines(r: ModelInspection): string[] {
+  const { card } = r;
+  const roles = new Map<string, string>(Object.entries(card.inputs).map(([role, name]) => [name, `inputs.${role}`]));
+  roles.set(card.outputs.prediction, 'outputs.prediction');
   return [
-    `${card.name} (${dir})`,
-    `  ${card.description}`,
-    `  image ${card.image.channels}×${card.image.height}×${card.image.width} in [−1, 1], predicts ${card.parameterization}, schedule ${card.schedule.kind}${card.schedule.kind === 'linear' ? ` T=${card.schedule.T} β ${card.schedule.betaMin}→${card.schedule.betaMax}` : ''}`,
-    `  timestep ${card.timestep.dtype} × ${card.timestep.scale}; file ${card.files.model} (${mb(join(dir, card.files.model))})`,
-    `  inputs  ${io.inputs.map(t).join('; ')}`,
-    `  outputs ${io.outputs.map(t).join('; ')}`,
-    `  dataset ${card.dataset}; licence ${card.license}`,
-    `  training ${card.training}`,
-    `  providers ${providers.map((p) => (p.unavailable ? `${p.provider} ✗ (${p.unavailable})` : `${p.provider} ✓`)).join(', ')}`,
+    `${card.name} (${r.dir})`,
+    ...field('about', [card.description]),
+    ...field('image', [`${shapeOf(card).join('×')}, range [${card.image.range.join(', ')}]`]),
+    ...field('predicts', [card.parameterization]),
+    ...field('schedule', [describeSchedule(card)]),
+    ...field('timestep', [`${card.timestep.dtype}, network t = step × ${card.timestep.scale}`]),
+    ...field('dataset', [card.dataset]),
+    ...field('license', [card.license]),
+    ...field('training', [card.training]),
+    ...(card.quality ? field('quality', [JSON.stringify(card.quality)]) : []),
+    ...field('file', [`${card.files.model} (${mbText(sizeMB(r.dir, card))})`]),
+    ...field('inputs', r.io.inputs.map((t) => describeTensor(t, roles.get(t.name)))),
+    ...field('outputs', r.io.outputs.map((t) => describeTensor(t, roles.get(t.name)))),
+    ...field('providers', r.providers.map((p) => `${p.provider}: ${p.available ? 'available' : `unavailable (${p.reason})`}`)),
   ];
 }
 
-/** `models check`: runs {@link checkModel}; the report and whether it passed. */
-export async function modelsCheck(target: string, provider: string | undefined, json: boolean): Promise<{ ok: boolean; lines: string[] }> {
-  if (provider && !(PROVIDER_ORDER as readonly string[]).includes(provider)) throw new CliError(`--provider must be one of ${PROVIDER_ORDER.join(', ')}, got '${provider}'`);
-  const dir = resolveModelDir(target);
-  const r: ModelCheck = await checkModel(dir, provider ? { providers: [provider as ExecutionProvider] } : {});
-  if (json) return { ok: r.ok, lines: [JSON.stringify(r)] };
-  const lines = [`${r.card.name}: ${r.ok ? 'ok' : 'FAILED'}`];
-  for (const p of r.providers) lines.push(`  ${p.provider.padEnd(7)} ${p.forwardMs !== undefined ? `one forward (batch 2) ${p.forwardMs.toFixed(2)} ms` : `✗ ${p.error}`}`);
-  if (r.reference) lines.push(`  reference outputs: max |ONNX − exporter| = ${r.reference.maxAbsError.toExponential(2)} over ${r.reference.count} inputs`);
-  else lines.push('  no reference outputs (check/x.npy, t.npy, eps.npy) to compare against');
-  for (const p of r.problems) lines.push(`  problem: ${p}`);
-  return { ok: r.ok, lines };
+/** `models inspect <dir|name>`: card, ONNX inputs/outputs, providers available here. */
+export async function modelsInspect(target: string, json = false): Promise<string[]> {
+  const r = await inspectModel(resolveModelDir(target));
+  return json ? [JSON.stringify(r)] : inspectLines(r);
 }
 
-/** Tiles count×C×H×W images in [−1, 1] into an RGBA grid, `cols` wide, 2 px white gaps. */
-export function gridPng(x: Tensor, cols = 8): Buffer {
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  const rows = Math.ceil(n / cols);
-  const W = cols * (w + 2) + 2, H = rows * (h + 2) + 2;
-  const png = new PNG({ width: W, height: H });
-  png.data.fill(255);
-  const to8 = (v: number): number => Math.round(((Math.min(1, Math.max(-1, v)) + 1) / 2) * 255);
-  for (let k = 0; k < n; k++) {
-    const r0 = 2 + Math.floor(k / cols) * (h + 2), c0 = 2 + (k % cols) * (w + 2);
-    for (let i = 0; i < h; i++) {
-      for (let j = 0; j < w; j++) {
-        const o = 4 * ((r0 + i) * W + c0 + j);
-        for (let ch = 0; ch < 3; ch++) png.data[o + ch] = to8(x.data[((k * c + (c === 1 ? 0 : ch)) * h + i) * w + j]!);
-      }
-    }
-  }
-  return PNG.sync.write(png);
+function checkLines(r: ModelCheck): string[] {
+  const providers = r.providers.map((p) => {
+    const state = !p.available ? `unavailable (${p.reason})` : p.error ? `FAILED: ${p.error}` : `ok, ${p.forwardMs!.toFixed(2)} ms per forward (batch 2, median of 3)`;
+    return `${p.provider.padEnd(7)}${state}`;
+  });
+  const ref = r.reference;
+  return [
+    `${r.card.name} (${r.dir}): ${r.ok ? 'ok' : 'FAILED'}`,
+    ...field('providers', providers),
+    ...field('reference', [
+      ref
+        ? `${ref.count} samples from check/, max |ε − ε_ref| = ${ref.maxAbsError.toExponential(2)} (tolerance ${REFERENCE_TOLERANCE})`
+        : 'none (add check/x.npy, t.npy, eps.npy from the training framework to compare)',
+    ]),
+    ...r.problems.map((p) => `  problem    ${p}`),
+  ];
 }
 
-/** Options of `lagrange sample`. */
-export interface SampleArgs {
-  prior: string;
-  steps: string;
-  count: string;
-  seed: string;
-  eta: string;
-  out: string;
-  npy?: string;
-}
-
-/** `sample`: unconditional DDIM samples through the engine, as a grid PNG (and .npy). */
-export async function runSample(a: SampleArgs): Promise<string[]> {
-  const dir = resolveModelDir(a.prior);
-  const prior = await loadOnnxPrior(dir);
-  const steps = intOption('--steps', a.steps, 1), count = intOption('--count', a.count, 1);
-  const t0 = performance.now();
-  const x = await sampleUnconditional(prior, { count, steps, seed: intOption('--seed', a.seed, 0), eta: numberOption('--eta', a.eta, (v) => (v < 0 ? 'must be ≥ 0' : undefined)) });
-  const ms = performance.now() - t0;
-  await prior.release();
-  writeFileSync(a.out, gridPng(x));
-  if (a.npy) writeNpy(a.npy, x);
-  // Pixel statistics: overall mean and the mean over pixels of the across-sample std.
-  const d = x.data.length / count;
-  let mean = 0, std = 0;
-  for (let i = 0; i < d; i++) {
-    let s = 0, s2 = 0;
-    for (let k = 0; k < count; k++) {
-      const v = x.data[k * d + i]!;
-      s += v;
-      s2 += v * v;
-    }
-    mean += s / count / d;
-    std += Math.sqrt(Math.max(0, s2 / count - (s / count) ** 2)) / d;
-  }
-  return [`${count} samples from ${prior.id}: ${steps} NFE (batch ${count}) in ${(ms / 1000).toFixed(2)} s on ${prior.provider}; pixel mean ${mean.toFixed(3)}, per-pixel std ${std.toFixed(3)}; wrote ${a.out}${a.npy ? ` and ${a.npy}` : ''}`];
+/**
+ * `models check <dir|name>`: the report as text or one JSON line; `ok` false when any check
+ * failed (the CLI then exits non-zero).
+ */
+export async function modelsCheck(target: string, opts: { provider?: ExecutionProvider; json?: boolean } = {}): Promise<{ ok: boolean; lines: string[]; problems: string[] }> {
+  const r = await checkModel(resolveModelDir(target), opts.provider ? { providers: [opts.provider] } : {});
+  return { ok: r.ok, lines: opts.json ? [JSON.stringify(r)] : checkLines(r), problems: r.problems };
 }

@@ -10,7 +10,7 @@ import type { ModelCard } from './modelCard';
 import { readModelCard } from './modelCard';
 import { ModelError } from './onnxPrior';
 
-/** The user's model folder. */
+/** The user's model folder: `$LAGRANGE_MODELS`, else `~/.lagrange/models`. */
 export function userModelsDir(): string {
   return process.env.LAGRANGE_MODELS || join(homedir(), '.lagrange', 'models');
 }
@@ -24,10 +24,13 @@ export interface ModelEntry {
   error?: string;
 }
 
+const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
+
 function scan(root: string, origin: ModelEntry['origin']): ModelEntry[] {
-  if (!existsSync(root)) return [];
+  // A missing folder (or LAGRANGE_MODELS naming a file) just holds no models.
+  if (!isDir(root)) return [];
   return readdirSync(root)
-    .filter((d) => existsSync(join(root, d, 'model.json')) && statSync(join(root, d)).isDirectory())
+    .filter((d) => isDir(join(root, d)) && existsSync(join(root, d, 'model.json')))
     .sort()
     .map((name) => {
       const dir = join(root, name);
@@ -39,16 +42,21 @@ function scan(root: string, origin: ModelEntry['origin']): ModelEntry[] {
     });
 }
 
-/** Bundled models, then the user's. */
+/** The bundled models, then the user's (subfolders with `model.json`), each sorted by name. */
 export function listModels(): ModelEntry[] {
   return [...scan(MODELS_DIR, 'bundled'), ...scan(userModelsDir(), 'user')];
 }
 
-/** A model folder from a path, or a bundled or user model's name. */
+/**
+ * A model folder from a path to one, or a bundled or user model's name (bundled first).
+ * @throws ModelError naming the known models when neither matches
+ */
 export function resolveModelDir(nameOrPath: string): string {
   if (existsSync(join(nameOrPath, 'model.json'))) return nameOrPath;
-  const hit = listModels().find((m) => m.name === nameOrPath);
+  const models = listModels();
+  const hit = models.find((m) => m.name === nameOrPath);
   if (hit) return hit.dir;
-  const known = listModels().map((m) => m.name);
-  throw new ModelError(`${nameOrPath}: no model folder (with model.json) and no installed model of that name; models: ${known.join(', ') || 'none'} (bundled in ${MODELS_DIR}, yours in ${userModelsDir()})`);
+  const why = isDir(nameOrPath) ? 'a folder without model.json' : 'no model folder and no installed model of that name';
+  const known = models.map((m) => m.name).join(', ') || 'none';
+  throw new ModelError(`${nameOrPath}: ${why}; models: ${known} (bundled in ${MODELS_DIR}, yours in ${userModelsDir()})`);
 }

@@ -163,9 +163,11 @@ export async function checkModel(dir: string, opts: { providers?: readonly Execu
       fail(`${provider}: ${msg}`);
     }
   }
-  if (!report.providers.some((p) => p.forwardMs !== undefined)) fail(`${file}: no execution provider could run it`);
+  if (!report.providers.some((p) => p.forwardMs !== undefined)) fail(`${file}: no execution provider could run it (tried ${report.providers.map((p) => p.provider).join(', ')})`);
   await checkReference(dir, card, report, fail);
-  return report;
+  // A stable key order for the JSON report: verdict, identity, graph, providers, reference, problems.
+  const { ok, io, providers, reference, problems } = report;
+  return { ok, dir, card, ...(io ? { io } : {}), providers, ...(reference ? { reference } : {}), problems };
 }
 
 const REFERENCE_FILES = ['x.npy', 't.npy', 'eps.npy'] as const;
