@@ -160,10 +160,11 @@ describe('lagrange presets and run', () => {
     const r = await run('run', 'ddiff', '--task', 'inpaint-box', '--image', SAMPLE, '--size', '32', '--iterations', '60', '--samples', '2', '--seed', '3', '--out', out);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toMatch(/^ddiff on inpaint-box: 60 iterations, 60 NFE, .* analytic, seed 3$/);
-    expect(readNpy(join(out, 'result.npy')).shape).toEqual([2, 3, 32, 32]);
+    expect(r.out[0]).toMatch(/^ddiff on inpaint-box: 60 iterations, 60 NFE, .* onnx:cpu, seed 3$/);
+    // the bundled prior is grayscale: the RGB picture is converted to luma
+    expect(readNpy(join(out, 'result.npy')).shape).toEqual([2, 1, 32, 32]);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(report).toMatchObject({ graph: 'ddiff', seed: 3, samples: 2, iterations: 60, nfe: 60, task: 'inpaint-box', sigmaY: 0.05, provider: 'analytic' });
+    expect(report).toMatchObject({ graph: 'ddiff', seed: 3, samples: 2, iterations: 60, nfe: 60, task: 'inpaint-box', sigmaY: 0.05, provider: 'onnx:cpu' });
     expect(report.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(report.metrics.psnr).toHaveLength(2);
     expect(readPng(join(out, 'previews.png')).shape[2]).toBe(32);
@@ -172,17 +173,29 @@ describe('lagrange presets and run', () => {
   it('runs from a measurement bundle, with JSON-lines events', async () => {
     const bundle = join(tmp, 'inpaint-random');
     await run('simulate', '--task', 'inpaint-random', '--image', SAMPLE, '--size', '32', '--out', bundle);
-    const r = await run('run', 'diffpir', '--measurement', bundle, '--json', '--out', join(tmp, 'run-dp'));
+    const r = await run('run', 'diffpir', '--measurement', bundle, '--prior', 'gaussian', '--json', '--out', join(tmp, 'run-dp'));
     expect(r.code).toBe(0);
     const events = r.out.map((l) => JSON.parse(l) as { type: string });
     expect(events.filter((e) => e.type === 'progress')).toHaveLength(20);
     expect(events.at(-1)).toMatchObject({ type: 'done', report: { graph: 'diffpir', nfe: 20 } });
   });
 
-  it('refuses DPS on a prior without a denoiser VJP, naming both nodes', async () => {
-    const r = await run('run', 'dps', '--prior', 'some-model', '--out', join(tmp, 'x'));
+  it('refuses DPS on a network prior without a denoiser VJP, naming both nodes and the remedy', async () => {
+    const doc = JSON.parse(readFileSync(join(ROOT, 'resources/presets/dps.lagrange.json'), 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[] };
+    doc.nodes.find((n) => n.id === 'prior')!.params.vjp = 'exact';
+    const file = join(tmp, 'dps-exact.lagrange.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const r = await run('run', file, '--out', join(tmp, 'x'));
     expect(r.code).toBe(1);
-    expect(r.err[0]).toMatch(/node "guide" \(DPSGuidance\) needs denoiseVjp on 'prior', but node "prior" \(ScoreModel\) \(source bundled\) has no denoiser VJP/);
+    expect(r.err[0]).toMatch(/node "guide" \(DPSGuidance\) needs denoiseVjp on 'prior', but node "prior" \(ScoreModel\) \(source bundled\) has no denoiser VJP; set its vjp to "symmetric-fd"/);
+  });
+
+  it('runs DPS on the bundled network prior with the finite-difference VJP (3 forwards per step)', async () => {
+    const out = join(tmp, 'run-dps');
+    const r = await run('run', 'dps', '--task', 'inpaint-box', '--iterations', '10', '--json', '--out', out);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ graph: 'dps', iterations: 10, vjpCalls: 10, nfe: 30, provider: 'onnx:cpu' });
   });
 
   it('names an unknown preset and lists the known ones', async () => {

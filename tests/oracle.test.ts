@@ -23,7 +23,7 @@ const N = 64;
 
 async function compare(preset: string, task: string): Promise<{ z: number; r: number }> {
   const base = parseGraph(JSON.parse(readFileSync(new URL(`../resources/presets/${preset}.lagrange.json`, import.meta.url), 'utf8')));
-  const plan = await compile(withMeasurement(base, { kind: 'simulate', task, size: 8 }), { samples: N });
+  const plan = await compile(withMeasurement(withPrior(base, 'gaussian', false), { kind: 'simulate', task, image: 'sample:astronaut', size: 8 }), { samples: N });
   const { op, y, sigmaY } = plan.measurement;
   const post = gaussianPosterior(op, y, tensor([1, ...op.inShape]), 0.5, sigmaY);
   const x = (await runPlan(plan)).result!;
@@ -82,7 +82,7 @@ describe('exact-posterior oracle (two-component Gaussian mixture, 64 samples)', 
     const grey = join(dir, 'grey.npy');
     writeNpy(grey, tensor([1, 3, 8, 8]));
     const base = parseGraph(JSON.parse(readFileSync(new URL('../resources/presets/ddiff.lagrange.json', import.meta.url), 'utf8')));
-    const doc = withPrior(withMeasurement(base, { kind: 'simulate', task: 'sr4', image: grey, size: 8, sigma: 3 }), 'gmm', false);
+    const doc = withMeasurement(withPrior(base, 'gmm', false), { kind: 'simulate', task: 'sr4', image: grey, size: 8, sigma: 3 });
     const plan = await compile(doc, { samples: N });
     const { op, y, sigmaY } = plan.measurement;
     const mode = (v: number): { weight: number; mean: ReturnType<typeof tensor>; std: number } => ({ weight: 0.5, mean: tensor([1, 3, 8, 8], new Float32Array(192).fill(v)), std: 0.2 });

@@ -76,7 +76,7 @@ def training_summary(run, ckpt, model):
         loss = sum(line['loss'] for line in tail) / len(tail)
         hours = (lines[-1]['time'] - lines[0]['time']) / 3600
         parts.append(f"final loss {loss:.4f} (mean of the last {len(tail)} log lines), about {hours:.1f} h of training on "
-                     f"{args.get('device', 'cpu')} ({torch.get_num_threads()} threads)")
+                     f"{args.get('device', 'cpu')} ({args.get('threads') or os.cpu_count()} threads)")
     return '; '.join(parts)
 
 

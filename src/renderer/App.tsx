@@ -43,9 +43,9 @@ function Preview({ frame }: { frame: NonNullable<RunState['preview']> }): React.
 /** The studio. */
 export function App({ engine }: { engine: EngineClient }): React.JSX.Element {
   const [presets, setPresets] = useState<PresetInfo[]>([]);
-  const [selected, setSelected] = useState('diffpir');
+  const [selected, setSelected] = useState('ddiff');
   const [doc, setDoc] = useState<GraphDoc>();
-  const [task, setTask] = useState('deblur-gauss');
+  const [task, setTask] = useState('inpaint-box');
   const [run, setRun] = useState<RunState>({ status: 'idle' });
 
   useEffect(() => void engine.presets().then(setPresets), [engine]);

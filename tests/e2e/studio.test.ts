@@ -56,7 +56,7 @@ describe('studio (browser mode)', () => {
     await expect.poll(() => page.locator('.react-flow__node', { hasText: 'RandomInpainting · A' }).count()).toBe(1);
     await page.getByTestId('run').click();
     await page.getByTestId('summary').waitFor({ timeout: 60_000 });
-    expect(await page.getByTestId('summary').textContent()).toMatch(/PSNR \d+\.\d+ dB · SSIM 0\.\d+ · residual 0\.\d+ · 20 NFE in .* analytic, seed 0/);
+    expect(await page.getByTestId('summary').textContent()).toMatch(/PSNR \d+\.\d+ dB · SSIM 0\.\d+ · residual 0\.\d+ · 20 NFE in .* onnx:cpu, seed 0/);
     expect(await page.getByTestId('progress').textContent()).toBe('iteration 20/20 · NFE 20');
     // the preview canvas shows an image, not a blank
     const distinct = await page.getByTestId('preview').evaluate((c: HTMLCanvasElement) => {

@@ -31,13 +31,20 @@ class Graph {
   }
 }
 
-/** Image, operator, simulated measurement, prior and schedule: the same in every preset. */
-function inputs(schedule: Params): Graph {
+/** The bundled learned prior every preset starts from, and a held-out image it never saw. */
+export const DEFAULT_PRIOR = 'fmnist-32';
+const DEFAULT_IMAGE = `model:${DEFAULT_PRIOR}/heldout/03.png`;
+
+/**
+ * Image, operator, simulated measurement, prior and schedule: the same in every preset. The
+ * image takes the prior's size; guidance (DPS) needs the denoiser VJP, by finite differences.
+ */
+function inputs(schedule: Params, opts: { vjp?: boolean } = {}): Graph {
   return new Graph()
-    .node('image', 'ImageInput', { source: 'sample:astronaut', size: 32 }, 0, 0)
+    .node('image', 'ImageInput', { source: DEFAULT_IMAGE }, 0, 0)
     .node('A', 'BoxInpainting', {}, 0, 1)
     .node('measure', 'Simulate', { sigma: 0.05 }, 1, 0.5)
-    .node('prior', 'ScoreModel', { source: 'gaussian', mean: 0, std: 0.5 }, 0, 3)
+    .node('prior', 'ScoreModel', { source: 'bundled', model: DEFAULT_PRIOR, ...(opts.vjp ? { vjp: 'symmetric-fd' } : {}) }, 0, 3)
     .node('schedule', 'Schedule', schedule, 1, 3)
     .edge('image.image', 'measure.image')
     .edge('A.operator', 'measure.operator')
@@ -136,7 +143,7 @@ function diffpir(): object {
 const DPS_ZETA: Record<Task, number> = { sr4: 0.3, 'inpaint-box': 0.5, 'inpaint-random': 0.5, 'deblur-gauss': 0.3, 'deblur-motion': 0.3, 'phase-retrieval': 0.4, 'deblur-nonlinear': 0.3, hdr: 0.3 };
 
 function dps(): object {
-  const g = inputs({ iterations: 1000, spacing: 'uniform' })
+  const g = inputs({ iterations: 1000, spacing: 'uniform' }, { vjp: true })
     .node('xt', 'State', { name: 'x_t', init: 'noise' }, 2, 1)
     .node('z', 'Denoise', { clip: true }, 3, 1)
     .node('ancestral', 'ZUpdate', { zeta: 0, eta: 1, t0: 0 }, 4, 1)
