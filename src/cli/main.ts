@@ -10,6 +10,8 @@ import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
 import { runValidate } from './validate';
 import { runEval } from './eval';
+import { runValidateSolver } from './validateSolver';
+import type { ValidateSolverArgs } from './validateSolver';
 import { modelsCheck, modelsInspect, modelsList } from './models';
 import { runSample } from './sample';
 import type { SampleArgs } from './sample';
@@ -143,6 +145,19 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--npy <file>', 'also write the samples (N×C×H×W) as .npy')
     .addOption(new Option('--provider <p>', 'execution provider (default: the first that works)').choices(PROVIDER_ORDER))
     .action(async (o: SampleArgs) => (await runSample(o)).forEach((l) => io.out(l)));
+
+  p.command('validate-solver')
+    .description('compare a solver graph\'s samples with the exact posterior (analytic prior, linear task)')
+    .argument('<graph>', 'graph file or preset name')
+    .option('--prior <p>', 'gaussian | gmm', 'gaussian')
+    .option('--task <id>', 'a linear task with a proximal map', 'inpaint-random')
+    .option('--samples <n>', 'posterior samples drawn by the solver (and exactly)', '64')
+    .option('--size <n>', 'image side', '8')
+    .option('--sigma <s>', 'measurement noise σ_y', '0.05')
+    .option('--seed <n>', 'seed')
+    .option('--iterations <k>', 'iterations K')
+    .option('--json', 'one JSON line')
+    .action(async (graph: string, o: ValidateSolverArgs) => (await runValidateSolver(graph, o)).forEach((l) => io.out(l)));
 
   p.command('validate')
     .description('check a graph file (*.lagrange.json): format, node kinds, parameters, wiring, capabilities')
