@@ -2,7 +2,7 @@
  * Evaluation studies: confidence intervals, the prior-free baseline, resumable results, and that
  * solvers and reference rows are scored on the very same measurement.
  */
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { compile } from '../src/engine/compile/compile';
 import { tikhonovBaseline } from '../src/engine/eval/baseline';
 import { readRows, runStudy } from '../src/engine/eval/study';
 import type { StudySpec } from '../src/engine/eval/study';
+import { studyReportHtml } from '../src/engine/eval/report';
 import { aggregate, markdownTable, meanCi } from '../src/engine/eval/table';
 import { withMeasurement, withPrior } from '../src/engine/graph/edit';
 import { parseGraph } from '../src/engine/graph/format';
@@ -69,8 +70,20 @@ describe('runStudy', () => {
     expect(md).toMatch(/\| inpaint-box \| diffpir \| 1 \|/);
   });
 
+  it('writes a self-contained report page with tables, plots and image grids', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lagrange-eval-'));
+    const rows = await runStudy(spec, out);
+    expect(rows.every((r) => r.images && existsSync(join(out, r.images.result)))).toBe(true);
+    const html = studyReportHtml(rows, out, { title: 'test study', command: 'lagrange eval …' });
+    expect(html).toMatch(/<td>inpaint-box<\/td><td>diffpir<\/td><td>1<\/td>/);
+    // 2 tasks: truth + measurement + 3 solvers on inpaint-box, truth + measurement + 2 on sr4
+    expect(html.match(/<img src="data:image\/png;base64,/g)?.length).toBe(5 + 4);
+    expect(html).toContain('new uPlot(');
+    expect(html).not.toMatch(/<script src=|<link /); // nothing fetched from elsewhere
+  });
+
   it('gives the same rows on two worker threads as in this thread', async () => {
-    const strip = (rows: Awaited<ReturnType<typeof runStudy>>): unknown[] => rows.map(({ wallMs: _w, ...rest }) => rest);
+    const strip = (rows: Awaited<ReturnType<typeof runStudy>>): unknown[] => rows.map(({ wallMs: _w, images: _i, ...rest }) => rest);
     const local = await runStudy(spec, mkdtempSync(join(tmpdir(), 'lagrange-eval-')));
     const pooled = await runStudy(spec, mkdtempSync(join(tmpdir(), 'lagrange-eval-')), { workers: 2 });
     expect(strip(pooled)).toEqual(strip(local));

@@ -1,10 +1,11 @@
 /**
  * `lagrange eval`: solvers × tasks × images × seeds on simulated measurements. Writes
- * results.jsonl (resumable), table.md and table.csv into --out, and with --report a titled
- * markdown page that records the command that made it.
+ * results.jsonl (resumable), table.md, table.csv and a self-contained report.html (tables, plots,
+ * image grids) into --out, and with --report a titled markdown page with the command that made it.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { studyReportHtml } from '../engine/eval/report';
 import { aggregate, csvTable, markdownTable } from '../engine/eval/table';
 import { availableParallelism } from 'node:os';
 import { expandImages, REFERENCE_SOLVERS, runStudy } from '../engine/eval/study';
@@ -93,8 +94,9 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
   const md = markdownTable(entries);
   writeFileSync(join(a.out, 'table.md'), md);
   writeFileSync(join(a.out, 'table.csv'), csvTable(entries));
+  const cmd = ['lagrange', ...argv].map((s) => (/[\s,]/.test(s) ? `'${s}'` : s)).join(' ');
+  writeFileSync(join(a.out, 'report.html'), studyReportHtml(rows, a.out, { title: a.title ?? 'Evaluation', command: cmd }));
   if (a.report) {
-    const cmd = ['lagrange', ...argv].map((s) => (/[\s,]/.test(s) ? `'${s}'` : s)).join(' ');
     const head = [
       `# ${a.title ?? 'Evaluation'}`,
       '',

@@ -22,6 +22,8 @@ import type { Tensor } from '../tensor/tensor';
 import { tensor } from '../tensor/tensor';
 import { WorkerPool } from '../runtime/worker/client';
 import { tikhonovBaseline } from './baseline';
+import type { RowImages } from './images';
+import { saveRowImages } from './images';
 
 /** Pseudo-solvers evaluated without a graph. */
 export const REFERENCE_SOLVERS = ['tikhonov', 'measurement'] as const;
@@ -41,6 +43,8 @@ export interface StudySpec {
   size?: number;
   samples?: number;
   iterations?: number;
+  /** Study folder: when set, rows also write their pictures under `<root>/images`. */
+  root?: string;
 }
 
 /** One finished run. Metrics are per posterior sample (length = samples). */
@@ -59,6 +63,8 @@ export interface StudyRow {
   wallMs: number;
   provider: string;
   prior: string;
+  /** Pictures of the row, relative to the study folder. */
+  images?: RowImages;
 }
 
 /** Progress callback: rows done (including skipped), total, and the row just finished. */
@@ -117,7 +123,9 @@ async function referenceRow(solver: string, task: string, image: string, seed: n
   else if (m.y.shape.every((d, i) => d === truth.shape[i])) x = m.y;
   else return undefined; // y is not an image (SR, phase retrieval): no measurement row
   const common = { solver, task, image, seed, sigmaY: spec.sigma, samples: 1, nfe: 0, provider: 'none', prior: 'none' };
-  return { ...common, ...metricsOf(x, truth, m.op.apply(x), m.y), wallMs: performance.now() - t0 };
+  const wallMs = performance.now() - t0;
+  const images = spec.root ? { images: saveRowImages(spec.root, common, x, truth, m.op.view(m.y)) } : {};
+  return { ...common, ...metricsOf(x, truth, m.op.apply(x), m.y), wallMs, ...images };
 }
 
 async function solverRow(solver: string, task: string, image: string, seed: number, spec: StudySpec, signal?: AbortSignal): Promise<Omit<StudyRow, 'key'> | undefined> {
@@ -131,14 +139,16 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   if (r.status !== 'done') return undefined; // cancelled: the row is run again on resume
   if (!r.result) throw new Error(`${solver} on ${task}: the graph has no Output`);
   const truth = plan.measurement.x!;
+  const row = { solver, task, image, seed, sigmaY: spec.sigma };
+  const images = spec.root ? { images: saveRowImages(spec.root, row, r.result, truth, plan.measurement.op.view(plan.measurement.y)) } : {};
   return {
-    solver, task, image, seed, sigmaY: spec.sigma, samples: plan.samples,
+    ...row, samples: plan.samples,
     ...metricsOf(r.result, truth, plan.measurement.op.apply(r.result), plan.measurement.y),
-    nfe: r.report.nfe, wallMs: r.report.wallMs, provider: r.report.provider, prior: plan.prior.id,
+    nfe: r.report.nfe, wallMs: r.report.wallMs, provider: r.report.provider, prior: plan.prior.id, ...images,
   };
 }
 
-/** One row of a study, computed from scratch (no file I/O): what a worker thread runs. */
+/** One row of a study, computed from scratch (writes only its pictures): what a worker thread runs. */
 export async function studyRow(spec: StudySpec, solver: string, task: string, image: string, seed: number, signal?: AbortSignal): Promise<Omit<StudyRow, 'key'> | undefined> {
   const isRef = (REFERENCE_SOLVERS as readonly string[]).includes(solver);
   return isRef ? referenceRow(solver, task, image, seed, spec) : solverRow(solver, task, image, seed, spec, signal);
@@ -157,8 +167,9 @@ export interface StudyOptions {
  * returns the study's rows in plan order (solver-major). Each row is seeded on its own, so the
  * results do not depend on the number of workers or on the order rows finish in.
  */
-export async function runStudy(spec: StudySpec, out: string, opts: StudyOptions = {}): Promise<StudyRow[]> {
+export async function runStudy(study: StudySpec, out: string, opts: StudyOptions = {}): Promise<StudyRow[]> {
   mkdirSync(out, { recursive: true });
+  const spec: StudySpec = { ...study, root: out };
   const file = join(out, 'results.jsonl');
   const rows = new Map(readRows(file).map((r) => [r.key, r]));
   const plan: [string, string, string, number][] = [];
