@@ -70,12 +70,22 @@ describe('runStudy', () => {
     expect(md).toMatch(/\| inpaint-box \| diffpir \| 1 \|/);
   });
 
+  it('keeps noise levels apart in the table (a σ_y sweep)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lagrange-eval-'));
+    const base: StudySpec = { ...spec, solvers: ['tikhonov'], tasks: ['inpaint-box'] };
+    const rows = [...(await runStudy(base, out)), ...(await runStudy({ ...base, sigma: 0.4 }, out))];
+    const entries = aggregate(rows);
+    expect(entries.map((e) => e.sigmaY)).toEqual([0.05, 0.4]);
+    expect(entries[0]!.psnr.mean).toBeGreaterThan(entries[1]!.psnr.mean);
+    expect(markdownTable(entries)).toMatch(/\| task \| σ_y \| solver \|[\s\S]*\| inpaint-box \| 0\.4 \| tikhonov \|/);
+  });
+
   it('writes a self-contained report page with tables, plots and image grids', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lagrange-eval-'));
     const rows = await runStudy(spec, out);
     expect(rows.every((r) => r.images && existsSync(join(out, r.images.result)))).toBe(true);
     const html = studyReportHtml(rows, out, { title: 'test study', command: 'lagrange eval …' });
-    expect(html).toMatch(/<td>inpaint-box<\/td><td>diffpir<\/td><td>1<\/td>/);
+    expect(html).toMatch(/<td>inpaint-box<\/td><td>0.05<\/td><td>diffpir<\/td><td>1<\/td>/);
     // 2 tasks: truth + measurement + 3 solvers on inpaint-box, truth + measurement + 2 on sr4
     expect(html.match(/<img src="data:image\/png;base64,/g)?.length).toBe(5 + 4);
     expect(html).toContain('new uPlot(');

@@ -35,8 +35,8 @@ export interface EvalArgs {
 
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
 
-/** The study an `eval` command line describes, checked before anything runs. */
-export function studySpec(a: EvalArgs): StudySpec {
+/** The studies an `eval` command line describes (one per σ_y), checked before anything runs. */
+export function studySpecs(a: EvalArgs): StudySpec[] {
   const tasks = a.tasks === 'all' ? operatorSpecs().map((s) => s.id) : list(a.tasks);
   const known = operatorSpecs().map((s) => s.id);
   for (const t of tasks) if (!known.includes(t)) throw new CliError(`--tasks: unknown task '${t}'; tasks: ${known.join(', ')}`);
@@ -50,22 +50,23 @@ export function studySpec(a: EvalArgs): StudySpec {
   const images = expandImages(a.images, a.count ? intOption('--count', a.count, 1) : undefined);
   if (images.length === 0) throw new CliError('--images: no images found');
   const seeds = list(a.seeds).map((s) => intOption('--seeds', s, 0));
-  return {
+  return list(a.sigma).map((text) => ({
     solvers, tasks, images, seeds,
-    sigma: numberOption('--sigma', a.sigma, (v) => (v < 0 ? 'must be ≥ 0' : undefined)),
+    sigma: numberOption('--sigma', text, (v) => (v < 0 ? 'must be ≥ 0' : undefined)),
     ...(a.prior ? { prior: a.prior } : {}),
     ...(a.size ? { size: intOption('--size', a.size, 8) } : {}),
     ...(a.samples ? { samples: intOption('--samples', a.samples, 1) } : {}),
     ...(a.iterations ? { iterations: intOption('--iterations', a.iterations, 1) } : {}),
-  };
+  }));
 }
 
 /** Runs the study; progress with ETA on stderr. Returns the markdown table's lines. */
 export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: string): void; tty: boolean }, argv: string[]): Promise<string[]> {
-  const spec = studySpec(a);
+  const specs = studySpecs(a);
+  const spec = specs[0]!;
   const t0 = Date.now();
   let ran = 0;
-  let rows: StudyRow[];
+  const rows: StudyRow[] = [];
   const ctrl = new AbortController();
   const stop = (): void => {
     io.err('\ninterrupted: finished rows are kept in results.jsonl; run the same command to resume');
@@ -73,7 +74,9 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
   };
   process.once('SIGINT', stop);
   try {
-    rows = await runStudy(spec, a.out, {
+    for (const one of specs) {
+      if (ctrl.signal.aborted) break;
+      rows.push(...await runStudy(one, a.out, {
       signal: ctrl.signal,
       workers: a.workers ? intOption('--workers', a.workers, 1) : Math.max(1, Math.min(availableParallelism() - 1, 8)),
       onProgress: (done, total, row, skipped) => {
@@ -81,11 +84,12 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
         const perRow = ran ? (Date.now() - t0) / ran : 0;
         const eta = perRow * (total - done) / 1000;
         const psnr = row.psnr.length ? `${(row.psnr.reduce((s, v) => s + v, 0) / row.psnr.length).toFixed(2)} dB` : '';
-        const line = `[${done}/${total}] ${row.solver} ${row.task} ${row.image} seed ${row.seed}: ${psnr}${skipped ? ' (done before)' : ''}  ETA ${(eta / 60).toFixed(1)} min`;
+        const line = `[${done}/${total}] σ_y ${row.sigmaY} ${row.solver} ${row.task} ${row.image} seed ${row.seed}: ${psnr}${skipped ? ' (done before)' : ''}  ETA ${(eta / 60).toFixed(1)} min`;
         if (io.tty) io.err(`\r${line.padEnd(100)}`);
         else io.err(line);
       },
-    });
+    }));
+    }
   } finally {
     process.off('SIGINT', stop);
   }
@@ -100,7 +104,7 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
     const head = [
       `# ${a.title ?? 'Evaluation'}`,
       '',
-      `${spec.images.length} image(s) × ${spec.seeds.length} seed(s), σ_y = ${spec.sigma}${spec.prior ? `, prior ${spec.prior}` : ''}, lagrange ${LAGRANGE_VERSION}. ` +
+      `${spec.images.length} image(s) × ${spec.seeds.length} seed(s), σ_y = ${specs.map((s) => s.sigma).join(', ')}${spec.prior ? `, prior ${spec.prior}` : ''}, lagrange ${LAGRANGE_VERSION}. ` +
         'Mean ± 95 % confidence interval over images × seeds. `tikhonov` is the prior-free baseline argmin ½‖A(x)−y‖² + 0.005‖x‖²; ' +
         '`measurement` scores y itself where it is an image. Regenerate with:',
       '',

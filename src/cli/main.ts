@@ -96,7 +96,7 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--tasks <list>', "comma-separated task ids or 'all'", 'all')
     .option('--count <n>', 'use the first n images')
     .option('--seeds <list>', 'comma-separated seeds (measurement and solver)', '0')
-    .option('--sigma <s>', 'measurement noise σ_y', '0.05')
+    .option('--sigma <list>', 'measurement noise σ_y (comma-separated for a noise sweep)', '0.05')
     .option('--prior <p>', 'gaussian | gmm | bundled model name | model folder')
     .option('--size <n>', 'image side when the prior does not fix it')
     .option('--samples <n>', 'posterior samples per image (best-of-N is reported separately)')

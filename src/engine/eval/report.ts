@@ -20,10 +20,10 @@ function uplotAssets(): { js: string; css: string } {
 }
 
 function table(entries: TableEntry[]): string {
-  const head = '<tr><th>task</th><th>solver</th><th>n</th><th>PSNR (dB)</th><th>SSIM</th><th>residual</th><th>time (s)</th><th>NFE</th></tr>';
+  const head = '<tr><th>task</th><th>σ_y</th><th>solver</th><th>n</th><th>PSNR (dB)</th><th>SSIM</th><th>residual</th><th>time (s)</th><th>NFE</th></tr>';
   const body = [...entries]
-    .sort((a, b) => a.task.localeCompare(b.task))
-    .map((e) => `<tr><td>${esc(e.task)}</td><td>${esc(e.solver)}</td><td>${e.n}</td><td>${pm(e.psnr, 2)}</td><td>${pm(e.ssim, 3)}</td><td>${pm(e.residual, 3)}</td><td>${pm(e.seconds, 2)}</td><td>${e.nfe.toFixed(0)}</td></tr>`);
+    .sort((a, b) => a.task.localeCompare(b.task) || a.sigmaY - b.sigmaY)
+    .map((e) => `<tr><td>${esc(e.task)}</td><td>${e.sigmaY}</td><td>${esc(e.solver)}</td><td>${e.n}</td><td>${pm(e.psnr, 2)}</td><td>${pm(e.ssim, 3)}</td><td>${pm(e.residual, 3)}</td><td>${pm(e.seconds, 2)}</td><td>${e.nfe.toFixed(0)}</td></tr>`);
   return `<table>${head}${body.join('')}</table>`;
 }
 
@@ -98,7 +98,7 @@ export function studyReportHtml(rows: StudyRow[], root: string, opts: { title: s
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(opts.title)}</title>
 <style>${css}
 body { font: 14px system-ui, sans-serif; margin: 24px; color: #222 } table { border-collapse: collapse; margin: 8px 0 16px }
-td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: right } th { background: #f4f4f4 } td:first-child, td:nth-child(2) { text-align: left }
+td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: right } th { background: #f4f4f4 } td:first-child, td:nth-child(3) { text-align: left }
 .grid td, .grid th { text-align: center } .grid img { width: 96px; image-rendering: pixelated } #charts > div { display: inline-block; margin: 8px }
 code { background: #f4f4f4; padding: 2px 4px }</style></head><body>
 <h1>${esc(opts.title)}</h1>

@@ -24,6 +24,7 @@ const avg = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
 export interface TableEntry {
   solver: string;
   task: string;
+  sigmaY: number;
   n: number;
   samples: number;
   psnr: { mean: number; ci: number };
@@ -35,11 +36,11 @@ export interface TableEntry {
   bestOf?: { psnr: { mean: number; ci: number }; ssim: { mean: number; ci: number } };
 }
 
-/** Aggregates rows by (solver, task), in first-seen order. */
+/** Aggregates rows by (solver, task, σ_y), in first-seen order. */
 export function aggregate(rows: StudyRow[]): TableEntry[] {
   const groups = new Map<string, StudyRow[]>();
   for (const r of rows) {
-    const k = `${r.solver}\u0000${r.task}`;
+    const k = `${r.solver}\u0000${r.task}\u0000${r.sigmaY}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
   return [...groups.values()].map((g) => {
@@ -47,6 +48,7 @@ export function aggregate(rows: StudyRow[]): TableEntry[] {
     const e: TableEntry = {
       solver: g[0]!.solver,
       task: g[0]!.task,
+      sigmaY: g[0]!.sigmaY,
       n: g.length,
       samples,
       psnr: meanCi(g.map((r) => avg(r.psnr))),
@@ -65,11 +67,12 @@ export function aggregate(rows: StudyRow[]): TableEntry[] {
 
 const pm = (c: { mean: number; ci: number }, d: number): string => (Number.isNaN(c.mean) ? 'n/a' : Number.isNaN(c.ci) ? c.mean.toFixed(d) : `${c.mean.toFixed(d)} ± ${c.ci.toFixed(d)}`);
 
-/** Markdown: one row per (task, solver), grouped by task so solvers compare within a task. */
+/** Markdown: one row per (task, [σ_y,] solver), grouped by task so solvers compare within a task. */
 export function markdownTable(entries: TableEntry[]): string {
-  const byTask = [...entries].sort((a, b) => a.task.localeCompare(b.task));
-  const lines = ['| task | solver | n | PSNR (dB) | SSIM | residual ‖A(x)−y‖/‖y‖ | time (s) | NFE |', '|---|---|---:|---:|---:|---:|---:|---:|'];
-  for (const e of byTask) lines.push(`| ${e.task} | ${e.solver} | ${e.n} | ${pm(e.psnr, 2)} | ${pm(e.ssim, 3)} | ${pm(e.residual, 3)} | ${pm(e.seconds, 2)} | ${e.nfe.toFixed(0)} |`);
+  const byTask = [...entries].sort((a, b) => a.task.localeCompare(b.task) || a.sigmaY - b.sigmaY);
+  const sig = new Set(entries.map((e) => e.sigmaY)).size > 1;
+  const lines = [`| task |${sig ? ' σ_y |' : ''} solver | n | PSNR (dB) | SSIM | residual ‖A(x)−y‖/‖y‖ | time (s) | NFE |`, `|---|${sig ? '---:|' : ''}---|---:|---:|---:|---:|---:|---:|`];
+  for (const e of byTask) lines.push(`| ${e.task} |${sig ? ` ${e.sigmaY} |` : ''} ${e.solver} | ${e.n} | ${pm(e.psnr, 2)} | ${pm(e.ssim, 3)} | ${pm(e.residual, 3)} | ${pm(e.seconds, 2)} | ${e.nfe.toFixed(0)} |`);
   const best = byTask.filter((e) => e.bestOf);
   if (best.length) {
     lines.push('', `Best of N (the sample closest to the ground truth; an oracle selection, not a method):`, '', '| task | solver | N | PSNR (dB) | SSIM |', '|---|---|---:|---:|---:|');
@@ -80,10 +83,10 @@ export function markdownTable(entries: TableEntry[]): string {
 
 /** CSV with mean and CI columns (machine-readable twin of the markdown table). */
 export function csvTable(entries: TableEntry[]): string {
-  const head = 'task,solver,n,samples,psnr_mean,psnr_ci95,ssim_mean,ssim_ci95,residual_mean,residual_ci95,seconds_mean,seconds_ci95,nfe,best_psnr_mean,best_psnr_ci95';
+  const head = 'task,sigma_y,solver,n,samples,psnr_mean,psnr_ci95,ssim_mean,ssim_ci95,residual_mean,residual_ci95,seconds_mean,seconds_ci95,nfe,best_psnr_mean,best_psnr_ci95';
   const f = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '' : String(+v.toPrecision(6)));
   const rows = entries.map((e) =>
-    [e.task, e.solver, e.n, e.samples, f(e.psnr.mean), f(e.psnr.ci), f(e.ssim.mean), f(e.ssim.ci), f(e.residual.mean), f(e.residual.ci), f(e.seconds.mean), f(e.seconds.ci), f(e.nfe), f(e.bestOf?.psnr.mean), f(e.bestOf?.psnr.ci)].join(','),
+    [e.task, e.sigmaY, e.solver, e.n, e.samples, f(e.psnr.mean), f(e.psnr.ci), f(e.ssim.mean), f(e.ssim.ci), f(e.residual.mean), f(e.residual.ci), f(e.seconds.mean), f(e.seconds.ci), f(e.nfe), f(e.bestOf?.psnr.mean), f(e.bestOf?.psnr.ci)].join(','),
   );
   return [head, ...rows].join('\n') + '\n';
 }
