@@ -2,7 +2,7 @@
  * Evaluation studies: confidence intervals, the prior-free baseline, resumable results, and that
  * solvers and reference rows are scored on the very same measurement.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +68,20 @@ describe('runStudy', () => {
     expect(readRows(join(out, 'results.jsonl'))).toHaveLength(5);
     const md = markdownTable(aggregate(again));
     expect(md).toMatch(/\| inpaint-box \| diffpir \| 1 \|/);
+  });
+
+  it('reports a combination that cannot run and finishes the rest (in workers too)', async () => {
+    const doc = JSON.parse(readFileSync(presetFile('diff-pnp-hqs')!, 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[]; overrides: Record<string, unknown> };
+    doc.overrides = {}; // keep init "adjoint" everywhere: impossible for HDR, which has no adjoint
+    const file = join(mkdtempSync(join(tmpdir(), 'lagrange-eval-')), 'pnp-adjoint.lagrange.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const failures: string[] = [];
+    const rows = await runStudy({ ...spec, solvers: [file], tasks: ['hdr', 'inpaint-box'] }, mkdtempSync(join(tmpdir(), 'lagrange-eval-')), {
+      workers: 2,
+      onFailure: (f) => failures.push(`${f.task}: ${f.error}`),
+    });
+    expect(rows.map((r) => r.task)).toEqual(['inpaint-box']);
+    expect(failures).toEqual([expect.stringMatching(/^hdr: .*init "adjoint" needs a linear operator/)]);
   });
 
   it('keeps noise levels apart in the table (a σ_y sweep)', async () => {

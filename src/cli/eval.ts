@@ -9,7 +9,7 @@ import { studyReportHtml } from '../engine/eval/report';
 import { aggregate, csvTable, markdownTable } from '../engine/eval/table';
 import { availableParallelism } from 'node:os';
 import { expandImages, REFERENCE_SOLVERS, runStudy } from '../engine/eval/study';
-import type { StudyRow, StudySpec } from '../engine/eval/study';
+import type { StudyFailure, StudyRow, StudySpec } from '../engine/eval/study';
 import { listPresets } from '../engine/graph/presets';
 import { operatorSpecs } from '../engine/operators/registry';
 import { LAGRANGE_VERSION } from '../engine/version';
@@ -67,6 +67,7 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
   const t0 = Date.now();
   let ran = 0;
   const rows: StudyRow[] = [];
+  const failures: StudyFailure[] = [];
   const ctrl = new AbortController();
   const stop = (): void => {
     io.err('\ninterrupted: finished rows are kept in results.jsonl; run the same command to resume');
@@ -79,6 +80,10 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
       rows.push(...await runStudy(one, a.out, {
       signal: ctrl.signal,
       workers: a.workers ? intOption('--workers', a.workers, 1) : Math.max(1, Math.min(availableParallelism() - 1, 8)),
+      onFailure: (f) => {
+        failures.push(f);
+        io.err(`${io.tty ? '\n' : ''}failed: σ_y ${f.sigmaY} ${f.solver} ${f.task} ${f.image} seed ${f.seed}: ${f.error}`);
+      },
       onProgress: (done, total, row, skipped) => {
         if (!skipped) ran++;
         const perRow = ran ? (Date.now() - t0) / ran : 0;
@@ -95,7 +100,10 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
   }
   if (io.tty) io.err('\n');
   const entries = aggregate(rows);
-  const md = markdownTable(entries);
+  const failed = failures.length
+    ? `\nFailed runs (not in the table; re-running the command retries them):\n\n${failures.map((f) => `- σ_y ${f.sigmaY} ${f.solver} on ${f.task}, ${f.image}, seed ${f.seed}: ${f.error}`).join('\n')}\n`
+    : '';
+  const md = markdownTable(entries) + failed;
   writeFileSync(join(a.out, 'table.md'), md);
   writeFileSync(join(a.out, 'table.csv'), csvTable(entries));
   const cmd = ['lagrange', ...argv].map((s) => (/[\s,]/.test(s) ? `'${s}'` : s)).join(' ');

@@ -119,8 +119,12 @@ function pnp(dual: boolean): object {
     dual
       ? 'Diff-PnP-ADMM: DDiff’s dual without its noising step — z = D(x + u, σ_t) (denoiser input √ᾱ_t(x + u)), x-step from z − u, u += x − z.'
       : 'Diff-PnP-HQS: neither dual nor noising — z = D(x, σ_t), x = gradient step from z.',
-    byTask((t) => ({ x: { gamma0: DDIFF[t].gamma0 } })));
+    // Aᵀy starts linear tasks; nonlinear operators have no adjoint, so they start from 0 (the first
+    // denoise at t = 999 then returns the prior mean).
+    byTask((t) => ({ x: { gamma0: DDIFF[t].gamma0 }, ...(NONLINEAR.has(t) ? { xs: { init: 'zeros' } } : {}) })));
 }
+
+const NONLINEAR = new Set<Task>(['phase-retrieval', 'deblur-nonlinear', 'hdr']);
 
 function diffpir(): object {
   const g = inputs({ iterations: 100, spacing: 'quad' })

@@ -70,6 +70,16 @@ export interface StudyRow {
 /** Progress callback: rows done (including skipped), total, and the row just finished. */
 export type StudyProgress = (done: number, total: number, row: StudyRow, skipped: boolean) => void;
 
+/** A combination that could not run (e.g. a graph that needs an adjoint on a nonlinear task). */
+export interface StudyFailure {
+  solver: string;
+  task: string;
+  image: string;
+  seed: number;
+  sigmaY: number;
+  error: string;
+}
+
 /** Expands folders (and `model:<name>/<folder>`) into their PNG files, sorted; `count` keeps the first ones. */
 export function expandImages(sources: string[], count?: number): string[] {
   const out: string[] = [];
@@ -160,6 +170,8 @@ export interface StudyOptions {
   signal?: AbortSignal;
   /** Worker threads running rows in parallel (default 1: in this thread). */
   workers?: number;
+  /** Called for a combination that failed; the study goes on and a re-run tries it again. */
+  onFailure?: (f: StudyFailure) => void;
 }
 
 /**
@@ -185,9 +197,17 @@ export async function runStudy(study: StudySpec, out: string, opts: StudyOptions
       opts.onProgress?.(++done, plan.length, old, true);
       return;
     }
-    const row = pool
-      ? await pool.studyRow({ type: 'studyRow', spec, solver, task, image, seed }, opts.signal)
-      : await studyRow(spec, solver, task, image, seed, opts.signal);
+    let row: Omit<StudyRow, 'key'> | undefined;
+    try {
+      row = pool
+        ? await pool.studyRow({ type: 'studyRow', spec, solver, task, image, seed }, opts.signal)
+        : await studyRow(spec, solver, task, image, seed, opts.signal);
+    } catch (e) {
+      // One bad combination must not end a long study: report it, keep going, retry on resume.
+      opts.onFailure?.({ solver, task, image, seed, sigmaY: spec.sigma, error: (e as Error).message.split('\n')[0]! });
+      done++;
+      return;
+    }
     if (!row || opts.signal?.aborted) {
       done++;
       return;

@@ -76,11 +76,13 @@ export async function runInWorker(doc: GraphDocument, options: CompileOptions, o
 
 /** A fixed set of worker threads taking study rows from a shared queue. */
 export class WorkerPool {
+  private readonly all: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly waiting: ((w: Worker) => void)[] = [];
 
   constructor(readonly size: number) {
-    for (let i = 0; i < size; i++) this.idle.push(spawn());
+    for (let i = 0; i < size; i++) this.all.push(spawn());
+    this.idle.push(...this.all);
   }
 
   /** Runs one study row on the next free worker. */
@@ -97,8 +99,9 @@ export class WorkerPool {
     }
   }
 
-  /** Stops every worker. */
+  /** Stops every worker, busy ones included (their jobs are abandoned). */
   async close(): Promise<void> {
-    await Promise.all(this.idle.splice(0).map((w) => w.terminate()));
+    this.idle.length = 0;
+    await Promise.all(this.all.splice(0).map((w) => w.terminate()));
   }
 }
