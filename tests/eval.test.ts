@@ -84,6 +84,14 @@ describe('runStudy', () => {
     expect(failures).toEqual([expect.stringMatching(/^hdr: .*init "adjoint" needs a linear operator/)]);
   });
 
+  it('keeps iteration budgets apart (an NFE sweep) in one study folder', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lagrange-eval-'));
+    const base: StudySpec = { ...spec, solvers: ['diffpir'], tasks: ['inpaint-box'] };
+    const rows = [...(await runStudy({ ...base, iterations: 4 }, out)), ...(await runStudy({ ...base, iterations: 8 }, out))];
+    expect(aggregate(rows).map((e) => e.nfe)).toEqual([4, 8]);
+    expect(readRows(join(out, 'results.jsonl'))).toHaveLength(2);
+  });
+
   it('keeps noise levels apart in the table (a σ_y sweep)', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lagrange-eval-'));
     const base: StudySpec = { ...spec, solvers: ['tikhonov'], tasks: ['inpaint-box'] };

@@ -50,14 +50,15 @@ export function studySpecs(a: EvalArgs): StudySpec[] {
   const images = expandImages(a.images, a.count ? intOption('--count', a.count, 1) : undefined);
   if (images.length === 0) throw new CliError('--images: no images found');
   const seeds = list(a.seeds).map((s) => intOption('--seeds', s, 0));
-  return list(a.sigma).map((text) => ({
+  const budgets = a.iterations ? list(a.iterations).map((k) => intOption('--iterations', k, 1)) : [undefined];
+  return list(a.sigma).flatMap((text) => budgets.map((iterations) => ({
     solvers, tasks, images, seeds,
     sigma: numberOption('--sigma', text, (v) => (v < 0 ? 'must be ≥ 0' : undefined)),
     ...(a.prior ? { prior: a.prior } : {}),
     ...(a.size ? { size: intOption('--size', a.size, 8) } : {}),
     ...(a.samples ? { samples: intOption('--samples', a.samples, 1) } : {}),
-    ...(a.iterations ? { iterations: intOption('--iterations', a.iterations, 1) } : {}),
-  }));
+    ...(iterations ? { iterations } : {}),
+  })));
 }
 
 /** Runs the study; progress with ETA on stderr. Returns the markdown table's lines. */

@@ -100,7 +100,7 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--prior <p>', 'gaussian | gmm | bundled model name | model folder')
     .option('--size <n>', 'image side when the prior does not fix it')
     .option('--samples <n>', 'posterior samples per image (best-of-N is reported separately)')
-    .option('--iterations <k>', 'iterations K')
+    .option('--iterations <list>', 'iterations K (comma-separated for a cost sweep)')
     .option('--report <file.md>', 'also write a titled markdown report with the command that made it')
     .option('--title <text>', 'title of the report')
     .option('--workers <n>', 'worker threads (default: cores − 1); results do not depend on it')

@@ -92,7 +92,9 @@ export function expandImages(sources: string[], count?: number): string[] {
   return count === undefined ? out : out.slice(0, count);
 }
 
-const rowKey = (solver: string, task: string, image: string, seed: number, sigma: number): string => `${solver}|${task}|${image}|${seed}|${sigma}`;
+/** A row's identity; the iteration budget is part of it only when the study sets one (NFE sweeps). */
+const rowKey = (solver: string, task: string, image: string, seed: number, sigma: number, iterations?: number): string =>
+  `${solver}|${task}|${image}|${seed}|${sigma}${iterations ? `|K${iterations}` : ''}`;
 
 /** Rows already in `results.jsonl` (a torn last line from an interrupted write is ignored). */
 export function readRows(file: string): StudyRow[] {
@@ -191,7 +193,7 @@ export async function runStudy(study: StudySpec, out: string, opts: StudyOptions
   let done = 0;
   const one = async ([solver, task, image, seed]: [string, string, string, number]): Promise<void> => {
     if (opts.signal?.aborted) return;
-    const key = rowKey(solver, task, image, seed, spec.sigma);
+    const key = rowKey(solver, task, image, seed, spec.sigma, spec.iterations);
     const old = rows.get(key);
     if (old) {
       opts.onProgress?.(++done, plan.length, old, true);
@@ -229,5 +231,5 @@ export async function runStudy(study: StudySpec, out: string, opts: StudyOptions
   } finally {
     await pool?.close();
   }
-  return plan.map(([s, t, i, k]) => rows.get(rowKey(s, t, i, k, spec.sigma))).filter((r): r is StudyRow => r !== undefined);
+  return plan.map(([s, t, i, k]) => rows.get(rowKey(s, t, i, k, spec.sigma, spec.iterations))).filter((r): r is StudyRow => r !== undefined);
 }

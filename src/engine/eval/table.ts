@@ -36,11 +36,12 @@ export interface TableEntry {
   bestOf?: { psnr: { mean: number; ci: number }; ssim: { mean: number; ci: number } };
 }
 
-/** Aggregates rows by (solver, task, σ_y), in first-seen order. */
+/** Aggregates rows by (solver, task, σ_y, NFE), in first-seen order. */
 export function aggregate(rows: StudyRow[]): TableEntry[] {
   const groups = new Map<string, StudyRow[]>();
   for (const r of rows) {
-    const k = `${r.solver}\u0000${r.task}\u0000${r.sigmaY}`;
+    // Reference rows (NFE 0) of an NFE sweep pool together; solver rows stay apart per budget.
+    const k = `${r.solver}\u0000${r.task}\u0000${r.sigmaY}\u0000${r.nfe}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
   return [...groups.values()].map((g) => {
@@ -69,7 +70,7 @@ const pm = (c: { mean: number; ci: number }, d: number): string => (Number.isNaN
 
 /** Markdown: one row per (task, [σ_y,] solver), grouped by task so solvers compare within a task. */
 export function markdownTable(entries: TableEntry[]): string {
-  const byTask = [...entries].sort((a, b) => a.task.localeCompare(b.task) || a.sigmaY - b.sigmaY);
+  const byTask = [...entries].sort((a, b) => a.task.localeCompare(b.task) || a.sigmaY - b.sigmaY || a.solver.localeCompare(b.solver) || a.nfe - b.nfe);
   const sig = new Set(entries.map((e) => e.sigmaY)).size > 1;
   const lines = [`| task |${sig ? ' σ_y |' : ''} solver | n | PSNR (dB) | SSIM | residual ‖A(x)−y‖/‖y‖ | time (s) | NFE |`, `|---|${sig ? '---:|' : ''}---|---:|---:|---:|---:|---:|---:|`];
   for (const e of byTask) lines.push(`| ${e.task} |${sig ? ` ${e.sigmaY} |` : ''} ${e.solver} | ${e.n} | ${pm(e.psnr, 2)} | ${pm(e.ssim, 3)} | ${pm(e.residual, 3)} | ${pm(e.seconds, 2)} | ${e.nfe.toFixed(0)} |`);
