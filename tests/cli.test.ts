@@ -198,6 +198,16 @@ describe('lagrange presets and run', () => {
     expect(report).toMatchObject({ graph: 'dps', iterations: 10, vjpCalls: 10, nfe: 30, provider: 'onnx:cpu' });
   });
 
+  it('forces an execution provider, or says why it cannot and how to get it', async () => {
+    const cpu = await run('run', 'diffpir', '--provider', 'cpu', '--iterations', '3', '--out', join(tmp, 'pv-cpu'));
+    expect(cpu.code).toBe(0);
+    expect(cpu.out[0]).toMatch(/onnx:cpu, seed 0$/);
+    const cuda = await run('run', 'diffpir', '--provider', 'cuda', '--iterations', '3', '--out', join(tmp, 'pv-cuda'));
+    if (cuda.code !== 0) expect(cuda.err[0]).toMatch(/node "prior" \(ScoreModel\): .*model\.onnx: no execution provider could load it: cuda: .*(--onnxruntime-node-install=cuda12|CUDA)/);
+    const bad = await run('run', 'diffpir', '--provider', 'tpu', '--out', join(tmp, 'pv-bad'));
+    expect(bad.err[0]).toBe("lagrange: --provider must be auto, cuda, dml, webgpu, cpu; got 'tpu'");
+  });
+
   it('names an unknown preset and lists the known ones', async () => {
     const r = await run('run', 'ddif', '--out', join(tmp, 'x'));
     expect(r.err[0]).toBe('lagrange: ddif: no such graph file or preset; presets: daps, ddiff-hqs, ddiff, diff-pnp-admm, diff-pnp-hqs, diffpir, dps');

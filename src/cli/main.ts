@@ -78,6 +78,7 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--size <n>', 'resize the image to n×n')
     .option('--sigma <s>', 'measurement noise σ_y when simulating')
     .option('--prior <p>', 'gaussian | gmm | bundled model name | model folder')
+    .option('--provider <p>', 'execution provider of network priors: auto (CUDA → DirectML → WebGPU → CPU) | cuda | dml | webgpu | cpu')
     .option('--iterations <k>', 'iterations K')
     .option('--seed <n>', 'run seed')
     .option('--samples <n>', 'posterior samples drawn together')

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { compile } from '../engine/compile/compile';
-import { withMeasurement, withPrior } from '../engine/graph/edit';
+import { withMeasurement, withPrior, withProvider } from '../engine/graph/edit';
+import { PROVIDER_ORDER } from '../engine/priors/onnxPrior';
 import type { GraphDocument } from '../engine/graph/format';
 import { parseGraph } from '../engine/graph/format';
 import { listPresets, presetFile } from '../engine/graph/presets';
@@ -25,6 +26,7 @@ export interface RunArgs {
   size?: string;
   sigma?: string;
   prior?: string;
+  provider?: string;
   iterations?: string;
   seed?: string;
   samples?: string;
@@ -69,6 +71,10 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   let doc = loadGraph(target);
   // The prior first: a learned prior clears image sizes, which an explicit --size then sets.
   if (args.prior) doc = withPrior(doc, args.prior, existsSync(args.prior));
+  if (args.provider) {
+    if (!(['auto', ...PROVIDER_ORDER] as string[]).includes(args.provider)) throw new CliError(`--provider must be auto, ${PROVIDER_ORDER.join(', ')}; got '${args.provider}'`);
+    doc = withProvider(doc, args.provider);
+  }
   if (args.measurement && (args.task || args.image)) throw new CliError('give either --measurement or --task/--image, not both');
   if (args.measurement) doc = withMeasurement(doc, { kind: 'bundle', path: args.measurement });
   else if (args.task || args.image || args.sigma || args.size) {

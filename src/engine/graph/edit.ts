@@ -90,3 +90,10 @@ export function withPrior(base: GraphDocument, prior: string, looksLikePath: boo
   }
   return doc;
 }
+
+/** The graph with every network ScoreModel forced onto one execution provider (`auto` tries them in order). */
+export function withProvider(base: GraphDocument, provider: string): GraphDocument {
+  const doc = clone(base);
+  for (const n of doc.nodes.filter((m) => m.kind === 'ScoreModel')) n.params = { ...n.params, provider };
+  return doc;
+}

@@ -52,6 +52,7 @@ export interface OnnxScoreModel extends ScoreModel {
 /** Why a provider cannot be used here without trying it (avoids native error spam), or undefined. */
 export function providerUnavailable(p: ExecutionProvider): string | undefined {
   const listed = ort.listSupportedBackends().map((b) => b.name as string);
+  if (p === 'dml' && process.platform !== 'win32') return `DirectML runs on Windows only (this is ${process.platform})`;
   if (!listed.includes(p)) return `not supported by this onnxruntime-node build on ${process.platform}`;
   if (p === 'cuda') {
     const bin = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
