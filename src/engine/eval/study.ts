@@ -12,14 +12,11 @@ import { withMeasurement, withPrior } from '../graph/edit';
 import { parseGraph } from '../graph/format';
 import { presetFile } from '../graph/presets';
 import { imagePath, loadImage, MODELS_DIR } from '../io/prepare';
-import { psnr } from '../metrics/psnr';
-import { relativeResidual } from '../metrics/residual';
-import { ssim } from '../metrics/ssim';
 import { readModelCard } from '../priors/modelCard';
-import { runPlan } from '../runtime/run';
+import type { MeasurementValue } from '../kernels/updates';
+import { qualityOf, runPlan } from '../runtime/run';
 import { simulate } from '../simulate';
 import type { Tensor } from '../tensor/tensor';
-import { tensor } from '../tensor/tensor';
 import { WorkerPool } from '../runtime/worker/client';
 import { tikhonovBaseline } from './baseline';
 import type { RowImages } from './images';
@@ -119,10 +116,9 @@ function priorFit(prior: string | undefined): { channels: number; size: number }
   return { channels: card.image.channels, size: card.image.height };
 }
 
-function metricsOf(x: Tensor, truth: Tensor, ax: Tensor, y: Tensor): Pick<StudyRow, 'psnr' | 'ssim' | 'residual'> {
-  const n = x.shape[0]!;
-  const ref = n === 1 ? truth : tensor(x.shape, Float32Array.from({ length: x.data.length }, (_, i) => truth.data[i % truth.data.length]!));
-  return { psnr: psnr(x, ref), ssim: x.shape[2]! >= 11 ? ssim(x, ref) : [], residual: relativeResidual(y, ax) };
+function metricsOf(m: MeasurementValue, x: Tensor): Pick<StudyRow, 'psnr' | 'ssim' | 'residual'> {
+  const q = qualityOf(m, x);
+  return { psnr: q.psnr ?? [], ssim: q.ssim ?? [], residual: q.residual };
 }
 
 async function referenceRow(solver: string, task: string, image: string, seed: number, spec: StudySpec): Promise<Omit<StudyRow, 'key'> | undefined> {
@@ -137,7 +133,7 @@ async function referenceRow(solver: string, task: string, image: string, seed: n
   const common = { solver, task, image, seed, sigmaY: spec.sigma, samples: 1, nfe: 0, provider: 'none', prior: 'none' };
   const wallMs = performance.now() - t0;
   const images = spec.root ? { images: saveRowImages(spec.root, common, x, truth, m.op.view(m.y)) } : {};
-  return { ...common, ...metricsOf(x, truth, m.op.apply(x), m.y), wallMs, ...images };
+  return { ...common, ...metricsOf({ op: m.op, y: m.y, sigmaY: spec.sigma, x: truth }, x), wallMs, ...images };
 }
 
 async function solverRow(solver: string, task: string, image: string, seed: number, spec: StudySpec, signal?: AbortSignal): Promise<Omit<StudyRow, 'key'> | undefined> {
@@ -155,7 +151,7 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   const images = spec.root ? { images: saveRowImages(spec.root, row, r.result, truth, plan.measurement.op.view(plan.measurement.y)) } : {};
   return {
     ...row, samples: plan.samples,
-    ...metricsOf(r.result, truth, plan.measurement.op.apply(r.result), plan.measurement.y),
+    ...metricsOf(plan.measurement, r.result),
     nfe: r.report.nfe, wallMs: r.report.wallMs, provider: r.report.provider, prior: plan.prior.id, ...images,
   };
 }

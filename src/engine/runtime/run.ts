@@ -7,6 +7,7 @@
  */
 import { key } from '../compile/plan';
 import type { Plan, Value } from '../compile/plan';
+import type { MeasurementValue } from '../kernels/updates';
 import { noiseNormalisedResidual, psnr, relativeResidual, ssim } from '../metrics/index';
 import type { ScoreModel } from '../priors/types';
 import { createRng } from '../tensor/rng';
@@ -51,9 +52,9 @@ export interface RunResult {
   report: RunReport;
 }
 
-/** Quality of an estimate x̂ against the plan's measurement (and ground truth when known). */
-export function qualityOf(plan: Plan, x: Tensor): QualityMetrics {
-  const { op, y, sigmaY, x: truth } = plan.measurement;
+/** Quality of an estimate x̂ (N samples) against a measurement (and its ground truth when known). */
+export function qualityOf(m: MeasurementValue, x: Tensor): QualityMetrics {
+  const { op, y, sigmaY, x: truth } = m;
   const ax = op.apply(x);
   const q: QualityMetrics = {
     residual: relativeResidual(y, ax),
@@ -208,12 +209,12 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (plan.metrics && (last || k % plan.metrics.every === 0)) {
-      emit({ type: 'metrics', iteration: k, ...qualityOf(plan, values.get(key(plan.metrics.source)) as Tensor) });
+      emit({ type: 'metrics', iteration: k, ...qualityOf(plan.measurement, values.get(key(plan.metrics.source)) as Tensor) });
     }
     if (opts.stopAt !== undefined && k + 1 === opts.stopAt && !last) return { status: 'paused', snapshot: snapshot(k + 1), report: report() };
   }
   const result = plan.output ? (values.get(key(plan.output)) as Tensor) : undefined;
-  const done = report(result ? qualityOf(plan, result) : undefined);
+  const done = report(result ? qualityOf(plan.measurement, result) : undefined);
   emit({ type: 'done', report: done });
   return { status: 'done', ...(result ? { result } : {}), report: done };
 }
