@@ -17,6 +17,7 @@ import { parseGraph } from '../src/engine/graph/format';
 import { writeNpy } from '../src/engine/io/npy';
 import { gaussianPosterior, mixturePosterior } from '../src/engine/oracle/gaussianPosterior';
 import { runPlan } from '../src/engine/runtime/run';
+import { pixelMoments } from '../src/engine/metrics/moments';
 import { tensor } from '../src/engine/tensor/tensor';
 
 const N = 64;
@@ -27,15 +28,13 @@ async function compare(preset: string, task: string): Promise<{ z: number; r: nu
   const { op, y, sigmaY } = plan.measurement;
   const post = gaussianPosterior(op, y, tensor([1, ...op.inShape]), 0.5, sigmaY);
   const x = (await runPlan(plan)).result!;
-  const d = x.data.length / N;
+  const { mean, variance } = pixelMoments(x, 1);
+  const d = mean.length;
   let zz = 0;
   const ratios: number[] = [];
   for (let i = 0; i < d; i++) {
-    let m = 0, v = 0;
-    for (let s = 0; s < N; s++) m += x.data[s * d + i]! / N;
-    for (let s = 0; s < N; s++) v += (x.data[s * d + i]! - m) ** 2 / (N - 1);
-    zz += ((m - post.mean.data[i]!) / post.std.data[i]!) ** 2;
-    ratios.push(Math.sqrt(v) / post.std.data[i]!);
+    zz += ((mean[i]! - post.mean.data[i]!) / post.std.data[i]!) ** 2;
+    ratios.push(Math.sqrt(variance[i]!) / post.std.data[i]!);
   }
   ratios.sort((a, b) => a - b);
   return { z: Math.sqrt(zz / d), r: ratios[Math.floor(d / 2)]! };

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PNG } from 'pngjs';
 import { writeNpy } from '../engine/io/npy';
+import { pixelMoments } from '../engine/metrics/moments';
 import { resolveModelDir } from '../engine/priors/catalog';
 import type { ExecutionProvider } from '../engine/priors/onnxPrior';
 import { loadOnnxPrior } from '../engine/priors/onnxPrior';
@@ -54,19 +55,9 @@ export function sampleGrid(x: Tensor, cols = 8, gap = 2): Buffer {
 
 /** Mean pixel value, and the mean over pixels of the per-pixel std across the samples. */
 export function sampleStats(x: Tensor): { mean: number; std: number } {
-  const n = x.shape[0]!, d = x.data.length / n;
-  let total = 0, std = 0;
-  for (let i = 0; i < d; i++) {
-    let s = 0, s2 = 0;
-    for (let k = 0; k < n; k++) {
-      const v = x.data[k * d + i]!;
-      s += v;
-      s2 += v * v;
-    }
-    total += s;
-    std += Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
-  }
-  return { mean: total / (n * d), std: std / d };
+  const { mean, variance } = pixelMoments(x);
+  const avg = (v: Float64Array, f: (a: number) => number): number => v.reduce((s, a) => s + f(a), 0) / v.length;
+  return { mean: avg(mean, (a) => a), std: avg(variance, Math.sqrt) };
 }
 
 /** Runs the command; returns the one summary line. */
