@@ -18,21 +18,32 @@ export interface PriorComponent {
   std: number;
 }
 
-/** N exact posterior samples (N×C×H×W). */
-export function exactPosteriorSamples(op: ForwardModel, y: Tensor, components: readonly PriorComponent[], sigmaY: number, n: number, rng: Rng): Tensor {
+/**
+ * A sampler of the exact posterior: `(n, rng)` → N×C×H×W. The mixture weights (a dense Gram
+ * matrix and one Cholesky factorisation per component) are computed once, not per call.
+ */
+export function exactPosteriorSampler(op: ForwardModel, y: Tensor, components: readonly PriorComponent[], sigmaY: number): (n: number, rng: Rng) => Tensor {
   if (!op.proxL2) throw new Error(`operator ${op.id} has no proxL2: exact posterior samples need a linear operator with one`);
+  const prox = op.proxL2.bind(op);
   const weights = components.length === 1 ? [1] : mixturePosterior(op, y, components, sigmaY).map((c) => c.weight);
   const d = sizeOf(op.inShape);
-  const out = tensor([n, ...op.inShape]);
-  for (let s = 0; s < n; s++) {
-    let u = rng.uniform(), k = 0;
-    while (k < weights.length - 1 && u >= weights[k]!) u -= weights[k++]!;
-    const c = components[k]!;
-    const yt = tensor(y.shape, Float32Array.from(y.data, (v) => v + sigmaY * rng.normal()));
-    const zt = tensor([1, ...op.inShape], Float32Array.from(c.mean.data, (v) => v + c.std * rng.normal()));
-    out.data.set(op.proxL2(zt, yt, (c.std * c.std) / (sigmaY * sigmaY)).data, s * d);
-  }
-  return out;
+  return (n, rng) => {
+    const out = tensor([n, ...op.inShape]);
+    for (let s = 0; s < n; s++) {
+      let u = rng.uniform(), k = 0;
+      while (k < weights.length - 1 && u >= weights[k]!) u -= weights[k++]!;
+      const c = components[k]!;
+      const yt = tensor(y.shape, Float32Array.from(y.data, (v) => v + sigmaY * rng.normal()));
+      const zt = tensor([1, ...op.inShape], Float32Array.from(c.mean.data, (v) => v + c.std * rng.normal()));
+      out.data.set(prox(zt, yt, (c.std * c.std) / (sigmaY * sigmaY)).data, s * d);
+    }
+    return out;
+  };
+}
+
+/** N exact posterior samples (N×C×H×W); see {@link exactPosteriorSampler} to draw several sets. */
+export function exactPosteriorSamples(op: ForwardModel, y: Tensor, components: readonly PriorComponent[], sigmaY: number, n: number, rng: Rng): Tensor {
+  return exactPosteriorSampler(op, y, components, sigmaY)(n, rng);
 }
 
 /**

@@ -8,11 +8,11 @@
 import { compile } from '../compile/compile';
 import { withMeasurement, withPrior } from '../graph/edit';
 import type { GraphDocument } from '../graph/format';
+import { pixelMoments } from '../metrics/moments';
 import { runPlan } from '../runtime/run';
 import { createRng } from '../tensor/rng';
-import type { Tensor } from '../tensor/tensor';
 import { tensor } from '../tensor/tensor';
-import { exactPosteriorSamples, slicedWasserstein } from './exactSamples';
+import { exactPosteriorSampler, slicedWasserstein } from './exactSamples';
 import type { PriorComponent } from './exactSamples';
 
 /** What to validate on. */
@@ -47,14 +47,6 @@ export interface SolverValidation {
   wallMs: number;
 }
 
-function moments(x: Tensor): { mean: Float64Array; variance: Float64Array } {
-  const n = x.shape[0]!, d = x.data.length / n;
-  const mean = new Float64Array(d), variance = new Float64Array(d);
-  for (let s = 0; s < n; s++) for (let i = 0; i < d; i++) mean[i]! += x.data[s * d + i]! / n;
-  for (let s = 0; s < n; s++) for (let i = 0; i < d; i++) variance[i]! += (x.data[s * d + i]! - mean[i]!) ** 2 / (n - 1);
-  return { mean, variance };
-}
-
 /** Runs `doc` against the exact posterior (see {@link ValidateSolverOptions}). */
 export async function validateSolver(base: GraphDocument, o: ValidateSolverOptions): Promise<SolverValidation> {
   const n = o.samples ?? 64;
@@ -70,11 +62,12 @@ export async function validateSolver(base: GraphDocument, o: ValidateSolverOptio
   const r = await runPlan(plan);
   if (!r.result) throw new Error(`graph "${plan.name}" has no Output`);
   const rng = createRng(plan.seed, 'validate-solver');
-  const exact = exactPosteriorSamples(op, y, comps, sigmaY, n, rng.fork('exact'));
-  const exact2 = exactPosteriorSamples(op, y, comps, sigmaY, n, rng.fork('exact-reference'));
+  const draw = exactPosteriorSampler(op, y, comps, sigmaY);
+  const exact = draw(n, rng.fork('exact'));
+  const exact2 = draw(n, rng.fork('exact-reference'));
   // Posterior moments from a large exact sample (8192 draws) rather than from N.
-  const truth = moments(exactPosteriorSamples(op, y, comps, sigmaY, 8192, rng.fork('moments')));
-  const got = moments(r.result);
+  const truth = pixelMoments(draw(8192, rng.fork('moments')), 1);
+  const got = pixelMoments(r.result, 1);
   const d = got.mean.length;
   let zz = 0;
   const ratios: number[] = [];
