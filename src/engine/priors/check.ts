@@ -13,7 +13,7 @@ import type { Tensor } from '../tensor/tensor';
 import { sameShape, shapeStr, tensor } from '../tensor/tensor';
 import type { ModelCard } from './modelCard';
 import { readModelCard } from './modelCard';
-import type { ExecutionProvider, TensorInfo } from './onnxPrior';
+import type { ExecutionProvider, OnnxScoreModel, TensorInfo } from './onnxPrior';
 import { loadOnnxPrior, ModelError, PROVIDER_ORDER, providerUnavailable } from './onnxPrior';
 
 /** Whether a provider can open the model here, and why not. */
@@ -134,6 +134,7 @@ export async function checkModel(dir: string, opts: { providers?: readonly Execu
   const x = tensor([2, c, h, w]);
   createRng(0, 'check').fillNormal(x.data);
   const t = midStep(card);
+  let cpuModel: OnnxScoreModel | undefined; // kept for the reference comparison, which runs on CPU
   for (const provider of opts.providers ?? PROVIDER_ORDER) {
     const reason = await probe(file, provider);
     if (reason !== undefined) {
@@ -154,8 +155,9 @@ export async function checkModel(dir: string, opts: { providers?: readonly Execu
           times.push(performance.now() - s);
         }
         report.providers.push({ provider, available: true, forwardMs: times.sort((a, b) => a - b)[1]! });
+        if (provider === 'cpu') cpuModel = model;
       } finally {
-        await model.release();
+        if (model !== cpuModel) await model.release();
       }
     } catch (e) {
       const msg = reasonOf(e);
@@ -164,7 +166,11 @@ export async function checkModel(dir: string, opts: { providers?: readonly Execu
     }
   }
   if (!report.providers.some((p) => p.forwardMs !== undefined)) fail(`${file}: no execution provider could run it (tried ${report.providers.map((p) => p.provider).join(', ')})`);
-  await checkReference(dir, card, report, fail);
+  try {
+    await checkReference(dir, card, report, fail, cpuModel);
+  } finally {
+    await cpuModel?.release();
+  }
   // A stable key order for the JSON report: verdict, identity, graph, providers, reference, problems.
   const { ok, io, providers, reference, problems } = report;
   return { ok, dir, card, ...(io ? { io } : {}), providers, ...(reference ? { reference } : {}), problems };
@@ -173,7 +179,7 @@ export async function checkModel(dir: string, opts: { providers?: readonly Execu
 const REFERENCE_FILES = ['x.npy', 't.npy', 'eps.npy'] as const;
 
 /** Compares predictEps on `check/x.npy, t.npy` with `check/eps.npy`, one sample at a time. */
-async function checkReference(dir: string, card: ModelCard, report: ModelCheck, fail: (msg: string) => void): Promise<void> {
+async function checkReference(dir: string, card: ModelCard, report: ModelCheck, fail: (msg: string) => void, loaded?: OnnxScoreModel): Promise<void> {
   const ref = join(dir, 'check');
   const present = REFERENCE_FILES.filter((f) => existsSync(join(ref, f)));
   if (present.length === 0) return;
@@ -188,7 +194,7 @@ async function checkReference(dir: string, card: ModelCard, report: ModelCheck, 
     if (!sameShape(xs.shape, [n, c, h, w]) || n < 1) throw new ModelError(`${join(ref, 'x.npy')}: shape ${shapeStr(xs.shape)}, the card needs N×${c}×${h}×${w}`);
     if (ts.data.length !== n) throw new ModelError(`${join(ref, 't.npy')}: ${ts.data.length} timesteps for ${n} inputs in x.npy`);
     if (!sameShape(want.shape, xs.shape)) throw new ModelError(`${join(ref, 'eps.npy')}: shape ${shapeStr(want.shape)}, x.npy has ${shapeStr(xs.shape)}`);
-    const model = await loadOnnxPrior(dir, { providers: ['cpu'] });
+    const model = loaded ?? (await loadOnnxPrior(dir, { providers: ['cpu'] }));
     const per = c * h * w;
     let maxAbsError = 0;
     try {
@@ -202,7 +208,7 @@ async function checkReference(dir: string, card: ModelCard, report: ModelCheck, 
         }
       }
     } finally {
-      await model.release();
+      if (model !== loaded) await model.release();
     }
     report.reference = { count: n, maxAbsError };
     if (!(maxAbsError <= REFERENCE_TOLERANCE)) {
