@@ -42,6 +42,12 @@ export default tseslint.config(
     ]),
   },
   {
+    files: ['src/protocol/**/*.ts'],
+    rules: forbid('src/protocol is shared by the renderer, preload and hosts: zod and node-kind types only.', [...ui, ...electron, 'node:*'], [
+      'engine', 'main', 'preload', 'renderer', 'server', 'cli',
+    ]),
+  },
+  {
     files: ['src/engine/**/*.ts'],
     rules: {
       ...forbid('src/engine imports no React, Electron, DOM or host code; hosts import the engine.', [...ui, ...electron], [

@@ -1,4 +1,5 @@
 // Browser-mode build of the studio page (the Electron build uses electron.vite.config.ts).
+import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
@@ -6,6 +7,6 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: resolve(import.meta.dirname, 'src/renderer'),
   base: './',
-  plugins: [react()],
+  plugins: [react(), tailwindcss()],
   build: { outDir: resolve(import.meta.dirname, 'out/renderer'), emptyOutDir: true },
 });

@@ -22,5 +22,6 @@ if (electron && existsSync(desktop)) {
 } else {
   console.log(electron ? 'Electron host not in this build yet: starting browser mode.' : 'No Electron binary installed: starting browser mode.');
   register();
-  await import('../src/server/main.ts');
+  const { studio } = await import('../src/server/main.ts');
+  await studio({ port: Number(process.env.PORT ?? 5217), open: process.env.LAGRANGE_NO_OPEN !== '1' });
 }

@@ -1,74 +1,150 @@
 /**
- * Browser-mode engine server: runs execute in a worker thread, stream their events over SSE, and
- * can be cancelled while the server keeps answering other requests.
+ * Browser-mode host: the WebSocket speaks the studio protocol only with the launch token and only
+ * on loopback; runs execute in worker threads, stream their events, can be cancelled while other
+ * requests are answered, and export as a bundle.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
+import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { ServerMessage, WireRunEvent } from '../src/protocol/messages';
 import { startServer } from '../src/server/server';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 let server: Server;
-let base: string;
+let url: URL;
+let token: string;
 
 beforeAll(async () => {
-  ({ server } = await startServer({ port: 0, staticDir: resolve(ROOT, 'out/renderer'), presetsDir: resolve(ROOT, 'resources/presets') }));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let page: string;
+  ({ server, url: page, token } = await startServer({ port: 0, staticDir: resolve(ROOT, 'out/renderer'), presetsDir: resolve(ROOT, 'resources/presets'), uploadsDir: resolve(ROOT, 'runs/test-uploads') }));
+  url = new URL(page);
 });
 afterAll(() => void server?.close());
 
-/** Reads an SSE stream to its end, calling `onEvent` for each data line. */
-async function readEvents(url: string, onEvent: (e: { type: string; [k: string]: unknown }) => void): Promise<void> {
-  const res = await fetch(url);
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buf = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buf += decoder.decode(value, { stream: true });
-    let i: number;
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const chunk = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      if (chunk.startsWith('data: ')) onEvent(JSON.parse(chunk.slice(6)) as { type: string });
-    }
-  }
+const socketUrl = (t: string | undefined, host = '127.0.0.1'): string => `ws://${host}:${url.port}/api/socket${t === undefined ? '' : `?token=${t}`}`;
+
+/** Opens a socket, or rejects with the HTTP status / network error. */
+function open(address: string): Promise<WebSocket> {
+  return new Promise((res, rej) => {
+    const ws = new WebSocket(address);
+    ws.once('open', () => res(ws));
+    ws.once('unexpected-response', (_req, r) => rej(new Error(`HTTP ${r.statusCode}`)));
+    ws.once('error', rej);
+  });
 }
 
-describe('engine server', () => {
-  it('runs a preset in a worker and streams progress to done', async () => {
-    const r = await fetch(`${base}/api/runs`, { method: 'POST', body: JSON.stringify({ preset: 'diffpir', task: 'inpaint-box', iterations: 6 }) });
-    const { id } = (await r.json()) as { id: string };
-    const types: string[] = [];
-    await readEvents(`${base}/api/runs/${id}/events`, (e) => types.push(e.type));
-    expect(types.at(-1)).toBe('done');
-    expect(types).toContain('progress');
+/** A minimal protocol client over `ws`. */
+function client(ws: WebSocket): { call: (method: string, params?: unknown) => Promise<{ ok: boolean; result?: unknown; error?: string; issues?: unknown[] }>; events: (runId: string, until?: (e: WireRunEvent) => void) => Promise<WireRunEvent[]> } {
+  let next = 1;
+  const pending = new Map<number, (m: ServerMessage) => void>();
+  const runs = new Map<string, WireRunEvent[]>();
+  const waiters = new Map<string, { done: (e: WireRunEvent[]) => void; each?: (e: WireRunEvent) => void }>();
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data)) as ServerMessage;
+    if ('runId' in m) {
+      const list = [...(runs.get(m.runId) ?? []), m.event];
+      runs.set(m.runId, list);
+      const w = waiters.get(m.runId);
+      w?.each?.(m.event);
+      if (['done', 'cancelled', 'error'].includes(m.event.type)) w?.done(list);
+    } else pending.get(m.id)?.(m);
+  });
+  return {
+    call: (method, params = {}) =>
+      new Promise((res) => {
+        const id = next++;
+        pending.set(id, res as (m: ServerMessage) => void);
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    events: (runId, each) =>
+      new Promise((res) => {
+        const have = runs.get(runId) ?? [];
+        have.forEach((e) => each?.(e));
+        if (have.some((e) => ['done', 'cancelled', 'error'].includes(e.type))) return res(have);
+        waiters.set(runId, { done: res, ...(each ? { each } : {}) });
+      }),
+  };
+}
+
+describe('browser-mode server', () => {
+  it('refuses a socket without the launch token or with a wrong one', async () => {
+    await expect(open(socketUrl(undefined))).rejects.toThrow('HTTP 401');
+    await expect(open(socketUrl('x'.repeat(token.length)))).rejects.toThrow('HTTP 401');
+    const ws = await open(socketUrl(token));
+    ws.close();
   });
 
-  it('cancels a long run on DELETE while answering other requests', async () => {
-    const r = await fetch(`${base}/api/runs`, { method: 'POST', body: JSON.stringify({ preset: 'ddiff', task: 'inpaint-box', iterations: 1000 }) });
-    const { id } = (await r.json()) as { id: string };
-    let lastIteration = 0, of = 0, cancelled = false;
-    const events: string[] = [];
-    await readEvents(`${base}/api/runs/${id}/events`, (e) => {
-      events.push(e.type);
-      if (e.type === 'progress') {
-        lastIteration = e.iteration as number;
-        of = e.of as number;
-        if (!cancelled) {
-          cancelled = true;
-          // The server thread is free while the engine works: these answer mid-run.
-          void fetch(`${base}/api/presets`).then(async (p) => {
-            expect(((await p.json()) as unknown[]).length).toBeGreaterThan(3);
-            await fetch(`${base}/api/runs/${id}`, { method: 'DELETE' });
-          });
-        }
-      }
+  it('listens on loopback only', async () => {
+    expect((server.address() as { address: string }).address).toBe('127.0.0.1');
+    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    // On a machine with a non-loopback interface, the port is closed there.
+    if (external) await expect(open(socketUrl(token, external.address))).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('answers with errors naming the method and field, and graph issues by node', async () => {
+    const ws = await open(socketUrl(token));
+    const c = client(ws);
+    expect((await c.call('nope')).error).toMatch(/unknown method 'nope'/);
+    expect((await c.call('presets.get', { name: 3 })).error).toMatch(/presets.get: name:/);
+    const doc = (await c.call('presets.get', { name: 'ddiff' })).result as { nodes: { id: string; kind: string }[]; edges: { target: string; targetPort: string }[] };
+    doc.edges = doc.edges.filter((e) => !(e.target === 'x' && e.targetPort === 'measurement'));
+    const bad = await c.call('run.start', { doc });
+    expect(bad.error).toMatch(/input 'measurement' \(measurement\) is not connected/);
+    expect(bad.issues).toContainEqual(expect.objectContaining({ nodeId: 'x' }));
+    const parsed = (await c.call('graph.parse', { text: '{"format":"lagrange-graph","version":1,"name":"g","nodes":[{"id":"a"}],"edges":[]}', source: 'g.lagrange.json' })).result as { ok: boolean; issues: string[] };
+    expect(parsed.ok).toBe(false);
+    expect(parsed.issues.join('\n')).toMatch(/nodes\[0\]\.kind/);
+    ws.close();
+  });
+
+  it('runs a preset in a worker, streams inputs, progress, result and done, and exports the bundle', async () => {
+    const ws = await open(socketUrl(token));
+    const c = client(ws);
+    const doc = (await c.call('presets.get', { name: 'diffpir' })).result;
+    const start = await c.call('run.start', { doc, measurement: { kind: 'simulate', task: 'inpaint-box' }, iterations: 6, seed: 3 });
+    const { runId } = start.result as { runId: string };
+    const events = await c.events(runId);
+    const types = events.map((e) => e.type);
+    expect(types[0]).toBe('inputs');
+    expect(types).toContain('progress');
+    expect(types.slice(-2)).toEqual(['result', 'done']);
+    const inputs = events[0] as Extract<WireRunEvent, { type: 'inputs' }>;
+    expect(inputs.task).toBe('inpaint-box');
+    expect(inputs.truth?.width).toBe(32);
+    const done = events.at(-1) as Extract<WireRunEvent, { type: 'done' }>;
+    expect(done.report.seed).toBe(3);
+    expect(done.report.metrics?.psnr?.[0]).toBeGreaterThan(5);
+    const bundle = (await c.call('run.export', { runId })).result as { fileName: string; base64: string };
+    expect(bundle.fileName).toBe(`diffpir-run${runId}-seed3.zip`);
+    const files = unzipSync(Buffer.from(bundle.base64, 'base64'));
+    expect(Object.keys(files).sort()).toEqual(['graph.lagrange.json', 'measurement/task.json', 'measurement/x.npy', 'measurement/x.png', 'measurement/y.npy', 'report.json', 'result.npy', 'result.png']);
+    expect(JSON.parse(strFromU8(files['report.json']!)).nfe).toBe(done.report.nfe);
+    ws.close();
+  });
+
+  it('cancels a long run while answering other requests', async () => {
+    const ws = await open(socketUrl(token));
+    const c = client(ws);
+    const doc = (await c.call('presets.get', { name: 'ddiff' })).result;
+    const { runId } = (await c.call('run.start', { doc, iterations: 1000 })).result as { runId: string };
+    let cancelled = false, lastIteration = 0, presetsMidRun = 0;
+    const events = await c.events(runId, (e) => {
+      if (e.type !== 'progress') return;
+      lastIteration = e.iteration;
+      if (cancelled) return;
+      cancelled = true;
+      // The host's thread is free while the engine works: this answers mid-run.
+      void c.call('presets.list').then(async (r) => {
+        presetsMidRun = (r.result as unknown[]).length;
+        await c.call('run.cancel', { runId });
+      });
     });
-    expect(of).toBe(1000);
+    expect(events.at(-1)?.type).toBe('cancelled');
+    expect(presetsMidRun).toBeGreaterThan(3);
     expect(lastIteration).toBeLessThan(1000);
-    expect(events.at(-1)).toBe('cancelled');
+    ws.close();
   });
 });

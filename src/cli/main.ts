@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { LAGRANGE_VERSION } from '../engine/version';
-import { errorLine } from './errors';
+import { errorLine, intOption } from './errors';
 import { runSimulate } from './simulate';
 import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
@@ -159,6 +159,16 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--iterations <k>', 'iterations K')
     .option('--json', 'one JSON line')
     .action(async (graph: string, o: ValidateSolverArgs) => (await runValidateSolver(graph, o)).forEach((l) => io.out(l)));
+
+  p.command('studio')
+    .description('browser mode: serve the studio on 127.0.0.1 (the printed link carries a per-launch access token)')
+    .option('--port <n>', 'port (0: any free one)', '5217')
+    .option('--open', 'open the page in the default browser')
+    .action(async (o: { port: string; open?: boolean }) => {
+      const { studio } = await import('../server/main');
+      await studio({ port: intOption('--port', o.port, 0), open: o.open === true });
+      await new Promise<never>(() => {}); // serve until interrupted
+    });
 
   p.command('validate')
     .description('check a graph file (*.lagrange.json): format, node kinds, parameters, wiring, capabilities')

@@ -1,114 +1,129 @@
 /**
- * The studio page: preset list, the solver graph (read-only in this build), a Run button with the
- * task, and live previews and metrics. Document state (the graph) and run state (progress,
- * previews, report) are kept apart; only the document would ever be saved.
+ * The studio: header, and either the editor (palette | canvas with problems | run and inspector)
+ * or the compare view. Wires the engine: loads the catalog, restores the autosaved document or
+ * opens the example, validates the document as it changes, and guards unsaved edits.
  */
-import { Background, Controls, ReactFlow } from '@xyflow/react';
-import type { Edge, Node } from '@xyflow/react';
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { operatorNodes } from '../nodes/index';
-import type { EngineClient, GraphDoc, PresetInfo, RunEvent } from './engineClient';
+import { ReactFlowProvider } from '@xyflow/react';
+import { useEffect, useMemo, useState } from 'react';
+import { CompareView } from './compare/CompareView';
+import { useHost } from './host/context';
+import { EngineError } from './host/transport';
+import { Canvas } from './editor/Canvas';
+import { Inspector } from './editor/Inspector';
+import { Palette } from './editor/Palette';
+import { Problems } from './editor/Problems';
+import { useShortcuts } from './editor/shortcuts';
+import { useUi } from './editor/ui';
+import { Header } from './Header';
+import { Gallery } from './presets/Gallery';
+import { openPreset, saveGraph } from './presets/files';
+import { RunPanel } from './run/RunPanel';
+import { startRun } from './run/actions';
+import { readAutosave, startAutosave } from './state/autosave';
+import { useCatalog } from './state/catalog';
+import { isDirty, useDocument } from './state/document';
+import { useRun } from './state/run';
+import { useValidation } from './state/validation';
+import { Notices } from './ui/Notices';
 
-const TASKS = operatorNodes.map((k) => k.task);
+/** The document the studio opens on when nothing was autosaved. */
+export const EXAMPLE = 'ddiff';
 
-interface RunState {
-  status: 'idle' | 'running' | 'done' | 'error';
-  progress?: { iteration: number; of: number; nfe: number };
-  preview?: { width: number; height: number; rgba: string; iteration: number };
-  summary?: string;
-  error?: string;
-}
-
-/** React Flow's view of the document; the operator node shows the kind the chosen task runs. */
-function toFlow(doc: GraphDoc, task: string): { nodes: Node[]; edges: Edge[] } {
-  const taskKind = operatorNodes.find((k) => k.task === task)?.kind;
-  const kindOf = (kind: string): string => (taskKind && operatorNodes.some((k) => k.kind === kind) ? taskKind : kind);
-  return {
-    nodes: doc.nodes.map((n) => ({ id: n.id, position: n.position ?? { x: 0, y: 0 }, data: { label: `${kindOf(n.kind)} · ${n.id}` } })),
-    edges: doc.edges.map((e, i) => ({ id: `e${i}`, source: e.source, target: e.target, label: `${e.sourcePort}→${e.targetPort}` })),
-  };
-}
-
-function Preview({ frame }: { frame: NonNullable<RunState['preview']> }): React.JSX.Element {
-  const ref = useRef<HTMLCanvasElement>(null);
+function useValidationLoop(): void {
+  const { engine } = useHost();
+  const doc = useDocument((s) => s.doc);
   useEffect(() => {
-    const ctx = ref.current?.getContext('2d');
-    if (!ctx) return;
-    const bytes = Uint8ClampedArray.from(atob(frame.rgba), (c) => c.charCodeAt(0));
-    ctx.putImageData(new ImageData(bytes, frame.width, frame.height), 0, 0);
-  }, [frame]);
-  return <canvas ref={ref} width={frame.width} height={frame.height} data-testid="preview" className="preview" />;
+    const t = setTimeout(() => {
+      engine.call('graph.validate', { doc: doc as unknown as Record<string, unknown> }).then(
+        (v) => useValidation.getState().set(v),
+        (e: Error) => useValidation.getState().set(e instanceof EngineError && e.issues.length ? { errors: e.issues, warnings: [] } : { errors: [], warnings: [], unavailable: e.message }),
+      );
+    }, 200);
+    return () => clearTimeout(t);
+  }, [engine, doc]);
+}
+
+function Editor(): React.JSX.Element {
+  const [tab, setTab] = useState<'run' | 'inspect'>('run');
+  const selected = useUi((s) => s.nodes);
+  const running = useRun((s) => s.status === 'running');
+  useEffect(() => {
+    if (selected.length === 1 && !running) setTab('inspect');
+  }, [selected, running]);
+  const tabBtn = (t: typeof tab, label: string): React.JSX.Element => (
+    <button className={`flex-1 border-b-2 py-2 font-medium ${tab === t ? 'border-sky-500 text-slate-900 dark:text-white' : 'border-transparent text-slate-500'}`} onClick={() => setTab(t)} data-testid={`side-${t}`}>
+      {label}
+    </button>
+  );
+  return (
+    <div className="grid min-h-0 flex-1 grid-cols-[200px_1fr_340px]">
+      <aside className="min-h-0 border-r border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+        <Palette />
+      </aside>
+      <main className="grid min-h-0 grid-rows-[1fr_120px]">
+        <Canvas />
+        <div className="min-h-0 border-t border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+          <Problems />
+        </div>
+      </main>
+      <aside className="flex min-h-0 flex-col border-l border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+        <div className="flex border-b border-slate-200 dark:border-slate-800">
+          {tabBtn('run', 'Run')}
+          {tabBtn('inspect', 'Inspect')}
+        </div>
+        <div className="min-h-0 flex-1 overflow-auto">{tab === 'run' ? <RunPanel /> : <Inspector />}</div>
+      </aside>
+    </div>
+  );
 }
 
 /** The studio. */
-export function App({ engine }: { engine: EngineClient }): React.JSX.Element {
-  const [presets, setPresets] = useState<PresetInfo[]>([]);
-  const [selected, setSelected] = useState('ddiff');
-  const [doc, setDoc] = useState<GraphDoc>();
-  const [task, setTask] = useState('inpaint-box');
-  const [run, setRun] = useState<RunState>({ status: 'idle' });
+export function App(): React.JSX.Element {
+  const { engine, files } = useHost();
+  const view = useUi((s) => s.view);
+  const catalog = useCatalog();
+  const doc = useDocument((s) => s.doc);
+  const notify = useUi((s) => s.notify);
 
-  useEffect(() => void engine.presets().then(setPresets), [engine]);
-  useEffect(() => void engine.preset(selected).then(setDoc), [engine, selected]);
-  const flow = useMemo(() => (doc ? toFlow(doc, task) : { nodes: [], edges: [] }), [doc, task]);
-
-  const start = async (): Promise<void> => {
-    setRun({ status: 'running' });
-    await engine.run({ preset: selected, task, samples: 1 }, (e: RunEvent) => {
-      setRun((r) => {
-        if (e.type === 'progress') return { ...r, progress: e };
-        if (e.type === 'preview') return { ...r, preview: e };
-        if (e.type === 'error') return { ...r, status: 'error', error: e.message };
-        if (e.type === 'cancelled') return { ...r, status: 'idle' };
-        if (e.type === 'done') {
-          const m = e.report.metrics;
-          const psnr = m?.psnr ? `PSNR ${m.psnr[0]!.toFixed(2)} dB · ` : '';
-          const ssim = m?.ssim ? `SSIM ${m.ssim[0]!.toFixed(3)} · ` : '';
-          return { ...r, status: 'done', summary: `${psnr}${ssim}residual ${m?.residual[0]?.toFixed(3)} · ${e.report.nfe} NFE in ${(e.report.wallMs / 1000).toFixed(2)} s · ${e.report.provider}, seed ${e.report.seed}` };
-        }
-        return r;
-      });
-    });
-  };
+  useEffect(() => {
+    void catalog.load(engine).catch((e: Error) => notify({ tone: 'error', text: e.message }));
+    const saved = readAutosave();
+    if (saved?.dirty) {
+      useDocument.getState().open(saved.doc, saved.source, saved.saved);
+      notify({ tone: 'info', text: `Restored unsaved changes to “${saved.doc.name}” from ${new Date(saved.at).toLocaleString()}` });
+    } else void openPreset(engine, EXAMPLE).catch((e: Error) => notify({ tone: 'error', text: e.message }));
+    const stop = startAutosave();
+    const guard = (e: BeforeUnloadEvent): void => {
+      if (isDirty(useDocument.getState())) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', guard);
+    return () => {
+      stop();
+      window.removeEventListener('beforeunload', guard);
+    };
+    // Once per start.
+  }, []);
+  useValidationLoop();
+  const actions = useMemo(
+    () => ({ save: () => void saveGraph(files), run: () => void startRun(engine), open: () => useUi.getState().setGallery(true) }),
+    [engine, files],
+  );
+  useShortcuts(actions);
 
   return (
-    <div className="studio">
-      <aside className="presets">
-        <h1>Lagrange Studio</h1>
-        {presets.map((p) => (
-          <button key={p.name} className={p.name === selected ? 'preset active' : 'preset'} onClick={() => setSelected(p.name)} title={p.description}>
-            {p.name}
-          </button>
-        ))}
-      </aside>
-      <main className="graph" data-testid="graph">
-        <ReactFlow nodes={flow.nodes} edges={flow.edges} fitView nodesConnectable={false}>
-          <Background />
-          <Controls />
-        </ReactFlow>
-      </main>
-      <section className="run">
-        <p className="description">{doc?.description}</p>
-        <label>
-          task{' '}
-          <select value={task} onChange={(e) => setTask(e.target.value)} data-testid="task">
-            {TASKS.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
-        <button onClick={() => void start()} disabled={run.status === 'running'} data-testid="run">
-          Run {selected}
-        </button>
-        {run.progress && (
-          <p data-testid="progress">
-            iteration {run.progress.iteration}/{run.progress.of} · NFE {run.progress.nfe}
-          </p>
+    <ReactFlowProvider>
+      <div className="flex h-full flex-col">
+        <Header />
+        {view === 'editor' ? (
+          <Editor />
+        ) : (
+          <div className="min-h-0 flex-1 overflow-auto">
+            <CompareView presets={catalog.presets} images={catalog.images} current={{ label: `current graph (${doc.name})`, doc }} />
+          </div>
         )}
-        {run.preview && <Preview frame={run.preview} />}
-        {run.status === 'done' && <p data-testid="summary">{run.summary}</p>}
-        {run.status === 'error' && <p className="error" data-testid="error">{run.error}</p>}
-      </section>
-    </div>
+        <Gallery />
+        <Notices />
+      </div>
+    </ReactFlowProvider>
   );
 }

@@ -163,6 +163,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
   const snapshot = (iteration: number): Snapshot => ({ iteration, states: Object.fromEntries(registers) });
 
   let lastEmit = -Infinity;
+  const lastPreview = new Map<string, number>();
   const throttle = opts.throttleMs ?? 100;
   const start = opts.resume?.iteration ?? 0;
   for (let k = start; k < K; k++) {
@@ -203,7 +204,13 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       lastEmit = now;
       emit({ type: 'progress', iteration: k + 1, of: K, nfe, elapsedMs: now - t0 });
       for (const p of plan.previews) {
-        if (last || k % p.every === 0) emit({ type: 'preview', nodeId: p.id, label: p.label, iteration: k, ...rgba(values.get(key(p.source)) as Tensor) });
+        // At most one frame per `every` iterations; with a time throttle, the first allowed
+        // iteration after that (a fixed k % every would rarely coincide with the throttle).
+        const prev = lastPreview.get(p.id);
+        if (last || prev === undefined || k - prev >= p.every) {
+          lastPreview.set(p.id, k);
+          emit({ type: 'preview', nodeId: p.id, label: p.label, iteration: k, ...rgba(values.get(key(p.source)) as Tensor) });
+        }
       }
       // Let the host's I/O (sockets, IPC) run between iterations; analytic priors never yield.
       await new Promise<void>((resolve) => setImmediate(resolve));

@@ -30,7 +30,7 @@ function spawn(): Worker {
 }
 
 /** Runs one job on `worker`; resolves with its final message. */
-function execute(worker: Worker, job: WorkerJob, onEvent?: (e: RunEvent) => void, signal?: AbortSignal): Promise<FromWorker> {
+function execute(worker: Worker, job: WorkerJob, onEvent?: (e: RunEvent) => void, signal?: AbortSignal, onInputs?: (m: RunInputs) => void): Promise<FromWorker> {
   return new Promise((resolve, reject) => {
     const cancel = (): void => worker.postMessage({ type: 'cancel' });
     signal?.addEventListener('abort', cancel, { once: true });
@@ -42,6 +42,7 @@ function execute(worker: Worker, job: WorkerJob, onEvent?: (e: RunEvent) => void
     };
     const onMessage = (m: FromWorker): void => {
       if (m.type === 'event') return onEvent?.(m.event);
+      if (m.type === 'inputs') return onInputs?.({ task: m.task, sigma: m.sigma, y: tensor(m.y.shape, m.y.data), ...(m.truth ? { truth: tensor(m.truth.shape, m.truth.data) } : {}) });
       done();
       if (m.type === 'error') reject(new WorkerJobError(m.name, m.message, m.nodeId, m.iteration));
       else resolve(m);
@@ -62,11 +63,23 @@ function execute(worker: Worker, job: WorkerJob, onEvent?: (e: RunEvent) => void
   });
 }
 
+/** The measurement a run solves, reported once it is compiled. */
+export interface RunInputs {
+  task: string;
+  sigma: number;
+  y: Tensor;
+  truth?: Tensor;
+}
+
 /** Compiles and runs `doc` in a fresh worker thread; events arrive as from `runPlan`. */
-export async function runInWorker(doc: GraphDocument, options: CompileOptions, opts: { onEvent?: (e: RunEvent) => void; signal?: AbortSignal; throttleMs?: number } = {}): Promise<WorkerRunResult> {
+export async function runInWorker(
+  doc: GraphDocument,
+  options: CompileOptions,
+  opts: { onEvent?: (e: RunEvent) => void; onInputs?: (m: RunInputs) => void; signal?: AbortSignal; throttleMs?: number } = {},
+): Promise<WorkerRunResult> {
   const worker = spawn();
   try {
-    const m = await execute(worker, { type: 'run', doc, options, ...(opts.throttleMs !== undefined ? { throttleMs: opts.throttleMs } : {}) }, opts.onEvent, opts.signal);
+    const m = await execute(worker, { type: 'run', doc, options, ...(opts.throttleMs !== undefined ? { throttleMs: opts.throttleMs } : {}) }, opts.onEvent, opts.signal, opts.onInputs);
     if (m.type !== 'done') throw new Error(`engine worker answered '${m.type}' to a run`);
     return { status: m.status, report: m.report, ...(m.result ? { result: tensor(m.result.shape, m.result.data) } : {}) };
   } finally {

@@ -21,6 +21,9 @@ async function execute(job: WorkerJob, signal: AbortSignal): Promise<void> {
     return;
   }
   const plan = await compile(job.doc, job.options);
+  const m = plan.measurement;
+  const wire = (t: typeof m.y): { shape: number[]; data: Float32Array } => ({ shape: [...t.shape], data: Float32Array.from(t.data) });
+  send({ type: 'inputs', task: m.op.id, sigma: m.sigmaY, y: wire(m.y), ...(m.x ? { truth: wire(m.x) } : {}) });
   const r = await runPlan(plan, {
     signal,
     ...(job.throttleMs !== undefined ? { throttleMs: job.throttleMs } : {}),

@@ -24,6 +24,8 @@ export interface WireTensor {
 /** Worker → host. */
 export type FromWorker =
   | { type: 'event'; event: RunEvent }
+  /** Sent after compiling a run, before its first iteration: the measurement being solved. */
+  | { type: 'inputs'; task: string; sigma: number; y: WireTensor; truth?: WireTensor }
   | { type: 'done'; status: 'done' | 'cancelled' | 'paused'; report: RunReport; result?: WireTensor }
   | { type: 'row'; row: Omit<StudyRow, 'key'> | null }
   | { type: 'error'; name: string; message: string; nodeId?: string; iteration?: number };

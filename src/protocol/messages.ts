@@ -1,0 +1,172 @@
+/**
+ * The studio's wire protocol: what the renderer may ask of the engine host and what it hears back,
+ * as zod schemas. Browser mode speaks it over a WebSocket, the desktop app over IPC; both hosts
+ * validate every incoming request with these schemas before touching the engine. This folder
+ * imports nothing of ours but node-kind types, so the renderer, the preload bridge and the hosts
+ * share it.
+ */
+import { z } from 'zod';
+
+/** Where a run's measurement comes from: simulated from an image, or a bundle on disk. */
+export const measurementSourceSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('simulate'),
+    /** Task id (inpaint-box, deblur-gauss, …); replaces the graph's operator node. */
+    task: z.string().min(1).optional(),
+    /** Image reference (`model:<name>/heldout/03.png`, `sample:<name>` or a path). */
+    image: z.string().min(1).optional(),
+    sigma: z.number().min(0).max(10).optional(),
+  }),
+  z.object({ kind: z.literal('bundle'), path: z.string().min(1) }),
+]);
+export type MeasurementSource = z.infer<typeof measurementSourceSchema>;
+
+/** A run request: the graph as the editor holds it plus what the run panel chose. */
+export const runRequestSchema = z.object({
+  /** A graph document; the host parses and validates it with the engine's schema. */
+  doc: z.record(z.string(), z.unknown()),
+  measurement: measurementSourceSchema.optional(),
+  seed: z.number().int().min(0).max(2 ** 31).optional(),
+  iterations: z.number().int().min(1).max(100_000).optional(),
+  samples: z.number().int().min(1).max(64).optional(),
+  /** Minimum milliseconds between preview events (default 100). */
+  throttleMs: z.number().int().min(0).max(10_000).optional(),
+});
+export type RunRequest = z.infer<typeof runRequestSchema>;
+
+const empty = z.object({}).strict();
+const nameParams = z.object({ name: z.string().min(1).max(200) }).strict();
+const runIdParams = z.object({ runId: z.string().min(1).max(64) }).strict();
+
+/** Parameters of every method, by method name. */
+export const requestSchemas = {
+  'presets.list': empty,
+  'presets.get': nameParams,
+  /** Parse a graph file's text (import): migrated document or precise issues. */
+  'graph.parse': z.object({ text: z.string().max(20_000_000), source: z.string().max(500).optional() }).strict(),
+  'graph.validate': z.object({ doc: z.record(z.string(), z.unknown()) }).strict(),
+  'models.list': empty,
+  'images.list': empty,
+  /** Store an image the user picked (PNG or .npy bytes) and get a reference usable as ImageInput source. */
+  'images.upload': z.object({ name: z.string().min(1).max(200), base64: z.string().max(50_000_000) }).strict(),
+  'run.start': runRequestSchema,
+  'run.cancel': runIdParams,
+  /** A zip of graph + measurement + result + report. */
+  'run.export': runIdParams,
+} as const;
+
+export type Method = keyof typeof requestSchemas;
+export type Params<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
+
+/** A shipped preset with a thumbnail (PNG data URL of its result on its default task), when one exists. */
+export interface PresetSummary {
+  name: string;
+  description: string;
+  thumbnail?: string;
+}
+
+/** A graph document as it travels (the engine's `*.lagrange.json` format). */
+export interface WireGraph {
+  format: 'lagrange-graph';
+  version: number;
+  name: string;
+  description: string;
+  nodes: { id: string; kind: string; params: Record<string, unknown>; position?: { x: number; y: number }; label?: string }[];
+  edges: { source: string; sourcePort: string; target: string; targetPort: string }[];
+  run: { iterations?: number; seed: number };
+  models: Record<string, unknown>;
+  overrides: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+/** One problem in a graph, located by JSON path and node. */
+export interface WireIssue {
+  path: string;
+  nodeId?: string;
+  message: string;
+}
+
+/** Results of every method, by method name. */
+export interface Results {
+  'presets.list': PresetSummary[];
+  'presets.get': WireGraph;
+  'graph.parse': { ok: true; doc: WireGraph } | { ok: false; issues: string[] };
+  'graph.validate': { ok: boolean; errors: WireIssue[]; warnings: WireIssue[] };
+  'models.list': { name: string; title: string; shape: number[]; origin: 'bundled' | 'user' }[];
+  'images.list': { ref: string; label: string; thumbnail: string }[];
+  'images.upload': { ref: string };
+  'run.start': { runId: string };
+  'run.cancel': { cancelled: boolean };
+  'run.export': { fileName: string; base64: string };
+}
+
+/** An 8-bit RGBA picture, base64-encoded. */
+export interface Frame {
+  width: number;
+  height: number;
+  rgba: string;
+}
+
+/** Per-sample quality numbers. */
+export interface WireMetrics {
+  residual: number[];
+  normalisedResidual: number[];
+  psnr?: number[];
+  ssim?: number[];
+}
+
+/** The run report (seed, provider, versions, timing, metrics). */
+export interface WireReport {
+  graph: string;
+  hash: string;
+  seed: number;
+  samples: number;
+  iterations: number;
+  nfe: number;
+  vjpCalls: number;
+  wallMs: number;
+  scoreModelMs: number;
+  engineMs: number;
+  secondsPerNfe: number;
+  provider: string;
+  versions: Record<string, string>;
+  warnings: string[];
+  metrics?: WireMetrics;
+}
+
+/** Run events as the renderer receives them. */
+export type WireRunEvent =
+  /** Sent once before the first iteration: what is being solved. */
+  | { type: 'inputs'; task: string; sigma: number; truth?: Frame; measurement: Frame }
+  | { type: 'progress'; iteration: number; of: number; nfe: number; elapsedMs: number }
+  | ({ type: 'preview'; nodeId: string; label: string; iteration: number } & Frame)
+  | ({ type: 'metrics'; iteration: number } & WireMetrics)
+  | { type: 'result'; frame: Frame }
+  | { type: 'done'; report: WireReport }
+  | { type: 'cancelled'; iteration: number; report: WireReport }
+  | { type: 'error'; nodeId?: string; iteration?: number; message: string };
+
+/** Host → renderer messages. */
+export type ServerMessage =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: string; issues?: WireIssue[] }
+  | { runId: string; event: WireRunEvent };
+
+/** Renderer → host request envelope. */
+export const clientMessageSchema = z.object({ id: z.number().int().min(0), method: z.string(), params: z.unknown() }).strict();
+
+/** Raised by {@link parseRequest}; the message names the method and the field. */
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+/** Validates a request's method and parameters; throws {@link ProtocolError} naming what is wrong. */
+export function parseRequest(method: string, params: unknown): { method: Method; params: Params<Method> } {
+  if (!Object.hasOwn(requestSchemas, method)) throw new ProtocolError(`unknown method '${method}'; known: ${Object.keys(requestSchemas).join(', ')}`);
+  const m = method as Method;
+  const parsed = requestSchemas[m].safeParse(params ?? {});
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ');
+    throw new ProtocolError(`${m}: ${why}`);
+  }
+  return { method: m, params: parsed.data as Params<Method> };
+}

@@ -1,0 +1,155 @@
+/**
+ * The graph canvas: nodes from the document, drag-in from the palette, typed connections (refused
+ * with a reason), double-click quick add, selection, deletion, minimap, and the engine's problems
+ * on the offending nodes. Positions are committed to the document when a drag ends (one undo step).
+ */
+import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, applyEdgeChanges, applyNodeChanges, useReactFlow } from '@xyflow/react';
+import type { Connection, Edge, EdgeChange, FinalConnectionState, NodeChange, OnSelectionChangeParams } from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { nodeKind } from '../../nodes/index';
+import { edgeId, useDocument } from '../state/document';
+import { useValidation } from '../state/validation';
+import { addNode, connectEdge, removeElements } from './actions';
+import { portColor } from './ports';
+import { connectionProblem } from './ports';
+import { QuickAdd } from './QuickAdd';
+import { StudioNode } from './StudioNode';
+import type { StudioFlowNode } from './StudioNode';
+import { summarize } from './summary';
+import { useUi } from './ui';
+
+const nodeTypes = { studio: StudioNode };
+export const DRAG_MIME = 'application/x-lagrange-node';
+
+export function Canvas(): React.JSX.Element {
+  const doc = useDocument((s) => s.doc);
+  const errors = useValidation((s) => s.errors);
+  const warnings = useValidation((s) => s.warnings);
+  const { screenToFlowPosition } = useReactFlow();
+  const setSelection = useUi((s) => s.setSelection);
+  const notify = useUi((s) => s.notify);
+  const [nodes, setNodes] = useState<StudioFlowNode[]>([]);
+  const [edges, setEdges] = useState<Edge[]>([]);
+  const [quick, setQuick] = useState<{ x: number; y: number; flow: { x: number; y: number } }>();
+
+  // Rebuild the flow's nodes from the document, keeping what React Flow measured and selected.
+  useEffect(() => {
+    setNodes((prev) => {
+      const old = new Map(prev.map((n) => [n.id, n]));
+      return doc.nodes.map((n) => {
+        const o = old.get(n.id);
+        const data = {
+          kind: n.kind,
+          errors: errors.filter((e) => e.nodeId === n.id).map((e) => e.message),
+          warnings: warnings.filter((e) => e.nodeId === n.id).map((e) => e.message),
+          summary: summarize(n.kind, n.params),
+        };
+        return { ...(o ?? {}), id: n.id, type: 'studio' as const, position: n.position ?? { x: 0, y: 0 }, data };
+      });
+    });
+  }, [doc.nodes, errors, warnings]);
+
+  useEffect(() => {
+    setEdges((prev) => {
+      const selected = new Set(prev.filter((e) => e.selected).map((e) => e.id));
+      return doc.edges.map((e) => {
+        const type = nodeKind(doc.nodes.find((n) => n.id === e.source)?.kind ?? '')?.outputs.find((p) => p.name === e.sourcePort)?.type ?? 'image';
+        const id = edgeId(e);
+        const back = e.targetPort === 'next'; // loop edges into a State
+        return { id, source: e.source, sourceHandle: e.sourcePort, target: e.target, targetHandle: e.targetPort, selected: selected.has(id), animated: back, style: { stroke: portColor(type), strokeWidth: 2, ...(back ? { strokeDasharray: '6 4' } : {}) } };
+      });
+    });
+  }, [doc.edges, doc.nodes]);
+
+  const onNodesChange = useCallback((changes: NodeChange<StudioFlowNode>[]) => {
+    setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== 'remove'), ns));
+    const removed = changes.filter((c) => c.type === 'remove').map((c) => c.id);
+    if (removed.length) removeElements(removed, []);
+  }, []);
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== 'remove'), es));
+    const removed = changes.filter((c) => c.type === 'remove').map((c) => c.id);
+    if (removed.length) removeElements([], removed);
+  }, []);
+
+  const isValidConnection = useCallback((c: Connection | Edge) => !connectionProblem(useDocument.getState().doc, c), []);
+  const onConnect = useCallback((c: Connection) => connectEdge(c), []);
+  const onConnectEnd = useCallback(
+    (_: MouseEvent | TouchEvent, s: FinalConnectionState) => {
+      if (!s.toHandle || s.isValid || !s.fromHandle) return;
+      // The user dropped on a port that does not fit: say why (either drag direction).
+      const [from, to] = s.fromHandle.type === 'source' ? [s.fromHandle, s.toHandle] : [s.toHandle, s.fromHandle];
+      const why = connectionProblem(useDocument.getState().doc, { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null });
+      if (why) notify({ tone: 'error', text: `Connection refused: ${why}` });
+    },
+    [notify],
+  );
+
+  const onDrop = useCallback(
+    (e: React.DragEvent) => {
+      const kind = e.dataTransfer.getData(DRAG_MIME);
+      if (!kind) return;
+      e.preventDefault();
+      addNode(kind, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+    },
+    [screenToFlowPosition],
+  );
+
+  const onDoubleClick = useCallback(
+    (e: React.MouseEvent) => {
+      if (!(e.target as HTMLElement).classList.contains('react-flow__pane')) return;
+      const box = (e.currentTarget as HTMLElement).getBoundingClientRect();
+      setQuick({ x: e.clientX - box.left, y: e.clientY - box.top, flow: screenToFlowPosition({ x: e.clientX, y: e.clientY }) });
+    },
+    [screenToFlowPosition],
+  );
+
+  const onSelectionChange = useCallback((p: OnSelectionChangeParams) => setSelection(p.nodes.map((n) => n.id), p.edges.map((e) => e.id)), [setSelection]);
+  const onNodeDragStop = useCallback((_: unknown, __: unknown, dragged: StudioFlowNode[]) => {
+    const moved = new Map(dragged.map((n) => [n.id, n.position]));
+    useDocument.getState().edit((d) => {
+      for (const n of d.nodes) {
+        const p = moved.get(n.id);
+        if (p) n.position = { x: Math.round(p.x), y: Math.round(p.y) };
+      }
+    });
+  }, []);
+
+  const minimapColor = useMemo(() => (n: StudioFlowNode) => (n.data.errors.length ? '#ef4444' : '#94a3b8'), []);
+
+  return (
+    <div className="relative h-full w-full" onDoubleClick={onDoubleClick} onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="canvas">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onSelectionChange={onSelectionChange}
+        onNodeDragStop={onNodeDragStop}
+        zoomOnDoubleClick={false}
+        deleteKeyCode={['Delete', 'Backspace']}
+        multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+        fitView
+        minZoom={0.2}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} />
+        <Controls position="bottom-left" />
+        <MiniMap pannable zoomable nodeColor={minimapColor} position="bottom-right" className="!rounded-md !border !border-slate-200 dark:!border-slate-700" />
+      </ReactFlow>
+      {doc.nodes.length === 0 && (
+        <div className="pointer-events-none absolute inset-0 flex items-center justify-center text-center text-slate-400">
+          <div>
+            <p className="text-base font-medium">Empty graph</p>
+            <p>Drag nodes in from the palette, or double-click the canvas to search.</p>
+          </div>
+        </div>
+      )}
+      {quick && <QuickAdd at={quick} onPick={(kind) => addNode(kind, quick.flow)} onClose={() => setQuick(undefined)} />}
+    </div>
+  );
+}

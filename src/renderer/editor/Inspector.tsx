@@ -1,0 +1,125 @@
+/**
+ * The inspector: for the selected node its doc (with the formula), ports and parameters rendered
+ * from the zod schema, with pickers for images and models; with nothing selected, the graph's name,
+ * description, seed and iteration count.
+ */
+import { z } from 'zod';
+import { nodeKind } from '../../nodes/index';
+import { useHost } from '../host/context';
+import { useCatalog } from '../state/catalog';
+import { useDocument } from '../state/document';
+import { useValidation } from '../state/validation';
+import { setParam } from './actions';
+import { CATEGORY_STYLE } from './categories';
+import { ParamField } from './ParamField';
+import type { FieldSchema } from './ParamField';
+import { portColor } from './ports';
+import { useUi } from './ui';
+
+const input = 'w-full rounded-md border border-slate-200 bg-white px-2 py-1 outline-none focus:border-sky-400 dark:border-slate-700 dark:bg-slate-900';
+
+/** Image source picker: bundled images with thumbnails, or a PNG/.npy from disk. */
+export function ImagePicker({ value, onChange, testId }: { value: string; onChange: (ref: string) => void; testId: string }): React.JSX.Element {
+  const images = useCatalog((s) => s.images);
+  const addImage = useCatalog((s) => s.addImage);
+  const { engine, files } = useHost();
+  const current = images.find((i) => i.ref === value);
+  const upload = async (): Promise<void> => {
+    const f = await files.open([{ name: 'Images', extensions: ['png', 'npy'] }]);
+    if (!f) return;
+    const { ref } = await engine.call('images.upload', { name: f.name, base64: f.base64 });
+    addImage({ ref, label: f.name, thumbnail: f.name.endsWith('.png') ? `data:image/png;base64,${f.base64}` : '' });
+    onChange(ref);
+  };
+  return (
+    <div className="flex items-center gap-2">
+      {current?.thumbnail ? <img src={current.thumbnail} alt="" className="pixelated h-9 w-9 rounded border border-slate-200 dark:border-slate-700" /> : <div className="h-9 w-9 rounded border border-dashed border-slate-300" />}
+      <select className={input} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId}>
+        {!current && <option value={value}>{value.split('/').at(-1)}</option>}
+        {images.map((i) => (
+          <option key={i.ref} value={i.ref}>
+            {i.label}
+          </option>
+        ))}
+      </select>
+      <button className="shrink-0 rounded-md border border-slate-200 px-2 py-1 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800" onClick={() => void upload()} title="Use a PNG or .npy file from disk">
+        File…
+      </button>
+    </div>
+  );
+}
+
+function GraphProperties(): React.JSX.Element {
+  const doc = useDocument((s) => s.doc);
+  const edit = useDocument((s) => s.edit);
+  return (
+    <div className="space-y-3 p-3" data-testid="graph-properties">
+      <h2 className="text-sm font-semibold">Graph</h2>
+      <label className="block">
+        <span className="font-medium">name</span>
+        <input className={input} value={doc.name} onChange={(e) => edit((d) => void (d.name = e.target.value || 'untitled'))} data-testid="graph-name" />
+      </label>
+      <label className="block">
+        <span className="font-medium">description</span>
+        <textarea rows={4} className={input} value={doc.description} onChange={(e) => edit((d) => void (d.description = e.target.value))} />
+      </label>
+      <p className="text-[11px] text-slate-500">{doc.nodes.length} nodes · {doc.edges.length} edges. Select a node to edit its parameters.</p>
+    </div>
+  );
+}
+
+export function Inspector(): React.JSX.Element {
+  const selected = useUi((s) => s.nodes);
+  const doc = useDocument((s) => s.doc);
+  const errors = useValidation((s) => s.errors);
+  const models = useCatalog((s) => s.models);
+  if (selected.length !== 1) return selected.length > 1 ? <p className="p-3 text-slate-500">{selected.length} nodes selected</p> : <GraphProperties />;
+  const node = doc.nodes.find((n) => n.id === selected[0]);
+  const kind = node && nodeKind(node.kind);
+  if (!node || !kind) return <GraphProperties />;
+  const schema = z.toJSONSchema(kind.params, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, FieldSchema>; required?: string[] };
+  const nodeErrors = errors.filter((e) => e.nodeId === node.id);
+  return (
+    <div className="space-y-3 p-3" data-testid="inspector">
+      <div>
+        <div className="flex items-center gap-2">
+          <span className={`h-2.5 w-2.5 rounded-full ${CATEGORY_STYLE[kind.category].dot}`} />
+          <h2 className="text-sm font-semibold">{kind.title}</h2>
+          <span className="ml-auto font-mono text-[11px] text-slate-400">{node.id}</span>
+        </div>
+        <p className="mt-1.5 leading-relaxed text-slate-600 dark:text-slate-400" data-testid="inspector-doc">{kind.doc}</p>
+      </div>
+      {nodeErrors.map((e, i) => (
+        <p key={i} className="rounded-md bg-red-50 px-2 py-1.5 text-red-700 dark:bg-red-950 dark:text-red-300">{e.message}</p>
+      ))}
+      <div className="space-y-2.5">
+        {Object.entries(schema.properties ?? {}).map(([name, s]) => {
+          const value = node.params[name];
+          const testId = `param-${name}`;
+          if (node.kind === 'ImageInput' && name === 'source') {
+            return (
+              <div key={name}>
+                <span className="font-medium">source</span>
+                <ImagePicker value={String(value ?? s.default)} onChange={(v) => setParam(node.id, name, v)} testId={testId} />
+              </div>
+            );
+          }
+          if (node.kind === 'ScoreModel' && name === 'model' && models.length) {
+            return <ParamField key={name} name={name} schema={{ ...s, enum: models.map((m) => m.name), description: models.find((m) => m.name === value)?.title ?? s.description }} value={value} optional onChange={(v) => setParam(node.id, name, v)} testId={testId} />;
+          }
+          return <ParamField key={name} name={name} schema={s} value={value} optional={!(schema.required ?? []).includes(name) && s.default === undefined} onChange={(v) => setParam(node.id, name, v)} testId={testId} />;
+        })}
+      </div>
+      <div>
+        <h3 className="mb-1 text-[10px] font-semibold tracking-wider text-slate-400 uppercase">Ports</h3>
+        {[...kind.inputs.map((p) => ({ ...p, dir: 'in' })), ...kind.outputs.map((p) => ({ ...p, dir: 'out' }))].map((p) => (
+          <p key={`${p.dir}${p.name}`} className="flex gap-1.5 py-0.5 text-[11px]">
+            <span className="mt-1 h-2 w-2 shrink-0 rounded-full" style={{ background: portColor(p.type) }} />
+            <span className="font-mono">{p.dir === 'in' ? '→' : '←'} {p.name}</span>
+            <span className="text-slate-500">{p.type}{'optional' in p && p.optional ? ', optional' : ''} — {p.doc}</span>
+          </p>
+        ))}
+      </div>
+    </div>
+  );
+}

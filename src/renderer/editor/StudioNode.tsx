@@ -1,0 +1,67 @@
+/**
+ * How a node looks on the canvas: title and id, typed ports with coloured handles and names,
+ * a red ring and count when the engine reports problems, and a live picture on Preview nodes.
+ */
+import { Handle, Position } from '@xyflow/react';
+import type { Node, NodeProps } from '@xyflow/react';
+import { memo } from 'react';
+import { nodeKind } from '../../nodes/index';
+import type { PortSpec } from '../../nodes/index';
+import { useRun } from '../state/run';
+import { FrameCanvas } from '../ui/FrameCanvas';
+import { CATEGORY_STYLE } from './categories';
+import { portColor } from './ports';
+
+/** Data the canvas hands each node. */
+export type StudioNodeData = { kind: string; errors: string[]; warnings: string[]; summary: string };
+export type StudioFlowNode = Node<StudioNodeData, 'studio'>;
+
+function PortRow({ port, side }: { port: PortSpec; side: 'in' | 'out' }): React.JSX.Element {
+  const left = side === 'in';
+  return (
+    <div className={`relative flex items-center py-0.5 text-[11px] ${left ? 'justify-start pl-3' : 'justify-end pr-3'}`} title={`${port.name} (${port.type}${port.optional ? ', optional' : ''}): ${port.doc}`}>
+      <Handle
+        id={port.name}
+        type={left ? 'target' : 'source'}
+        position={left ? Position.Left : Position.Right}
+        style={{ background: portColor(port.type) }}
+        data-testid={`port-${side}-${port.name}`}
+      />
+      <span className={port.optional ? 'text-slate-400 italic' : 'text-slate-600 dark:text-slate-300'}>{port.name}</span>
+    </div>
+  );
+}
+
+function LivePreview({ id }: { id: string }): React.JSX.Element | null {
+  const p = useRun((s) => s.previews[id]);
+  return (
+    <div className="flex justify-center px-2 pb-2">
+      <FrameCanvas frame={p?.frame} size={64} testId={`node-preview-${id}`} />
+    </div>
+  );
+}
+
+export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeProps<StudioFlowNode>): React.JSX.Element {
+  const kind = nodeKind(data.kind);
+  const style = CATEGORY_STYLE[kind?.category ?? 'input'];
+  const ring = data.errors.length ? 'ring-2 ring-red-500' : selected ? 'ring-2 ring-sky-500' : data.warnings.length ? 'ring-2 ring-amber-400' : 'ring-1 ring-slate-300 dark:ring-slate-700';
+  return (
+    <div className={`w-44 rounded-lg bg-white shadow-sm dark:bg-slate-900 ${ring}`} data-testid={`node-${id}`} title={data.errors.join('\n') || kind?.doc}>
+      <div className={`flex items-center gap-1.5 rounded-t-lg px-2.5 py-1.5 ${style.header}`}>
+        <span className="truncate text-[12px] font-semibold">{kind?.title ?? data.kind}</span>
+        <span className="ml-auto truncate font-mono text-[10px] opacity-70">{id}</span>
+        {data.errors.length > 0 && (
+          <span className="rounded-full bg-red-500 px-1.5 text-[10px] font-bold text-white" data-testid={`node-errors-${id}`}>
+            {data.errors.length}
+          </span>
+        )}
+      </div>
+      {data.summary && <div className="truncate border-b border-slate-100 px-2.5 py-1 font-mono text-[10px] text-slate-500 dark:border-slate-800 dark:text-slate-400">{data.summary}</div>}
+      <div className="flex justify-between py-1">
+        <div className="min-w-0 flex-1">{kind?.inputs.map((p) => <PortRow key={p.name} port={p} side="in" />)}</div>
+        <div className="min-w-0 flex-1">{kind?.outputs.map((p) => <PortRow key={p.name} port={p} side="out" />)}</div>
+      </div>
+      {data.kind === 'Preview' && <LivePreview id={id} />}
+    </div>
+  );
+});

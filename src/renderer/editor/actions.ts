@@ -1,0 +1,94 @@
+/** Document edits the editor offers (each one undo step): add, connect, delete, copy/paste, task. */
+import { nodeKind, operatorNodes } from '../../nodes/index';
+import type { WireGraph } from '../../protocol/messages';
+import { edgeId, freshId, useDocument } from '../state/document';
+
+type Node = WireGraph['nodes'][number];
+type EdgeT = WireGraph['edges'][number];
+
+/** Adds a node of `kind` (with default parameters) at `position`; returns its id. */
+export function addNode(kind: string, position: { x: number; y: number }): string | undefined {
+  if (!nodeKind(kind)) return undefined;
+  const { doc, edit } = useDocument.getState();
+  const id = freshId(doc, kind);
+  edit((d) => void d.nodes.push({ id, kind, params: {}, position: { x: Math.round(position.x), y: Math.round(position.y) } }));
+  return id;
+}
+
+/** Connects an output to an input; an input holds one edge, so an existing one is replaced. */
+export function connectEdge(c: { source: string; sourceHandle: string | null; target: string; targetHandle: string | null }): void {
+  if (!c.sourceHandle || !c.targetHandle) return;
+  const e: EdgeT = { source: c.source, sourcePort: c.sourceHandle, target: c.target, targetPort: c.targetHandle };
+  useDocument.getState().edit((d) => {
+    d.edges = d.edges.filter((x) => !(x.target === e.target && x.targetPort === e.targetPort));
+    d.edges.push(e);
+  });
+}
+
+/** Deletes nodes (with their edges) and edges by id. */
+export function removeElements(nodeIds: string[], edgeIds: string[]): void {
+  const nodes = new Set(nodeIds), edges = new Set(edgeIds);
+  useDocument.getState().edit((d) => {
+    d.nodes = d.nodes.filter((n) => !nodes.has(n.id));
+    d.edges = d.edges.filter((e) => !edges.has(edgeId(e)) && !nodes.has(e.source) && !nodes.has(e.target));
+  });
+}
+
+/** What Copy puts on the clipboard: nodes and the edges among them. */
+export interface Clip {
+  nodes: Node[];
+  edges: EdgeT[];
+}
+
+/** The selected nodes and the edges among them. */
+export function copy(nodeIds: string[]): Clip | undefined {
+  const ids = new Set(nodeIds);
+  const { doc } = useDocument.getState();
+  if (!ids.size) return undefined;
+  return { nodes: doc.nodes.filter((n) => ids.has(n.id)), edges: doc.edges.filter((e) => ids.has(e.source) && ids.has(e.target)) };
+}
+
+/** Pastes a clip offset by 40 px with fresh ids; returns the new ids. */
+export function paste(clip: Clip): string[] {
+  const { doc, edit } = useDocument.getState();
+  const rename = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const n of clip.nodes) {
+    const id = freshId(doc, n.id.replace(/\d+$/, ''), taken);
+    taken.add(id);
+    rename.set(n.id, id);
+  }
+  edit((d) => {
+    for (const n of clip.nodes) d.nodes.push({ ...structuredClone(n), id: rename.get(n.id)!, position: { x: (n.position?.x ?? 0) + 40, y: (n.position?.y ?? 0) + 40 } });
+    for (const e of clip.edges) d.edges.push({ ...e, source: rename.get(e.source)!, target: rename.get(e.target)! });
+  });
+  return [...rename.values()];
+}
+
+/** Sets one parameter of a node (undefined removes it, giving the default). */
+export function setParam(id: string, key: string, value: unknown): void {
+  useDocument.getState().edit((d) => {
+    const n = d.nodes.find((x) => x.id === id);
+    if (!n) return;
+    if (value === undefined) delete n.params[key];
+    else n.params[key] = value;
+  });
+}
+
+/** The graph's operator node (the one a task names), if it has exactly one. */
+export function operatorNode(doc: WireGraph): Node | undefined {
+  const ops = doc.nodes.filter((n) => operatorNodes.some((k) => k.kind === n.kind));
+  return ops.length === 1 ? ops[0] : undefined;
+}
+
+/** Switches the graph's operator node to the kind that builds `task` (same id and wiring). */
+export function setTask(task: string): void {
+  const kind = operatorNodes.find((k) => k.task === task)?.kind;
+  useDocument.getState().edit((d) => {
+    const op = d.nodes.find((n) => operatorNodes.some((k) => k.kind === n.kind));
+    if (op && kind && op.kind !== kind) {
+      op.kind = kind;
+      op.params = {};
+    }
+  });
+}

@@ -1,0 +1,49 @@
+/** Keyboard shortcuts of the editor (ignored while typing in a field). */
+import { useEffect } from 'react';
+import { useDocument } from '../state/document';
+import type { Clip } from './actions';
+import { copy, paste, removeElements } from './actions';
+import { useUi } from './ui';
+
+/** Handlers the shortcuts call that need the host (save, run). */
+export interface ShortcutActions {
+  save(): void;
+  run(): void;
+  open(): void;
+}
+
+let clipboard: Clip | undefined;
+
+export function useShortcuts(actions: ShortcutActions): void {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      const t = e.target as HTMLElement;
+      if (t.closest('input, textarea, select, [contenteditable="true"]')) return;
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      const doc = useDocument.getState();
+      const { nodes, edges } = useUi.getState();
+      const act = (fn: () => void): void => {
+        e.preventDefault();
+        fn();
+      };
+      if (mod && key === 'z' && !e.shiftKey) act(doc.undo);
+      else if (mod && ((key === 'z' && e.shiftKey) || key === 'y')) act(doc.redo);
+      else if (mod && key === 'c') act(() => void (clipboard = copy(nodes) ?? clipboard));
+      else if (mod && key === 'x') act(() => {
+        clipboard = copy(nodes) ?? clipboard;
+        removeElements(nodes, edges);
+      });
+      else if (mod && key === 'v' && clipboard) act(() => void paste(clipboard!));
+      else if (mod && key === 'd') act(() => {
+        const c = copy(nodes);
+        if (c) paste(c);
+      });
+      else if (mod && key === 's') act(actions.save);
+      else if (mod && key === 'o') act(actions.open);
+      else if (mod && key === 'enter') act(actions.run);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [actions]);
+}

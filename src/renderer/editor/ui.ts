@@ -1,0 +1,42 @@
+/** UI state that is neither document nor run: selection, notices, which view and dialog is open. */
+import { create } from 'zustand';
+
+/** A transient message for the user. */
+export interface Notice {
+  id: number;
+  tone: 'info' | 'error' | 'success';
+  text: string;
+}
+
+/** UI store. */
+export interface UiState {
+  nodes: string[];
+  edges: string[];
+  notices: Notice[];
+  view: 'editor' | 'compare';
+  gallery: boolean;
+  setSelection(nodes: string[], edges: string[]): void;
+  notify(n: Omit<Notice, 'id'>): void;
+  dismiss(id: number): void;
+  setView(v: UiState['view']): void;
+  setGallery(open: boolean): void;
+}
+
+let nextNotice = 1;
+
+export const useUi = create<UiState>()((set, get) => ({
+  nodes: [],
+  edges: [],
+  notices: [],
+  view: 'editor',
+  gallery: false,
+  setSelection: (nodes, edges) => set({ nodes, edges }),
+  notify(n) {
+    const id = nextNotice++;
+    set({ notices: [...get().notices.slice(-3), { ...n, id }] });
+    setTimeout(() => get().dismiss(id), n.tone === 'error' ? 8000 : 4000);
+  },
+  dismiss: (id) => set({ notices: get().notices.filter((n) => n.id !== id) }),
+  setView: (view) => set({ view }),
+  setGallery: (gallery) => set({ gallery }),
+}));

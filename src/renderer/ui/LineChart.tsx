@@ -1,0 +1,64 @@
+/**
+ * Line chart over uPlot: one x axis, several named series, optional log scale. Re-creates the plot
+ * when the series set changes and only pushes data otherwise, so live updates stay cheap.
+ */
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+/** One curve. */
+export interface Series {
+  label: string;
+  color: string;
+  /** y values aligned with the chart's x; null for gaps. */
+  values: (number | null)[];
+  dash?: number[];
+}
+
+/** Props of {@link LineChart}. */
+export interface LineChartProps {
+  x: number[];
+  series: Series[];
+  xLabel: string;
+  yLabel: string;
+  logY?: boolean;
+  width: number;
+  height: number;
+  testId?: string;
+}
+
+const axisColor = (): string => (document.documentElement.classList.contains('dark') ? '#94a3b8' : '#475569');
+const gridColor = (): string => (document.documentElement.classList.contains('dark') ? '#1e293b' : '#e2e8f0');
+
+/** A uPlot line chart. */
+export function LineChart({ x, series, xLabel, yLabel, logY, width, height, testId }: LineChartProps): React.JSX.Element {
+  const host = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const shape = `${series.map((s) => `${s.label}|${s.color}`).join(',')}|${logY ? 'log' : 'lin'}|${width}x${height}|${document.documentElement.className}`;
+
+  useEffect(() => {
+    if (!host.current) return;
+    const axis = { stroke: axisColor(), grid: { stroke: gridColor(), width: 1 }, ticks: { stroke: gridColor() } };
+    const opts: uPlot.Options = {
+      width,
+      height,
+      legend: { show: true },
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
+      axes: [{ ...axis, label: xLabel }, { ...axis, label: yLabel, size: 56 }],
+      series: [{ label: xLabel }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true, ...(s.dash ? { dash: s.dash } : {}) }))],
+    };
+    plot.current = new uPlot(opts, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, host.current);
+    return () => {
+      plot.current?.destroy();
+      plot.current = null;
+    };
+    // Data updates go through setData below; only the shape rebuilds the plot.
+  }, [shape]);
+
+  useEffect(() => {
+    plot.current?.setData([x, ...series.map((s) => s.values)] as uPlot.AlignedData);
+  }, [x, series]);
+
+  return <div ref={host} data-testid={testId} className="text-xs" />;
+}
