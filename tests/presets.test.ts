@@ -51,15 +51,16 @@ function diff(a: GraphDocument, b: GraphDocument): { nodes: string[]; edgesOnlyA
 describe('DDiff ablations', () => {
   it('DDiff-HQS is DDiff without the dual: u, its update and its wiring removed, HQS step flags', () => {
     const d = diff(load('ddiff'), load('ddiff-hqs'));
-    expect(d.nodes).toEqual(['dual', 'noise', 'u', 'x']); // u and dual gone; x: γ₀ 90, a = b = 1; noise: DDPM mode
-    expect(d.edgesOnlyA).toEqual(['dual.u→u.next', 'u.current→dual.u', 'u.current→noise.u', 'u.current→x.u', 'x.x→dual.x', 'z.x0→dual.z']);
+    // u, dual and u's preview gone; x: γ₀ 90, a = b = 1; noise: DDPM mode
+    expect(d.nodes).toEqual(['dual', 'noise', 'preview-u', 'u', 'x']);
+    expect(d.edgesOnlyA).toEqual(['dual.u→u.next', 'u.current→dual.u', 'u.current→noise.u', 'u.current→preview-u.image', 'u.current→x.u', 'x.x→dual.x', 'z.x0→dual.z']);
     expect(d.edgesOnlyB).toEqual([]);
   });
 
   it('Diff-PnP-HQS is Diff-PnP-ADMM without the dual', () => {
     const d = diff(load('diff-pnp-admm'), load('diff-pnp-hqs'));
-    expect(d.nodes).toEqual(['dual', 'u']);
-    expect(d.edgesOnlyA).toEqual(['dual.u→u.next', 'u.current→dual.u', 'u.current→scale.u', 'u.current→x.u', 'x.x→dual.x', 'z.x0→dual.z']);
+    expect(d.nodes).toEqual(['dual', 'preview-u', 'u']);
+    expect(d.edgesOnlyA).toEqual(['dual.u→u.next', 'u.current→dual.u', 'u.current→preview-u.image', 'u.current→scale.u', 'u.current→x.u', 'x.x→dual.x', 'z.x0→dual.z']);
     expect(d.edgesOnlyB).toEqual([]);
   });
 

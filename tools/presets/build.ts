@@ -51,9 +51,26 @@ function inputs(schedule: Params, opts: { vjp?: boolean } = {}): Graph {
     .edge('prior.prior', 'schedule.prior');
 }
 
-function finish(g: Graph, result: string, name: string, description: string, overrides: Record<string, Record<string, Params>>): object {
-  g.node('out', 'Output', {}, 7, 1).node('preview', 'Preview', { label: 'x̂', every: 50 }, 7, 2).node('metrics', 'Metrics', { every: 50 }, 7, 3);
+/** A live view of one of the solver's variables: a Preview node on `from`, at grid cell (x, y). */
+interface Tap { id: string; label: string; from: string; x: number; y: number }
+
+const PREVIEW_EVERY = 50;
+
+// Taps go in row −1, which no other node uses: x_t above its State (column 2), x̂₀ above Denoise (3).
+const xtTap = (from: string, x = 2): Tap => ({ id: 'preview-xt', label: 'x_t', from, x, y: -1 });
+const zTap = (from: string, label = 'x̂₀ (z)', x = 3): Tap => ({ id: 'preview-z', label, from, x, y: -1 });
+/** The dual u, just below its State (2, 2); row 3 is free there. */
+const uTap: Tap = { id: 'preview-u', label: 'u', from: 'u.current', x: 2, y: 3 };
+
+/**
+ * Output, result preview and metrics on `result`, then the variable taps. The result preview stays
+ * the first Preview node: `lagrange run` strips the first one over the iterations. A tap on the
+ * result itself (x in the DDiff family, DiffPIR) would only repeat it, so there is none.
+ */
+function finish(g: Graph, result: string, taps: Tap[], name: string, description: string, overrides: Record<string, Record<string, Params>>): object {
+  g.node('out', 'Output', {}, 7, 1).node('preview', 'Preview', { label: 'x̂', every: PREVIEW_EVERY }, 7, 2).node('metrics', 'Metrics', { every: 50 }, 7, 3);
   g.edge(result, 'out.image').edge(result, 'preview.image').edge(result, 'metrics.image').edge('measure.measurement', 'metrics.measurement');
+  for (const t of taps) g.node(t.id, 'Preview', { label: t.label, every: PREVIEW_EVERY }, t.x, t.y).edge(t.from, `${t.id}.image`);
   return { format: 'lagrange-graph', version: 1, name, description, nodes: g.nodes, edges: g.edges, run: { seed: 0 }, models: {}, overrides };
 }
 
@@ -92,7 +109,7 @@ function ddiff(dual: boolean): object {
   const overrides = dual
     ? byTask((t) => ({ x: { gamma0: DDIFF[t].gamma0 }, noise: { ...noiseMode(DDIFF[t].mode), t0: DDIFF[t].t0 } }))
     : {}; // DDiff-HQS: γ₀ = 90 without step-down, DDPM noise, t₀ = 1 for every task (the code's hqs_ddim)
-  return finish(g, 'x.x', dual ? 'ddiff' : 'ddiff-hqs',
+  return finish(g, 'x.x', [xtTap('xt.current'), zTap('z.x0'), ...(dual ? [uTap] : [])], dual ? 'ddiff' : 'ddiff-hqs',
     dual
       ? 'DDiff: dual ascent diffusion (linearized ADMM). z = Tweedie denoise of x_t, x = normalised gradient step from z − u, x_t re-noised from x + u, u += x − z. 1000 NFE.'
       : 'DDiff-HQS: DDiff without the dual variable (u ≡ 0), γ₀ = 90 without step-down, DDPM noise; equals linearized DiffPIR.',
@@ -115,7 +132,8 @@ function pnp(dual: boolean): object {
       .edge('u.current', 'scale.u').edge('u.current', 'x.u')
       .edge('u.current', 'dual.u').edge('x.x', 'dual.x').edge('z.x0', 'dual.z').edge('dual.u', 'u.next');
   }
-  return finish(g, 'x.x', dual ? 'diff-pnp-admm' : 'diff-pnp-hqs',
+  // x_t here is the denoiser's input √ᾱ_t(x + u); scale sits at (3, 0), so the taps shift right.
+  return finish(g, 'x.x', [xtTap('scale.xt', 3), zTap('z.x0', undefined, 4), ...(dual ? [uTap] : [])], dual ? 'diff-pnp-admm' : 'diff-pnp-hqs',
     dual
       ? 'Diff-PnP-ADMM: DDiff’s dual without its noising step — z = D(x + u, σ_t) (denoiser input √ᾱ_t(x + u)), x-step from z − u, u += x − z.'
       : 'Diff-PnP-HQS: neither dual nor noising — z = D(x, σ_t), x = gradient step from z.',
@@ -138,7 +156,7 @@ function diffpir(): object {
     .edge('noise.xt', 'xt.next');
   // Repo defaults: deblur/SR NFE 100, ζ 0.1 (SR 0.25 in configs/sisr.yaml), inpainting NFE 20, ζ 1.
   const inpaint = { schedule: { iterations: 20 }, noise: { zeta: 1 } };
-  return finish(g, 'x.x', 'diffpir',
+  return finish(g, 'x.x', [xtTap('xt.current'), zTap('z.x0')], 'diffpir',
     'DiffPIR: denoise, exact data prox with ρ_t = λσ_n²/σ_t² (linearized step where the operator has no prox), DDIM/DDPM mix re-noising (ζ, η). Quadratic timestep spacing.',
     { 'task:sr4': { noise: { zeta: 0.25 } }, 'task:inpaint-box': inpaint, 'task:inpaint-random': inpaint });
 }
@@ -157,7 +175,7 @@ function dps(): object {
     .edge('xt.current', 'guide.xt').edge('z.x0', 'guide.x0').edge('ancestral.xt', 'guide.next')
     .edge('measure.measurement', 'guide.measurement').edge('prior.prior', 'guide.prior').edge('schedule.schedule', 'guide.schedule')
     .edge('guide.x', 'xt.next');
-  return finish(g, 'guide.x', 'dps',
+  return finish(g, 'guide.x', [xtTap('xt.current'), zTap('z.x0')], 'dps',
     'DPS: ancestral DDPM sampling with the likelihood gradient −ζ∇_{x_t}‖y − A(x̂₀(x_t))‖ through the denoiser (needs a prior with a denoiser VJP). 1000 NFE + 1000 VJPs.',
     byTask((t) => ({ guide: { zeta: DPS_ZETA[t] } })));
 }
@@ -179,7 +197,7 @@ function daps(): object {
     .edge('ode.x0', 'mcmc.x0').edge('measure.measurement', 'mcmc.measurement').edge('schedule.schedule', 'mcmc.schedule')
     .edge('mcmc.x0', 'renoise.x').edge('schedule.schedule', 'renoise.schedule')
     .edge('renoise.xt', 'x.next');
-  return finish(g, 'mcmc.x0', 'daps',
+  return finish(g, 'mcmc.x0', [xtTap('x.current'), zTap('ode.x0', 'x̂₀ (PF-ODE)')], 'daps',
     'DAPS: decoupled annealing — at each level σ_k, x̂₀ by a 5-step PF-ODE, Langevin MCMC on p(x₀ | x̂₀, y), re-noise to σ_{k+1}. Profiles: 1k (200 levels × 5 ODE steps, default) and 4k (200 × 20).',
     { ...byTask((t) => ({ mcmc: DAPS[t] })), 'profile:1k': { ode: { steps: 5 } }, 'profile:4k': { ode: { steps: 20 } } });
 }

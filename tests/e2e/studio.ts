@@ -1,0 +1,118 @@
+/**
+ * Shared set-up of the studio e2e tests: build the page, start browser mode on a free port, and
+ * drive Debian's chromium (playwright-core) like a user: drag from the palette, connect ports,
+ * edit parameters in the inspector. Screenshots go to tests/e2e/artifacts/ (git-ignored).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
+import { startServer } from '../../src/server/server';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const ARTIFACTS = resolve(import.meta.dirname, 'artifacts');
+
+function chromiumPath(): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  try {
+    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('e2e tests need Debian chromium: apt-get install -y chromium (or set CHROMIUM_PATH)');
+  }
+}
+
+/** A running studio and a browser. */
+export interface Studio {
+  server: Server;
+  url: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Builds the page once and starts the server and chromium. */
+export async function launch(): Promise<Studio> {
+  await build({ configFile: resolve(ROOT, 'vite.renderer.config.ts'), logLevel: 'warn' });
+  const { server, url } = await startServer({ port: 0, staticDir: resolve(ROOT, 'out/renderer'), uploadsDir: resolve(ROOT, 'runs/e2e-uploads') });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return {
+    server,
+    url,
+    browser,
+    async close() {
+      await browser.close();
+      server.close();
+    },
+  };
+}
+
+/** A fresh page on the studio (fresh storage); page errors are collected into `errors`. */
+export async function open(studio: Studio, viewport = { width: 1600, height: 1000 }): Promise<{ page: Page; errors: string[] }> {
+  const context = await studio.browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(studio.url);
+  await page.getByTestId('node-x').waitFor({ timeout: 30_000 }); // the example graph is open
+  return { page, errors };
+}
+
+export const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`) });
+
+/** Drags a node kind from the palette onto the canvas at (x, y) relative to the canvas. */
+export async function drop(page: Page, kind: string, x: number, y: number): Promise<void> {
+  await page.getByTestId(`palette-${kind}`).dragTo(page.getByTestId('canvas'), { targetPosition: { x, y } });
+}
+
+const handle = (page: Page, node: string, port: string, side: 'source' | 'target') => page.locator(`.react-flow__handle.${side}[data-nodeid="${node}"][data-handleid="${port}"]`);
+
+/** Drags a connection from an output port to an input port with the mouse. */
+export async function connect(page: Page, from: string, out: string, to: string, inp: string): Promise<void> {
+  const a = await handle(page, from, out, 'source').boundingBox();
+  const b = await handle(page, to, inp, 'target').boundingBox();
+  if (!a || !b) throw new Error(`no handle ${from}.${out} or ${to}.${inp} on screen`);
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 6 });
+  await page.mouse.up();
+}
+
+/** Selects a node by clicking its title bar; the inspector opens on it. */
+export async function select(page: Page, id: string): Promise<void> {
+  await page.getByTestId(`node-${id}`).locator('div').first().click();
+  await page.getByTestId('inspector').waitFor();
+}
+
+/** Sets a parameter in the inspector (select or text field). */
+export async function setParam(page: Page, name: string, value: string): Promise<void> {
+  const field = page.getByTestId('inspector').getByTestId(`param-${name}`);
+  if ((await field.evaluate((e) => e.tagName)) === 'SELECT') await field.selectOption(value);
+  else {
+    await field.fill(value);
+    await field.press('Enter');
+  }
+}
+
+/** The document as autosaved in the page's storage. */
+export async function savedDoc(page: Page): Promise<{ doc: { name: string; nodes: { id: string; kind: string; params: Record<string, unknown> }[]; edges: { source: string; sourcePort: string; target: string; targetPort: string }[]; run: { seed: number } }; dirty: boolean }> {
+  await page.waitForTimeout(400); // autosave is debounced
+  return page.evaluate(() => JSON.parse(localStorage.getItem('lagrange.autosave.v1') ?? 'null'));
+}
+
+/** Collects long tasks (main-thread blocks ≥ 50 ms) from now on; read with {@link longestTask}. */
+export async function watchLongTasks(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __long: number[] };
+    w.__long = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({ type: 'longtask', buffered: false });
+  });
+}
+
+export const longestTask = (page: Page): Promise<{ max: number; count: number }> =>
+  page.evaluate(() => {
+    const l = (window as unknown as { __long: number[] }).__long;
+    return { max: Math.max(0, ...l), count: l.length };
+  });
