@@ -46,10 +46,10 @@ function useValidationLoop(): void {
 function Editor(): React.JSX.Element {
   const [tab, setTab] = useState<'run' | 'inspect'>('run');
   const selected = useUi((s) => s.nodes);
-  const running = useRun((s) => s.status === 'running');
+  // Selecting one node opens its inspector, except while a run is being watched.
   useEffect(() => {
-    if (selected.length === 1 && !running) setTab('inspect');
-  }, [selected, running]);
+    if (selected.length === 1 && useRun.getState().status !== 'running') setTab('inspect');
+  }, [selected]);
   const tabBtn = (t: typeof tab, label: string): React.JSX.Element => (
     <button className={`flex-1 border-b-2 py-2 font-medium ${tab === t ? 'border-sky-500 text-slate-900 dark:text-white' : 'border-transparent text-slate-500'}`} onClick={() => setTab(t)} data-testid={`side-${t}`}>
       {label}

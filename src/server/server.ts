@@ -45,6 +45,8 @@ function serve(ws: WebSocket, opts: ServerOptions): void {
     ...(opts.presetsDir ? { presetsDir: opts.presetsDir } : {}),
     ...(opts.uploadsDir ? { uploadsDir: opts.uploadsDir } : {}),
   });
+  // A closed page cannot see its runs any more: stop them rather than burn the CPU.
+  ws.on('close', () => engine.dispose());
   ws.on('message', (data) => {
     let msg;
     try {

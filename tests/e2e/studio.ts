@@ -34,7 +34,7 @@ export interface Studio {
 
 /** Builds the page once and starts the server and chromium. */
 export async function launch(): Promise<Studio> {
-  await build({ configFile: resolve(ROOT, 'vite.renderer.config.ts'), logLevel: 'warn' });
+  await build({ configFile: resolve(ROOT, process.env.E2E_VITE ?? 'vite.renderer.config.ts'), logLevel: 'warn' });
   const { server, url } = await startServer({ port: 0, staticDir: resolve(ROOT, 'out/renderer'), uploadsDir: resolve(ROOT, 'runs/e2e-uploads') });
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
   mkdirSync(ARTIFACTS, { recursive: true });

@@ -208,6 +208,11 @@ export class EngineService {
     return { runId };
   }
 
+  /** Cancels every unfinished run (the client went away). */
+  dispose(): void {
+    for (const r of this.runs.values()) if (!r.finished) r.abort.abort();
+  }
+
   /** Drops the oldest finished runs beyond the limit. */
   private forget(): void {
     const keep = this.opts.keepRuns ?? 20;

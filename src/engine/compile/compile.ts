@@ -18,7 +18,7 @@ export { CompileError } from './resources';
 
 /** Run-time overrides of the graph's own settings. */
 export interface CompileOptions {
-  /** Iterations K (overrides every Schedule node). */
+  /** Iterations K (overrides every Schedule node; default: the graph's run.iterations, else each Schedule's own). */
   iterations?: number;
   /** Run seed (default: the graph's run.seed). */
   seed?: number;
@@ -111,7 +111,7 @@ export async function compile(base: GraphDocument, opts: CompileOptions = {}): P
   for (const id of statics.filter((i) => nodes.get(i)!.kind === 'ScoreModel')) put(id, { prior: await evalPrior(nodes.get(id)!, imageShape) });
   for (const id of statics.filter((i) => nodes.get(i)!.kind === 'Schedule')) {
     const prior = get(incoming.get(`${id}.prior`)) as ScoreModel;
-    put(id, { schedule: evalSchedule(nodes.get(id)!, prior, opts.iterations) });
+    put(id, { schedule: evalSchedule(nodes.get(id)!, prior, opts.iterations ?? doc.run.iterations) });
   }
   const priors = doc.nodes.filter((n) => n.kind === 'ScoreModel').map((n) => constants.get(`${n.id}.prior`) as ScoreModel);
   const schedules = doc.nodes.filter((n) => n.kind === 'Schedule').map((n) => constants.get(`${n.id}.schedule`) as ResolvedSchedule);

@@ -5,7 +5,7 @@
  */
 import { operatorNodes } from '../../nodes/operators';
 import { FrameCanvas } from '../ui/FrameCanvas';
-import { formatSeconds, frameAt, SLIDER_MAX } from './logic';
+import { formatSeconds, frameAt, pointAtOrBefore, SLIDER_MAX } from './logic';
 import type { Settings } from './logic';
 import type { EntryRun, Inputs, Status } from './state';
 import { useWidth } from './useWidth';
@@ -15,8 +15,6 @@ export interface Entry {
   name: string;
   label: string;
   color: string;
-  /** The graph open in the editor (not a preset). */
-  current?: boolean;
 }
 
 export const card = 'rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900';
@@ -81,21 +79,32 @@ function Progress({ name, run, color }: { name: string; run: EntryRun | undefine
   );
 }
 
+/** What an empty frame says, by status. */
+const EMPTY: Record<Status, string> = {
+  idle: 'press Run all',
+  starting: 'starting…',
+  running: 'waiting for the first frame…',
+  cancelling: 'cancelling…',
+  done: 'no preview frames (the graph has no Preview node)',
+  cancelled: 'cancelled before the first frame',
+  error: 'failed before the first frame',
+};
+
 /** Which picture a column shows at `position`, with its caption and the quality there. */
 function view(run: EntryRun | undefined, position: number): { frame?: EntryRun['result']; caption: string; psnr?: number; ssim?: number } {
   if (!run) return { caption: '' };
   const K = run.K;
   const fraction = position / SLIDER_MAX;
   const metricAt = (it: number): { psnr?: number; ssim?: number } => {
-    const m = frameAt(run.metrics.filter((p) => p.iteration <= it), K, 1);
+    const m = pointAtOrBefore(run.metrics, it);
     return { ...(m?.psnr !== undefined ? { psnr: m.psnr } : {}), ...(m?.ssim !== undefined ? { ssim: m.ssim } : {}) };
   };
   if (position >= SLIDER_MAX && run.result && run.status === 'done') {
     const m = run.report?.metrics;
-    return { frame: run.result, caption: `final result · iteration ${K} / ${K}`, ...(m?.psnr?.[0] !== undefined ? { psnr: m.psnr[0] } : {}), ...(m?.ssim?.[0] !== undefined ? { ssim: m.ssim[0] } : {}) };
+    return { frame: run.result, caption: `final · iteration ${K} / ${K}`, ...(m?.psnr?.[0] !== undefined ? { psnr: m.psnr[0] } : {}), ...(m?.ssim?.[0] !== undefined ? { ssim: m.ssim[0] } : {}) };
   }
   const fp = frameAt(run.frames, K, fraction);
-  if (!fp) return { caption: run.status === 'error' ? 'no frames' : run.status === 'running' || run.status === 'starting' ? 'waiting for the first frame…' : '' };
+  if (!fp) return { caption: EMPTY[run.status] };
   const behind = (run.status === 'running' || run.status === 'cancelling') && fraction * K > run.iteration;
   return { frame: fp.frame, caption: `iteration ${fp.iteration + 1} / ${K}${behind ? ' · latest' : ''}`, ...metricAt(fp.iteration) };
 }
@@ -112,7 +121,6 @@ function Column({ entry, run, position }: { entry: Entry; run: EntryRun | undefi
         <h3 className="min-w-0 truncate text-[14px] font-semibold text-slate-900 dark:text-white" title={entry.label}>
           {entry.label}
         </h3>
-        {entry.current && <span className="shrink-0 rounded bg-slate-100 px-1.5 py-0.5 text-[10px] font-medium text-slate-500 uppercase dark:bg-slate-800 dark:text-slate-400">editor</span>}
         <span className={`ml-auto shrink-0 rounded-full px-2 py-0.5 text-[11px] font-medium ${status.cls}`} data-testid={`compare-status-${entry.name}`}>
           {status.text}
         </span>
@@ -124,14 +132,16 @@ function Column({ entry, run, position }: { entry: Entry; run: EntryRun | undefi
         ) : (
           <Placeholder size={size} text={v.caption || 'press Run all'} testId={`compare-frame-${entry.name}`} />
         )}
-        <div className="flex w-full items-baseline justify-between gap-2 text-xs" style={{ maxWidth: size }}>
-          <span className="font-mono tabular-nums text-slate-600 dark:text-slate-300" data-testid={`compare-iteration-${entry.name}`}>
+        <div className="flex w-full flex-wrap items-baseline justify-between gap-x-3 gap-y-0.5 text-xs" style={{ maxWidth: size }}>
+          <span className="font-mono whitespace-nowrap tabular-nums text-slate-700 dark:text-slate-200" data-testid={`compare-iteration-${entry.name}`}>
             {v.frame ? v.caption : ''}
           </span>
-          <span className="font-mono tabular-nums text-slate-500 dark:text-slate-400">
-            {v.psnr !== undefined && `${v.psnr.toFixed(2)} dB`}
-            {v.ssim !== undefined && ` · SSIM ${v.ssim.toFixed(3)}`}
-          </span>
+          {(v.psnr !== undefined || v.ssim !== undefined) && (
+            <span className="whitespace-nowrap tabular-nums text-slate-500 dark:text-slate-400">
+              {v.psnr !== undefined && <b className="font-semibold text-slate-700 dark:text-slate-200">{v.psnr.toFixed(2)} dB</b>}
+              {v.ssim !== undefined && ` · SSIM ${v.ssim.toFixed(3)}`}
+            </span>
+          )}
         </div>
       </div>
       {run?.error && (

@@ -94,7 +94,7 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, images,
               }`}
             >
               {c.thumbnail ? (
-                <img src={c.thumbnail} alt="" width={22} height={22} className="pixelated rounded-full bg-black" />
+                <img src={c.thumbnail} alt="" className="pixelated h-[22px] w-[22px] rounded-full bg-black object-cover object-right" />
               ) : (
                 <span className="h-[22px] w-[22px] rounded-full bg-slate-200 dark:bg-slate-700" />
               )}
@@ -103,17 +103,19 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, images,
             </button>
           );
         })}
-        <span className={`ml-1 text-xs ${countOk ? 'text-slate-400 dark:text-slate-500' : 'text-amber-600 dark:text-amber-400'}`}>
-          {n} selected · pick {MIN_ENTRIES}–{MAX_ENTRIES}
-        </span>
+        {!countOk && (
+          <span className="ml-1 text-xs text-amber-600 dark:text-amber-400" data-testid="compare-count-hint">
+            {n} selected · pick {MIN_ENTRIES}–{MAX_ENTRIES}
+          </span>
+        )}
       </div>
       <div className="mt-3 flex flex-wrap items-end gap-x-4 gap-y-2">
         <label className={label}>
           task
           <select value={settings.task} disabled={running} onChange={(e) => set({ task: e.target.value })} data-testid="compare-task" className={`${field} w-52`}>
             {operatorNodes.map((k) => (
-              <option key={k.task} value={k.task}>
-                {k.title} ({k.task})
+              <option key={k.task} value={k.task} title={k.task}>
+                {k.title}
               </option>
             ))}
           </select>

@@ -34,11 +34,27 @@ export interface Settings {
 /** Period (in iterations) that yields about `count` events over K iterations. */
 export const everyFor = (K: number, count: number): number => Math.max(1, Math.round(K / count));
 
-/** The iterations a graph runs by default: its `run.iterations`, else its Schedule's, else 1000. */
-export function defaultIterations(doc: WireGraph): number {
+/**
+ * The iterations a graph runs by default on `task`: its `run.iterations`, else its Schedule's
+ * (with the graph's `task:<task>` override, e.g. DiffPIR's 20 steps for inpainting), else 1000.
+ */
+export function defaultIterations(doc: WireGraph, task?: string): number {
   if (doc.run?.iterations) return doc.run.iterations;
-  const it = doc.nodes.find((n) => n.kind === 'Schedule')?.params.iterations;
+  const schedule = doc.nodes.find((n) => n.kind === 'Schedule');
+  const override = schedule && task !== undefined ? doc.overrides?.[`task:${task}`]?.[schedule.id]?.iterations : undefined;
+  const it = override ?? schedule?.params.iterations;
   return typeof it === 'number' && it >= 1 ? it : 1000;
+}
+
+/** The graph's overrides without any that would change a Preview or Metrics period. */
+function withoutPeriodOverrides(doc: WireGraph): WireGraph['overrides'] {
+  const sinks = new Set(doc.nodes.filter((n) => n.kind === 'Preview' || n.kind === 'Metrics').map((n) => n.id));
+  return Object.fromEntries(
+    Object.entries(doc.overrides ?? {}).map(([selector, byNode]) => [
+      selector,
+      Object.fromEntries(Object.entries(byNode).map(([id, params]) => [id, sinks.has(id) ? Object.fromEntries(Object.entries(params).filter(([k]) => k !== 'every')) : params])),
+    ]),
+  );
 }
 
 /** The Preview node whose frames a column shows: id "preview", else the first Preview node. */
@@ -66,7 +82,7 @@ export interface PlannedRun {
  * simulated measurement and seed, and no preview throttling (so every preview iteration arrives).
  */
 export function planRun(doc: WireGraph, s: Settings): PlannedRun {
-  const K = s.iterations ?? defaultIterations(doc);
+  const K = s.iterations ?? defaultIterations(doc, s.task);
   const nodes = doc.nodes.map((n) => {
     if (n.kind === 'Preview') return { ...n, params: { ...n.params, every: everyFor(K, PREVIEW_FRAMES) } };
     if (n.kind === 'Metrics') return { ...n, params: { ...n.params, every: everyFor(K, METRIC_POINTS) } };
@@ -75,7 +91,7 @@ export function planRun(doc: WireGraph, s: Settings): PlannedRun {
   // An explicit count also makes a graph's own run.iterations binding (the engine reads only the request's).
   const iterations = s.iterations ?? doc.run?.iterations;
   const request: Params<'run.start'> = {
-    doc: { ...doc, nodes } as unknown as Record<string, unknown>,
+    doc: { ...doc, nodes, overrides: withoutPeriodOverrides(doc) } as unknown as Record<string, unknown>,
     measurement: { kind: 'simulate', task: s.task, ...(s.image ? { image: s.image } : {}), sigma: s.sigma },
     seed: s.seed,
     ...(iterations !== undefined ? { iterations } : {}),
@@ -102,6 +118,19 @@ export function frameAt<T extends { iteration: number }>(frames: readonly T[], K
     } else hi = mid - 1;
   }
   return frames[Math.max(found, 0)];
+}
+
+/** The last point at or before 0-based iteration `k` (points sorted by iteration), if any. */
+export function pointAtOrBefore<T extends { iteration: number }>(points: readonly T[], k: number): T | undefined {
+  let lo = 0, hi = points.length - 1, found: T | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid]!.iteration <= k) {
+      found = points[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }
 
 /** One curve before alignment: points in any x order. */

@@ -60,7 +60,8 @@ export function rowOf(name: string, label: string, run: EntryRun | undefined): R
 
 /**
  * Indices of the rows holding the best value of `key` (ties included); empty unless at least two
- * finished rows have a value, so a lone or still-running number is never called "best".
+ * finished rows have a value and they differ, so a lone, still-running or shared number is never
+ * called "best".
  */
 export function bestRows(rows: readonly Row[], key: MetricKey): Set<number> {
   const better = COLUMNS.find((c) => c.key === key)!.better;
@@ -68,7 +69,8 @@ export function bestRows(rows: readonly Row[], key: MetricKey): Set<number> {
   if (scored.length < 2) return new Set();
   const best = better === 'max' ? Math.max(...scored.map((s) => s.v)) : Math.min(...scored.map((s) => s.v));
   const tol = Math.abs(best) * 1e-9;
-  return new Set(scored.filter((s) => Math.abs(s.v - best) <= tol).map((s) => s.i));
+  const winners = scored.filter((s) => Math.abs(s.v - best) <= tol).map((s) => s.i);
+  return winners.length < scored.length ? new Set(winners) : new Set();
 }
 
 /** A column's value as text ('—' when unknown). */

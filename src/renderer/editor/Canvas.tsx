@@ -25,7 +25,8 @@ export function Canvas(): React.JSX.Element {
   const doc = useDocument((s) => s.doc);
   const errors = useValidation((s) => s.errors);
   const warnings = useValidation((s) => s.warnings);
-  const { screenToFlowPosition } = useReactFlow();
+  const opened = useDocument((s) => s.opened);
+  const { screenToFlowPosition, fitView, setViewport } = useReactFlow();
   const setSelection = useUi((s) => s.setSelection);
   const notify = useUi((s) => s.notify);
   const [nodes, setNodes] = useState<StudioFlowNode[]>([]);
@@ -60,6 +61,15 @@ export function Canvas(): React.JSX.Element {
       });
     });
   }, [doc.edges, doc.nodes]);
+
+  // A newly opened document is framed; an empty one starts at 100 % from the origin.
+  useEffect(() => {
+    const t = setTimeout(() => {
+      if (useDocument.getState().doc.nodes.length) void fitView({ padding: 0.08, maxZoom: 1.2 });
+      else void setViewport({ x: 0, y: 0, zoom: 1 });
+    }, 60);
+    return () => clearTimeout(t);
+  }, [opened, fitView, setViewport]);
 
   const onNodesChange = useCallback((changes: NodeChange<StudioFlowNode>[]) => {
     setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== 'remove'), ns));

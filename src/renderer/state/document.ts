@@ -23,6 +23,8 @@ export interface DocumentState {
   future: WireGraph[];
   /** Snapshot taken at the start of a gesture (a drag): the whole gesture undoes at once. */
   gesture?: WireGraph;
+  /** Counts {@link open} calls, so views can re-fit when another document is opened. */
+  opened: number;
   /** Replaces the document (open, import, recover); clears history. */
   open(doc: WireGraph, source: string, saved?: WireGraph): void;
   /** One undoable edit. */
@@ -54,7 +56,8 @@ export const useDocument = create<DocumentState>()((set, get) => ({
   saved: emptyGraph(),
   past: [],
   future: [],
-  open: (doc, source, saved) => set({ doc, source, saved: saved ?? doc, past: [], future: [], gesture: undefined }),
+  opened: 0,
+  open: (doc, source, saved) => set({ doc, source, saved: saved ?? doc, past: [], future: [], gesture: undefined, opened: get().opened + 1 }),
   edit(recipe) {
     const { doc, past } = get();
     const next = produce(doc, recipe);

@@ -42,7 +42,7 @@ export function LineChart({ x, series, xLabel, yLabel, logY, width, height, test
     const opts: uPlot.Options = {
       width,
       height,
-      legend: { show: true },
+      legend: { show: series.length > 1 },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
       axes: [{ ...axis, label: xLabel }, { ...axis, label: yLabel, size: 56 }],

@@ -1,0 +1,97 @@
+/**
+ * Electron main process of the desktop app: one sandboxed window showing the studio page, and the
+ * engine answering its requests over IPC (`ipc.ts`), as the WebSocket host does in browser mode.
+ * Runs execute in worker threads (EngineService), so this process stays responsive.
+ */
+import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
+import type { OpenDialogOptions, SaveDialogOptions } from 'electron';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
+import { IPC } from '../protocol/bridge';
+import type { WireRunEvent } from '../protocol/messages';
+import type { DialogsLike } from './ipc';
+import { registerEngineIpc } from './ipc';
+import { isAppUrl, windowOptions } from './window';
+
+// Built layout (electron-vite): out/main/index.js, out/preload/index.cjs, out/renderer/index.html.
+const ROOT = resolve(import.meta.dirname, '../..');
+const PAGE = join(ROOT, 'out/renderer/index.html');
+const PRELOAD = join(import.meta.dirname, '../preload/index.cjs');
+/** The electron-vite dev server, when `electron-vite dev` started us (never in a packaged app). */
+const DEV_URL = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL;
+const isApp = (url: string): boolean => isAppUrl(url, PAGE, DEV_URL);
+
+let win: BrowserWindow | undefined;
+
+function createWindow(): BrowserWindow {
+  const w = new BrowserWindow(windowOptions(PRELOAD));
+  w.once('ready-to-show', () => w.show());
+  w.on('closed', () => {
+    if (win === w) win = undefined;
+  });
+  void (DEV_URL ? w.loadURL(DEV_URL) : w.loadFile(PAGE));
+  return w;
+}
+
+/**
+ * The engine is loaded from its TypeScript sources through tsx, as the CLI and browser mode do,
+ * rather than bundled here: its worker threads and resource paths are resolved from its own files.
+ */
+async function loadEngine(): Promise<typeof import('../engine/api/service')> {
+  register();
+  return import(pathToFileURL(join(ROOT, 'src/engine/api/service.ts')).href);
+}
+
+const dialogs: DialogsLike = {
+  async open(filters) {
+    const o: OpenDialogOptions = { properties: ['openFile'], filters };
+    const r = await (win ? dialog.showOpenDialog(win, o) : dialog.showOpenDialog(o));
+    return r.canceled ? undefined : r.filePaths[0];
+  },
+  async save(defaultName, filters) {
+    const o: SaveDialogOptions = { defaultPath: join(app.getPath('documents'), defaultName), filters };
+    const r = await (win ? dialog.showSaveDialog(win, o) : dialog.showSaveDialog(o));
+    return r.canceled || !r.filePath ? undefined : r.filePath;
+  },
+};
+
+async function start(): Promise<void> {
+  // No permission (camera, notifications, …) is needed; copying to the clipboard is allowed.
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
+  const { EngineService } = await loadEngine();
+  const engine = new EngineService((runId: string, event: WireRunEvent) => {
+    if (win && !win.isDestroyed()) win.webContents.send(IPC.runEvent, runId, event);
+  });
+  registerEngineIpc(ipcMain, engine, { isTrustedSender: isApp, dialogs });
+  win = createWindow();
+  app.on('activate', () => {
+    win ??= createWindow(); // macOS: the dock icon reopens the window
+  });
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit(); // another instance runs; it is focused through 'second-instance'
+} else {
+  app.enableSandbox();
+  app.on('second-instance', () => {
+    if (!win) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+  // Every web contents stays on the studio page: no pop-ups, no navigation away, no <webview>.
+  app.on('web-contents-created', (_event, contents) => {
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    contents.on('will-navigate', (event) => {
+      if (!isApp(event.url)) event.preventDefault();
+    });
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.whenReady().then(start).catch((e: unknown) => {
+    dialog.showErrorBox('Lagrange Studio could not start', e instanceof Error ? (e.stack ?? e.message) : String(e));
+    app.quit();
+  });
+}
