@@ -97,8 +97,10 @@ describe('studio (browser mode)', () => {
     await watchLongTasks(page);
     // The probe sees a deliberate 120 ms block, so a quiet run below is a real measurement.
     await page.evaluate(() => {
-      const t = performance.now();
-      while (performance.now() - t < 120);
+      setTimeout(() => {
+        const t = performance.now();
+        while (performance.now() - t < 120);
+      }, 0);
     });
     await expect.poll(async () => (await longestTask(page)).max).toBeGreaterThan(100);
     await watchLongTasks(page);
@@ -125,7 +127,7 @@ describe('studio (browser mode)', () => {
     expect(psnr).toBeGreaterThan(16); // box inpainting of a held-out garment; the measurement alone scores ~15
     const long = await longestTask(page);
     writeFileSync(resolve(ARTIFACTS, 'longest-task.json'), `${JSON.stringify(long)}\n`);
-    console.log(`longest main-thread task during the run: ${long.max.toFixed(0)} ms (${long.count} tasks ≥ 50 ms); PSNR ${psnr} dB`);
+    console.log(`longest main-thread stall during the run: ${long.max.toFixed(0)} ms (${long.count} stalls ≥ 50 ms); PSNR ${psnr} dB`);
     expect(long.max).toBeLessThan(250);
     expect(errors).toEqual([]);
   }, 240_000);
