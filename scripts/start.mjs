@@ -20,7 +20,7 @@ if (electron && existsSync(desktop)) {
   const { spawn } = await import('node:child_process');
   spawn(process.execPath, [new URL('../node_modules/electron-vite/bin/electron-vite.js', import.meta.url).pathname, 'dev'], { stdio: 'inherit' });
 } else {
-  console.log(electron ? 'Electron host not in this build yet: starting browser mode.' : 'No Electron binary installed: starting browser mode.');
+  console.log(electron ? 'Desktop sources missing: starting browser mode.' : 'No Electron binary installed: starting browser mode (see docs/desktop.md for the desktop app).');
   register();
   const { studio } = await import('../src/server/main.ts');
   await studio({ port: Number(process.env.PORT ?? 5217), open: process.env.LAGRANGE_NO_OPEN !== '1' });

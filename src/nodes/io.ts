@@ -45,10 +45,15 @@ export const preview = defineNode({
   kind: 'Preview',
   title: 'Preview',
   category: 'output',
-  doc: 'Shows the image on its input while the solver runs (throttled, off the hot path); every `every` iterations it is also added to the preview strip of the run.',
+  doc: 'Shows the image on its input while the solver runs (throttled, off the hot path); every `every` iterations it is also added to the preview strip of the run. range "signal" shows [−1, 1] as black…white; "auto" stretches the image’s own min…max, for small quantities such as the dual u.',
   inputs: [{ name: 'image', type: 'image', doc: 'any image port' }],
   outputs: [],
-  params: z.object({ label: z.string().default(''), every: z.number().int().min(1).default(50) }),
+  params: z.object({
+    label: z.string().default(''),
+    every: z.number().int().min(1).default(50),
+    /** How values map to grey levels: the signal range [−1, 1], or the image's own min…max (small quantities such as the dual u). */
+    range: z.enum(['signal', 'auto']).default('signal'),
+  }),
 });
 
 export const output = defineNode({

@@ -20,7 +20,7 @@ class Graph {
   nodes: Node[] = [];
   edges: Edge[] = [];
   node(id: string, kind: string, params: Params, x: number, y: number): this {
-    this.nodes.push({ id, kind, params, position: { x: x * 220, y: y * 140 } });
+    this.nodes.push({ id, kind, params, position: { x: x * 230, y: y * 190 } }); // room for nodes with ports and a live preview
     return this;
   }
   edge(from: string, to: string): this {
@@ -52,7 +52,7 @@ function inputs(schedule: Params, opts: { vjp?: boolean } = {}): Graph {
 }
 
 /** A live view of one of the solver's variables: a Preview node on `from`, at grid cell (x, y). */
-interface Tap { id: string; label: string; from: string; x: number; y: number }
+interface Tap { id: string; label: string; from: string; x: number; y: number; range?: 'signal' | 'auto' }
 
 const PREVIEW_EVERY = 50;
 
@@ -60,7 +60,7 @@ const PREVIEW_EVERY = 50;
 const xtTap = (from: string, x = 2): Tap => ({ id: 'preview-xt', label: 'x_t', from, x, y: -1 });
 const zTap = (from: string, label = 'x̂₀ (z)', x = 3): Tap => ({ id: 'preview-z', label, from, x, y: -1 });
 /** The dual u, just below its State (2, 2); row 3 is free there. */
-const uTap: Tap = { id: 'preview-u', label: 'u', from: 'u.current', x: 2, y: 3 };
+const uTap: Tap = { id: 'preview-u', label: 'u (stretched)', from: 'u.current', x: 2, y: 3, range: 'auto' };
 
 /**
  * Output, result preview and metrics on `result`, then the variable taps. The result preview stays
@@ -70,7 +70,7 @@ const uTap: Tap = { id: 'preview-u', label: 'u', from: 'u.current', x: 2, y: 3 }
 function finish(g: Graph, result: string, taps: Tap[], name: string, description: string, overrides: Record<string, Record<string, Params>>): object {
   g.node('out', 'Output', {}, 7, 1).node('preview', 'Preview', { label: 'x̂', every: PREVIEW_EVERY }, 7, 2).node('metrics', 'Metrics', { every: 50 }, 7, 3);
   g.edge(result, 'out.image').edge(result, 'preview.image').edge(result, 'metrics.image').edge('measure.measurement', 'metrics.measurement');
-  for (const t of taps) g.node(t.id, 'Preview', { label: t.label, every: PREVIEW_EVERY }, t.x, t.y).edge(t.from, `${t.id}.image`);
+  for (const t of taps) g.node(t.id, 'Preview', { label: t.label, every: PREVIEW_EVERY, ...(t.range ? { range: t.range } : {}) }, t.x, t.y).edge(t.from, `${t.id}.image`);
   return { format: 'lagrange-graph', version: 1, name, description, nodes: g.nodes, edges: g.edges, run: { seed: 0 }, models: {}, overrides };
 }
 

@@ -23,7 +23,7 @@ import type { RunReport } from '../runtime/events';
 import type { RunInputs } from '../runtime/worker/client';
 import { runInWorker } from '../runtime/worker/client';
 import type { Tensor } from '../tensor/tensor';
-import { toFrame, toRgba } from './frames';
+import { toFrame, toRgba } from '../io/frames';
 
 /** Options of {@link EngineService}. */
 export interface ServiceOptions {

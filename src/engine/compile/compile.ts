@@ -135,7 +135,7 @@ export async function compile(base: GraphDocument, opts: CompileOptions = {}): P
   const sink = (kind: string): GraphNode[] => doc.nodes.filter((n) => n.kind === kind);
   const previews: PreviewSpec[] = sink('Preview').map((n) => {
     const p = paramsOf(n);
-    return { id: n.id, label: (p.label as string) || n.id, every: p.every as number, source: incoming.get(`${n.id}.image`)! };
+    return { id: n.id, label: (p.label as string) || n.id, every: p.every as number, range: (p.range as 'signal' | 'auto') ?? 'signal', source: incoming.get(`${n.id}.image`)! };
   });
   const outputNode = sink('Output')[0];
   const metricsNode = sink('Metrics')[0];

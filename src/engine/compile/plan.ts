@@ -48,6 +48,8 @@ export interface PreviewSpec {
   id: string;
   label: string;
   every: number;
+  /** 'signal' maps [−1, 1]; 'auto' stretches the image's own range. */
+  range: 'signal' | 'auto';
   source: PortRef;
 }
 

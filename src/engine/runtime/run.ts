@@ -14,6 +14,7 @@ import { createRng } from '../tensor/rng';
 import type { Tensor } from '../tensor/tensor';
 import { firstNonFinite, shapeStr, sizeOf, tensor } from '../tensor/tensor';
 import { versions } from '../version';
+import { toRgba } from '../io/frames';
 import type { QualityMetrics, RunEvent, RunReport } from './events';
 import { executors } from './executors';
 
@@ -76,17 +77,6 @@ function toBatch(t: Tensor, n: number, what: string): Tensor {
   const out = tensor([n, ...t.shape.slice(1)]);
   for (let s = 0; s < n; s++) out.data.set(t.data, s * per);
   return out;
-}
-
-/** 8-bit RGBA of sample 0 (the preview format). */
-function rgba(t: Tensor): { width: number; height: number; rgba: Uint8ClampedArray } {
-  const [, c, h, w] = t.shape as [number, number, number, number];
-  const out = new Uint8ClampedArray(4 * h * w);
-  for (let i = 0; i < h * w; i++) {
-    for (let k = 0; k < 3; k++) out[4 * i + k] = ((t.data[(c === 3 ? k : 0) * h * w + i]! + 1) / 2) * 255;
-    out[4 * i + 3] = 255;
-  }
-  return { width: w, height: h, rgba: out };
 }
 
 /** Runs `plan`; resolves when done, cancelled or paused. Failures reject with a {@link RunError}. */
@@ -209,7 +199,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
         const prev = lastPreview.get(p.id);
         if (last || prev === undefined || k - prev >= p.every) {
           lastPreview.set(p.id, k);
-          emit({ type: 'preview', nodeId: p.id, label: p.label, iteration: k, ...rgba(values.get(key(p.source)) as Tensor) });
+          emit({ type: 'preview', nodeId: p.id, label: p.label, iteration: k, ...toRgba(values.get(key(p.source)) as Tensor, p.range) });
         }
       }
       // Let the host's I/O (sockets, IPC) run between iterations; analytic priors never yield.

@@ -149,7 +149,7 @@ export function Canvas(): React.JSX.Element {
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} />
         <Controls position="bottom-left" />
-        <MiniMap pannable zoomable nodeColor={minimapColor} position="bottom-right" className="!rounded-md !border !border-slate-200 dark:!border-slate-700" />
+        <MiniMap pannable zoomable nodeColor={minimapColor} position="bottom-right" className="!rounded-md !border !border-slate-200 dark:!border-slate-700 dark:!bg-slate-900" />
       </ReactFlow>
       {doc.nodes.length === 0 && (
         <div className="pointer-events-none absolute inset-0 flex items-center justify-center text-center text-slate-400">
