@@ -1,0 +1,97 @@
+/** The editor's document store and edit actions, without a browser. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { addNode, connectEdge, copy, paste, removeElements, setParam, setTask } from '../editor/actions';
+import { connectionProblem } from '../editor/ports';
+import { emptyGraph, isDirty, useDocument } from './document';
+
+const doc = () => useDocument.getState().doc;
+
+beforeEach(() => useDocument.getState().open(emptyGraph('g'), 'test'));
+
+describe('document store', () => {
+  it('records each edit once and undoes / redoes in order', () => {
+    const a = addNode('XUpdate', { x: 0, y: 0 })!;
+    const b = addNode('Denoise', { x: 200, y: 0 })!;
+    connectEdge({ source: b, sourceHandle: 'x0', target: a, targetHandle: 'z' });
+    expect(doc().edges).toHaveLength(1);
+    useDocument.getState().undo();
+    expect(doc().edges).toHaveLength(0);
+    useDocument.getState().undo();
+    expect(doc().nodes.map((n) => n.id)).toEqual([a]);
+    useDocument.getState().redo();
+    useDocument.getState().redo();
+    expect(doc().edges).toHaveLength(1);
+    useDocument.getState().redo(); // nothing left to redo
+    expect(doc().nodes).toHaveLength(2);
+  });
+
+  it('is dirty after an edit and clean after saving or undoing back', () => {
+    expect(isDirty(useDocument.getState())).toBe(false);
+    addNode('Output', { x: 0, y: 0 });
+    expect(isDirty(useDocument.getState())).toBe(true);
+    useDocument.getState().undo();
+    expect(isDirty(useDocument.getState())).toBe(false);
+    addNode('Output', { x: 0, y: 0 });
+    useDocument.getState().markSaved('g.lagrange.json');
+    expect(isDirty(useDocument.getState())).toBe(false);
+    expect(useDocument.getState().source).toBe('g.lagrange.json');
+  });
+
+  it('makes a whole gesture one undo step', () => {
+    const id = addNode('Output', { x: 0, y: 0 })!;
+    const s = useDocument.getState();
+    s.beginGesture();
+    for (let x = 1; x <= 5; x++) useDocument.getState().live((d) => void (d.nodes[0]!.position = { x, y: 0 }));
+    useDocument.getState().endGesture();
+    expect(doc().nodes.find((n) => n.id === id)!.position).toEqual({ x: 5, y: 0 });
+    useDocument.getState().undo();
+    expect(doc().nodes.find((n) => n.id === id)!.position).toEqual({ x: 0, y: 0 });
+  });
+
+  it('replaces the edge into an input that already has one, and deletes nodes with their edges', () => {
+    const x = addNode('XUpdate', { x: 0, y: 0 })!;
+    const d1 = addNode('Denoise', { x: 0, y: 0 })!;
+    const d2 = addNode('Denoise', { x: 0, y: 0 })!;
+    connectEdge({ source: d1, sourceHandle: 'x0', target: x, targetHandle: 'z' });
+    connectEdge({ source: d2, sourceHandle: 'x0', target: x, targetHandle: 'z' });
+    expect(doc().edges).toEqual([{ source: d2, sourcePort: 'x0', target: x, targetPort: 'z' }]);
+    removeElements([d2], []);
+    expect(doc().edges).toEqual([]);
+    expect(doc().nodes.map((n) => n.id)).toEqual([x, d1]);
+  });
+
+  it('pastes copies with fresh ids, offset, and their internal edges only', () => {
+    const a = addNode('Denoise', { x: 10, y: 20 })!;
+    const b = addNode('XUpdate', { x: 200, y: 20 })!;
+    const c = addNode('Output', { x: 400, y: 20 })!;
+    connectEdge({ source: a, sourceHandle: 'x0', target: b, targetHandle: 'z' });
+    connectEdge({ source: b, sourceHandle: 'x', target: c, targetHandle: 'image' });
+    setParam(b, 'gamma0', 30);
+    const ids = paste(copy([a, b])!);
+    expect(ids).toEqual(['denoise2', 'xupdate2']);
+    const pasted = doc().nodes.filter((n) => ids.includes(n.id));
+    expect(pasted.map((n) => n.position)).toEqual([{ x: 50, y: 60 }, { x: 240, y: 60 }]);
+    expect(pasted[1]!.params).toEqual({ gamma0: 30 });
+    expect(doc().edges.filter((e) => ids.includes(e.source) || ids.includes(e.target))).toEqual([{ source: 'denoise2', sourcePort: 'x0', target: 'xupdate2', targetPort: 'z' }]);
+  });
+
+  it('switches the operator node to the kind of a task, keeping its id and wiring', () => {
+    const op = addNode('BoxInpainting', { x: 0, y: 0 })!;
+    const sim = addNode('Simulate', { x: 0, y: 0 })!;
+    connectEdge({ source: op, sourceHandle: 'operator', target: sim, targetHandle: 'operator' });
+    setTask('deblur-gauss');
+    expect(doc().nodes[0]).toMatchObject({ id: op, kind: 'GaussianBlur', params: {} });
+    expect(doc().edges).toHaveLength(1);
+  });
+});
+
+describe('connection rule', () => {
+  it('refuses mismatched port types with both ports named, and accepts matching ones', () => {
+    const p = addNode('ScoreModel', { x: 0, y: 0 })!;
+    const v = addNode('Preview', { x: 0, y: 0 })!;
+    const s = addNode('Schedule', { x: 0, y: 0 })!;
+    expect(connectionProblem(doc(), { source: p, sourceHandle: 'prior', target: v, targetHandle: 'image' })).toBe('scoremodel.prior is a prior but preview.image expects an image');
+    expect(connectionProblem(doc(), { source: p, sourceHandle: 'prior', target: s, targetHandle: 'prior' })).toBeUndefined();
+    expect(connectionProblem(doc(), { source: p, sourceHandle: 'nope', target: s, targetHandle: 'prior' })).toMatch(/connect an output/);
+  });
+});
