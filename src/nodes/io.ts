@@ -11,7 +11,7 @@ export const imageInput = defineNode({
   outputs: [{ name: 'image', type: 'image', doc: 'x, 1×C×H×W in [−1, 1]' }],
   params: z.object({
     source: z.string().min(1).default('sample:astronaut'),
-    size: z.number().int().min(8).optional(),
+    size: z.number().int().min(8).optional().meta({ unit: 'px', description: 'centre-crop and resize to size×size; unset keeps the image (or follows the prior)' }),
   }),
 });
 
@@ -36,8 +36,8 @@ export const simulate = defineNode({
   ],
   outputs: [{ name: 'measurement', type: 'measurement', doc: 'y with A, σ_y and x' }],
   params: z.object({
-    sigma: z.number().min(0).default(0.05),
-    seed: z.number().int().min(0).optional(),
+    sigma: z.number().min(0).default(0.05).meta({ unit: 'image units, x ∈ [−1, 1]', description: 'noise std σ_y in A’s output units' }),
+    seed: z.number().int().min(0).optional().meta({ description: 'operator instance and noise; unset uses the run seed' }),
   }),
 });
 
@@ -50,7 +50,7 @@ export const preview = defineNode({
   outputs: [],
   params: z.object({
     label: z.string().default(''),
-    every: z.number().int().min(1).default(50),
+    every: z.number().int().min(1).default(50).meta({ unit: 'iterations' }),
     /** How values map to grey levels: the signal range [−1, 1], or the image's own min…max (small quantities such as the dual u). */
     range: z.enum(['signal', 'auto']).default('signal'),
   }),
@@ -76,5 +76,5 @@ export const metrics = defineNode({
     { name: 'measurement', type: 'measurement', doc: 'y, A and maybe x' },
   ],
   outputs: [],
-  params: z.object({ every: z.number().int().min(1).default(10) }),
+  params: z.object({ every: z.number().int().min(1).default(10).meta({ unit: 'iterations' }) }),
 });

@@ -21,8 +21,8 @@ export const scoreModel = defineNode({
     provider: z.enum(['auto', 'cuda', 'dml', 'webgpu', 'cpu']).default('auto'),
     /** How (∂x̂₀/∂x_t)ᵀv is computed for guidance (DPS): exact (analytic priors only) or symmetric finite differences. */
     vjp: z.enum(['exact', 'symmetric-fd']).default('exact'),
-    mean: z.number().default(0),
-    std: z.number().positive().default(0.5),
+    mean: z.number().default(0).meta({ unit: 'image units', description: 'Gaussian prior mean c (source gaussian)' }),
+    std: z.number().positive().default(0.5).meta({ unit: 'image units', description: 'Gaussian prior std s (source gaussian)' }),
     components: z.array(gmmComponent).min(1).default([
       { weight: 0.5, mean: -0.5, std: 0.2 },
       { weight: 0.5, mean: 0.5, std: 0.2 },
@@ -42,11 +42,11 @@ export const schedule = defineNode({
     { name: 'sigma', type: 'scalar', doc: 'σ_{t_k}' },
   ],
   params: z.object({
-    iterations: z.number().int().min(1).default(1000),
+    iterations: z.number().int().min(1).default(1000).meta({ unit: 'iterations', description: 'K; a task override or the run may change it' }),
     spacing: z.enum(['uniform', 'quad', 'edm']).default('uniform'),
-    tStart: z.number().min(0).optional(),
-    sigmaMax: z.number().positive().default(100),
-    sigmaMin: z.number().positive().default(0.1),
+    tStart: z.number().min(0).optional().meta({ unit: 'timestep', description: 'first t (default T − 1)' }),
+    sigmaMax: z.number().positive().default(100).meta({ unit: 'VE σ', description: 'edm spacing only' }),
+    sigmaMin: z.number().positive().default(0.1).meta({ unit: 'VE σ', description: 'edm spacing only' }),
     rho: z.number().positive().default(7),
   }),
 });
@@ -65,7 +65,7 @@ export const state = defineNode({
   params: z.object({
     name: z.string().min(1).default('x'),
     init: z.enum(['zeros', 'noise', 'input', 'adjoint']).default('zeros'),
-    noiseScale: z.number().positive().default(1),
+    noiseScale: z.number().positive().default(1).meta({ unit: 'std', description: 'init noise only' }),
   }),
 });
 
@@ -103,13 +103,13 @@ export const xUpdate = defineNode({
   outputs: [{ name: 'x', type: 'image', doc: 'data-consistent estimate' }],
   params: z.object({
     mode: z.enum(['gradient', 'prox']).default('gradient'),
-    gamma0: z.number().positive().default(1),
+    gamma0: z.number().positive().default(1).meta({ unit: 'step at 3×256²', description: 'γ₀, scaled by √(d/(3·256²)) for other sizes' }),
     normalize: z.boolean().default(true),
-    tGamma: z.number().min(0).default(90),
-    a: z.number().positive().default(3.3),
-    b: z.number().positive().default(0.1),
-    lambda: z.number().positive().default(1),
-    guidance: z.number().positive().default(1),
+    tGamma: z.number().min(0).default(90).meta({ unit: 'timestep', description: 't_γ: a(t) = a above, b below' }),
+    a: z.number().positive().default(3.3).meta({ unit: '× γ₀' }),
+    b: z.number().positive().default(0.1).meta({ unit: '× γ₀' }),
+    lambda: z.number().positive().default(1).meta({ unit: '× σ_n²/σ_t²', description: 'ρ_t scale (prox mode)' }),
+    guidance: z.number().positive().default(1).meta({ unit: 'κ', description: 'prox mode' }),
   }),
   requires: [
     { port: 'measurement', capability: 'vjp', when: isGradient },
@@ -130,9 +130,9 @@ export const zUpdate = defineNode({
   ],
   outputs: [{ name: 'xt', type: 'image', doc: 'x_s' }],
   params: z.object({
-    zeta: z.number().min(0).max(1).default(0),
-    eta: z.number().min(0).default(1),
-    t0: z.number().min(0).default(0),
+    zeta: z.number().min(0).max(1).default(0).meta({ unit: 'fraction', description: 'ζ: share of fresh noise' }),
+    eta: z.number().min(0).default(1).meta({ unit: 'DDIM η' }),
+    t0: z.number().min(0).default(0).meta({ unit: 'timestep', description: 'no noise at or below' }),
     posteriorStd: z.enum(['ddim', 'beta']).default('ddim'),
   }),
 });
@@ -203,9 +203,9 @@ export const annealedLangevin = defineNode({
   outputs: [{ name: 'x0', type: 'image', doc: 'posterior sample of x₀' }],
   params: z.object({
     steps: z.number().int().min(1).default(100),
-    lr: z.number().positive().default(1e-4),
+    lr: z.number().positive().default(1e-4).meta({ unit: 'step size η₀' }),
     lrMinRatio: z.number().positive().max(1).default(0.01),
-    tau: z.number().positive().default(0.01),
+    tau: z.number().positive().default(0.01).meta({ unit: 'image units', description: 'τ: measurement std in the Langevin likelihood' }),
   }),
   requires: [{ port: 'measurement', capability: 'vjp' }],
 });
@@ -222,8 +222,8 @@ export const probabilityFlowODE = defineNode({
   ],
   outputs: [{ name: 'x0', type: 'image', doc: 'x̂₀' }],
   params: z.object({
-    steps: z.number().int().min(1).default(5),
-    sigmaMin: z.number().positive().default(0.01),
+    steps: z.number().int().min(1).default(5).meta({ unit: 'NFE per iteration' }),
+    sigmaMin: z.number().positive().default(0.01).meta({ unit: 'VE σ' }),
     rho: z.number().positive().default(7),
   }),
 });

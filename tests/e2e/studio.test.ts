@@ -132,6 +132,43 @@ describe('studio (browser mode)', () => {
     expect(errors).toEqual([]);
   }, 240_000);
 
+  it('edits like a desktop tool: search, quick add, copy/paste, delete, undo/redo, units in the inspector', async () => {
+    const { page, errors } = await open(studio);
+    await page.getByTestId('palette-search').fill('langevin');
+    expect(await page.locator('[data-testid^="palette-"][draggable="true"]').count()).toBe(1);
+    await page.getByTestId('palette-search').fill('');
+
+    // Double-click on empty canvas: search and add.
+    const box = (await page.getByTestId('canvas').boundingBox())!;
+    await page.mouse.dblclick(box.x + box.width - 60, box.y + 20);
+    await page.getByTestId('quick-add').locator('input').fill('metrics');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('node-metrics2').waitFor();
+
+    // Copy/paste the x-update, delete the copy, undo and redo the deletion.
+    await select(page, 'x');
+    await expect.poll(() => page.getByTestId('inspector').textContent()).toContain('[step at 3×256²]');
+    await page.getByTestId('canvas').click({ position: { x: 5, y: 5 } }); // focus the canvas, not a field
+    await select(page, 'x');
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await page.getByTestId('node-x2').waitFor();
+    expect((await savedDoc(page)).doc.nodes.find((n) => n.id === 'x2')?.params).toMatchObject({ gamma0: 30 });
+    await select(page, 'x2');
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.getByTestId('node-x2').count()).toBe(0);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.getByTestId('node-x2').count()).toBe(1);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => page.getByTestId('node-x2').count()).toBe(0);
+    await page.getByTestId('undo').click();
+    await page.getByTestId('undo').click();
+    await page.getByTestId('undo').click(); // paste and quick add undone too
+    await expect.poll(async () => (await savedDoc(page)).doc.nodes.map((n) => n.id)).not.toContain('metrics2');
+    await shot(page, '04-editing');
+    expect(errors).toEqual([]);
+  }, 120_000);
+
   it('cancels a running preset', async () => {
     const { page, errors } = await open(studio);
     await page.getByTestId('run').click();

@@ -31,6 +31,7 @@ export function Canvas(): React.JSX.Element {
   const notify = useUi((s) => s.notify);
   const [nodes, setNodes] = useState<StudioFlowNode[]>([]);
   const [edges, setEdges] = useState<Edge[]>([]);
+  const focus = useUi((s) => s.focus);
   const [quick, setQuick] = useState<{ x: number; y: number; flow: { x: number; y: number } }>();
 
   // Rebuild the flow's nodes from the document, keeping what React Flow measured and selected.
@@ -61,6 +62,14 @@ export function Canvas(): React.JSX.Element {
       });
     });
   }, [doc.edges, doc.nodes]);
+
+  // Select what was just pasted or added, once it is on the canvas.
+  useEffect(() => {
+    if (!focus || !focus.every((id) => nodes.some((n) => n.id === id))) return;
+    setNodes((ns) => ns.map((n) => ({ ...n, selected: focus.includes(n.id) })));
+    setEdges((es) => es.map((e) => ({ ...e, selected: false })));
+    useUi.getState().select(undefined);
+  }, [focus, nodes]);
 
   // A newly opened document is framed; an empty one starts at 100 % from the origin.
   useEffect(() => {
@@ -100,7 +109,8 @@ export function Canvas(): React.JSX.Element {
       const kind = e.dataTransfer.getData(DRAG_MIME);
       if (!kind) return;
       e.preventDefault();
-      addNode(kind, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+      const id = addNode(kind, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+      if (id) useUi.getState().select([id]);
     },
     [screenToFlowPosition],
   );
@@ -120,7 +130,9 @@ export function Canvas(): React.JSX.Element {
     useDocument.getState().edit((d) => {
       for (const n of d.nodes) {
         const p = moved.get(n.id);
-        if (p) n.position = { x: Math.round(p.x), y: Math.round(p.y) };
+        const to = p && { x: Math.round(p.x), y: Math.round(p.y) };
+        // A click is a drag of zero length: no history entry for it.
+        if (to && (to.x !== n.position?.x || to.y !== n.position?.y)) n.position = to;
       }
     });
   }, []);
@@ -159,7 +171,7 @@ export function Canvas(): React.JSX.Element {
           </div>
         </div>
       )}
-      {quick && <QuickAdd at={quick} onPick={(kind) => addNode(kind, quick.flow)} onClose={() => setQuick(undefined)} />}
+      {quick && <QuickAdd at={quick} onPick={(kind) => useUi.getState().select([addNode(kind, quick.flow)!])} onClose={() => setQuick(undefined)} />}
     </div>
   );
 }

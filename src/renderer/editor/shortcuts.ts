@@ -34,10 +34,10 @@ export function useShortcuts(actions: ShortcutActions): void {
         clipboard = copy(nodes) ?? clipboard;
         removeElements(nodes, edges);
       });
-      else if (mod && key === 'v' && clipboard) act(() => void paste(clipboard!));
+      else if (mod && key === 'v' && clipboard) act(() => useUi.getState().select(paste(clipboard!)));
       else if (mod && key === 'd') act(() => {
         const c = copy(nodes);
-        if (c) paste(c);
+        if (c) useUi.getState().select(paste(c));
       });
       else if (mod && key === 's') act(actions.save);
       else if (mod && key === 'o') act(actions.open);

@@ -15,11 +15,14 @@ export interface UiState {
   notices: Notice[];
   view: 'editor' | 'compare';
   gallery: boolean;
+  /** Nodes to select on the canvas once they exist (pasted or added); the canvas clears it. */
+  focus?: string[];
   setSelection(nodes: string[], edges: string[]): void;
   notify(n: Omit<Notice, 'id'>): void;
   dismiss(id: number): void;
   setView(v: UiState['view']): void;
   setGallery(open: boolean): void;
+  select(ids: string[] | undefined): void;
 }
 
 let nextNotice = 1;
@@ -39,4 +42,5 @@ export const useUi = create<UiState>()((set, get) => ({
   dismiss: (id) => set({ notices: get().notices.filter((n) => n.id !== id) }),
   setView: (view) => set({ view }),
   setGallery: (gallery) => set({ gallery }),
+  select: (focus) => set({ focus }),
 }));
