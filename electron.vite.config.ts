@@ -2,6 +2,7 @@
 // The renderer is the same bundle browser mode serves from the loopback engine server.
 import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
+import { contentSecurityPolicy } from './csp';
 import { defineConfig } from 'electron-vite';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -46,6 +47,6 @@ export default defineConfig({
   renderer: {
     root: resolve(import.meta.dirname, 'src/renderer'),
     build: { rollupOptions: { input: { index: resolve(import.meta.dirname, 'src/renderer/index.html') } } },
-    plugins: [react(), tailwindcss()],
+    plugins: [react(), tailwindcss(), contentSecurityPolicy()],
   },
 });

@@ -41,6 +41,7 @@ function wiring(doc: Doc, skip: (id: string) => boolean = () => false): string[]
 describe('studio (browser mode)', () => {
   it('builds DDiff from an empty canvas by drag and drop, refuses a wrong connection, runs it with live previews', async () => {
     const { page, errors } = await open(studio);
+    expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toContain("script-src 'self'");
     await page.getByTestId('open-gallery').click();
     await page.getByTestId('gallery-empty').click();
     await expect.poll(() => page.locator('.react-flow__node').count()).toBe(0);

@@ -55,6 +55,8 @@ export async function open(studio: Studio, viewport = { width: 1600, height: 100
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // Console errors too: a Content-Security-Policy violation or a failed request shows up there.
+  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
   await page.goto(studio.url);
   await page.getByTestId('node-x').waitFor({ timeout: 30_000 }); // the example graph is open
   return { page, errors };

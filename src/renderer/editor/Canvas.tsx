@@ -153,7 +153,7 @@ export function Canvas(): React.JSX.Element {
         onSelectionChange={onSelectionChange}
         onNodeDragStop={onNodeDragStop}
         zoomOnDoubleClick={false}
-        deleteKeyCode={['Delete', 'Backspace']}
+        deleteKeyCode={null /* the editor's shortcuts delete the selection as one undo step */}
         multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
         fitView
         minZoom={0.2}

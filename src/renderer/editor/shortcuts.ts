@@ -39,6 +39,7 @@ export function useShortcuts(actions: ShortcutActions): void {
         const c = copy(nodes);
         if (c) useUi.getState().select(paste(c));
       });
+      else if ((key === 'delete' || key === 'backspace') && (nodes.length || edges.length)) act(() => removeElements(nodes, edges));
       else if (mod && key === 's') act(actions.save);
       else if (mod && key === 'o') act(actions.open);
       else if (mod && key === 'enter') act(actions.run);

@@ -8,6 +8,7 @@ import { useHost } from '../host/context';
 import { operatorNode, setParam, setTask } from '../editor/actions';
 import { ImagePicker } from '../editor/Inspector';
 import { useUi } from '../editor/ui';
+import { useCatalog } from '../state/catalog';
 import { useDocument } from '../state/document';
 import { useRun } from '../state/run';
 import { useValidation } from '../state/validation';
@@ -27,6 +28,19 @@ function Setup(): React.JSX.Element {
   const sim = doc.nodes.find((n) => n.kind === 'Simulate');
   const bundle = doc.nodes.find((n) => n.kind === 'MeasurementInput');
   const schedule = doc.nodes.find((n) => n.kind === 'Schedule');
+  const prior = doc.nodes.filter((n) => n.kind === 'ScoreModel');
+  const models = useCatalog((s) => s.models);
+  // One choice for the prior: a bundled/user network by name, or an analytic prior.
+  const priorValue = prior[0] ? (prior[0].params.source === 'bundled' ? `model:${String(prior[0].params.model ?? '')}` : String(prior[0].params.source ?? 'gaussian')) : '';
+  const setPrior = (v: string): void =>
+    edit((d) => {
+      const n = d.nodes.find((x) => x.id === prior[0]!.id)!;
+      if (v.startsWith('model:')) n.params = { ...n.params, source: 'bundled', model: v.slice(6) };
+      else {
+        n.params = { ...n.params, source: v };
+        delete n.params.model;
+      }
+    });
   const defaultIters = (schedule?.params.iterations as number | undefined) ?? 1000;
   return (
     <div className="grid grid-cols-2 gap-x-2 gap-y-2">
@@ -47,6 +61,21 @@ function Setup(): React.JSX.Element {
           <span className="font-medium">ground truth</span>
           <ImagePicker value={String(image.params.source ?? 'sample:astronaut')} onChange={(v) => setParam(image.id, 'source', v)} testId="run-image" />
         </div>
+      )}
+      {prior.length === 1 && (
+        <label className="col-span-2">
+          <span className="font-medium">prior</span>
+          <select className={field} value={priorValue} onChange={(e) => setPrior(e.target.value)} data-testid="run-prior">
+            {models.map((m) => (
+              <option key={m.name} value={`model:${m.name}`}>
+                {m.name} — {m.shape.join('×')} {m.origin === 'user' ? '(yours)' : ''}
+              </option>
+            ))}
+            {priorValue.startsWith('model:') && !models.some((m) => `model:${m.name}` === priorValue) && <option value={priorValue}>{priorValue.slice(6)}</option>}
+            <option value="gaussian">analytic Gaussian (exact posterior)</option>
+            <option value="gmm">analytic Gaussian mixture (exact posterior)</option>
+          </select>
+        </label>
       )}
       {bundle && <p className="col-span-2 text-slate-500">measurement from {String(bundle.params.path)}</p>}
       {sim && (
