@@ -244,9 +244,11 @@ describe('studio (browser mode)', () => {
     expect(await page.getByTestId('compare-inputs-caption').textContent()).toMatch(/seed 0/);
     await page.getByTestId('compare-truth').waitFor();
     const slider = page.getByTestId('compare-slider');
-    await slider.fill('50');
+    await slider.fill('500'); // half way through every run
+    await expect.poll(() => page.getByTestId('compare-iteration-ddiff').textContent()).toMatch(/iteration (4\d\d|500) \/ 1000/);
+    await expect.poll(() => page.getByTestId('compare-iteration-diffpir').textContent()).toMatch(/iteration (9|10) \/ 20/);
     await shot(page, '08-compare-midway');
-    await slider.fill('100');
+    await page.getByRole('button', { name: 'End' }).click();
     await shot(page, '09-compare-final');
     expect(errors).toEqual([]);
   }, 240_000);

@@ -17,7 +17,7 @@ export const METRIC_POINTS = 100;
 /** Presets compared when the caller names none. */
 export const DEFAULT_ENTRIES = ['ddiff', 'ddiff-hqs', 'diffpir'];
 /** Series/column colours, by the entry's place in the chip list (stable while toggling). */
-export const PALETTE = ['#3b82f6', '#f59e0b', '#10b981', '#ef4444', '#a855f7', '#06b6d4', '#ec4899', '#84cc16'];
+export const PALETTE = ['#475569', '#a855f7', '#f59e0b', '#2563eb', '#10b981', '#06b6d4', '#ef4444', '#84cc16'];
 /** The slider's resolution: positions 0…SLIDER_MAX. */
 export const SLIDER_MAX = 1000;
 
