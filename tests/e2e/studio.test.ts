@@ -121,6 +121,11 @@ describe('studio (browser mode)', () => {
       });
     await shot(page, '03-run-finished');
     expect(await page.getByTestId('run-error').count()).toBe(0);
+    // The result as .npy: float32, 1×1×32×32.
+    const [npy] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-npy').click()]);
+    const bytes = readFileSync(await npy.path());
+    expect(bytes.subarray(1, 6).toString()).toBe('NUMPY');
+    expect(bytes.toString('latin1', 10, 80)).toMatch(/'descr': '<f4'.*'shape': \(1, 1, 32, 32\)/);
     expect(seen.size).toBeGreaterThanOrEqual(3);
     expect(await page.getByTestId('progress-bar').getAttribute('data-fraction')).toBe('1.0000');
     expect(await page.getByTestId('progress-text').textContent()).toMatch(/iteration 250\/250 · NFE 250/);

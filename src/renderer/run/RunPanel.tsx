@@ -13,7 +13,7 @@ import { useDocument } from '../state/document';
 import { useRun } from '../state/run';
 import { useValidation } from '../state/validation';
 import { FrameCanvas } from '../ui/FrameCanvas';
-import { cancelRun, exportBundle, exportPng, exportReport, startRun } from './actions';
+import { cancelRun, exportBundle, exportNpy, exportPng, exportReport, startRun } from './actions';
 import { Convergence } from './Convergence';
 
 const field = 'w-full rounded-md border border-slate-200 bg-white px-2 py-1 outline-none focus:border-sky-400 dark:border-slate-700 dark:bg-slate-900';
@@ -179,6 +179,7 @@ function Summary(): React.JSX.Element | null {
       {status === 'done' && (
         <div className="flex flex-wrap gap-1.5">
           <button className={button} onClick={() => void exportPng(files)}>PNG</button>
+          <button className={button} onClick={() => void exportNpy(engine, files).catch((e: Error) => notify({ tone: 'error', text: e.message }))} data-testid="export-npy">.npy</button>
           <button className={button} onClick={() => void exportReport(files)}>report.json</button>
           <button className={button} onClick={() => void exportBundle(engine, files).then((p) => p && notify({ tone: 'success', text: `Saved run bundle ${p}` }), (e: Error) => notify({ tone: 'error', text: e.message }))} data-testid="export-bundle">Run bundle (.zip)</button>
         </div>

@@ -1,4 +1,5 @@
 /** Starting, cancelling and exporting the editor's run. */
+import { unzipSync } from 'fflate';
 import type { EngineClient } from '../../protocol/client';
 import type { HostFiles } from '../host/context';
 import { textToBase64 } from '../host/context';
@@ -42,6 +43,18 @@ export async function exportBundle(engine: EngineClient, files: HostFiles): Prom
   if (!runId) return undefined;
   const { fileName, base64 } = await engine.call('run.export', { runId });
   return files.save(fileName, base64, [{ name: 'Run bundle', extensions: ['zip'] }]);
+}
+
+/** Saves the result tensor (all samples, float32) as .npy, taken from the run's bundle. */
+export async function exportNpy(engine: EngineClient, files: HostFiles): Promise<void> {
+  const { runId, report } = useRun.getState();
+  if (!runId) return;
+  const { base64 } = await engine.call('run.export', { runId });
+  const npy = unzipSync(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)))['result.npy'];
+  if (!npy) throw new Error('this run has no result tensor (the graph has no Output node)');
+  let s = '';
+  for (let i = 0; i < npy.length; i += 0x8000) s += String.fromCharCode(...npy.subarray(i, i + 0x8000));
+  await files.save(`${report?.graph ?? 'result'}-seed${report?.seed ?? 0}.npy`, btoa(s), [{ name: 'NumPy array', extensions: ['npy'] }]);
 }
 
 /** Saves report.json. */
