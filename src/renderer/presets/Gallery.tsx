@@ -52,7 +52,7 @@ export function Gallery(): React.JSX.Element | null {
             useDocument.getState().open(emptyGraph(), 'untitled');
             useRun.getState().reset('idle');
           })} data-testid="gallery-empty">
-            <span className="text-2xl text-slate-400">＋</span>
+            <span className="text-3xl leading-none font-light text-slate-400">+</span>
             <span className="font-semibold">Empty graph</span>
           </button>
           <button className={`${card} items-center justify-center p-4`} onClick={() => void (async () => {
