@@ -70,6 +70,22 @@ describe('validateSolver', () => {
     expect(pnp.slicedWasserstein).toBeGreaterThan(2.5 * pnp.slicedWassersteinReference);
   }, 60_000);
 
+  it('tells DDiff from DDiff with a broken dual by a wide margin (Gaussian prior, random inpainting)', async () => {
+    const ddiff = preset('ddiff');
+    const ok = await validateSolver(ddiff, { prior: 'gaussian', task: 'inpaint-random', samples: 32 });
+    // Measured: z 0.14, SW 1.19× the reference.
+    expect(ok.meanErrorZ).toBeLessThan(0.35);
+    expect(ok.slicedWasserstein).toBeLessThan(1.5 * ok.slicedWassersteinReference);
+    // The dual not re-injected by the noising step (u's edge into ZUpdate removed): z 5.0, SW 1.8×.
+    const noReinjection = { ...ddiff, edges: ddiff.edges.filter((e) => !(e.target === 'noise' && e.targetPort === 'u')) };
+    const bad = await validateSolver(noReinjection, { prior: 'gaussian', task: 'inpaint-random', samples: 32 });
+    expect(bad.meanErrorZ).toBeGreaterThan(10 * ok.meanErrorZ);
+    expect(bad.slicedWasserstein).toBeGreaterThan(1.4 * ok.slicedWasserstein);
+    // The dual update's sign flipped (u += z − x): u grows without bound and the run stops naming it.
+    const flipped = { ...ddiff, edges: ddiff.edges.map((e) => (e.target === 'dual' && (e.targetPort === 'x' || e.targetPort === 'z') ? { ...e, targetPort: e.targetPort === 'x' ? 'z' : 'x' } : e)) };
+    await expect(validateSolver(flipped, { prior: 'gaussian', task: 'inpaint-random', samples: 32 })).rejects.toThrow(/node "dual" \(DualUpdate\) produced (Inf|NaN) on 'u'/);
+  }, 60_000);
+
   it('runs from the CLI with one JSON line', async () => {
     const out: string[] = [];
     const code = await main(['node', 'lagrange', 'validate-solver', 'diffpir', '--prior', 'gaussian', '--task', 'inpaint-random', '--samples', '16', '--json'], { out: (l) => out.push(l), err: () => {} });
