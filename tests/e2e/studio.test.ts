@@ -175,6 +175,23 @@ describe('studio (browser mode)', () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
+  it('runs on a picture of your own (PNG upload through the run panel)', async () => {
+    const { page, errors } = await open(studio);
+    await page.getByTestId('run-iterations').fill('100');
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByTestId('run-panel').getByRole('button', { name: 'File…' }).click()]);
+    await chooser.setFiles(resolve(ROOT, 'resources/models/fmnist-32/heldout/07.png'));
+    await expect.poll(() => page.getByTestId('run-image').inputValue()).toMatch(/07\.png$/);
+    await page.getByTestId('run').click();
+    await page.getByTestId('summary').waitFor({ timeout: 60_000 });
+    // The uploaded file is the ground truth the run scored against.
+    const truth = await page.getByTestId('run-truth').evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 0)));
+    const { PNG } = await import('pngjs');
+    const png = PNG.sync.read(readFileSync(resolve(ROOT, 'resources/models/fmnist-32/heldout/07.png')));
+    const expected = Array.from(png.data.filter((_, i) => i % 4 === 0));
+    expect(Math.max(...truth.map((v, i) => Math.abs(v - expected[i]!)))).toBeLessThanOrEqual(2);
+    expect(errors).toEqual([]);
+  }, 120_000);
+
   it('cancels a running preset', async () => {
     const { page, errors } = await open(studio);
     await page.getByTestId('run').click();
