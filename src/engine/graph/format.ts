@@ -80,6 +80,9 @@ export function describeIssues(doc: unknown, issues: readonly z.core.$ZodIssue[]
   return issues.map((i) => {
     const full = [...prefix, ...i.path];
     const got = valueAt(doc, i.path);
+    // A missing field: say so plainly instead of "expected string, received undefined, got nothing".
+    const expected = /^Invalid input: expected (\w+), received undefined$/.exec(i.message);
+    if (got === undefined && expected) return `${formatPath(full)}: missing; expected ${/^[aeiou]/.test(expected[1]!) ? 'an' : 'a'} ${expected[1]}`;
     const shown = got === undefined ? 'nothing' : JSON.stringify(got);
     return `${formatPath(full)}: ${i.message}, got ${shown}`;
   });
