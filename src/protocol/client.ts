@@ -9,6 +9,8 @@ export interface Transport {
   request(method: string, params: unknown): Promise<unknown>;
   /** Every run event of this connection; returns an unsubscribe function. */
   onRunEvent(listener: (runId: string, event: WireRunEvent) => void): () => void;
+  /** Called when the connection to the host is lost (runs in flight will send nothing more). */
+  onClose?(listener: (reason: string) => void): void;
 }
 
 /** Typed calls plus per-run event subscription. */
@@ -29,6 +31,13 @@ export function engineClient(transport: Transport): EngineClient {
     if (l) l(event);
     else early.set(runId, [...(early.get(runId) ?? []), event]);
     if (FINAL.has(event.type)) listeners.delete(runId);
+  });
+  // A lost connection ends every run in flight with an error rather than leaving it "running".
+  transport.onClose?.((reason) => {
+    for (const [runId, l] of listeners) {
+      listeners.delete(runId);
+      l({ type: 'error', message: reason });
+    }
   });
   const call = <M extends Method>(method: M, params: Params<M>): Promise<Results[M]> => transport.request(method, params) as Promise<Results[M]>;
   return {

@@ -39,6 +39,7 @@ export function socketTransport(href = window.location.href): Transport {
   const address = `${page.protocol === 'https:' ? 'wss' : 'ws'}://${page.host}/api/socket?token=${encodeURIComponent(token)}`;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Set<(runId: string, e: WireRunEvent) => void>();
+  const closeListeners = new Set<(reason: string) => void>();
   let next = 1;
   let socket: Promise<WebSocket> | undefined;
 
@@ -51,6 +52,7 @@ export function socketTransport(href = window.location.href): Transport {
         socket = undefined;
         for (const p of pending.values()) p.reject(new EngineError('the engine server closed the connection'));
         pending.clear();
+        for (const l of closeListeners) l('lost the connection to the engine server (was `npm start` stopped?); the run ended there');
       };
       ws.onmessage = (m) => {
         const msg = JSON.parse(m.data as string) as ServerMessage;
@@ -80,6 +82,9 @@ export function socketTransport(href = window.location.href): Transport {
     onRunEvent(l) {
       listeners.add(l);
       return () => listeners.delete(l);
+    },
+    onClose(l) {
+      closeListeners.add(l);
     },
   };
 }
