@@ -16,6 +16,7 @@ import { writePng } from '../engine/io/image';
 import { writeNpy } from '../engine/io/npy';
 import type { RunEvent } from '../engine/runtime/events';
 import { runPlan } from '../engine/runtime/run';
+import { onnxExecutors } from '../engine/onnx/backend';
 import { CliError, intOption, numberOption } from './errors';
 
 /** Options as commander hands them over. */
@@ -31,6 +32,8 @@ export interface RunArgs {
   seed?: string;
   samples?: string;
   profile?: string;
+  /** Iteration backend: js (default) or onnx (`engine/onnx/backend.ts`). */
+  backend?: string;
   out: string;
   json?: boolean;
 }
@@ -68,6 +71,8 @@ function strip(frames: { width: number; height: number; rgba: Uint8ClampedArray 
 
 /** Runs the command; `out` prints lines, `err` progress. Returns the summary lines. */
 export async function runGraph(target: string, args: RunArgs, io: { out(l: string): void; err(l: string): void; tty: boolean }): Promise<string[]> {
+  const backend = args.backend ?? 'js';
+  if (backend !== 'js' && backend !== 'onnx') throw new CliError(`--backend must be js or onnx; got '${backend}'`);
   let doc = loadGraph(target);
   // The prior first: a learned prior clears image sizes, which an explicit --size then sets.
   if (args.prior) doc = withPrior(doc, args.prior, existsSync(args.prior));
@@ -106,11 +111,12 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
       io.err(`\r[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${e.iteration}/${e.of}  NFE ${e.nfe}  ${(e.elapsedMs / 1000).toFixed(1)} s`);
     }
   };
-  const r = await runPlan(plan, { onEvent, throttleMs: args.json ? 0 : 100 });
+  const executors = backend === 'onnx' ? await onnxExecutors(plan) : undefined;
+  const r = await runPlan(plan, { onEvent, throttleMs: args.json ? 0 : 100, ...(executors ? { executors } : {}) });
   if (io.tty && !args.json) io.err('\n');
   mkdirSync(args.out, { recursive: true });
   const files = ['report.json'];
-  writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, task: plan.measurement.op.id, sigmaY: plan.measurement.sigmaY }, null, 2) + '\n');
+  writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, backend, task: plan.measurement.op.id, sigmaY: plan.measurement.sigmaY }, null, 2) + '\n');
   if (r.result) {
     writeNpy(join(args.out, 'result.npy'), r.result);
     writePng(join(args.out, 'result.png'), r.result);
@@ -123,7 +129,7 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   const m = r.report.metrics;
   const fmt = (v: number[] | undefined, d = 3): string => (v ? v.map((x) => x.toFixed(d)).join(', ') : 'n/a');
   return [
-    `${plan.name} on ${plan.measurement.op.id}: ${r.report.iterations} iterations, ${r.report.nfe} NFE, ${(r.report.wallMs / 1000).toFixed(2)} s (${(r.report.secondsPerNfe * 1000).toFixed(2)} ms/NFE, score model ${((100 * r.report.scoreModelMs) / r.report.wallMs).toFixed(0)} %), ${r.report.provider}, seed ${r.report.seed}`,
+    `${plan.name} on ${plan.measurement.op.id}: ${r.report.iterations} iterations, ${r.report.nfe} NFE, ${(r.report.wallMs / 1000).toFixed(2)} s (${(r.report.secondsPerNfe * 1000).toFixed(2)} ms/NFE, score model ${((100 * r.report.scoreModelMs) / r.report.wallMs).toFixed(0)} %), ${r.report.provider}${backend === 'onnx' ? ', backend onnx' : ''}, seed ${r.report.seed}`,
     ...(m ? [`PSNR ${fmt(m.psnr, 2)} dB  SSIM ${fmt(m.ssim)}  residual ${fmt(m.residual)}  residual/σ ${fmt(m.normalisedResidual, 2)}`] : []),
     ...r.report.warnings.map((w) => `note: ${w}`),
     `wrote ${args.out}: ${files.join(' ')}`,

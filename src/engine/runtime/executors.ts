@@ -25,7 +25,8 @@ export interface StepContext {
   warn(message: string): void;
 }
 
-type Executor = (ctx: StepContext) => Promise<Record<string, Tensor>>;
+/** Computes one node's outputs for iteration k. */
+export type Executor = (ctx: StepContext) => Promise<Record<string, Tensor>>;
 
 const img = (ctx: StepContext, port: string): Tensor => ctx.input(port) as Tensor;
 const opt = (ctx: StepContext, port: string): Tensor | undefined => ctx.input(port) as Tensor | undefined;

@@ -16,7 +16,8 @@ import { firstNonFinite, shapeStr, sizeOf, tensor } from '../tensor/tensor';
 import { versions } from '../version';
 import { toRgba } from '../io/frames';
 import type { QualityMetrics, RunEvent, RunReport } from './events';
-import { executors } from './executors';
+import { executors as jsExecutors } from './executors';
+import type { Executor } from './executors';
 
 /** Raised when a run fails inside a node; names the node and the iteration. */
 export class RunError extends Error {
@@ -42,6 +43,8 @@ export interface RunOptions {
   stopAt?: number;
   /** Minimum time between preview/progress events (the last iteration always reports). */
   throttleMs?: number;
+  /** Executors by node kind, replacing the JS table (e.g. `onnx/backend.ts`'s `onnxExecutors`). */
+  executors?: Readonly<Record<string, Executor>>;
 }
 
 /** How a run ended. */
@@ -88,6 +91,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
   const t0 = performance.now();
   let nfe = 0, vjpCalls = 0, scoreMs = 0;
   const warnings = new Set(plan.warnings);
+  const executors = opts.executors ?? jsExecutors;
 
   // Score models counted and timed; every other constant as compiled.
   const values = new Map<string, Value>();
