@@ -13,9 +13,9 @@ export const ONNX_OPSET = 17;
 const IR_VERSION = 8;
 
 /** ONNX TensorProto.DataType codes used here. */
-const DataType = { FLOAT: 1, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, INT64: 7 } as const;
 /** ONNX AttributeProto.AttributeType codes. */
-const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
+export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
 // The subset of onnx.proto (proto2) that the builder writes; names are protobufjs' camelCase.
 const schema = {
@@ -81,7 +81,8 @@ const schema = {
   },
 };
 
-const ModelProto = Root.fromJSON(schema).lookupType('onnx.ModelProto');
+/** The protobufjs type of the schema subset above; also reads back models this builder wrote. */
+export const ModelProto = Root.fromJSON(schema).lookupType('onnx.ModelProto');
 
 /** A dimension: a fixed size, or a name for a dimension fixed only at run time (e.g. the batch `N`). */
 export type Dim = number | string;

@@ -1,62 +1,10 @@
 /**
  * Inlining one ONNX model into a graph under construction: the update models splice the operator
  * lowerings (`lowerOperator`'s apply/adjoint/vjp bytes) into their own graphs, so a whole data step
- * is one model. `GraphBuilder` only writes models, so the bytes are decoded here with the subset
- * of onnx.proto that the builder itself writes (field numbers as in the ONNX specification).
+ * is one model. The bytes are decoded with the builder's own subset of onnx.proto.
  */
-import { Root } from 'protobufjs/light.js';
 import type { AttrValue, GraphBuilder, TensorData } from './builder';
-import { OnnxBuildError } from './builder';
-
-// Only the fields read back; protobufjs skips the others (opset, doc strings, types).
-const schema = {
-  nested: {
-    onnx: {
-      nested: {
-        ModelProto: { fields: { graph: { type: 'GraphProto', id: 7 } } },
-        GraphProto: {
-          fields: {
-            node: { rule: 'repeated', type: 'NodeProto', id: 1 },
-            initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-            input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
-            output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
-          },
-        },
-        NodeProto: {
-          fields: {
-            input: { rule: 'repeated', type: 'string', id: 1 },
-            output: { rule: 'repeated', type: 'string', id: 2 },
-            opType: { type: 'string', id: 4 },
-            attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
-          },
-        },
-        AttributeProto: {
-          fields: {
-            name: { type: 'string', id: 1 },
-            f: { type: 'float', id: 2 },
-            i: { type: 'int64', id: 3 },
-            s: { type: 'bytes', id: 4 },
-            t: { type: 'TensorProto', id: 5 },
-            floats: { rule: 'repeated', type: 'float', id: 7 },
-            ints: { rule: 'repeated', type: 'int64', id: 8 },
-            type: { type: 'int32', id: 20 },
-          },
-        },
-        TensorProto: {
-          fields: {
-            dims: { rule: 'repeated', type: 'int64', id: 1 },
-            dataType: { type: 'int32', id: 2 },
-            name: { type: 'string', id: 8 },
-            rawData: { type: 'bytes', id: 9 },
-          },
-        },
-        ValueInfoProto: { fields: { name: { type: 'string', id: 1 } } },
-      },
-    },
-  },
-};
-
-const ModelProto = Root.fromJSON(schema).lookupType('onnx.ModelProto');
+import { AttrType, DataType, ModelProto, OnnxBuildError } from './builder';
 
 interface DecodedTensor { dims: number[]; dataType: number; name: string; rawData: Uint8Array }
 interface DecodedAttr { name: string; type: number; f?: number; i?: number; s?: Uint8Array; t?: DecodedTensor; floats: number[]; ints: number[] }
@@ -66,19 +14,19 @@ interface DecodedGraph { node: DecodedNode[]; initializer: DecodedTensor[]; inpu
 function tensorData(t: DecodedTensor): TensorData {
   // A copy into an own, aligned buffer (Node decodes bytes as Buffer views into a shared pool).
   const raw = Uint8Array.from(t.rawData);
-  if (t.dataType === 1) return { type: 'float32', dims: t.dims, data: new Float32Array(raw.buffer) };
-  if (t.dataType === 7) return { type: 'int64', dims: t.dims, data: Array.from(new BigInt64Array(raw.buffer), Number) };
+  if (t.dataType === DataType.FLOAT) return { type: 'float32', dims: t.dims, data: new Float32Array(raw.buffer) };
+  if (t.dataType === DataType.INT64) return { type: 'int64', dims: t.dims, data: Array.from(new BigInt64Array(raw.buffer), Number) };
   throw new OnnxBuildError(`inline: tensor '${t.name}' has data type ${t.dataType}; only float32 and int64 are supported`);
 }
 
 function attrValue(a: DecodedAttr): AttrValue {
   switch (a.type) {
-    case 1: return { f: a.f ?? 0 };
-    case 2: return { i: a.i ?? 0 };
-    case 3: return { s: new TextDecoder().decode(a.s) };
-    case 4: return { t: tensorData(a.t!) };
-    case 6: return { floats: a.floats };
-    case 7: return { ints: a.ints };
+    case AttrType.FLOAT: return { f: a.f ?? 0 };
+    case AttrType.INT: return { i: a.i ?? 0 };
+    case AttrType.STRING: return { s: new TextDecoder().decode(a.s) };
+    case AttrType.TENSOR: return { t: tensorData(a.t!) };
+    case AttrType.FLOATS: return { floats: a.floats };
+    case AttrType.INTS: return { ints: a.ints };
     default: throw new OnnxBuildError(`inline: attribute '${a.name}' has unsupported type ${a.type}`);
   }
 }
