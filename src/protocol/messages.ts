@@ -106,25 +106,32 @@ export interface Frame {
   rgba: string;
 }
 
-/** Per-sample quality numbers. */
+/** Per-sample quality of an estimate (also the engine's `QualityMetrics`). */
 export interface WireMetrics {
+  /** ‖y − A(x̂)‖/‖y‖ per sample. */
   residual: number[];
+  /** ‖y − A(x̂)‖/(σ_y√m) per sample (≈ 1 at the noise level). */
   normalisedResidual: number[];
+  /** Against the ground truth, when known. */
   psnr?: number[];
   ssim?: number[];
 }
 
-/** The run report (seed, provider, versions, timing, metrics). */
+/** Everything needed to trace a result back to its inputs (also the engine's `RunReport`). */
 export interface WireReport {
   graph: string;
   hash: string;
   seed: number;
   samples: number;
   iterations: number;
+  /** Score-model forward evaluations (a batch of N counts once). */
   nfe: number;
+  /** Denoiser VJP evaluations (DPS). */
   vjpCalls: number;
   wallMs: number;
+  /** Time inside score-model calls. */
   scoreModelMs: number;
+  /** Everything else: wall − score model. */
   engineMs: number;
   secondsPerNfe: number;
   provider: string;
