@@ -6,6 +6,7 @@
 import { createContext, useContext } from 'react';
 import type { EngineClient } from '../../protocol/client';
 import type { FileFilter, LagrangeBridge, PickedFile } from '../../protocol/bridge';
+import { bytesToBase64 } from './base64';
 
 /** Opening and saving files on the user's machine. */
 export interface HostFiles {
@@ -19,12 +20,6 @@ export function bridgeFiles(b: LagrangeBridge): HostFiles {
   return { open: (f) => b.openFile(f), save: (name, data, f) => b.saveFile(name, data, f) };
 }
 
-const toBase64 = (bytes: Uint8Array): string => {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-};
-
 /** The browser's file picker and downloads. */
 export function browserFiles(): HostFiles {
   return {
@@ -35,7 +30,7 @@ export function browserFiles(): HostFiles {
         input.accept = filters.flatMap((f) => f.extensions.map((e) => `.${e}`)).join(',');
         input.onchange = async () => {
           const file = input.files?.[0];
-          resolve(file ? { name: file.name, base64: toBase64(new Uint8Array(await file.arrayBuffer())) } : undefined);
+          resolve(file ? { name: file.name, base64: bytesToBase64(new Uint8Array(await file.arrayBuffer())) } : undefined);
         };
         input.addEventListener('cancel', () => resolve(undefined));
         input.click();
@@ -49,10 +44,6 @@ export function browserFiles(): HostFiles {
     },
   };
 }
-
-/** UTF-8 text ↔ base64 (graph files). */
-export const textToBase64 = (text: string): string => toBase64(new TextEncoder().encode(text));
-export const base64ToText = (b64: string): string => new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
 
 /** What components reach through {@link useHost}. */
 export interface Host {

@@ -1,7 +1,7 @@
 /** Opening, importing and saving graph documents (`*.lagrange.json`, the engine's format). */
 import type { EngineClient } from '../../protocol/client';
 import type { HostFiles } from '../host/context';
-import { base64ToText, textToBase64 } from '../host/context';
+import { base64ToText, textToBase64 } from '../host/base64';
 import { isDirty, useDocument } from '../state/document';
 import { useRun } from '../state/run';
 

@@ -2,7 +2,7 @@
 import { unzipSync } from 'fflate';
 import type { EngineClient } from '../../protocol/client';
 import type { HostFiles } from '../host/context';
-import { textToBase64 } from '../host/context';
+import { base64ToBytes, bytesToBase64, textToBase64 } from '../host/base64';
 import { EngineError } from '../host/transport';
 import { useDocument } from '../state/document';
 import { useRun } from '../state/run';
@@ -50,11 +50,9 @@ export async function exportNpy(engine: EngineClient, files: HostFiles): Promise
   const { runId, report } = useRun.getState();
   if (!runId) return;
   const { base64 } = await engine.call('run.export', { runId });
-  const npy = unzipSync(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)))['result.npy'];
+  const npy = unzipSync(base64ToBytes(base64))['result.npy'];
   if (!npy) throw new Error('this run has no result tensor (the graph has no Output node)');
-  let s = '';
-  for (let i = 0; i < npy.length; i += 0x8000) s += String.fromCharCode(...npy.subarray(i, i + 0x8000));
-  await files.save(`${report?.graph ?? 'result'}-seed${report?.seed ?? 0}.npy`, btoa(s), [{ name: 'NumPy array', extensions: ['npy'] }]);
+  await files.save(`${report?.graph ?? 'result'}-seed${report?.seed ?? 0}.npy`, bytesToBase64(npy), [{ name: 'NumPy array', extensions: ['npy'] }]);
 }
 
 /** Saves report.json. */

@@ -1,13 +1,12 @@
 /** Shows a wire {@link Frame} (base64 RGBA) on a canvas scaled with nearest-neighbour pixels. */
 import { useEffect, useRef } from 'react';
 import type { Frame } from '../../protocol/messages';
+import { base64ToBytes } from '../host/base64';
 
 /** Decodes a frame's pixels. */
 export function frameImageData(frame: Frame): ImageData {
-  const bin = atob(frame.rgba);
-  const bytes = new Uint8ClampedArray(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new ImageData(bytes, frame.width, frame.height);
+  const bytes = base64ToBytes(frame.rgba);
+  return new ImageData(new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.length), frame.width, frame.height);
 }
 
 /** A frame drawn at `size` CSS pixels wide (height by aspect). */
