@@ -2,11 +2,11 @@
  * Evaluates the nodes that do not change across iterations: images, operators, the measurement,
  * the score model and the schedule. Runs once per compile; the ONNX model is loaded here.
  */
-import { join } from 'node:path';
 import { nodeKind, operatorTask } from '../../nodes/index';
-import { loadImage, MODELS_DIR } from '../io/prepare';
+import { loadImage } from '../io/prepare';
 import type { MeasurementValue } from '../kernels/updates';
 import { gaussianMixturePrior } from '../priors/gaussianMixture';
+import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
 import { loadOnnxPrior } from '../priors/onnxPrior';
 import { withSymmetricVjp } from '../priors/symmetricVjp';
@@ -40,10 +40,14 @@ export function paramsOf(n: GraphNode): Record<string, unknown> {
 /** Inputs of a static node, already evaluated. */
 export type StaticInputs = (port: string) => Value | undefined;
 
-/** The folder of a ScoreModel node's ONNX model, or undefined for analytic priors. */
-function modelDir(p: Record<string, unknown>): string | undefined {
+/**
+ * The folder of a ScoreModel node's ONNX model, or undefined for analytic priors. A `bundled`
+ * model is looked up by name like everywhere else (bundled first, then the user's folder).
+ */
+function modelDir(n: GraphNode): string | undefined {
+  const p = paramsOf(n);
   if (p.source === 'gaussian' || p.source === 'gmm' || !p.model) return undefined;
-  return p.source === 'bundled' ? join(MODELS_DIR, p.model as string) : (p.model as string);
+  return p.source === 'bundled' ? wrapSync(n, () => resolveModelDir(p.model as string)) : (p.model as string);
 }
 
 /**
@@ -51,7 +55,7 @@ function modelDir(p: Record<string, unknown>): string | undefined {
  * network), or undefined for analytic priors, which take their shape from the measurement.
  */
 export function priorImageShape(n: GraphNode): Shape | undefined {
-  const dir = modelDir(paramsOf(n));
+  const dir = modelDir(n);
   if (!dir) return undefined;
   const card = wrapSync(n, () => readModelCard(dir));
   return [card.image.channels, card.image.height, card.image.width];
@@ -106,7 +110,7 @@ export async function evalPrior(n: GraphNode, shape: Shape | undefined): Promise
     });
   }
   if (!p.model) throw new CompileError(`${who(n)}: source ${source} needs 'model' (a bundled model name or a model folder)`, n.id);
-  const dir = modelDir(p)!;
+  const dir = modelDir(n)!;
   const provider = p.provider as 'auto' | ExecutionProvider;
   const loaded = await wrap(n, () => loadOnnxPrior(dir, provider === 'auto' ? {} : { providers: [provider] }));
   const model = p.vjp === 'symmetric-fd' ? withSymmetricVjp(loaded) : loaded;

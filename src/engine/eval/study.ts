@@ -11,7 +11,8 @@ import { compile } from '../compile/compile';
 import { withMeasurement, withPrior } from '../graph/edit';
 import { parseGraph } from '../graph/format';
 import { presetFile } from '../graph/presets';
-import { imagePath, loadImage, MODELS_DIR } from '../io/prepare';
+import { imagePath, loadImage } from '../io/prepare';
+import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
 import type { MeasurementValue } from '../kernels/updates';
 import { qualityOf, runPlan } from '../runtime/run';
@@ -111,8 +112,7 @@ export function readRows(file: string): StudyRow[] {
 /** The image shape a learned prior fixes (channels, side), or undefined for analytic priors. */
 function priorFit(prior: string | undefined): { channels: number; size: number } | undefined {
   if (!prior || prior === 'gaussian' || prior === 'gmm') return undefined;
-  const dir = existsSync(prior) ? prior : join(MODELS_DIR, prior);
-  const card = readModelCard(dir);
+  const card = readModelCard(resolveModelDir(prior));
   return { channels: card.image.channels, size: card.image.height };
 }
 
