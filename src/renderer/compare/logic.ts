@@ -88,13 +88,12 @@ export function planRun(doc: WireGraph, s: Settings): PlannedRun {
     if (n.kind === 'Metrics') return { ...n, params: { ...n.params, every: everyFor(K, METRIC_POINTS) } };
     return n;
   });
-  // An explicit count also makes a graph's own run.iterations binding (the engine reads only the request's).
-  const iterations = s.iterations ?? doc.run?.iterations;
+  // The graph's own run.iterations travels in the document; the engine applies it.
   const request: Params<'run.start'> = {
     doc: { ...doc, nodes, overrides: withoutPeriodOverrides(doc) } as unknown as Record<string, unknown>,
     measurement: { kind: 'simulate', task: s.task, ...(s.image ? { image: s.image } : {}), sigma: s.sigma },
     seed: s.seed,
-    ...(iterations !== undefined ? { iterations } : {}),
+    ...(s.iterations !== undefined ? { iterations: s.iterations } : {}),
     throttleMs: 0,
   };
   const previewId = previewNodeId(doc);
