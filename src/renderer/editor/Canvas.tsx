@@ -6,12 +6,10 @@
 import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, applyEdgeChanges, applyNodeChanges, useReactFlow } from '@xyflow/react';
 import type { Connection, Edge, EdgeChange, FinalConnectionState, NodeChange, OnSelectionChangeParams } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { nodeKind } from '../../nodes/index';
 import { edgeId, useDocument } from '../state/document';
 import { useValidation } from '../state/validation';
 import { addNode, connectEdge, removeElements } from './actions';
-import { portColor } from './ports';
-import { connectionProblem } from './ports';
+import { connectionProblem, portColor, portOf } from './ports';
 import { QuickAdd } from './QuickAdd';
 import { StudioNode } from './StudioNode';
 import type { StudioFlowNode } from './StudioNode';
@@ -55,7 +53,7 @@ export function Canvas(): React.JSX.Element {
     setEdges((prev) => {
       const selected = new Set(prev.filter((e) => e.selected).map((e) => e.id));
       return doc.edges.map((e) => {
-        const type = nodeKind(doc.nodes.find((n) => n.id === e.source)?.kind ?? '')?.outputs.find((p) => p.name === e.sourcePort)?.type ?? 'image';
+        const type = portOf(doc, e.source, 'out', e.sourcePort)?.port.type ?? 'image';
         const id = edgeId(e);
         const back = e.targetPort === 'next'; // loop edges into a State
         return { id, source: e.source, sourceHandle: e.sourcePort, target: e.target, targetHandle: e.targetPort, selected: selected.has(id), animated: back, style: { stroke: portColor(type), strokeWidth: 2, ...(back ? { strokeDasharray: '6 4' } : {}) } };

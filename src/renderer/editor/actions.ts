@@ -1,5 +1,5 @@
 /** Document edits the editor offers (each one undo step): add, connect, delete, copy/paste, task. */
-import { nodeKind, operatorNodes } from '../../nodes/index';
+import { nodeKind, operatorNodes, operatorTask } from '../../nodes/index';
 import type { WireGraph } from '../../protocol/messages';
 import { edgeId, freshId, useDocument } from '../state/document';
 
@@ -77,7 +77,7 @@ export function setParam(id: string, key: string, value: unknown): void {
 
 /** The graph's operator node (the one a task names), if it has exactly one. */
 export function operatorNode(doc: WireGraph): Node | undefined {
-  const ops = doc.nodes.filter((n) => operatorNodes.some((k) => k.kind === n.kind));
+  const ops = doc.nodes.filter((n) => operatorTask(n.kind) !== undefined);
   return ops.length === 1 ? ops[0] : undefined;
 }
 
@@ -85,7 +85,7 @@ export function operatorNode(doc: WireGraph): Node | undefined {
 export function setTask(task: string): void {
   const kind = operatorNodes.find((k) => k.task === task)?.kind;
   useDocument.getState().edit((d) => {
-    const op = d.nodes.find((n) => operatorNodes.some((k) => k.kind === n.kind));
+    const op = d.nodes.find((n) => operatorTask(n.kind) !== undefined);
     if (op && kind && op.kind !== kind) {
       op.kind = kind;
       op.params = {};

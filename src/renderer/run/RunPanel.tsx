@@ -3,7 +3,7 @@
  * saved preset keeps them), Run/Cancel with a progress bar, live previews, convergence curves and
  * the final result with its metrics and exports.
  */
-import { operatorNodes } from '../../nodes/index';
+import { operatorNodes, operatorTask } from '../../nodes/index';
 import { useHost } from '../host/context';
 import { operatorNode, setParam, setTask } from '../editor/actions';
 import { ImagePicker } from '../editor/Inspector';
@@ -23,7 +23,7 @@ function Setup(): React.JSX.Element {
   const doc = useDocument((s) => s.doc);
   const edit = useDocument((s) => s.edit);
   const op = operatorNode(doc);
-  const task = operatorNodes.find((k) => k.kind === op?.kind)?.task;
+  const task = op && operatorTask(op.kind);
   const image = doc.nodes.find((n) => n.kind === 'ImageInput');
   const sim = doc.nodes.find((n) => n.kind === 'Simulate');
   const bundle = doc.nodes.find((n) => n.kind === 'MeasurementInput');
