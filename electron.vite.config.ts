@@ -2,7 +2,7 @@
 // The renderer is the same bundle browser mode serves from the loopback engine server.
 import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
-import { contentSecurityPolicy } from './csp';
+import { contentSecurityPolicy } from './vite.renderer.config';
 import { defineConfig } from 'electron-vite';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
