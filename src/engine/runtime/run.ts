@@ -45,7 +45,24 @@ export interface RunOptions {
   throttleMs?: number;
   /** Executors by node kind, replacing the JS table (e.g. `onnx/backend.ts`'s `onnxExecutors`). */
   executors?: Readonly<Record<string, Executor>>;
+  /**
+   * Evaluates the whole body of an iteration at once instead of node by node (a fused backend,
+   * e.g. `onnx/fused.ts`). Given iteration k and the values so far (constants and the states'
+   * `<id>.current`), it returns the values it computed, each with the node that produced it.
+   */
+  iterate?: IterationBody;
 }
+
+/** A value computed by a fused iteration body, attributed to the node that produced it. */
+export interface BodyOutput {
+  node: string;
+  kind: string;
+  port: string;
+  value: Tensor;
+}
+
+/** See {@link RunOptions.iterate}; `nfe` counts the score-network evaluations inside the iteration. */
+export type IterationBody = (k: number, values: ReadonlyMap<string, Value>, warn: (message: string) => void) => Promise<{ outputs: BodyOutput[]; nfe: number }>;
 
 /** How a run ended. */
 export interface RunResult {
@@ -156,6 +173,16 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
   };
   const snapshot = (iteration: number): Snapshot => ({ iteration, states: Object.fromEntries(registers) });
 
+  /** Stops on NaN/Inf naming the node, port and iteration; otherwise records the value. */
+  const check = (o: BodyOutput, k: number): void => {
+    const bad = firstNonFinite(o.value);
+    if (bad >= 0) {
+      const what = Number.isNaN(o.value.data[bad]) ? 'NaN' : 'Inf';
+      throw new RunError(`node "${o.node}" (${o.kind}) produced ${what} on '${o.port}' at iteration ${k} (entry ${bad} of ${shapeStr(o.value.shape)}); stopped`, o.node, k);
+    }
+    values.set(`${o.node}.${o.port}`, o.value);
+  };
+
   let lastEmit = -Infinity;
   const lastPreview = new Map<string, number>();
   const throttle = opts.throttleMs ?? 100;
@@ -167,27 +194,31 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       return { status: 'cancelled', snapshot: snapshot(k), report: r };
     }
     for (const st of plan.states) values.set(`${st.id}.current`, registers.get(st.id)!);
-    for (const step of plan.body) {
-      const ctx = {
-        k,
-        params: step.params,
-        input: (port: string) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
-        rng: () => createRng(plan.seed, `run/${step.id}/${k}`),
-        warn: (m: string) => warnings.add(m),
-      };
-      let outs: Record<string, Tensor>;
+    if (opts.iterate) {
+      let it: { outputs: BodyOutput[]; nfe: number };
       try {
-        outs = await executors[step.kind]!(ctx);
+        it = await opts.iterate(k, values, (m) => warnings.add(m));
       } catch (e) {
-        throw new RunError(`node "${step.id}" (${step.kind}) at iteration ${k}: ${(e as Error).message}`, step.id, k);
+        throw new RunError(`iteration ${k}: ${(e as Error).message}`, undefined, k);
       }
-      for (const [port, t] of Object.entries(outs)) {
-        const bad = firstNonFinite(t);
-        if (bad >= 0) {
-          const what = Number.isNaN(t.data[bad]) ? 'NaN' : 'Inf';
-          throw new RunError(`node "${step.id}" (${step.kind}) produced ${what} on '${port}' at iteration ${k} (entry ${bad} of ${shapeStr(t.shape)}); stopped`, step.id, k);
+      nfe += it.nfe; // the network runs inside the fused graph: its time is not separable
+      for (const o of it.outputs) check(o, k);
+    } else {
+      for (const step of plan.body) {
+        const ctx = {
+          k,
+          params: step.params,
+          input: (port: string) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
+          rng: () => createRng(plan.seed, `run/${step.id}/${k}`),
+          warn: (m: string) => warnings.add(m),
+        };
+        let outs: Record<string, Tensor>;
+        try {
+          outs = await executors[step.kind]!(ctx);
+        } catch (e) {
+          throw new RunError(`node "${step.id}" (${step.kind}) at iteration ${k}: ${(e as Error).message}`, step.id, k);
         }
-        values.set(`${step.id}.${port}`, t);
+        for (const [port, value] of Object.entries(outs)) check({ node: step.id, kind: step.kind, port, value }, k);
       }
     }
     for (const st of plan.states) registers.set(st.id, values.get(key(st.next)) as Tensor);
