@@ -49,6 +49,7 @@ const schema = {
             name: { type: 'string', id: 3 },
             opType: { type: 'string', id: 4 },
             attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
+            domain: { type: 'string', id: 7 },
           },
         },
         AttributeProto: {
@@ -67,6 +68,9 @@ const schema = {
           fields: {
             dims: { rule: 'repeated', type: 'int64', id: 1 },
             dataType: { type: 'int32', id: 2 },
+            // Read only (other exporters' typed fields); the builder writes raw_data.
+            floatData: { rule: 'repeated', type: 'float', id: 4 },
+            int64Data: { rule: 'repeated', type: 'int64', id: 7 },
             name: { type: 'string', id: 8 },
             rawData: { type: 'bytes', id: 9 },
           },

@@ -1,11 +1,9 @@
 /**
- * Running lowered ONNX graphs with onnxruntime-node: float32 engine Tensors in, one float32
- * Tensor out. Used by the equivalence tests now and by the iteration backend later (which will
- * keep sessions open and pick a GPU provider, as priors/onnxPrior.ts does for score models).
+ * Running one lowered ONNX model on the CPU provider and taking its first output: what the
+ * operator and update equivalence tests need.
  */
-import * as ort from 'onnxruntime-node';
 import type { Tensor } from '../tensor/tensor';
-import { tensor } from '../tensor/tensor';
+import { openSession } from './session';
 
 /** An open session over one lowered model. */
 export interface OnnxModelSession {
@@ -19,17 +17,10 @@ export interface OnnxModelSession {
  * @param model - bytes from {@link GraphBuilder.toBytes} or `lowerOperator`
  */
 export async function openOnnxModel(model: Uint8Array): Promise<OnnxModelSession> {
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], logSeverityLevel: 3 });
-  const output = session.outputNames[0]!;
+  const session = await openSession(model, ['cpu']);
   return {
     async run(inputs) {
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(inputs)) feeds[name] = new ort.Tensor('float32', t.data, [...t.shape]);
-      const result = await session.run(feeds);
-      const out = result[output]!;
-      if (out.type !== 'float32') throw new TypeError(`onnx model: output '${output}' is ${out.type}, expected float32`);
-      // Copy: the result must not alias memory ORT may reuse.
-      return tensor([...out.dims], (out.data as Float32Array).slice());
+      return Object.values(await session.run(inputs))[0]!;
     },
     release: () => session.release(),
   };

@@ -15,7 +15,7 @@ import { sizeOf, tensor } from '../tensor/tensor';
 import type { Dim } from './builder';
 import { GraphBuilder } from './builder';
 import { lowerOperator } from './operators';
-import { inlineModel } from './updates-compose';
+import { inlineModel } from './inline';
 
 const batched = (shape: readonly number[]): Dim[] => ['N', ...shape];
 /** ONNX TensorProto data types for Cast. */

@@ -46,6 +46,8 @@ export interface OnnxScoreModel extends ScoreModel {
   readonly attempts: readonly ProviderAttempt[];
   /** The ONNX graph's inputs and outputs: name, element type and shape (symbolic dims as names). */
   readonly io: { inputs: TensorInfo[]; outputs: TensorInfo[] };
+  /** Path of the ONNX file (the fused iteration backend inlines the network from it). */
+  readonly file: string;
   release(): Promise<void>;
 }
 
@@ -126,6 +128,7 @@ export async function loadOnnxPrior(dir: string, opts: LoadOnnxOptions = {}): Pr
     provider: `onnx:${provider}`,
     card,
     attempts,
+    file,
     io: { inputs: session.inputMetadata.map(tensorInfo), outputs: session.outputMetadata.map(tensorInfo) },
     async predictEps(xt: Tensor, t: number): Promise<Tensor> {
       const n = batchOf(xt, shape, who, 'x_t');

@@ -16,6 +16,8 @@ import { annealedLangevin, dpsGuidance, probabilityFlowOde } from './samplers';
 /** What an executor sees. */
 export interface StepContext {
   k: number;
+  /** The body step's node id. */
+  node: string;
   params: Record<string, unknown>;
   /** Value on an input port, undefined when an optional port is unconnected. */
   input(port: string): Value | undefined;

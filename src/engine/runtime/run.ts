@@ -207,6 +207,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       for (const step of plan.body) {
         const ctx = {
           k,
+          node: step.id,
           params: step.params,
           input: (port: string) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
           rng: () => createRng(plan.seed, `run/${step.id}/${k}`),

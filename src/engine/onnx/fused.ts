@@ -1,0 +1,134 @@
+/**
+ * The fused iteration graph: every body step of a Plan, lowered for a fused target (`steps.ts`,
+ * the score network inlined in Denoise), spliced into one ONNX model in body order. Its inputs are
+ * the values the body reads from outside itself (State registers, constant tensors) and each
+ * step's host feeds (schedule scalars, noise, y); its outputs are the values the runtime reads
+ * after the body (State `next` ports, previews, metrics, the Output). One `session.run` per
+ * iteration: the intermediate tensors never come back to the host.
+ */
+import { key } from '../compile/plan';
+import type { Plan, PortRef } from '../compile/plan';
+import type { ExecutionProvider } from '../priors/onnxPrior';
+import type { BodyOutput, IterationBody } from '../runtime/run';
+import type { StepContext } from '../runtime/executors';
+import { createRng } from '../tensor/rng';
+import type { Tensor } from '../tensor/tensor';
+import type { Dim } from './builder';
+import { GraphBuilder } from './builder';
+import { inlineModelOutputs, modelSignature } from './inline';
+import { openSession } from './session';
+import { lowerStep } from './steps';
+import type { LoweredStep } from './steps';
+
+/** A fused body ready to run, or why the plan cannot be fused. */
+export type FusedIteration =
+  | { iterate: IterationBody; provider: ExecutionProvider; model: Uint8Array; release(): Promise<void> }
+  | { reason: string };
+
+/** An ONNX-safe, readable graph name for a value key (`<node>.<port>`). */
+const nameOf = (k: string): string => k.replace(/[^\w.:/-]/g, '_');
+
+/**
+ * Builds the fused model of `plan` and opens it on the first of `providers` that accepts it.
+ * Fails (with a reason, not an exception) when a step has no fused lowering.
+ */
+export async function fuseIteration(plan: Plan, providers: readonly ExecutionProvider[]): Promise<FusedIteration> {
+  const built = buildFused(plan);
+  if ('reason' in built) return built;
+  const session = await openSession(built.model, providers);
+  const { steps, hostWires, feedNames, outputs } = built;
+
+  const iterate: IterationBody = async (k, values, warn) => {
+    const inputs: Record<string, Tensor> = {};
+    for (const [name, k2] of hostWires) inputs[name] = values.get(k2) as Tensor;
+    for (const { step, lowered } of steps) {
+      const ctx: StepContext = {
+        k,
+        node: step.id,
+        params: step.params,
+        // Only values outside the graph exist on the host (see steps.ts): constants, registers.
+        input: (port) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
+        rng: () => createRng(plan.seed, `run/${step.id}/${k}`),
+        warn,
+      };
+      const feeds = await lowered.feeds(ctx, plan.samples);
+      for (const [name, t] of Object.entries(feeds)) inputs[feedNames.get(`${step.id}|${name}`)!] = t;
+    }
+    const result = await session.run(inputs);
+    const produced: BodyOutput[] = outputs.map((o) => ({ ...o.at, value: result[o.name]! }));
+    return { outputs: produced, nfe: built.nfe };
+  };
+  return { iterate, provider: session.provider, model: built.model, release: () => session.release() };
+}
+
+interface Built {
+  model: Uint8Array;
+  steps: { step: Plan['body'][number]; lowered: LoweredStep }[];
+  /** Graph input name → value key read from the runtime's values each iteration. */
+  hostWires: Map<string, string>;
+  /** `<node>|<feed>` → graph input name. */
+  feedNames: Map<string, string>;
+  outputs: { name: string; at: Omit<BodyOutput, 'value'> }[];
+  nfe: number;
+}
+
+/** The fused model of `plan` (exported for tests and tools that save it), or why there is none. */
+export function buildFused(plan: Plan): Built | { reason: string } {
+  const g = new GraphBuilder(`iteration.${plan.name}`);
+  const inGraph = new Map<string, { name: string; dims: Dim[]; node: string; kind: string; port: string }>();
+  const hostWires = new Map<string, string>();
+  const feedNames = new Map<string, string>();
+  const steps: Built['steps'] = [];
+  let nfe = 0;
+  for (const step of plan.body) {
+    const lowered = lowerStep(step, plan, 'fused');
+    if (typeof lowered === 'string') return { reason: `node "${step.id}": ${lowered}` };
+    const sig = modelSignature(lowered.model);
+    const wires: Record<string, string> = {};
+    for (const inp of sig.inputs) {
+      const port = lowered.wires[inp.name];
+      if (port === undefined) {
+        const name = g.input(nameOf(`${step.id}:${inp.name}`), inp.dims);
+        feedNames.set(`${step.id}|${inp.name}`, name);
+        wires[inp.name] = name;
+        continue;
+      }
+      const ref: PortRef | undefined = step.inputs[port];
+      if (!ref) return { reason: `node "${step.id}": input '${port}' is not connected` };
+      const k = key(ref);
+      const known = inGraph.get(k);
+      if (known) wires[inp.name] = known.name;
+      else {
+        const name = nameOf(k);
+        if (!hostWires.has(name)) {
+          g.input(name, inp.dims);
+          hostWires.set(name, k);
+        }
+        wires[inp.name] = name;
+      }
+    }
+    const outs = inlineModelOutputs(g, lowered.model, wires, step.id);
+    for (const o of sig.outputs) {
+      const port = lowered.outputs[o.name];
+      if (port !== undefined) inGraph.set(`${step.id}.${port}`, { name: outs[o.name]!, dims: o.dims, node: step.id, kind: step.kind, port });
+    }
+    steps.push({ step, lowered });
+    nfe += lowered.nfe;
+  }
+  const needed = new Set<string>([
+    ...plan.states.map((s) => key(s.next)),
+    ...plan.previews.map((p) => key(p.source)),
+    ...(plan.metrics ? [key(plan.metrics.source)] : []),
+    ...(plan.output ? [key(plan.output)] : []),
+  ]);
+  const outputs: Built['outputs'] = [];
+  for (const k of needed) {
+    const v = inGraph.get(k);
+    if (!v) continue; // a register or constant: the runtime already holds it
+    const name = `out:${nameOf(k)}`;
+    g.output(v.name, name, v.dims);
+    outputs.push({ name, at: { node: v.node, kind: v.kind, port: v.port } });
+  }
+  if (outputs.length === 0) return { reason: 'the body produces nothing the run reads' };
+  return { model: g.toBytes(`one iteration of ${plan.name} (onnx/fused.ts)`), steps, hostWires, feedNames, outputs, nfe };
+}

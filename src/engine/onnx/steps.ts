@@ -1,0 +1,144 @@
+/**
+ * Body nodes as ONNX models: for each node kind, a lowering that turns one body step of a Plan
+ * into a model plus the recipe to feed it. The same lowering serves the node-by-node backend
+ * (`backend.ts`: one session per step, the score network in its own session) and the fused
+ * iteration graph (`fused.ts`: every step inlined into one model, the network included).
+ *
+ * Inputs of a step model are of two sorts: *wires*, fed by the step's input ports (tensors
+ * computed by other nodes or held in State registers), and *feeds*, computed on the host for
+ * iteration k — schedule scalars, noise drawn from the node's seeded stream in the JS kernel's
+ * order, the measurement y. Feeds may read only the iteration, the node's parameters and stream,
+ * and constant inputs (schedule, measurement, prior): in a fused graph the other values never
+ * leave the accelerator.
+ */
+import type { BodyStep, Plan } from '../compile/plan';
+import type { ResolvedSchedule } from '../compile/schedule';
+import type { GradientStepParams, MeasurementValue, NoisingStepParams } from '../kernels/updates';
+import type { ScoreModel } from '../priors/types';
+import type { StepContext } from '../runtime/executors';
+import type { Tensor } from '../tensor/tensor';
+import { GraphBuilder } from './builder';
+import { inlineModel } from './inline';
+import { priorEpsModel, priorScalars } from './prior';
+import type { NoisingLevel } from './updates';
+import { denoiseModel, dualUpdateModel, gradientStepSize, noisingNoise, scalarInputs, xUpdateGradientModel, zUpdateModel, zUpdateScalars } from './updates';
+
+/** Where a lowered step will run. */
+export type LoweringTarget = 'node' | 'fused';
+
+/** One body step as an ONNX model. */
+export interface LoweredStep {
+  model: Uint8Array;
+  /** Model input → the step's input port whose tensor feeds it. */
+  wires: Readonly<Record<string, string>>;
+  /** The other model inputs for iteration k (N = the run's batch). See the module notes. */
+  feeds(ctx: StepContext, n: number): Promise<Record<string, Tensor>>;
+  /** Model output → the step's output port. */
+  outputs: Readonly<Record<string, string>>;
+  /** Score-network evaluations inside the model per run (0 when the host calls the network). */
+  nfe: number;
+}
+
+/** Lowers a step, or says why it cannot be (the step then runs its JS executor). */
+export type StepLowering = (step: BodyStep, plan: Plan, target: LoweringTarget) => LoweredStep | string;
+
+const sched = (ctx: StepContext): ResolvedSchedule => ctx.input('schedule') as ResolvedSchedule;
+const meas = (ctx: StepContext): MeasurementValue => ctx.input('measurement') as MeasurementValue;
+/** The wires a step has: only connected ports (an optional u may be absent). */
+const connected = (step: BodyStep, wires: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(wires).filter(([, port]) => step.inputs[port] !== undefined));
+
+/** Tweedie x̂₀ from ε̂ at the step's t; in a fused graph ε̂ comes from the inlined score network. */
+const denoise: StepLowering = (step, plan, target) => {
+  const clip = step.params.clip as boolean;
+  const prior = plan.prior;
+  const tweedie = denoiseModel(plan.imageShape, { clip });
+  const g = new GraphBuilder('step.denoise');
+  const dims = ['N', ...plan.imageShape];
+  const xt = g.input('xt', dims), alphaBar = g.input('alphaBar', []);
+  let eps: string;
+  if (target === 'fused') {
+    const net = priorEpsModel(prior, plan.imageShape);
+    if (!('model' in net)) return net.reason;
+    eps = inlineModel(g, net.model, { xt, t: g.input('t', []), alphaBar, oneMinusAlphaBar: g.input('oneMinusAlphaBar', []) }, 'prior');
+  } else eps = g.input('eps', dims);
+  const x0 = inlineModel(g, tweedie, { xt, eps, alphaBar }, 'tweedie');
+  g.output(x0, 'x0', dims);
+  g.output(eps, 'eps_out', dims);
+  return {
+    model: g.toBytes(`Denoise ${step.id}${target === 'fused' ? ' with the score network' : ''}`),
+    wires: { xt: 'xt' },
+    outputs: { x0: 'x0', eps_out: 'eps' },
+    nfe: target === 'fused' ? 1 : 0,
+    async feeds(ctx) {
+      const t = sched(ctx).t[ctx.k]!;
+      const p = ctx.input('prior') as ScoreModel;
+      // ᾱ from the prior's own schedule, as `denoiseWithEps`.
+      if (target === 'fused') return priorScalars(p, t);
+      return { eps: await p.predictEps(ctx.input('xt') as Tensor, t), ...scalarInputs({ alphaBar: p.schedule.alphaBarAt(t) }) };
+    },
+  };
+};
+
+/** DDiff's gradient x-step through the lowered operator (the prox mode is lowered elsewhere). */
+const xGradient: StepLowering = (step, plan) => {
+  if (step.params.mode === 'prox') return 'XUpdate (prox) has no ONNX lowering yet';
+  const p = step.params as unknown as GradientStepParams;
+  const withU = step.inputs.u !== undefined;
+  let model: Uint8Array;
+  try {
+    model = xUpdateGradientModel(plan.measurement.op, { normalize: p.normalize, withU });
+  } catch (e) {
+    return `XUpdate (${plan.measurement.op.id} not lowered: ${(e as Error).message.split('\n')[0]})`;
+  }
+  return {
+    model,
+    wires: connected(step, { z: 'z', u: 'u' }),
+    outputs: { x: 'x' },
+    nfe: 0,
+    async feeds(ctx) {
+      const m = meas(ctx);
+      return { y: m.y, ...scalarInputs({ gamma: gradientStepSize(m.op.inShape, sched(ctx).t[ctx.k]!, p) }) };
+    },
+  };
+};
+
+/** The DDIM/DDiff noising step, its noise drawn from the node's stream as `noisingStep` draws it. */
+const zUpdate: StepLowering = (step, plan) => {
+  const p = step.params as unknown as NoisingStepParams;
+  return {
+    model: zUpdateModel(plan.imageShape, { posteriorStd: p.posteriorStd, withU: step.inputs.u !== undefined }),
+    wires: connected(step, { xt: 'xt', x: 'x', u: 'u' }),
+    outputs: { xs: 'xt' },
+    nfe: 0,
+    async feeds(ctx, n) {
+      const sc = sched(ctx), k = ctx.k;
+      const at: NoisingLevel = { t: sc.t[k]!, alphaBarT: sc.alphaBarT[k]!, alphaBarS: sc.alphaBarS[k]!, betaT: sc.betaT[k]! };
+      return { ...noisingNoise([n, ...plan.imageShape], at, p, ctx.rng()), ...zUpdateScalars(at, p) };
+    },
+  };
+};
+
+const dual: StepLowering = (step, plan) => ({
+  model: dualUpdateModel(plan.imageShape),
+  wires: { u: 'u', x: 'x', z: 'z' },
+  outputs: { u_next: 'u' },
+  nfe: 0,
+  async feeds(ctx) {
+    return scalarInputs({ rho: ctx.params.rho as number });
+  },
+});
+
+/** Lowerings by node kind; a kind not listed runs its JS executor. */
+export const stepLowerings: Record<string, StepLowering> = {
+  Denoise: denoise,
+  XUpdate: xGradient,
+  ZUpdate: zUpdate,
+  DualUpdate: dual,
+};
+
+/** Lowers `step` with the table, or gives the reason it runs in JS. */
+export function lowerStep(step: BodyStep, plan: Plan, target: LoweringTarget): LoweredStep | string {
+  const lower = stepLowerings[step.kind];
+  return lower ? lower(step, plan, target) : `${step.kind} has no ONNX lowering yet`;
+}
