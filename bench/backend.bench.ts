@@ -1,59 +1,118 @@
 /**
- * `npm run bench:backend` — time per iteration of the JS runtime and of the ONNX backend
- * (`--backend onnx`), next to the bare score-model forward, printed as ratios measured in one run.
- * DDiff and DDiff-HQS on box inpainting: with the bundled fmnist-32 network (1×32×32), and with the
- * analytic Gaussian prior at 64 and 256 px, where the "network" is nearly free and the ratio shows
- * what the non-network maths costs in each backend. CPU provider here; GPU runs are for a GPU machine.
+ * `npm run bench:backend` — time per iteration of the JS runtime and of the ONNX backend, node by
+ * node and fused (one ONNX model per iteration, network inside), next to the bare score-model
+ * forward, printed as ratios measured in one run. DDiff, DiffPIR and DAPS on box inpainting with:
+ * the bundled fmnist-32 network; the analytic Gaussian prior at 64 and 256 px (the "network" is
+ * nearly free, so the ratio shows what the non-network maths costs); and a randomly initialised
+ * guided-diffusion (ADM, FFHQ-256 configuration, 93.6 M parameters) UNet at 64 and 256 px,
+ * exported at bench time by tools/export_guided_diffusion.py (needs Debian's python3-torch;
+ * `BENCH_ADM=0` skips it). The provider is the prior's: CPU here, CUDA/WebGPU on a GPU machine.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compile } from '../src/engine/compile/compile';
 import type { Plan } from '../src/engine/compile/plan';
 import { withMeasurement, withPrior } from '../src/engine/graph/edit';
 import { parseGraph } from '../src/engine/graph/format';
-import { onnxExecutors } from '../src/engine/onnx/backend';
+import type { GraphDocument } from '../src/engine/graph/format';
+import { onnxBackend } from '../src/engine/onnx/backend';
 import type { ScoreModel } from '../src/engine/priors/types';
 import { runPlan } from '../src/engine/runtime/run';
 import { tensor } from '../src/engine/tensor/tensor';
 
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
+/** Wall-clock budget per measured run, in ms (the iteration count follows from the forward time). */
+const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 4000);
+const PRESETS = (process.env.BENCH_PRESETS ?? 'ddiff,diffpir,daps').split(',');
+const ROOT = new URL('..', import.meta.url).pathname;
 
-/** Milliseconds per iteration of a full run (after a short warm-up). */
-async function perIteration(plan: Plan, backend: 'js' | 'onnx'): Promise<number> {
-  const executors = backend === 'onnx' ? await onnxExecutors(plan) : undefined;
-  await runPlan(plan, { stopAt: 3, ...(executors ? { executors } : {}) });
-  const { report } = await runPlan(plan, { ...(executors ? { executors } : {}) });
-  return report.wallMs / report.iterations;
+type Backend = 'js' | 'node' | 'fused';
+
+/** Milliseconds per iteration, or why the backend cannot run this plan. */
+async function perIteration(plan: Plan, backend: Backend): Promise<{ ms: number; nfe: number } | string> {
+  const b = backend === 'js' ? undefined : await onnxBackend(plan, { fused: backend === 'fused' });
+  try {
+    if (backend === 'fused' && b?.form !== 'fused') return b!.note.replace(/^.*not fused: /, '').replace(/\)$/, '');
+    const options = b?.options ?? {};
+    await runPlan(plan, { stopAt: 2, ...options }); // warm-up: first runs allocate and plan kernels
+    const { report } = await runPlan(plan, options);
+    return { ms: report.wallMs / report.iterations, nfe: report.nfe / report.iterations };
+  } finally {
+    await b?.release();
+  }
 }
 
-/** Milliseconds of one bare ε̂ forward on the plan's image shape. */
-async function forward(plan: Plan): Promise<number> {
-  const prior = plan.prior as ScoreModel;
-  const x = tensor([1, ...plan.imageShape]);
-  for (let i = 0; i < 3; i++) await prior.predictEps(x, 500);
-  const n = 50;
+/** Milliseconds of one bare ε̂ forward on the plan's image shape (batch 1). */
+async function forward(prior: ScoreModel, shape: readonly number[]): Promise<number> {
+  const x = tensor([1, ...shape]);
+  await prior.predictEps(x, 500);
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) await prior.predictEps(x, 500);
+  let n = 0;
+  while (n < 3 || (performance.now() - t0 < 1000 && n < 50)) {
+    await prior.predictEps(x, 500);
+    n++;
+  }
   return (performance.now() - t0) / n;
 }
 
-const rows: string[][] = [['preset', 'prior', 'px', 'forward ms', 'JS ms/it', 'ONNX ms/it', 'JS ÷ fwd', 'ONNX ÷ fwd', 'ONNX ÷ JS']];
-for (const preset of ['ddiff', 'ddiff-hqs']) {
-  const base = parseGraph(JSON.parse(readFileSync(new URL(`../resources/presets/${preset}.lagrange.json`, import.meta.url), 'utf8')));
-  const cases: [string, number | undefined, ReturnType<typeof parseGraph>][] = [
-    ['fmnist-32', undefined, base],
-    ['gaussian', 64, withPrior(base, 'gaussian', false)],
-    ['gaussian', 256, withPrior(base, 'gaussian', false)],
-  ];
-  for (const [prior, size, doc] of cases) {
-    const measured = withMeasurement(doc, { kind: 'simulate', task: 'inpaint-box', ...(size ? { image: 'sample:astronaut', size } : {}) });
-    const plan = await compile(measured, { iterations: ITERATIONS });
-    const fwd = await forward(plan);
-    const js = await perIteration(plan, 'js');
-    const onnx = await perIteration(plan, 'onnx');
-    rows.push([preset, prior, String(plan.imageShape.at(-1)), fwd.toFixed(2), js.toFixed(2), onnx.toFixed(2), (js / fwd).toFixed(2), (onnx / fwd).toFixed(2), (onnx / js).toFixed(2)]);
+/** Exports a random-weight ADM UNet at `size` px into a temp folder; undefined when python/torch is missing. */
+function admModel(size: number, dir: string): string | undefined {
+  const out = join(dir, `adm-${size}`);
+  const py = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0);
+  if (!py) return undefined;
+  const r = spawnSync(py, ['tools/export_guided_diffusion.py', '--random-init', '--config', 'ffhq256', '--image-size', String(size), '--out', out, '--name', `adm-random-${size}`, '--no-check'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`ADM export at ${size} px failed:\n${r.stderr}`);
+    return undefined;
   }
+  return out;
+}
+
+const load = (preset: string): GraphDocument => parseGraph(JSON.parse(readFileSync(join(ROOT, `resources/presets/${preset}.lagrange.json`), 'utf8')));
+const priors: { label: string; px?: number; prior: string }[] = [
+  { label: 'fmnist-32', prior: 'fmnist-32' },
+  { label: 'gaussian', px: 64, prior: 'gaussian' },
+  { label: 'gaussian', px: 256, prior: 'gaussian' },
+];
+const tmp = mkdtempSync(join(tmpdir(), 'lagrange-bench-adm-'));
+if (process.env.BENCH_ADM !== '0') {
+  for (const px of [64, 256]) {
+    const dir = admModel(px, tmp);
+    if (dir && existsSync(join(dir, 'model.onnx'))) priors.push({ label: 'adm-random', px, prior: dir });
+    else console.log(`(ADM UNet at ${px} px skipped: python3 with torch and onnx is needed to export it)`);
+  }
+}
+
+const fmt = (v: { ms: number } | string, d = 2): string => (typeof v === 'string' ? '—' : v.ms.toFixed(d));
+const ratio = (a: { ms: number } | string, b: number): string => (typeof a === 'string' ? '—' : (a.ms / b).toFixed(2));
+const rows: string[][] = [['preset', 'prior', 'px', 'NFE/it', 'fwd ms', 'JS ms/it', 'node ms/it', 'fused ms/it', 'JS ÷ fwd·NFE', 'node ÷ fwd·NFE', 'fused ÷ fwd·NFE', 'fused ÷ JS']];
+const notFused = new Map<string, string>();
+try {
+  for (const { label, px, prior } of priors) {
+    let fwd: number | undefined;
+    for (const preset of PRESETS) {
+      const doc = withMeasurement(withPrior(load(preset), prior, false), { kind: 'simulate', task: 'inpaint-box', ...(px && label === 'gaussian' ? { image: 'sample:astronaut', size: px } : {}) });
+      // One probe iteration sizes the run to the budget (a 256 px ADM forward takes seconds on CPU).
+      const probe = await compile(doc, { iterations: 100 });
+      fwd ??= await forward(probe.prior, probe.imageShape);
+      const nfePerIt = Math.max(1, (await runPlan(probe, { stopAt: 1 })).report.nfe);
+      const iterations = Math.max(3, Math.min(200, Math.round(BUDGET_MS / (fwd * nfePerIt + 1))));
+      const plan = await compile(doc, { iterations });
+      const js = await perIteration(plan, 'js');
+      const node = await perIteration(plan, 'node');
+      const fused = await perIteration(plan, 'fused');
+      if (typeof fused === 'string') notFused.set(preset, fused);
+      const per = fwd * nfePerIt;
+      rows.push([preset, label, String(plan.imageShape.at(-1)), String(nfePerIt), fwd.toFixed(2), fmt(js), fmt(node), fmt(fused), ratio(js, per), ratio(node, per), ratio(fused, per), typeof js === 'string' ? '—' : ratio(fused, js.ms)]);
+      console.error(`  ${preset} / ${label} ${plan.imageShape.at(-1)} px: ${iterations} iterations measured`);
+    }
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
 }
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 for (const r of rows) console.log(r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
-console.log(`\n${ITERATIONS} iterations per run, box inpainting, batch 1, CPU provider; one iteration = 1 NFE.`);
-console.log('Goal on a GPU: ONNX iteration ≤ 1.10 × bare forward. The ONNX backend still copies x_t and u through JS between nodes (no fused iteration graph yet).');
+console.log('\nBox inpainting, batch 1, provider of the prior (CPU here). fwd = bare ε̂ forward; NFE/it = network forwards per iteration.');
+console.log('Goal on a GPU: an ONNX iteration ≤ 1.10 × its forwards (fused ÷ fwd·NFE ≤ 1.10).');
+for (const [preset, why] of notFused) console.log(`${preset} not fused: ${why}`);

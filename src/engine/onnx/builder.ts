@@ -71,6 +71,7 @@ const schema = {
             // Read only (other exporters' typed fields); the builder writes raw_data.
             floatData: { rule: 'repeated', type: 'float', id: 4 },
             int64Data: { rule: 'repeated', type: 'int64', id: 7 },
+            dataLocation: { type: 'int32', id: 14 },
             name: { type: 'string', id: 8 },
             rawData: { type: 'bytes', id: 9 },
           },
@@ -204,6 +205,22 @@ export class GraphBuilder {
       attribute: Object.entries(attrs).map(([k, v]) => attributeProto(k, v)),
     });
     return o;
+  }
+
+  /**
+   * Adds a node with several outputs (e.g. Split), named `outs` ('' for an omitted optional
+   * output), and returns them.
+   */
+  nodeOutputs(op: string, inputs: readonly string[], attrs: Readonly<Record<string, AttrValue>>, outs: readonly string[]): string[] {
+    const named = outs.map((o) => (o === '' ? '' : this.claim(o)));
+    this.nodes.push({
+      input: [...inputs],
+      output: named,
+      name: `${op}_${this.nodes.length}`,
+      opType: op,
+      attribute: Object.entries(attrs).map(([k, v]) => attributeProto(k, v)),
+    });
+    return named;
   }
 
   /** Declares value `value` a graph output named `name` (an Identity node renames it if needed). */

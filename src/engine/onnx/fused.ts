@@ -81,7 +81,13 @@ export function buildFused(plan: Plan): Built | { reason: string } {
   const steps: Built['steps'] = [];
   let nfe = 0;
   for (const step of plan.body) {
-    const lowered = lowerStep(step, plan, 'fused');
+    let lowered: LoweredStep | string;
+    try {
+      lowered = lowerStep(step, plan, 'fused');
+    } catch (e) {
+      // e.g. a network whose weights live in an external data file, or an unsupported operator domain
+      lowered = (e as Error).message.split('\n')[0]!;
+    }
     if (typeof lowered === 'string') return { reason: `node "${step.id}": ${lowered}` };
     const sig = modelSignature(lowered.model);
     const wires: Record<string, string> = {};

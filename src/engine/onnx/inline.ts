@@ -3,11 +3,17 @@
  * lowerings (`lowerOperator`'s apply/adjoint/vjp bytes) into their own graphs, so a whole data step
  * is one model; the fused iteration graph splices every step model and the score network. The
  * bytes are decoded with the builder's own subset of onnx.proto.
+ *
+ * Initializers are shared by content: a model inlined several times into one graph (the score
+ * network once per ODE step, once in Denoise and again in a finite-difference VJP, an operator's
+ * mask once per Langevin step) keeps one copy of each weight tensor, so the graph is not
+ * multiplied in size by the number of inlines.
  */
+import { createHash } from 'node:crypto';
 import type { AttrValue, GraphBuilder, TensorData } from './builder';
 import { AttrType, DataType, ModelProto, ONNX_OPSET, OnnxBuildError } from './builder';
 
-interface DecodedTensor { dims: number[]; dataType: number; name: string; rawData?: Uint8Array; floatData?: number[]; int64Data?: number[] }
+interface DecodedTensor { dims: number[]; dataType: number; name: string; rawData?: Uint8Array; floatData?: number[]; int64Data?: number[]; dataLocation?: number }
 interface DecodedAttr { name: string; type: number; f?: number; i?: number; s?: Uint8Array; t?: DecodedTensor; floats: number[]; ints: number[] }
 interface DecodedNode { input: string[]; output: string[]; opType: string; domain?: string; attribute: DecodedAttr[] }
 interface DecodedDim { dimValue?: number; dimParam?: string }
@@ -42,6 +48,7 @@ export function modelSignature(model: Uint8Array): { inputs: ModelValue[]; outpu
 function tensorData(t: DecodedTensor): TensorData {
   // A copy into an own, aligned buffer (Node decodes bytes as Buffer views into a shared pool).
   const dims = t.dims ?? [];
+  if (t.dataLocation === 1) throw new OnnxBuildError(`inline: tensor '${t.name}' is stored in an external data file; only models with their weights inside the .onnx file can be inlined`);
   if (!t.rawData) {
     if (t.dataType === DataType.FLOAT) return { type: 'float32', dims, data: t.floatData ?? [] };
     if (t.dataType === DataType.INT64) return { type: 'int64', dims, data: t.int64Data ?? [] };
@@ -50,6 +57,28 @@ function tensorData(t: DecodedTensor): TensorData {
   if (t.dataType === DataType.FLOAT) return { type: 'float32', dims, data: new Float32Array(raw.buffer) };
   if (t.dataType === DataType.INT64) return { type: 'int64', dims, data: Array.from(new BigInt64Array(raw.buffer), Number) };
   throw new OnnxBuildError(`inline: tensor '${t.name}' has data type ${t.dataType}; only float32 and int64 are supported`);
+}
+
+/** Per graph under construction: content key of an inlined initializer → its name there. */
+const sharedConstants = new WeakMap<GraphBuilder, Map<string, string>>();
+
+/** A key equal for two tensors exactly when their type, dims and values are equal. */
+function contentKey(t: TensorData): string {
+  const values = t.type === 'float32' ? Float32Array.from(t.data) : Float64Array.from(t.data);
+  const h = createHash('sha256').update(`${t.type}[${t.dims.join(',')}]`).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  return h.digest('base64');
+}
+
+/** Adds `t` to `g` as `name`, or returns the name of an identical initializer an earlier inline added. */
+function sharedConstant(g: GraphBuilder, t: TensorData, name: string): string {
+  let known = sharedConstants.get(g);
+  if (!known) sharedConstants.set(g, (known = new Map()));
+  const k = contentKey(t);
+  const have = known.get(k);
+  if (have !== undefined) return have;
+  g.constant(t, name);
+  known.set(k, name);
+  return name;
 }
 
 function attrValue(a: DecodedAttr): AttrValue {
@@ -68,7 +97,8 @@ function attrValue(a: DecodedAttr): AttrValue {
  * Copies the nodes and initializers of `model` (one-output ModelProto bytes, as written by
  * `GraphBuilder`) into `g`, feeding its graph inputs from `inputs` (input name → value in `g`).
  * Every other value is renamed `prefix/name`, so a model may be inlined several times under
- * different prefixes. Returns the name, in `g`, of the model's (first) output.
+ * different prefixes; an initializer identical to one inlined before into `g` is not copied again
+ * (see the module notes). Returns the name, in `g`, of the model's (first) output.
  */
 export function inlineModel(g: GraphBuilder, model: Uint8Array, inputs: Readonly<Record<string, string>>, prefix: string): string {
   const outs = inlineModelOutputs(g, model, inputs, prefix);
@@ -104,13 +134,15 @@ export function inlineModelOutputs(g: GraphBuilder, model: Uint8Array, inputs: R
     rename.set(n, fresh);
     return fresh;
   };
-  for (const t of graph.initializer) g.constant(tensorData(t), local(t.name));
+  for (const t of graph.initializer) {
+    rename.set(t.name, sharedConstant(g, tensorData(t), `${prefix}/${t.name}`));
+  }
   // The builder emits nodes in topological order with one output each; keep that order.
   for (const n of graph.node) {
     if (n.domain) throw new OnnxBuildError(`inline ${prefix}: node ${n.opType} is in domain '${n.domain}'; only the default ONNX domain can be inlined`);
-    if (n.output.length !== 1) throw new OnnxBuildError(`inline ${prefix}: ${n.opType} has ${n.output.length} outputs; only single-output nodes are supported`);
     const attrs = Object.fromEntries(n.attribute.map((a) => [a.name, attrValue(a)]));
-    g.node(n.opType, n.input.map(local), attrs, local(n.output[0]!));
+    if (n.output.length === 1) g.node(n.opType, n.input.map(local), attrs, local(n.output[0]!));
+    else g.nodeOutputs(n.opType, n.input.map(local), attrs, n.output.map(local));
   }
   return Object.fromEntries(graph.output.map((o) => [o.name, local(o.name)]));
 }
