@@ -6,7 +6,7 @@
  * nearly free, so the ratio shows what the non-network maths costs); and a randomly initialised
  * guided-diffusion (ADM, FFHQ-256 configuration, 93.6 M parameters) UNet at 64 and 256 px,
  * exported at bench time by tools/export_guided_diffusion.py (needs Debian's python3-torch;
- * `BENCH_ADM=0` skips it). The provider is the prior's: CPU here, CUDA/WebGPU on a GPU machine.
+ * `BENCH_ADM=0` skips it; at 256 px only DDiff runs unless `BENCH_ADM256_PRESETS` lists more). The provider is the prior's: CPU here, CUDA/WebGPU on a GPU machine.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -91,7 +91,9 @@ const notFused = new Map<string, string>();
 try {
   for (const { label, px, prior } of priors) {
     let fwd: number | undefined;
-    for (const preset of PRESETS) {
+    // A 256 px ADM forward takes seconds on CPU: its row is DDiff alone unless asked for more.
+    const presets = label === 'adm-random' && px === 256 ? (process.env.BENCH_ADM256_PRESETS ?? 'ddiff').split(',') : PRESETS;
+    for (const preset of presets) {
       const doc = withMeasurement(withPrior(load(preset), prior, false), { kind: 'simulate', task: 'inpaint-box', ...(px && label === 'gaussian' ? { image: 'sample:astronaut', size: px } : {}) });
       // One probe iteration sizes the run to the budget (a 256 px ADM forward takes seconds on CPU).
       const probe = await compile(doc, { iterations: 100 });

@@ -35,6 +35,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prior.adm_unet import CONFIGS, NUM_CLASSES, create_model, parameter_count  # noqa: E402
+from prior.card import write_model_card  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTOBUF_LIMIT = 2 ** 31 - 1
@@ -233,27 +234,17 @@ def write_card(args, cfg, net, out_dir, name):
     else:
         source = f'converted from {os.path.basename(args.checkpoint)} (sha256 {sha256_prefix(args.checkpoint)}...)'
     outputs = 'outputs [eps, v] (6 channels; the engine reads eps, the first 3)' if cfg['learn_sigma'] else 'outputs eps'
-    card = {
-        'format': 'lagrange-model', 'version': 1, 'name': name,
-        'description': args.description or (f'ADM UNet (guided-diffusion) {size}x{size} RGB diffusion prior, eps-parameterised'
-                                             + (f', class {args.class_label} fixed' if args.class_label is not None else '')),
-        'dataset': args.dataset or DATASETS.get(args.config, 'unknown: set --dataset'),
-        'license': args.license or ('the licence of the converted checkpoint applies (see where you obtained it); '
-                                    'conversion by tools/export_guided_diffusion.py (MIT)'),
-        'training': (f'{source}; ADM UNet of Dhariwal & Nichol 2021 (guided-diffusion), '
-                     f'{parameter_count(net) / 1e6:.2f} M parameters, {flags}; {outputs}; '
-                     'trained on integer timesteps 0..999 of the linear beta schedule'),
-        'image': {'channels': 3, 'height': size, 'width': size, 'range': [-1, 1]},
-        'parameterization': 'eps',
-        'schedule': {'kind': 'linear', 'T': 1000, 'betaMin': 0.0001, 'betaMax': 0.02},
-        'inputs': {'x': 'x', 't': 't'},
-        'outputs': {'prediction': 'out'},
-        'timestep': {'dtype': 'int64', 'scale': 1},
-        'files': {'model': 'model.onnx'},
-    }
-    with open(os.path.join(out_dir, 'model.json'), 'w') as f:
-        json.dump(card, f, indent=2)
-        f.write('\n')
+    write_model_card(
+        out_dir, name=name,
+        description=args.description or (f'ADM UNet (guided-diffusion) {size}x{size} RGB diffusion prior, eps-parameterised'
+                                          + (f', class {args.class_label} fixed' if args.class_label is not None else '')),
+        dataset=args.dataset or DATASETS.get(args.config, 'unknown: set --dataset'),
+        license=args.license or ('the licence of the converted checkpoint applies (see where you obtained it); '
+                                 'conversion by tools/export_guided_diffusion.py (MIT)'),
+        training=(f'{source}; ADM UNet of Dhariwal & Nichol 2021 (guided-diffusion), '
+                  f'{parameter_count(net) / 1e6:.2f} M parameters, {flags}; {outputs}; '
+                  'trained on integer timesteps 0..999 of the linear beta schedule'),
+        channels=3, height=size, width=size, prediction='out')
 
 
 def models_check(out_dir, tolerance):

@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prior.data import DATASETS, load  # noqa: E402
 from prior.diffusion import BETA_MAX, BETA_MIN, T  # noqa: E402
 from prior.unet import UNet, parameter_count  # noqa: E402
+from prior.card import write_model_card  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -136,23 +137,14 @@ def main(argv=None):
     info = DATASETS[ckpt['dataset']]
     os.makedirs(args.out, exist_ok=True)
     export(model, cfg, os.path.join(args.out, 'model.onnx'), args.opset)
-    card = {
-        'format': 'lagrange-model', 'version': 1, 'name': args.name,
-        'description': f"{info['description']}; unconditional eps-prediction diffusion prior",
-        'dataset': f"{ckpt['dataset']} training split; held-out test split images in heldout/",
-        'license': f"model: MIT (this project); data: {info['license']}",
-        'training': training_summary(args.run, ckpt, model),
-        'image': {'channels': cfg['channels'], 'height': cfg['size'], 'width': cfg['size'], 'range': [-1, 1]},
-        'parameterization': 'eps',
-        'schedule': {'kind': 'linear', 'T': T, 'betaMin': BETA_MIN, 'betaMax': BETA_MAX},
-        'inputs': {'x': 'x', 't': 't'},
-        'outputs': {'prediction': 'eps'},
-        'timestep': {'dtype': 'int64', 'scale': 1},
-        'files': {'model': 'model.onnx'},
-    }
-    with open(os.path.join(args.out, 'model.json'), 'w') as f:
-        json.dump(card, f, indent=2)
-        f.write('\n')
+    write_model_card(
+        args.out, name=args.name,
+        description=f"{info['description']}; unconditional eps-prediction diffusion prior",
+        dataset=f"{ckpt['dataset']} training split; held-out test split images in heldout/",
+        license=f"model: MIT (this project); data: {info['license']}",
+        training=training_summary(args.run, ckpt, model),
+        channels=cfg['channels'], height=cfg['size'], width=cfg['size'],
+        schedule={'kind': 'linear', 'T': T, 'betaMin': BETA_MIN, 'betaMax': BETA_MAX})
     write_check(model, cfg, os.path.join(args.out, 'check'))
     write_data_stats(ckpt['dataset'], os.path.join(args.out, 'check'), cfg['size'])
     if args.heldout:

@@ -9,11 +9,14 @@ can be checked against its native analytic prior. The graph computes, with ab = 
 Inputs: x float32 [N,C,H,W], t int64 [N]. Needs Debian's python3-onnx and python3-numpy.
 The mean image and s must match tests (see the model card).
 """
-import json
 import os
+import sys
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from prior.card import write_model_card  # noqa: E402
 
 C, H, W = 3, 8, 8
 STD = 0.5
@@ -81,25 +84,12 @@ def main() -> None:
         d = os.path.join(OUT, f'gaussian-{param}')
         os.makedirs(d, exist_ok=True)
         onnx.save(build(param), os.path.join(d, 'model.onnx'))
-        card = {
-            'format': 'lagrange-model',
-            'version': 1,
-            'name': f'gaussian-{param}',
-            'description': f'Test fixture: the analytic Gaussian prior N(mu, {STD}^2 I) on {C}x{H}x{W}, {param}-parameterised',
-            'dataset': 'none (analytic)',
-            'license': 'MIT',
-            'training': 'not trained: closed-form graph written by tools/export/gaussian_prior_onnx.py',
-            'image': {'channels': C, 'height': H, 'width': W, 'range': [-1, 1]},
-            'parameterization': param,
-            'schedule': {'kind': 'linear', 'T': 1000, 'betaMin': 1e-4, 'betaMax': 0.02},
-            'inputs': {'x': 'x', 't': 't'},
-            'outputs': {'prediction': 'out'},
-            'timestep': {'dtype': 'int64', 'scale': 1},
-            'files': {'model': 'model.onnx'},
-        }
-        with open(os.path.join(d, 'model.json'), 'w') as f:
-            json.dump(card, f, indent=2)
-            f.write('\n')
+        write_model_card(
+            d, name=f'gaussian-{param}',
+            description=f'Test fixture: the analytic Gaussian prior N(mu, {STD}^2 I) on {C}x{H}x{W}, {param}-parameterised',
+            dataset='none (analytic)', license='MIT',
+            training='not trained: closed-form graph written by tools/export/gaussian_prior_onnx.py',
+            channels=C, height=H, width=W, parameterization=param, prediction='out')
         print('wrote', d)
 
 
