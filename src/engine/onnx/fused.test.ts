@@ -60,6 +60,24 @@ describe('fused ONNX iteration against the JS runtime', () => {
     expect(outKeys.every((k) => read.has(k) || k === `${plan.output!.node}.${plan.output!.port}`)).toBe(true);
   });
 
+  it('a NaN inside the fused graph is traced to the node that makes it, not the output it reaches', async () => {
+    // A NaN timestep at iteration 5 makes Denoise's x̂₀ NaN; with no preview tapping x̂₀ it is an
+    // internal value of the fused graph, and the NaN reaches the outputs through XUpdate/ZUpdate.
+    const plan = await compile(preset('ddiff', 'gaussian', 'inpaint-random', 16), { iterations: 20, samples: 1 });
+    plan.previews = [];
+    plan.schedule.t[5] = Number.NaN;
+    const js = await runPlan(plan).catch((e: Error) => e.message);
+    const backend = await onnxBackend(plan);
+    try {
+      expect(backend.form).toBe('fused');
+      const fused = await runPlan(plan, backend.options).catch((e: Error) => e.message);
+      expect(js).toMatch(/^node "z" \(Denoise\) produced NaN on 'x0' at iteration 5/);
+      expect(fused).toBe(js);
+    } finally {
+      await backend.release();
+    }
+  });
+
   it('a plan with a step that has no lowering runs node by node and says why it was not fused', async () => {
     const plan = await compile(preset('diff-pnp-admm', 'gaussian', 'inpaint-box', 16), { iterations: 3, samples: 1 });
     const backend = await onnxBackend(plan);

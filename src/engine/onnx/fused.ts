@@ -7,12 +7,14 @@
  * iteration: the intermediate tensors never come back to the host.
  */
 import { key } from '../compile/plan';
-import type { Plan, PortRef } from '../compile/plan';
+import type { Plan, PortRef, Value } from '../compile/plan';
 import type { ExecutionProvider } from '../priors/onnxPrior';
 import type { BodyOutput, IterationBody } from '../runtime/run';
 import type { StepContext } from '../runtime/executors';
+import { executors as jsExecutors } from '../runtime/executors';
 import { createRng } from '../tensor/rng';
 import type { Tensor } from '../tensor/tensor';
+import { firstNonFinite } from '../tensor/tensor';
 import type { Dim } from './builder';
 import { GraphBuilder } from './builder';
 import { inlineModelOutputs, modelSignature } from './inline';
@@ -56,9 +58,37 @@ export async function fuseIteration(plan: Plan, providers: readonly ExecutionPro
     }
     const result = await session.run(inputs);
     const produced: BodyOutput[] = outputs.map((o) => ({ ...o.at, value: result[o.name]! }));
+    // A NaN/Inf surfaces only on the graph's outputs: re-run the iteration node by node in JS so
+    // the runtime's check names the node where it first appears (same inputs, same streams).
+    if (produced.some((o) => firstNonFinite(o.value) >= 0)) {
+      const located = await jsIteration(plan, k, values, warn);
+      if (located.some((o) => firstNonFinite(o.value) >= 0)) return { outputs: located, nfe: built.nfe };
+    }
     return { outputs: produced, nfe: built.nfe };
   };
   return { iterate, provider: session.provider, model: built.model, release: () => session.release() };
+}
+
+/** One iteration of `plan` through the JS executors: every step's outputs, in body order. */
+async function jsIteration(plan: Plan, k: number, values: ReadonlyMap<string, Value>, warn: (m: string) => void): Promise<BodyOutput[]> {
+  const local = new Map(values);
+  const out: BodyOutput[] = [];
+  for (const step of plan.body) {
+    const outs = await jsExecutors[step.kind]!({
+      k,
+      node: step.id,
+      params: step.params,
+      input: (port) => (step.inputs[port] ? local.get(key(step.inputs[port]!)) : undefined),
+      rng: () => createRng(plan.seed, `run/${step.id}/${k}`),
+      warn,
+    });
+    for (const [port, value] of Object.entries(outs)) {
+      local.set(`${step.id}.${port}`, value);
+      out.push({ node: step.id, kind: step.kind, port, value });
+      if (firstNonFinite(value) >= 0) return out;
+    }
+  }
+  return out;
 }
 
 interface Built {
