@@ -21,8 +21,13 @@ import type { OnnxSession } from './session';
 import { lowerStep } from './steps';
 import type { LoweredStep } from './steps';
 
-/** Node kinds that have an ONNX lowering (XUpdate in gradient mode only). */
-export const ONNX_BACKEND_KINDS = ['Denoise', 'XUpdate', 'ZUpdate', 'DualUpdate'] as const;
+/**
+ * Node kinds that have an ONNX lowering (steps.ts). Some instances still run in JS, with the
+ * reason in the run's note: XUpdate prox on deblur-motion (its proxL2 is a CG solve), and
+ * ProbabilityFlowODE node by node (the host calls the network between its Euler steps). A fused
+ * graph also needs DPSGuidance's prior to have a VJP in the graph (see prior-vjp.ts).
+ */
+export const ONNX_BACKEND_KINDS = ['Denoise', 'XUpdate', 'ZUpdate', 'DualUpdate', 'Noising', 'DPSGuidance', 'AnnealedLangevin', 'ProbabilityFlowODE'] as const;
 
 /** The plan's execution provider when it is a GPU one usable here, then CPU. */
 export function providersFor(plan: Plan): ExecutionProvider[] {

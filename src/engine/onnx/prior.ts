@@ -53,40 +53,73 @@ function networkModel(prior: OnnxScoreModel, shape: Shape): Uint8Array {
   return g.toBytes(`score network ${card.name} as eps(x_t, t) (priors/onnxPrior.ts)`);
 }
 
+/** Values of a Gaussian mixture's posterior at x_t inside a graph (see {@link mixtureTerms}). */
+export interface MixtureTerms {
+  /** d_k = x_t − √ᾱ μ_k, N×K×C×H×W. */
+  d: string;
+  /** v_k = ᾱ s_k² + 1 − ᾱ, 1×K×1×1×1. */
+  v: string;
+  /** Responsibilities r_k, N×K×1×1×1 (computed from float64 logits). */
+  r: string;
+  /** μ_k, 1×K×C×H×W, and s_k², 1×K×1×1×1. */
+  mu: string;
+  s2: string;
+  /** x_t, √ᾱ and 1 − ᾱ in the terms' precision. */
+  xt: string;
+  sqrtAb: string;
+  ob: string;
+}
+
 /**
- * E[ε | x_t] of Σ_k w_k N(μ_k, s_k² I): with v_k = ᾱ s_k² + 1 − ᾱ and d_k = x_t − √ᾱ μ_k,
- * responsibilities r_k ∝ w_k v_k^(−D/2) exp(−‖d_k‖²/(2 v_k)) and ε̂ = √(1−ᾱ) Σ_k r_k d_k / v_k.
+ * The posterior terms of Σ_k w_k N(μ_k, s_k² I) at x_t (value `xt`, N×shape) for 0-d `ab` = ᾱ and
+ * `ob` = 1 − ᾱ: d_k, v_k and r_k ∝ w_k v_k^(−D/2) exp(−‖d_k‖²/(2 v_k)), as
+ * `priors/gaussianMixture.ts` computes them. Shared by the ε-model (float32 terms) and the
+ * closed-form VJP (`float64`: every term in float64, as the JS prior, for the cancellations there).
  */
-function mixtureModel(components: readonly GaussianComponent[], shape: Shape): Uint8Array {
+export function mixtureTerms(g: GraphBuilder, components: readonly GaussianComponent[], shape: Shape, inputs: { xt: string; ab: string; ob: string }, float64 = false): MixtureTerms {
   const K = components.length, D = sizeOf(shape);
   const total = components.reduce((s, c) => s + c.weight, 0);
+  const f64 = (x: string): string => g.node('Cast', [x], { to: { i: DOUBLE } });
+  const own = float64 ? f64 : (x: string): string => x;
+  const means = new Float32Array(K * D);
+  components.forEach((c, k) => means.set(c.mean, k * D));
+  const comp = [1, K, 1, 1, 1];
+  const xt = own(inputs.xt), ab = own(inputs.ab), ob = own(inputs.ob);
+  const mu = own(g.constant(f32([1, K, ...shape], means)));
+  const s2 = own(g.constant(f32(comp, components.map((c) => c.std * c.std))));
+  const logW = g.constant(f32(comp, components.map((c) => Math.log(c.weight / total))));
+  const sqrtAb = g.node('Sqrt', [ab]);
+  const d = g.node('Sub', [g.node('Unsqueeze', [xt, g.constant(i64([1], [1]))]), g.node('Mul', [sqrtAb, mu])]);
+  const v = g.node('Add', [g.node('Mul', [ab, s2]), ob]);
+  // Logits in float64: D/2·log v and ‖d‖²/2v reach ~1e6 at image sizes, where float32 would
+  // leave the responsibilities only a few digits.
+  const sumSq = g.node('ReduceSumSquare', [d], { axes: { ints: [2, 3, 4] }, keepdims: { i: 1 } });
+  const sq = float64 ? sumSq : f64(sumSq);
+  const v64 = float64 ? v : f64(v);
+  const logit = g.node('Sub', [
+    g.node('Sub', [f64(logW), g.node('Mul', [f64(g.scalar(D / 2)), g.node('Log', [v64])])]),
+    g.node('Div', [sq, g.node('Mul', [f64(g.scalar(2)), v64])]),
+  ]);
+  const soft = g.node('Softmax', [logit], { axis: { i: 1 } });
+  const r = float64 ? soft : g.node('Cast', [soft], { to: { i: FLOAT } });
+  return { d, v, r, mu, s2, xt, sqrtAb, ob };
+}
+
+/**
+ * E[ε | x_t] of Σ_k w_k N(μ_k, s_k² I): with the terms of {@link mixtureTerms},
+ * ε̂ = √(1−ᾱ) Σ_k r_k d_k / v_k.
+ */
+function mixtureModel(components: readonly GaussianComponent[], shape: Shape): Uint8Array {
   const g = new GraphBuilder('prior.mixture');
   const dims = ['N', ...shape];
   const xt = g.input('xt', dims);
   g.input('t', []); // part of the contract; the closed form needs only ᾱ
   const ab = g.input('alphaBar', []), ob = g.input('oneMinusAlphaBar', []);
-  const means = new Float32Array(K * D);
-  components.forEach((c, k) => means.set(c.mean, k * D));
-  const comp = [1, K, 1, 1, 1];
-  const mu = g.constant(f32([1, K, ...shape], means));
-  const s2 = g.constant(f32(comp, components.map((c) => c.std * c.std)));
-  const logW = g.constant(f32(comp, components.map((c) => Math.log(c.weight / total))));
-  const d = g.node('Sub', [g.node('Unsqueeze', [xt, g.constant(i64([1], [1]))]), g.node('Mul', [g.node('Sqrt', [ab]), mu])]);
-  const v = g.node('Add', [g.node('Mul', [ab, s2]), ob]);
-  // Logits in float64: D/2·log v and ‖d‖²/2v reach ~1e6 at image sizes, where float32 would
-  // leave the responsibilities only a few digits.
-  const f64 = (x: string): string => g.node('Cast', [x], { to: { i: DOUBLE } });
-  const sq = f64(g.node('ReduceSumSquare', [d], { axes: { ints: [2, 3, 4] }, keepdims: { i: 1 } }));
-  const v64 = f64(v);
-  const logit = g.node('Sub', [
-    g.node('Sub', [f64(logW), g.node('Mul', [f64(g.scalar(D / 2)), g.node('Log', [v64])])]),
-    g.node('Div', [sq, g.node('Mul', [f64(g.scalar(2)), v64])]),
-  ]);
-  const r = g.node('Cast', [g.node('Softmax', [logit], { axis: { i: 1 } })], { to: { i: FLOAT } });
+  const { d, v, r } = mixtureTerms(g, components, shape, { xt, ab, ob });
   const weighted = g.node('Div', [g.node('Mul', [r, d]), v]);
   const sum = g.node('ReduceSum', [weighted, g.constant(i64([1], [1]))], { keepdims: { i: 0 } });
   g.output(g.node('Mul', [g.node('Sqrt', [ob]), sum]), 'eps', dims);
-  return g.toBytes(`Gaussian mixture (${K} components) eps(x_t) in closed form (priors/gaussianMixture.ts)`);
+  return g.toBytes(`Gaussian mixture (${components.length} components) eps(x_t) in closed form (priors/gaussianMixture.ts)`);
 }
 
 /** The 0-d inputs of {@link priorEpsModel} at step t. */

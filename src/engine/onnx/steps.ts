@@ -20,6 +20,9 @@ import type { Tensor } from '../tensor/tensor';
 import { GraphBuilder } from './builder';
 import { inlineModel } from './inline';
 import { priorEpsModel, priorScalars } from './prior';
+import { dpsLowerings } from './steps-dps';
+import { xProx } from './steps-prox';
+import { samplingLowerings } from './steps-sampling';
 import type { NoisingLevel } from './updates';
 import { denoiseModel, dualUpdateModel, gradientStepSize, noisingNoise, scalarInputs, xUpdateGradientModel, zUpdateModel, zUpdateScalars } from './updates';
 
@@ -80,9 +83,9 @@ const denoise: StepLowering = (step, plan, target) => {
   };
 };
 
-/** DDiff's gradient x-step through the lowered operator (the prox mode is lowered elsewhere). */
-const xGradient: StepLowering = (step, plan) => {
-  if (step.params.mode === 'prox') return 'XUpdate (prox) has no ONNX lowering yet';
+/** DDiff's gradient x-step through the lowered operator (the prox mode is `steps-prox.ts`). */
+const xGradient: StepLowering = (step, plan, target) => {
+  if (step.params.mode === 'prox') return xProx(step, plan, target);
   const p = step.params as unknown as GradientStepParams;
   const withU = step.inputs.u !== undefined;
   let model: Uint8Array;
@@ -135,6 +138,8 @@ export const stepLowerings: Record<string, StepLowering> = {
   XUpdate: xGradient,
   ZUpdate: zUpdate,
   DualUpdate: dual,
+  ...samplingLowerings,
+  ...dpsLowerings,
 };
 
 /** Lowers `step` with the table, or gives the reason it runs in JS. */

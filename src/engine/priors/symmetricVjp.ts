@@ -17,6 +17,17 @@ import type { ScoreModel } from './types';
  * above the float32 round-off that x̂₀ = (x_t − √(1−ᾱ)ε̂)/√ᾱ amplifies by 1/√ᾱ.
  */
 const PROBE_REL = 6e-2;
+/** Smallest per-sample RMS probe size. */
+const PROBE_MIN = 1e-3;
+
+/** The probe rule of {@link withSymmetricVjp}: h·RMS(v) = max(min, rel·√(1−ᾱ_t)) per sample. */
+export const SYMMETRIC_VJP_PROBE = { rel: PROBE_REL, min: PROBE_MIN } as const;
+
+/** Priors whose `denoiseVjp` {@link withSymmetricVjp} added (an ONNX backend can rebuild it from forwards). */
+const symmetric = new WeakSet<ScoreModel>();
+
+/** Whether `prior.denoiseVjp` is the central-difference VJP of {@link withSymmetricVjp}. */
+export const hasSymmetricVjp = (prior: ScoreModel): boolean => symmetric.has(prior);
 
 /** `prior` with `denoiseVjp` by symmetric central differences (replaces none it already has). */
 export function withSymmetricVjp<P extends ScoreModel>(prior: P): P {
@@ -31,7 +42,7 @@ export function withSymmetricVjp<P extends ScoreModel>(prior: P): P {
       let ss = 0;
       for (let i = s * per; i < (s + 1) * per; i++) ss += v.data[i]! ** 2;
       const rms = Math.sqrt(ss / per);
-      h[s] = rms > 0 ? Math.max(1e-3, PROBE_REL * Math.sqrt(1 - ab)) / rms : 0;
+      h[s] = rms > 0 ? Math.max(PROBE_MIN, PROBE_REL * Math.sqrt(1 - ab)) / rms : 0;
     }
     const plus = tensor(xt.shape), minus = tensor(xt.shape);
     for (let i = 0; i < xt.data.length; i++) {
@@ -48,5 +59,7 @@ export function withSymmetricVjp<P extends ScoreModel>(prior: P): P {
     }
     return out;
   };
-  return { ...prior, denoiseVjp, vjpForwards: 2 };
+  const fd = { ...prior, denoiseVjp, vjpForwards: 2 };
+  symmetric.add(fd);
+  return fd;
 }
