@@ -208,6 +208,27 @@ describe('lagrange presets and run', () => {
     expect(bad.err[0]).toBe("lagrange: --provider must be auto, cuda, dml, webgpu, cpu; got 'tpu'");
   });
 
+  it("takes the backend from --backend, else the graph's run.backend, else js", async () => {
+    const doc = JSON.parse(readFileSync(join(ROOT, 'resources/presets/ddiff.lagrange.json'), 'utf8')) as { run: Record<string, unknown> };
+    doc.run.backend = 'onnx';
+    const file = join(tmp, 'ddiff-onnx.lagrange.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const quick = ['--prior', 'gaussian', '--image', SAMPLE, '--size', '16', '--iterations', '5'];
+    const backendOf = async (target: string, name: string, ...flag: string[]): Promise<{ line: string; backend: unknown }> => {
+      const r = await run('run', target, ...quick, ...flag, '--out', join(tmp, name));
+      expect(r.code).toBe(0);
+      return { line: r.out[0]!, backend: JSON.parse(readFileSync(join(tmp, name, 'report.json'), 'utf8')).backend };
+    };
+    const fromDoc = await backendOf(file, 'be-doc');
+    expect(fromDoc.backend).toBe('onnx');
+    expect(fromDoc.line).toContain(', backend onnx');
+    expect((await backendOf(file, 'be-flag', '--backend', 'js')).backend).toBe('js');
+    expect((await backendOf('ddiff', 'be-none')).backend).toBe('js');
+    expect((await backendOf('ddiff', 'be-flag-onnx', '--backend', 'onnx')).backend).toBe('onnx');
+    const bad = await run('run', file, '--backend', 'gpu', '--out', join(tmp, 'be-bad'));
+    expect(bad.err[0]).toBe("lagrange: --backend must be js or onnx; got 'gpu'");
+  });
+
   it('names an unknown preset and lists the known ones', async () => {
     const r = await run('run', 'ddif', '--out', join(tmp, 'x'));
     expect(r.err[0]).toBe('lagrange: ddif: no such graph file or preset; presets: daps, ddiff-hqs, ddiff, diff-pnp-admm, diff-pnp-hqs, diffpir, dps');

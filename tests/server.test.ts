@@ -116,12 +116,30 @@ describe('browser-mode server', () => {
     expect(inputs.truth?.width).toBe(32);
     const done = events.at(-1) as Extract<WireRunEvent, { type: 'done' }>;
     expect(done.report.seed).toBe(3);
+    expect(done.report.backend).toBe('js');
     expect(done.report.metrics?.psnr?.[0]).toBeGreaterThan(5);
     const bundle = (await c.call('run.export', { runId })).result as { fileName: string; base64: string };
     expect(bundle.fileName).toBe(`diffpir-run${runId}-seed3.zip`);
     const files = unzipSync(Buffer.from(bundle.base64, 'base64'));
     expect(Object.keys(files).sort()).toEqual(['graph.lagrange.json', 'measurement/task.json', 'measurement/x.npy', 'measurement/x.png', 'measurement/y.npy', 'report.json', 'result.npy', 'result.png']);
     expect(JSON.parse(strFromU8(files['report.json']!)).nfe).toBe(done.report.nfe);
+    ws.close();
+  });
+
+  it("runs on the ONNX backend when the document's run.backend says so, and the report records it", async () => {
+    const ws = await open(socketUrl(token));
+    const c = client(ws);
+    const doc = (await c.call('presets.get', { name: 'ddiff' })).result as { run: Record<string, unknown> };
+    doc.run.backend = 'onnx';
+    const { runId } = (await c.call('run.start', { doc, iterations: 20, seed: 1 })).result as { runId: string };
+    const done = (await c.events(runId)).at(-1) as Extract<WireRunEvent, { type: 'done' }>;
+    expect(done.type).toBe('done');
+    expect(done.report).toMatchObject({ backend: 'onnx', nfe: 20 });
+    expect(done.report.warnings).toContainEqual(expect.stringMatching(/^backend: onnx \(fused/));
+    const bundle = (await c.call('run.export', { runId })).result as { base64: string };
+    const files = unzipSync(Buffer.from(bundle.base64, 'base64'));
+    expect(JSON.parse(strFromU8(files['report.json']!)).backend).toBe('onnx');
+    expect(JSON.parse(strFromU8(files['graph.lagrange.json']!)).run.backend).toBe('onnx');
     ws.close();
   });
 
@@ -142,7 +160,7 @@ describe('browser-mode server', () => {
         await c.call('run.cancel', { runId });
       });
     });
-    expect(events.at(-1)?.type).toBe('cancelled');
+    expect(events.at(-1)).toMatchObject({ type: 'cancelled', report: { backend: 'js' } });
     expect(presetsMidRun).toBeGreaterThan(3);
     expect(lastIteration).toBeLessThan(1000);
     ws.close();

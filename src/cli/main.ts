@@ -83,7 +83,7 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--seed <n>', 'run seed')
     .option('--samples <n>', 'posterior samples drawn together')
     .option('--profile <name>', 'preset profile (e.g. daps 1k/4k)')
-    .option('--backend <b>', 'iteration backend: js | onnx (Denoise/XUpdate/ZUpdate/DualUpdate as ONNX models)', 'js')
+    .option('--backend <b>', 'iteration backend: js | onnx (each iteration as one ONNX model, network included); default: the graph’s run.backend, else js')
     .option('--json', 'JSON-lines events on stdout')
     .action(async (graph: string, o: RunArgs) => {
       const lines = await runGraph(graph, o, { out: io.out, err: (l) => process.stderr.write(l), tty: !o.json && process.stderr.isTTY === true });

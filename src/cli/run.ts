@@ -16,7 +16,7 @@ import { writePng } from '../engine/io/image';
 import { writeNpy } from '../engine/io/npy';
 import type { RunEvent } from '../engine/runtime/events';
 import { runPlan } from '../engine/runtime/run';
-import { onnxExecutors } from '../engine/onnx/backend';
+import { onnxBackend } from '../engine/onnx/backend';
 import { CliError, intOption, numberOption } from './errors';
 
 /** Options as commander hands them over. */
@@ -32,7 +32,7 @@ export interface RunArgs {
   seed?: string;
   samples?: string;
   profile?: string;
-  /** Iteration backend: js (default) or onnx (`engine/onnx/backend.ts`). */
+  /** Iteration backend: js or onnx (`engine/onnx/backend.ts`); absent: the graph's `run.backend`, else js. */
   backend?: string;
   out: string;
   json?: boolean;
@@ -71,9 +71,10 @@ function strip(frames: { width: number; height: number; rgba: Uint8ClampedArray 
 
 /** Runs the command; `out` prints lines, `err` progress. Returns the summary lines. */
 export async function runGraph(target: string, args: RunArgs, io: { out(l: string): void; err(l: string): void; tty: boolean }): Promise<string[]> {
-  const backend = args.backend ?? 'js';
-  if (backend !== 'js' && backend !== 'onnx') throw new CliError(`--backend must be js or onnx; got '${backend}'`);
+  if (args.backend !== undefined && args.backend !== 'js' && args.backend !== 'onnx') throw new CliError(`--backend must be js or onnx; got '${args.backend}'`);
   let doc = loadGraph(target);
+  // An explicit flag wins over the document's choice, as --iterations and --seed do.
+  const backend = (args.backend as 'js' | 'onnx' | undefined) ?? doc.run.backend ?? 'js';
   // The prior first: a learned prior clears image sizes, which an explicit --size then sets.
   if (args.prior) doc = withPrior(doc, args.prior, existsSync(args.prior));
   if (args.provider) {
@@ -111,8 +112,13 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
       io.err(`\r[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${e.iteration}/${e.of}  NFE ${e.nfe}  ${(e.elapsedMs / 1000).toFixed(1)} s`);
     }
   };
-  const executors = backend === 'onnx' ? await onnxExecutors(plan) : undefined;
-  const r = await runPlan(plan, { onEvent, throttleMs: args.json ? 0 : 100, ...(executors ? { executors } : {}) });
+  const onnx = backend === 'onnx' ? await onnxBackend(plan) : undefined;
+  let r: Awaited<ReturnType<typeof runPlan>>;
+  try {
+    r = await runPlan(plan, { onEvent, throttleMs: args.json ? 0 : 100, ...onnx?.options });
+  } finally {
+    await onnx?.release();
+  }
   if (io.tty && !args.json) io.err('\n');
   mkdirSync(args.out, { recursive: true });
   const files = ['report.json'];

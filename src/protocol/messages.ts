@@ -65,6 +65,15 @@ export interface PresetSummary {
   thumbnail?: string;
 }
 
+/** The iteration backends, in the order the studio offers them. */
+export const BACKENDS = ['js', 'onnx'] as const;
+
+/**
+ * Where a run's iterations compute: `js` is the engine's own runtime, `onnx` runs the update steps
+ * as ONNX models beside the score network. Absent from a document means `js`.
+ */
+export type WireBackend = (typeof BACKENDS)[number];
+
 /** A graph document as it travels (the engine's `*.lagrange.json` format). */
 export interface WireGraph {
   format: 'lagrange-graph';
@@ -73,7 +82,7 @@ export interface WireGraph {
   description: string;
   nodes: { id: string; kind: string; params: Record<string, unknown>; position?: { x: number; y: number }; label?: string }[];
   edges: { source: string; sourcePort: string; target: string; targetPort: string }[];
-  run: { iterations?: number; seed: number };
+  run: { iterations?: number; seed: number; backend?: WireBackend };
   models: Record<string, unknown>;
   overrides: Record<string, Record<string, Record<string, unknown>>>;
 }
@@ -135,6 +144,8 @@ export interface WireReport {
   engineMs: number;
   secondsPerNfe: number;
   provider: string;
+  /** The backend that ran the iterations (set by the host that chose it; the runtime leaves it out). */
+  backend?: WireBackend;
   versions: Record<string, string>;
   warnings: string[];
   metrics?: WireMetrics;

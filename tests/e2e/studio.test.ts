@@ -1,7 +1,8 @@
 /**
  * The studio in browser mode, driven as a user would with Debian's chromium: build DDiff from an
- * empty canvas, have an invalid connection refused, run with live previews, cancel, save / reload /
- * re-run a preset, import a broken file, recover after a crash, and compare two presets.
+ * empty canvas, have an invalid connection refused, run with live previews (on the JS and the ONNX
+ * backend, measuring main-thread stalls), cancel, save / reload / re-run a preset, import a broken
+ * file, recover after a crash, and compare two presets.
  * Screenshots of each step are written to tests/e2e/artifacts/.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,14 @@ simulate.measurement>xupdate.measurement schedule.schedule>xupdate.schedule stat
 schedule.schedule>zupdate.schedule zupdate.xt>state.next state2.current>xupdate.u state2.current>zupdate.u
 state2.current>dualupdate.u xupdate.x>dualupdate.x denoise.x0>dualupdate.z dualupdate.u>state2.next xupdate.x>output.image
 xupdate.x>preview.image xupdate.x>metrics.image simulate.measurement>metrics.measurement`.split(/\s+/);
+
+/**
+ * The longest main-thread stall a run may cause, on either backend. Measured on a 2-core runner
+ * shared with other work: JS 11–95 ms, ONNX 14–87 ms (500–1000 iterations), ~15 ms for both when
+ * the cores are otherwise idle and up to ~190 ms for both under heavy outside load. The engine runs
+ * in a worker thread either way; the stalls come with the first pictures or from the other load.
+ */
+const STALL_BOUND_MS = 250;
 
 type Doc = Awaited<ReturnType<typeof savedDoc>>['doc'];
 /** Edges as kind(state name).port → kind.port, so graphs with other ids compare. */
@@ -134,9 +143,48 @@ describe('studio (browser mode)', () => {
     const long = await longestTask(page);
     writeFileSync(resolve(ARTIFACTS, 'longest-task.json'), `${JSON.stringify(long)}\n`);
     console.log(`longest main-thread stall during the run: ${long.max.toFixed(0)} ms (${long.count} stalls ≥ 50 ms); PSNR ${psnr} dB`);
-    expect(long.max).toBeLessThan(250);
+    expect(long.max).toBeLessThan(STALL_BOUND_MS);
     expect(errors).toEqual([]);
   }, 240_000);
+
+  it('stays responsive during a run on the ONNX backend chosen in the run panel', async () => {
+    // The example (DDiff on the bundled fmnist-32 prior); tall, so the screenshots show the whole run panel.
+    const { page, errors } = await open(studio, { width: 1600, height: 1750 });
+    await page.getByTestId('run-backend').selectOption('onnx');
+    await page.getByTestId('run-iterations').fill('500'); // a few seconds of iterations on a 2-core runner
+    expect((await savedDoc(page)).doc.run).toMatchObject({ backend: 'onnx', iterations: 500 });
+    await watchLongTasks(page);
+    const t0 = performance.now();
+    await page.getByTestId('run').click();
+    const seen = new Set<string>();
+    const preview = page.getByTestId('node-preview-preview');
+    await expect
+      .poll(async () => {
+        const frame = await preview.evaluate((c) => (c instanceof HTMLCanvasElement ? c.toDataURL() : undefined), undefined, { timeout: 1000 }).catch(() => undefined);
+        if (frame) seen.add(frame);
+        return (await page.getByTestId('summary').isVisible()) || (await page.getByTestId('run-error').isVisible());
+      }, { timeout: 60_000, interval: 50 })
+      .toBe(true);
+    const seconds = (performance.now() - t0) / 1000;
+    const long = await longestTask(page);
+    expect(await page.getByTestId('run-error').count()).toBe(0);
+    expect(await page.getByTestId('progress-text').textContent()).toMatch(/iteration 500\/500 · NFE 500/);
+    const psnr = Number((await page.getByTestId('summary-psnr').textContent())!.split(' ')[0]);
+    expect(psnr).toBeGreaterThan(16); // as the JS run above; the measurement alone scores ~15
+    expect(await page.getByTestId('summary-backend').textContent()).toBe('ONNX');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-report').click()]);
+    const report = JSON.parse(readFileSync(await download.path(), 'utf8')) as { backend: string; nfe: number; warnings: string[] };
+    expect(report).toMatchObject({ backend: 'onnx', nfe: 500 });
+    expect(report.warnings).toContainEqual(expect.stringMatching(/^backend: onnx \(fused/));
+    writeFileSync(resolve(ARTIFACTS, 'longest-task-onnx.json'), `${JSON.stringify({ ...long, frames: seen.size, seconds, psnr })}\n`);
+    console.log(`ONNX backend: longest main-thread stall ${long.max.toFixed(0)} ms (${long.count} stalls ≥ 50 ms), ${seen.size} distinct preview frames, run ${seconds.toFixed(1)} s, PSNR ${psnr} dB`);
+    expect(seen.size).toBeGreaterThanOrEqual(6); // the x̂ preview changes every 50 iterations: 11 frames in all
+    expect(long.max).toBeLessThan(STALL_BOUND_MS);
+    await shot(page, '11-onnx-backend');
+    await page.getByTestId('theme').click();
+    await shot(page, '12-onnx-backend-dark');
+    expect(errors).toEqual([]);
+  }, 120_000);
 
   it('edits like a desktop tool: search, quick add, copy/paste, delete, undo/redo, units in the inspector', async () => {
     const { page, errors } = await open(studio);

@@ -1,10 +1,11 @@
 /**
  * The graph document (`*.lagrange.json`): one iteration of a solver plus how its state starts.
  * `{ format: "lagrange-graph", version, name, description, nodes: [{ id, kind, params, position }],
- *    edges: [{ source, sourcePort, target, targetPort }], run: { iterations?, seed }, models }`.
+ *    edges: [{ source, sourcePort, target, targetPort }], run: { iterations?, seed, backend? }, models }`.
  * Older versions are migrated on load; malformed documents are rejected with the JSON path.
  */
 import { z } from 'zod';
+import { BACKENDS } from '../../protocol/messages';
 
 /** The version this build writes. */
 export const GRAPH_VERSION = 1;
@@ -32,7 +33,17 @@ export const graphSchema = z.object({
   description: z.string().default(''),
   nodes: z.array(nodeSchema),
   edges: z.array(edgeSchema),
-  run: z.object({ iterations: z.number().int().min(1).optional(), seed: z.number().int().min(0).default(0) }).default({ seed: 0 }),
+  run: z
+    .object({
+      iterations: z.number().int().min(1).optional(),
+      seed: z.number().int().min(0).default(0),
+      /**
+       * Where the iterations compute: 'js' (the runtime's executors) or 'onnx' (`onnx/backend.ts`).
+       * No default, so documents that never chose one keep their bytes and hash; absent means js.
+       */
+      backend: z.enum(BACKENDS).optional(),
+    })
+    .default({ seed: 0 }),
   models: z.record(z.string(), z.unknown()).default({}),
   /**
    * Parameter overrides by selector — `task:<id>` applies when the measurement's task is <id>,

@@ -38,6 +38,15 @@ describe('graph format', () => {
     }
   });
 
+  it('keeps run.backend optional: absent stays absent, js/onnx are read, anything else is refused', () => {
+    expect('backend' in ddiff().run).toBe(false); // no default: existing documents and their hashes stay as they are
+    const onnx = raw();
+    onnx.run = { ...(onnx.run as object), backend: 'onnx' };
+    expect(parseGraph(onnx).run.backend).toBe('onnx');
+    onnx.run = { ...(onnx.run as object), backend: 'gpu' };
+    expect(() => parseGraph(onnx)).toThrow(/run\.backend: .*"js".*"onnx".*, got "gpu"/);
+  });
+
   it('checks the format tag and refuses newer versions', () => {
     expect(() => parseGraph({ format: 'comfy' })).toThrow('format: expected "lagrange-graph", got "comfy"');
     expect(() => parseGraph({ ...raw(), version: 9 })).toThrow(/version 9, made by a newer Lagrange Studio; this one reads up to version 1/);

@@ -1,15 +1,17 @@
 /**
- * The run panel: what to solve (task, image, σ_y, seed, iterations — edits of the document, so a
- * saved preset keeps them), Run/Cancel with a progress bar, live previews, convergence curves and
- * the final result with its metrics and exports.
+ * The run panel: what to solve (task, image, σ_y, seed, iterations, backend — edits of the
+ * document, so a saved preset keeps them), Run/Cancel with a progress bar, live previews,
+ * convergence curves and the final result with its metrics and exports.
  */
 import { operatorNodes, operatorTask } from '../../nodes/index';
+import { BACKENDS } from '../../protocol/messages';
+import type { WireBackend } from '../../protocol/messages';
 import { useHost } from '../host/context';
 import { operatorNode, setParam, setTask } from '../editor/actions';
 import { ImagePicker } from '../editor/Inspector';
 import { useUi } from '../editor/ui';
 import { useCatalog } from '../state/catalog';
-import { useDocument } from '../state/document';
+import { setBackend, useDocument } from '../state/document';
 import { useRun } from '../state/run';
 import { useValidation } from '../state/validation';
 import { FrameCanvas } from '../ui/FrameCanvas';
@@ -17,6 +19,9 @@ import { cancelRun, exportBundle, exportNpy, exportPng, exportReport, startRun }
 import { Convergence } from './Convergence';
 
 const field = 'w-full rounded-md border border-slate-200 bg-white px-2 py-1 outline-none focus:border-sky-400 dark:border-slate-700 dark:bg-slate-900';
+const BACKEND_LABEL: Record<WireBackend, string> = { js: 'JS', onnx: 'ONNX' };
+// Short enough for one line of the half-width cell.
+const BACKEND_HINT: Record<WireBackend, string> = { js: 'the engine’s runtime', onnx: 'steps as ONNX models' };
 const button = 'rounded-md border border-slate-200 px-2.5 py-1 font-medium hover:bg-slate-100 disabled:opacity-40 dark:border-slate-700 dark:hover:bg-slate-800';
 
 function Setup(): React.JSX.Element {
@@ -88,8 +93,8 @@ function Setup(): React.JSX.Element {
         <span className="font-medium">seed</span>
         <input className={`${field} font-mono`} type="number" min="0" step="1" value={doc.run.seed} onChange={(e) => edit((d) => void (d.run.seed = Math.max(0, Math.floor(Number(e.target.value) || 0))))} data-testid="run-seed" />
       </label>
-      <label className="col-span-2">
-        <span className="font-medium">iterations</span> <span className="text-[11px] text-slate-400">(empty: the Schedule's {defaultIters})</span>
+      <label>
+        <span className="font-medium">iterations</span>
         <input
           className={`${field} font-mono`}
           type="number"
@@ -106,6 +111,16 @@ function Setup(): React.JSX.Element {
           }
           data-testid="run-iterations"
         />
+        <span className="block text-[11px] text-slate-400">empty: Schedule's {defaultIters}</span>
+      </label>
+      <label>
+        <span className="font-medium">backend</span>
+        <select className={field} value={doc.run.backend ?? 'js'} onChange={(e) => setBackend(e.target.value as WireBackend)} title="Where the iterations compute; the result is the same to float32 rounding" data-testid="run-backend">
+          {BACKENDS.map((b) => (
+            <option key={b} value={b}>{BACKEND_LABEL[b]}</option>
+          ))}
+        </select>
+        <span className="block text-[11px] text-slate-400">{BACKEND_HINT[doc.run.backend ?? 'js']}</span>
       </label>
     </div>
   );
@@ -171,6 +186,7 @@ function Summary(): React.JSX.Element | null {
           {m?.ssim && <tr><td className="text-slate-500">SSIM</td><td className="text-right">{m.ssim[0]!.toFixed(3)}</td></tr>}
           {m && <tr><td className="text-slate-500">residual ‖y−Ax̂‖/‖y‖</td><td className="text-right">{m.residual[0]!.toFixed(4)}</td></tr>}
           <tr><td className="text-slate-500">NFE · wall</td><td className="text-right" data-testid="summary-nfe">{report.nfe} · {(report.wallMs / 1000).toFixed(2)} s</td></tr>
+          <tr><td className="text-slate-500">backend</td><td className="text-right" data-testid="summary-backend">{BACKEND_LABEL[report.backend ?? 'js']}</td></tr>
           <tr><td className="text-slate-500">provider · seed</td><td className="text-right">{report.provider} · {report.seed}</td></tr>
         </tbody>
       </table>
@@ -180,7 +196,7 @@ function Summary(): React.JSX.Element | null {
         <div className="flex flex-wrap gap-1.5">
           <button className={button} onClick={() => void exportPng(files)}>PNG</button>
           <button className={button} onClick={() => void exportNpy(engine, files).catch((e: Error) => notify({ tone: 'error', text: e.message }))} data-testid="export-npy">.npy</button>
-          <button className={button} onClick={() => void exportReport(files)}>report.json</button>
+          <button className={button} onClick={() => void exportReport(files)} data-testid="export-report">report.json</button>
           <button className={button} onClick={() => void exportBundle(engine, files).then((p) => p && notify({ tone: 'success', text: `Saved run bundle ${p}` }), (e: Error) => notify({ tone: 'error', text: e.message }))} data-testid="export-bundle">Run bundle (.zip)</button>
         </div>
       )}

@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { addNode, connectEdge, copy, paste, removeElements, setParam, setTask } from '../editor/actions';
 import { connectionProblem } from '../editor/ports';
-import { emptyGraph, isDirty, useDocument } from './document';
+import { emptyGraph, isDirty, setBackend, useDocument } from './document';
 
 const doc = () => useDocument.getState().doc;
 
@@ -35,6 +35,19 @@ describe('document store', () => {
     useDocument.getState().markSaved('g.lagrange.json');
     expect(isDirty(useDocument.getState())).toBe(false);
     expect(useDocument.getState().source).toBe('g.lagrange.json');
+  });
+
+  it('chooses the run backend as one undoable edit; JS leaves the field out', () => {
+    const before = doc();
+    setBackend('onnx');
+    expect(doc().run).toEqual({ seed: 0, backend: 'onnx' });
+    expect(isDirty(useDocument.getState())).toBe(true);
+    setBackend('js');
+    expect(doc().run).toEqual({ seed: 0 }); // saved as before the choice, byte for byte
+    useDocument.getState().undo();
+    expect(doc().run.backend).toBe('onnx');
+    useDocument.getState().undo();
+    expect(doc()).toBe(before);
   });
 
   it('makes a whole gesture one undo step', () => {

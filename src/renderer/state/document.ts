@@ -6,7 +6,7 @@
 import { enableMapSet, produce } from 'immer';
 import type { Draft } from 'immer';
 import { create } from 'zustand';
-import type { WireGraph } from '../../protocol/messages';
+import type { WireBackend, WireGraph } from '../../protocol/messages';
 
 enableMapSet();
 
@@ -89,6 +89,17 @@ export const useDocument = create<DocumentState>()((set, get) => ({
     set({ saved: get().doc, ...(source ? { source } : {}) });
   },
 }));
+
+/**
+ * Chooses the run's iteration backend (one undoable edit, saved with the graph like the seed).
+ * JS is stored as the field's absence, so switching back restores the document byte for byte.
+ */
+export function setBackend(backend: WireBackend): void {
+  useDocument.getState().edit((d) => {
+    if (backend === 'js') delete d.run.backend;
+    else d.run.backend = backend;
+  });
+}
 
 /** True when the document has edits not yet saved. */
 export const isDirty = (s: Pick<DocumentState, 'doc' | 'saved'>): boolean => s.doc !== s.saved;

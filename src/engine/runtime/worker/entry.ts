@@ -5,6 +5,8 @@
 import { parentPort } from 'node:worker_threads';
 import { compile } from '../../compile/compile';
 import { studyRow } from '../../eval/study';
+import { onnxBackend } from '../../onnx/backend';
+import type { RunReport } from '../events';
 import { runPlan } from '../run';
 import type { FromWorker, ToWorker, WorkerJob } from './protocol';
 
@@ -24,13 +26,23 @@ async function execute(job: WorkerJob, signal: AbortSignal): Promise<void> {
   const m = plan.measurement;
   const wire = (t: typeof m.y): { shape: number[]; data: Float32Array } => ({ shape: [...t.shape], data: Float32Array.from(t.data) });
   send({ type: 'inputs', task: m.op.id, sigma: m.sigmaY, y: wire(m.y), ...(m.x ? { truth: wire(m.x) } : {}) });
-  const r = await runPlan(plan, {
-    signal,
-    ...(job.throttleMs !== undefined ? { throttleMs: job.throttleMs } : {}),
-    onEvent: (event) => send({ type: 'event', event }),
-  });
+  // The document chooses the backend; every report says which one ran, as the CLI's report.json does.
+  const backend = job.doc.run.backend ?? 'js';
+  const onnx = backend === 'onnx' ? await onnxBackend(plan) : undefined;
+  const stamp = (report: RunReport): RunReport => ({ ...report, backend });
+  let r: Awaited<ReturnType<typeof runPlan>>;
+  try {
+    r = await runPlan(plan, {
+      signal,
+      ...(job.throttleMs !== undefined ? { throttleMs: job.throttleMs } : {}),
+      ...onnx?.options,
+      onEvent: (event) => send({ type: 'event', event: event.type === 'done' || event.type === 'cancelled' ? { ...event, report: stamp(event.report) } : event }),
+    });
+  } finally {
+    await onnx?.release(); // sessions hold the network's weights: free them with the run
+  }
   const result = r.result ? { shape: [...r.result.shape], data: r.result.data } : undefined;
-  send({ type: 'done', status: r.status, report: r.report, ...(result ? { result } : {}) }, result ? [result.data.buffer as ArrayBuffer] : []);
+  send({ type: 'done', status: r.status, report: stamp(r.report), ...(result ? { result } : {}) }, result ? [result.data.buffer as ArrayBuffer] : []);
 }
 
 port.on('message', (m: ToWorker) => {
