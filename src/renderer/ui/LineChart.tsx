@@ -3,6 +3,7 @@
  * when the series set changes and only pushes data otherwise, so live updates stay cheap.
  */
 import { useEffect, useRef } from 'react';
+import { useDark } from './useDark';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
@@ -27,18 +28,19 @@ export interface LineChartProps {
   testId?: string;
 }
 
-const axisColor = (): string => (document.documentElement.classList.contains('dark') ? '#94a3b8' : '#475569');
-const gridColor = (): string => (document.documentElement.classList.contains('dark') ? '#1e293b' : '#e2e8f0');
+const axisColor = (dark: boolean): string => (dark ? '#94a3b8' : '#475569');
+const gridColor = (dark: boolean): string => (dark ? '#1e293b' : '#e2e8f0');
 
 /** A uPlot line chart. */
 export function LineChart({ x, series, xLabel, yLabel, logY, width, height, testId }: LineChartProps): React.JSX.Element {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const shape = `${series.map((s) => `${s.label}|${s.color}`).join(',')}|${logY ? 'log' : 'lin'}|${width}x${height}|${document.documentElement.className}`;
+  const dark = useDark(); // axis and grid colours are drawn into the canvas: rebuild on a theme switch
+  const shape = `${series.map((s) => `${s.label}|${s.color}`).join(',')}|${logY ? 'log' : 'lin'}|${width}x${height}|${dark}`;
 
   useEffect(() => {
     if (!host.current) return;
-    const axis = { stroke: axisColor(), grid: { stroke: gridColor(), width: 1 }, ticks: { stroke: gridColor() } };
+    const axis = { stroke: axisColor(dark), grid: { stroke: gridColor(dark), width: 1 }, ticks: { stroke: gridColor(dark) } };
     const opts: uPlot.Options = {
       width,
       height,
