@@ -25,7 +25,7 @@ function forbid(message, packages, layers = []) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', 'dist/', 'coverage/', 'resources/', '**/*.d.ts'] },
+  { ignores: ['node_modules/', 'out/', 'dist/', 'coverage/', 'resources/', '**/*.d.ts', 'runs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,7 +5,8 @@
  * "network" is nearly free, so the table shows the engine's own per-iteration cost) and once with
  * the bundled fmnist-32 network (what a user waits for). Then DDiff ÷ DAPS wall time at the same
  * NFE, and the preview cost: DDiff with its Preview nodes removed versus every Preview emitting a
- * frame every iteration (throttleMs 0, every 1), as a ratio of wall times.
+ * frame every iteration (throttleMs 0, every 1), as a ratio of wall times. Last, the buffer pool:
+ * time per iteration of DDiff and DAPS (analytic prior, 64×64) with ÷ without the runtime's pool.
  */
 import { readFileSync } from 'node:fs';
 import { compile } from '../src/engine/compile/compile';
@@ -13,11 +14,14 @@ import type { GraphDocument } from '../src/engine/graph/format';
 import { parseGraph } from '../src/engine/graph/format';
 import type { RunReport } from '../src/engine/runtime/events';
 import { runPlan } from '../src/engine/runtime/run';
+import { BufferPool } from '../src/engine/tensor/pool';
 
 const NFE = 100;
 const PRESETS = ['ddiff', 'ddiff-hqs', 'diff-pnp-admm', 'diff-pnp-hqs', 'diffpir', 'dps', 'daps'];
 /** Iterations and repeats of the preview-cost runs (median ratio of alternating pairs). */
 const PREVIEW_ITERATIONS = 200, PREVIEW_REPEATS = 5;
+/** Image size, iterations (a DAPS level costs ~30 DDiff iterations: 100 Langevin steps) and repeats of the pool runs. */
+const POOL_SIZE = 64, POOL_ITERATIONS: Record<string, number> = { ddiff: 300, daps: 10 }, POOL_REPEATS = 7;
 
 const preset = (name: string): GraphDocument =>
   parseGraph(JSON.parse(readFileSync(new URL(`../resources/presets/${name}.lagrange.json`, import.meta.url), 'utf8')));
@@ -90,6 +94,31 @@ async function previewCost(prior: (d: GraphDocument) => GraphDocument): Promise<
   return { ratio: median(ratios), without: median(withouts), withP: median(withs), frames, previews: full.previews.length };
 }
 
+/** The document with its ImageInput resized to size×size. */
+function sized(doc: GraphDocument, size: number): GraphDocument {
+  return { ...doc, nodes: doc.nodes.map((n) => (n.kind === 'ImageInput' ? { ...n, params: { ...n.params, size } } : n)) };
+}
+
+/**
+ * Milliseconds per iteration of preset `name` (analytic prior, POOL_SIZE px) with and without
+ * the runtime's buffer pool, each the fastest of POOL_REPEATS alternating runs (the run least
+ * disturbed by the rest of the machine), and the buffers the pool had to create in one run.
+ */
+async function poolGain(name: string): Promise<{ ratio: number; withMs: number; withoutMs: number; iterations: number; created: number }> {
+  const iterations = POOL_ITERATIONS[name]!;
+  const plan = await compile(sized(analytic(preset(name)), POOL_SIZE), { iterations });
+  await runPlan(plan);
+  await runPlan(plan, { pool: false });
+  let withMs = Infinity, withoutMs = Infinity, created = 0;
+  for (let i = 0; i < POOL_REPEATS; i++) {
+    withoutMs = Math.min(withoutMs, (await runPlan(plan, { pool: false })).report.wallMs / iterations);
+    const pool = new BufferPool();
+    withMs = Math.min(withMs, (await runPlan(plan, { pool })).report.wallMs / iterations);
+    created = pool.stats.allocated;
+  }
+  return { ratio: withMs / withoutMs, withMs, withoutMs, iterations, created };
+}
+
 console.log(`analytic prior, ${NFE} NFE per preset`);
 const a = await presetTable(analytic);
 console.log(`\nanalytic Gaussian prior, ${a.shape}, box inpainting; DAPS includes 100 Langevin steps per level in engine time.`);
@@ -108,3 +137,11 @@ for (const [label, prior] of [['analytic prior', analytic], ['fmnist-32 network'
       `(${c.withP.toFixed(0)} ms vs ${c.without.toFixed(0)} ms; ${c.previews} previews, ${c.frames} frames, median of ${PREVIEW_REPEATS})`,
   );
 }
+
+const gains: [string, Awaited<ReturnType<typeof poolGain>>][] = [];
+for (const [label, name] of [['DDiff', 'ddiff'], ['DAPS', 'daps']] as const) gains.push([label, await poolGain(name)]);
+console.log(
+  `buffer pool, analytic prior, ${POOL_SIZE}×${POOL_SIZE}: time per iteration with ÷ without the pool = ` +
+    gains.map(([label, g]) => `${label} ${g.ratio.toFixed(2)} (${g.withMs.toFixed(2)} vs ${g.withoutMs.toFixed(2)} ms; ${g.created} buffers created in ${g.iterations} iterations)`).join(', ') +
+    ` (fastest of ${POOL_REPEATS} alternating runs each)`,
+);

@@ -3,13 +3,17 @@
  * tensors: Tweedie denoising, the data (x-) step, the DDIM/DDiff noising step, dual ascent and
  * re-noising. The runtime calls these with the values of the current iteration of the schedule.
  * Batches: images are N×C×H×W; the measurement y may have batch 1 (N samples of one posterior).
+ * Each kernel takes an optional `out` for its result (the runtime's recycled buffers): every
+ * entry is overwritten, and its numbers are bit-identical to those of a fresh allocation. The
+ * x-steps also take an allocator for the residual and gradient they use and hand back.
  */
 import type { ForwardModel } from '../operators/types';
 import { denoiseWithEps } from '../priors/gaussianMixture';
 import type { ScoreModel } from '../priors/types';
+import type { Allocator } from '../tensor/pool';
 import type { Rng } from '../tensor/rng';
 import type { Tensor } from '../tensor/tensor';
-import { clamp, sizeOf, tensor, zerosLike } from '../tensor/tensor';
+import { clamp, outputOf, sizeOf } from '../tensor/tensor';
 
 /** What a measurement port carries. */
 export interface MeasurementValue {
@@ -22,15 +26,18 @@ export interface MeasurementValue {
   x?: Tensor;
 }
 
-/** One NFE: ε̂ = ε_θ(x_t, t), x̂₀ = (x_t − √(1−ᾱ)ε̂)/√ᾱ, clipped to [−1, 1] when `clip`. */
-export async function denoiseStep(prior: ScoreModel, xt: Tensor, t: number, clip: boolean): Promise<{ x0: Tensor; eps: Tensor }> {
-  const { x0, eps } = await denoiseWithEps(prior, xt, t);
+/**
+ * One NFE: ε̂ = ε_θ(x_t, t), x̂₀ = (x_t − √(1−ᾱ)ε̂)/√ᾱ (into `out`), clipped to [−1, 1] when
+ * `clip`. ε̂ is the prior's own tensor. x_t is read until the prior has answered, so `out` must not alias it.
+ */
+export async function denoiseStep(prior: ScoreModel, xt: Tensor, t: number, clip: boolean, out?: Tensor): Promise<{ x0: Tensor; eps: Tensor }> {
+  const { x0, eps } = await denoiseWithEps(prior, xt, t, outputOf(xt.shape, out, 'denoiseStep'));
   return { x0: clip ? clamp(x0, -1, 1, x0) : x0, eps };
 }
 
-/** A(x) − y per sample, with a batch-1 y broadcast over the batch of x. */
-export function dataResidual(m: MeasurementValue, x: Tensor): Tensor {
-  const r = m.op.apply(x);
+/** A(x) − y per sample, with a batch-1 y broadcast over the batch of x (into `out` if A can). */
+export function dataResidual(m: MeasurementValue, x: Tensor, out?: Tensor): Tensor {
+  const r = m.op.apply(x, out);
   const per = sizeOf(r.shape.slice(1));
   const one = m.y.shape[0] === 1;
   for (let i = 0; i < r.data.length; i++) r.data[i] = r.data[i]! - m.y.data[one ? i % per : i]!;
@@ -47,12 +54,30 @@ function sampleNorms(t: Tensor): number[] {
   });
 }
 
-/** w = z − u (z itself when u is absent). */
-function startPoint(z: Tensor, u?: Tensor): Tensor {
+/**
+ * g = J_A(w)ᵀ(A(w) − y), its residual and result in buffers of `scratch` (without one, A
+ * allocates them, as it always has); `done` hands the buffers back once g has been read.
+ */
+export function dataGradient(m: MeasurementValue, w: Tensor, scratch?: Allocator): { g: Tensor; done: () => void } {
+  if (!scratch) return { g: m.op.vjp!(w, dataResidual(m, w)), done: () => {} };
+  const r = scratch.alloc([w.shape[0]!, ...m.op.outShape]), g = scratch.alloc(w.shape);
+  return {
+    g: m.op.vjp!(w, dataResidual(m, w, r), g),
+    done: () => {
+      scratch.release(r);
+      scratch.release(g);
+    },
+  };
+}
+
+/**
+ * w = z − u written into `x`, the step's output (z itself when u is absent): the x-steps then
+ * compute x from w entry by entry in place, which needs no buffer for w.
+ */
+function startPoint(z: Tensor, u: Tensor | undefined, x: Tensor): Tensor {
   if (!u) return z;
-  const w = tensor(z.shape);
-  for (let i = 0; i < w.data.length; i++) w.data[i] = z.data[i]! - u.data[i]!;
-  return w;
+  for (let i = 0; i < x.data.length; i++) x.data[i] = z.data[i]! - u.data[i]!;
+  return x;
 }
 
 /** Number of values of the papers' images (3×256×256): step sizes on whole-tensor norms refer to it. */
@@ -79,17 +104,26 @@ export interface GradientStepParams {
  * s = √(d/(3·256²)) ({@link stepScale}: γ₀ is the papers' value at 256 px), or w − γ₀a(t)·g
  * without normalisation. The 1/σ_y² of the data term cancels in the normalised step.
  */
-export function gradientXStep(m: MeasurementValue, z: Tensor, u: Tensor | undefined, t: number, p: GradientStepParams): Tensor {
-  const w = startPoint(z, u);
-  const g = m.op.vjp!(w, dataResidual(m, w));
+export function gradientXStep(
+  m: MeasurementValue,
+  z: Tensor,
+  u: Tensor | undefined,
+  t: number,
+  p: GradientStepParams,
+  out?: Tensor,
+  scratch?: Allocator,
+): Tensor {
+  const x = outputOf(z.shape, out, 'gradientXStep');
+  const w = startPoint(z, u, x);
+  const { g, done } = dataGradient(m, w, scratch);
   const per = sizeOf(w.shape.slice(1));
   const step = p.gamma0 * (t > p.tGamma ? p.a : p.b) * (p.normalize ? stepScale(per) : 1);
   const norms = p.normalize ? sampleNorms(g) : undefined;
-  const x = tensor(w.shape);
   for (let i = 0; i < x.data.length; i++) {
     const n = norms ? norms[Math.floor(i / per)]! : 1;
     x.data[i] = w.data[i]! - (n > 0 ? (step * g.data[i]!) / n : 0);
   }
+  done();
   return x;
 }
 
@@ -107,19 +141,33 @@ export interface ProxStepParams {
  * linearized w − J_A(w)ᵀ(A(w) − y)/ρ_t when A has no proxL2; then x = w + κ(prox − w).
  * Returns which form ran.
  */
-export function proxXStep(m: MeasurementValue, z: Tensor, u: Tensor | undefined, sigmaT: number, p: ProxStepParams): { x: Tensor; exact: boolean } {
-  const w = startPoint(z, u);
+export function proxXStep(
+  m: MeasurementValue,
+  z: Tensor,
+  u: Tensor | undefined,
+  sigmaT: number,
+  p: ProxStepParams,
+  out?: Tensor,
+  scratch?: Allocator,
+): { x: Tensor; exact: boolean } {
+  const x = outputOf(z.shape, out, 'proxXStep');
+  const w = startPoint(z, u, x);
   const sigmaN = Math.max(m.sigmaY / 2, 0.001);
   const rho = (p.lambda * sigmaN * sigmaN) / (sigmaT * sigmaT);
-  let prox: Tensor;
   const exact = typeof m.op.proxL2 === 'function';
-  if (exact) prox = m.op.proxL2!(w, m.y, 1 / rho);
-  else {
-    const g = m.op.vjp!(w, dataResidual(m, w));
-    prox = tensor(w.shape, w.data.map((v, i) => v - g.data[i]! / rho));
+  if (exact) {
+    const prox = m.op.proxL2!(w, m.y, 1 / rho);
+    for (let i = 0; i < x.data.length; i++) x.data[i] = w.data[i]! + p.guidance * (prox.data[i]! - w.data[i]!);
+  } else {
+    const { g, done } = dataGradient(m, w, scratch);
+    for (let i = 0; i < x.data.length; i++) {
+      const wi = w.data[i]!;
+      // The linearized prox rounded to float32, as storing it in a tensor would.
+      const prox = Math.fround(wi - g.data[i]! / rho);
+      x.data[i] = wi + p.guidance * (prox - wi);
+    }
+    done();
   }
-  const x = tensor(w.shape);
-  for (let i = 0; i < x.data.length; i++) x.data[i] = w.data[i]! + p.guidance * (prox.data[i]! - w.data[i]!);
   return { x, exact };
 }
 
@@ -144,6 +192,7 @@ export function noisingStep(
   at: { t: number; alphaBarT: number; alphaBarS: number; betaT: number },
   p: NoisingStepParams,
   rng: Rng,
+  out?: Tensor,
 ): Tensor {
   const { alphaBarT: abT, alphaBarS: abS } = at;
   const ratio = Math.sqrt((1 - abS) / (1 - abT));
@@ -152,33 +201,41 @@ export function noisingStep(
   const sa = Math.sqrt(abS), dir = Math.sqrt(Math.max(0, 1 - abS - c * c));
   const keep = Math.sqrt(1 - p.zeta), fresh = Math.sqrt(p.zeta) * Math.sqrt(1 - abS);
   const saT = Math.sqrt(abT), sbT = Math.sqrt(1 - abT);
-  const out = tensor(x.shape);
-  for (let i = 0; i < out.data.length; i++) {
+  const o = outputOf(x.shape, out, 'noisingStep');
+  for (let i = 0; i < o.data.length; i++) {
     const xi = x.data[i]! + (u ? u.data[i]! : 0);
     const eps = (xt.data[i]! - saT * x.data[i]!) / sbT;
     const n1 = noisy && c > 0 ? rng.normal() : 0;
     const n2 = noisy && fresh > 0 ? rng.normal() : 0;
-    out.data[i] = sa * xi + keep * (dir * eps + c * n1) + fresh * n2;
+    o.data[i] = sa * xi + keep * (dir * eps + c * n1) + fresh * n2;
   }
-  return out;
+  return o;
 }
 
 /** u ← u + ρ(x − z). */
-export function dualStep(u: Tensor, x: Tensor, z: Tensor, rho: number): Tensor {
-  const out = zerosLike(u);
-  for (let i = 0; i < out.data.length; i++) out.data[i] = u.data[i]! + rho * (x.data[i]! - z.data[i]!);
-  return out;
+export function dualStep(u: Tensor, x: Tensor, z: Tensor, rho: number, out?: Tensor): Tensor {
+  const o = outputOf(u.shape, out, 'dualStep');
+  for (let i = 0; i < o.data.length; i++) o.data[i] = u.data[i]! + rho * (x.data[i]! - z.data[i]!);
+  return o;
 }
 
 /**
  * Puts x (+ u) at a noise level: VP √ᾱ(x+u) + √(1−ᾱ)n, or VE x + u + σn; `fresh: false` omits n.
  */
-export function renoise(x: Tensor, u: Tensor | undefined, level: { alphaBar: number; sigma: number }, domain: 'vp' | 've', fresh: boolean, rng: Rng): Tensor {
+export function renoise(
+  x: Tensor,
+  u: Tensor | undefined,
+  level: { alphaBar: number; sigma: number },
+  domain: 'vp' | 've',
+  fresh: boolean,
+  rng: Rng,
+  out?: Tensor,
+): Tensor {
   const scale = domain === 'vp' ? Math.sqrt(level.alphaBar) : 1;
   const std = domain === 'vp' ? Math.sqrt(1 - level.alphaBar) : level.sigma;
-  const out = tensor(x.shape);
-  for (let i = 0; i < out.data.length; i++) {
-    out.data[i] = scale * (x.data[i]! + (u ? u.data[i]! : 0)) + (fresh && std > 0 ? std * rng.normal() : 0);
+  const o = outputOf(x.shape, out, 'renoise');
+  for (let i = 0; i < o.data.length; i++) {
+    o.data[i] = scale * (x.data[i]! + (u ? u.data[i]! : 0)) + (fresh && std > 0 ? std * rng.normal() : 0);
   }
-  return out;
+  return o;
 }

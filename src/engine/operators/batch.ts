@@ -1,13 +1,25 @@
 /**
  * Per-sample plumbing shared by operators: shape checks that name the operator and both shapes,
- * output allocation, and the linear-operator wrapper that derives vjp(x, v) = Aᵀv.
+ * output allocation (or a caller's `out`), and the linear-operator wrapper that derives vjp(x, v) = Aᵀv.
  */
 import type { Shape, Tensor } from '../tensor/tensor';
-import { batchOf, ShapeError, shapeStr, sizeOf, tensor } from '../tensor/tensor';
+import { assertShape, batchOf, ShapeError, shapeStr, sizeOf, tensor } from '../tensor/tensor';
 import type { ForwardModel } from './types';
 
 /**
- * Runs `fn(in, out, n)` on every sample of `x` (N×inShape) and returns the N×outShape result.
+ * The N×outShape result tensor: `out` zeroed (a reused buffer holds old values, and `fn` may
+ * accumulate as into a fresh tensor), or a new one.
+ */
+function resultOf(n: number, outShape: Shape, who: string, out: Tensor | undefined): Tensor {
+  if (!out) return tensor([n, ...outShape]);
+  assertShape(out, [n, ...outShape], who, 'output');
+  out.data.fill(0);
+  return out;
+}
+
+/**
+ * Runs `fn(in, out, n)` on every sample of `x` (N×inShape) and returns the N×outShape result
+ * (in `out` when given).
  * @param who - `operator <id>`, used in shape errors
  */
 export function mapBatch(
@@ -17,11 +29,12 @@ export function mapBatch(
   who: string,
   what: string,
   fn: (inp: Float32Array, out: Float32Array, n: number) => void,
+  result?: Tensor,
 ): Tensor {
   const n = batchOf(x, inShape, who, what);
   const inSize = sizeOf(inShape);
   const outSize = sizeOf(outShape);
-  const out = tensor([n, ...outShape]);
+  const out = resultOf(n, outShape, who, result);
   for (let i = 0; i < n; i++) {
     fn(x.data.subarray(i * inSize, (i + 1) * inSize), out.data.subarray(i * outSize, (i + 1) * outSize), i);
   }
@@ -37,12 +50,13 @@ export function mapBatch2(
   outShape: Shape,
   who: string,
   fn: (x: Float32Array, v: Float32Array, out: Float32Array, n: number) => void,
+  result?: Tensor,
 ): Tensor {
   const n = batchOf(x, xShape, who, 'input x');
   const nv = batchOf(v, vShape, who, 'cotangent v');
   if (n !== nv) throw new ShapeError(`${who}: x has batch ${n} but v has batch ${nv} (${shapeStr(x.shape)} vs ${shapeStr(v.shape)})`);
   const xs = sizeOf(xShape), vs = sizeOf(vShape), os = sizeOf(outShape);
-  const out = tensor([n, ...outShape]);
+  const out = resultOf(n, outShape, who, result);
   for (let i = 0; i < n; i++) {
     fn(
       x.data.subarray(i * xs, (i + 1) * xs),
@@ -56,7 +70,7 @@ export function mapBatch2(
 
 /** The fields a linear operator defines; `linear` and `vjp` are derived. */
 export type LinearDefinition = Omit<ForwardModel, 'linear' | 'vjp' | 'adjoint'> & {
-  adjoint(y: Tensor): Tensor;
+  adjoint(y: Tensor, out?: Tensor): Tensor;
 };
 
 /** A linear operator: vjp(x, v) = Aᵀv, after checking that x has the input shape. */
@@ -65,11 +79,11 @@ export function linearOperator(def: LinearDefinition): ForwardModel {
   return {
     ...def,
     linear: true,
-    vjp(x: Tensor, v: Tensor): Tensor {
+    vjp(x: Tensor, v: Tensor, out?: Tensor): Tensor {
       const n = batchOf(x, def.inShape, who, 'input x');
       const nv = batchOf(v, def.outShape, who, 'cotangent v');
       if (n !== nv) throw new ShapeError(`${who}: x has batch ${n} but v has batch ${nv}`);
-      return def.adjoint(v);
+      return def.adjoint(v, out);
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * One suite over the whole operator registry: declared shapes, relative adjoint error, VJP against
- * central finite differences, proxL2 against conjugate gradients, determinism by seed, and clear
- * errors for bad shapes. Every registered operator runs every applicable check.
+ * central finite differences, proxL2 against conjugate gradients, determinism by seed, results
+ * written into a caller's buffer, and clear errors for bad shapes. Every registered operator runs
+ * every applicable check.
  */
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../tensor/rng';
@@ -143,6 +144,17 @@ describe.each(specs.map((s) => [s.id, s] as const))('operator %s', (id, spec) =>
       const c = createOperator(id, { shape: SHAPE, seed: 6 });
       expect(Array.from(c.apply(x).data)).not.toEqual(Array.from(a.apply(x).data));
     }
+  });
+
+  it('computes into a given output buffer (NaN-filled, as a recycled one is stale) what it returns afresh', () => {
+    const v = randn([BATCH, ...op.outShape], rng);
+    const check = (fresh: Tensor, into: (out: Tensor) => Tensor): void => {
+      const out = tensor(fresh.shape, new Float32Array(fresh.data.length).fill(NaN));
+      expect(Array.from(into(out).data)).toEqual(Array.from(fresh.data)); // the result, whether or not it is `out`
+    };
+    check(op.apply(x), (o) => op.apply(x, o));
+    if (op.adjoint) check(op.adjoint(v), (o) => op.adjoint!(v, o));
+    if (op.vjp) check(op.vjp(x, v), (o) => op.vjp!(x, v, o));
   });
 
   it('rejects a wrongly shaped input with a message naming the operator and both shapes', () => {

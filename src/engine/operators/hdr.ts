@@ -35,14 +35,14 @@ export const hdr: OperatorSpec<typeof hdrParams> = {
       linear: false,
       params: { ...p },
       artifacts: {},
-      apply: (x: Tensor) =>
+      apply: (x: Tensor, result?: Tensor) =>
         mapBatch(x, shape, shape, who, 'input x', (inp, out) => {
           for (let i = 0; i < inp.length; i++) out[i] = Math.min(1, Math.max(-1, s * inp[i]!));
-        }),
-      vjp: (x: Tensor, v: Tensor) =>
+        }, result),
+      vjp: (x: Tensor, v: Tensor, result?: Tensor) =>
         mapBatch2(x, v, shape, shape, shape, who, (xi, vi, out) => {
           for (let i = 0; i < xi.length; i++) out[i] = Math.abs(s * xi[i]!) < 1 ? s * vi[i]! : 0;
-        }),
+        }, result),
       view: (y: Tensor) => y,
     };
   },

@@ -20,18 +20,18 @@ function maskOperator(id: string, shape: Shape, mask: Float32Array, params: Reco
   const [c, h, w] = shape as [number, number, number];
   const hw = h * w;
   const who = `operator ${id}`;
-  const masked = (x: Tensor, what: string): Tensor =>
+  const masked = (x: Tensor, what: string, result?: Tensor): Tensor =>
     mapBatch(x, shape, shape, who, what, (inp, out) => {
       for (let k = 0; k < c; k++) for (let i = 0; i < hw; i++) out[k * hw + i] = mask[i]! * inp[k * hw + i]!;
-    });
+    }, result);
   const op = {
     id,
     inShape: [...shape],
     outShape: [...shape],
     params,
     artifacts: { mask: tensor([1, 1, h, w], mask) },
-    apply: (x: Tensor) => masked(x, 'input x'),
-    adjoint: (y: Tensor) => masked(y, 'measurement y'),
+    apply: (x: Tensor, out?: Tensor) => masked(x, 'input x', out),
+    adjoint: (y: Tensor, out?: Tensor) => masked(y, 'measurement y', out),
     proxL2(zt: Tensor, y: Tensor, gamma: number): Tensor {
       const n = checkProx(op, zt, y, gamma);
       const ny = batchOf(y, shape, who, 'measurement y');

@@ -53,8 +53,8 @@ export function motionBlurOperator(
     outShape: shape,
     params,
     artifacts: { kernel: kernelTensor },
-    apply: (x) => mapBatch(x, shape, shape, who, 'input x', (inp, out) => conv.apply(inp, out, c)),
-    adjoint: (y) => mapBatch(y, shape, shape, who, 'measurement y', (inp, out) => conv.adjoint(inp, out, c)),
+    apply: (x, result) => mapBatch(x, shape, shape, who, 'input x', (inp, out) => conv.apply(inp, out, c), result),
+    adjoint: (y, result) => mapBatch(y, shape, shape, who, 'measurement y', (inp, out) => conv.adjoint(inp, out, c), result),
     proxL2(zt: Tensor, y: Tensor, gamma: number): Tensor {
       const n = checkProx({ id, inShape: shape, outShape: shape }, zt, y, gamma);
       const ny = batchOf(y, shape, who, 'measurement y');

@@ -96,13 +96,13 @@ export const nonlinearBlur: OperatorSpec<typeof schema> = {
       linear: false,
       params: { kernelSize: k1, intensity, beta, blurSigma },
       artifacts: { kernel1: tensor([1, 1, k1, k1], kernel1.slice()), kernel2: tensor([1, 1, k2, k2], kernel2.slice()) },
-      apply: (x: Tensor): Tensor =>
+      apply: (x: Tensor, result?: Tensor): Tensor =>
         mapBatch(x, shape, shape, who, 'input x', (inp, out) => {
           conv1.apply(inp, hidden, c);
           for (let i = 0; i < size; i++) mid[i] = Math.tanh(beta * hidden[i]!) / tb;
           conv2.apply(mid, out, c);
-        }),
-      vjp: (x: Tensor, v: Tensor): Tensor =>
+        }, result),
+      vjp: (x: Tensor, v: Tensor, result?: Tensor): Tensor =>
         mapBatch2(x, v, shape, shape, shape, who, (xs, vs, out) => {
           conv1.apply(xs, hidden, c);
           conv2.adjoint(vs, mid, c);
@@ -112,7 +112,7 @@ export const nonlinearBlur: OperatorSpec<typeof schema> = {
             mid[i] = (mid[i]! * beta * (1 - t * t)) / tb;
           }
           conv1.adjoint(mid, out, c);
-        }),
+        }, result),
       view: (y: Tensor): Tensor => y,
     };
   },

@@ -70,7 +70,7 @@ export const phaseRetrieval: OperatorSpec<typeof prParams> = {
       linear: false,
       params: { ...p },
       artifacts: {},
-      apply: (x: Tensor) =>
+      apply: (x: Tensor, result?: Tensor) =>
         mapBatch(x, inShape, outShape, who, 'input x', (inp, out) => {
           const amp = new Float64Array(H * W);
           for (let k = 0; k < c; k++) {
@@ -81,8 +81,8 @@ export const phaseRetrieval: OperatorSpec<typeof prParams> = {
             }
             out.set(fftshift2(amp, H, W), k * H * W);
           }
-        }),
-      vjp: (x: Tensor, v: Tensor) =>
+        }, result),
+      vjp: (x: Tensor, v: Tensor, result?: Tensor) =>
         mapBatch2(x, v, inShape, outShape, inShape, who, (xi, vi, out) => {
           for (let k = 0; k < c; k++) {
             const z = spectrum(xi, k);
@@ -105,7 +105,7 @@ export const phaseRetrieval: OperatorSpec<typeof prParams> = {
               for (let q = 0; q < w; q++) out[k * h * w + r * w + q] = slope * z[2 * ((r + p.pad) * W + q + p.pad)]!;
             }
           }
-        }),
+        }, result),
       view(y: Tensor): Tensor {
         // log(1 + y) per sample, rescaled to [−1, 1] (amplitudes are ≥ 0 up to noise).
         const out = tensor(y.shape);

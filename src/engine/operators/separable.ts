@@ -299,8 +299,8 @@ export function separableOperator(def: SeparableDefinition): ForwardModel {
     outShape,
     params: def.params,
     artifacts: def.artifacts,
-    apply: (x) => mapBatch(x, def.inShape, outShape, who, 'input x', (inp, o) => applyPlanes(r, c, inp, ch, o)),
-    adjoint: (y) => mapBatch(y, outShape, def.inShape, who, 'measurement y', (inp, o) => applyPlanes(rt, ct, inp, ch, o)),
+    apply: (x, out) => mapBatch(x, def.inShape, outShape, who, 'input x', (inp, o) => applyPlanes(r, c, inp, ch, o), out),
+    adjoint: (y, out) => mapBatch(y, outShape, def.inShape, who, 'measurement y', (inp, o) => applyPlanes(rt, ct, inp, ch, o), out),
     proxL2,
     view: def.view,
   });

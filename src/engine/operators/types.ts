@@ -4,6 +4,9 @@
  * mode (every differentiable operator; for linear ones vjp(x, v) = Aᵀv), `proxL2` where a closed
  * form or a dedicated solver exists. Solvers ask for capabilities; the graph validator refuses
  * wirings that lack them.
+ * `apply`, `adjoint` and `vjp` take an optional `out` (N×outShape, resp. N×inShape, aliasing no
+ * input) for the result, so that iterative solvers can reuse buffers; an operator may ignore it
+ * and return a fresh tensor, so callers always use the returned tensor.
  */
 import type { z } from 'zod';
 import type { Rng } from '../tensor/rng';
@@ -25,12 +28,12 @@ export interface ForwardModel {
   readonly params: Readonly<Record<string, unknown>>;
   /** Tensors that define this instance (mask, kernel, …), stored with a measurement. */
   readonly artifacts: Readonly<Record<string, Tensor>>;
-  /** y = A(x). */
-  apply(x: Tensor): Tensor;
+  /** y = A(x) (into `out` when the operator supports it). */
+  apply(x: Tensor, out?: Tensor): Tensor;
   /** Aᵀy — present only on linear operators that pass the adjoint test. */
-  adjoint?(y: Tensor): Tensor;
+  adjoint?(y: Tensor, out?: Tensor): Tensor;
   /** (∂A/∂x)ᵀ v evaluated at x. */
-  vjp?(x: Tensor, v: Tensor): Tensor;
+  vjp?(x: Tensor, v: Tensor, out?: Tensor): Tensor;
   /** argmin_x ½‖Ax − y‖² + (1/2γ)‖x − z‖², i.e. (AᵀA + I/γ)⁻¹(Aᵀy + z/γ) for linear A. */
   proxL2?(z: Tensor, y: Tensor, gamma: number): Tensor;
   /** A picture of y in its own space, N×C'×H'×W' in [−1, 1] (masked image, blurred image, log-amplitude, …). */

@@ -104,7 +104,8 @@ export function gaussianMixturePrior(opts: MixtureOptions): ScoreModel & { reado
     components: comps,
     async predictEps(xt: Tensor, t: number): Promise<Tensor> {
       const ab = schedule.alphaBarAt(t);
-      return epsFromX0(xt, denoise(xt, t), ab);
+      const x0 = denoise(xt, t);
+      return epsFromX0(xt, x0, ab, x0); // element-wise, so in place: one tensor per NFE
     },
     /** Jᵀv = Σ_k r_k c_k v + Σ_k r_k ⟨m_k, v⟩ (g_k − ḡ),  g_k = −(x_t − √ᾱ μ_k)/v_k,  ḡ = Σ r_k g_k. */
     async denoiseVjp(xt: Tensor, t: number, v: Tensor): Promise<Tensor> {
@@ -150,10 +151,10 @@ export function gaussianPrior(opts: { id?: string; shape: Shape; mean: Float32Ar
   });
 }
 
-/** x̂₀ and ε̂ of any prior at (x_t, t) from its ε-prediction (1 NFE). */
-export async function denoiseWithEps(model: ScoreModel, xt: Tensor, t: number): Promise<{ x0: Tensor; eps: Tensor }> {
+/** x̂₀ (into `out` when given) and ε̂ of any prior at (x_t, t) from its ε-prediction (1 NFE). */
+export async function denoiseWithEps(model: ScoreModel, xt: Tensor, t: number, out?: Tensor): Promise<{ x0: Tensor; eps: Tensor }> {
   const eps = await model.predictEps(xt, t);
-  return { x0: x0FromEps(xt, eps, model.schedule.alphaBarAt(t)), eps };
+  return { x0: x0FromEps(xt, eps, model.schedule.alphaBarAt(t), out), eps };
 }
 
 /** x̂₀ of any prior at (x_t, t) from its ε-prediction (1 NFE). */

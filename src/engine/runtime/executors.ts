@@ -1,7 +1,8 @@
 /**
- * What each per-iteration node kind computes, given its inputs for iteration k. The maths lives in
- * `kernels/updates.ts` (and `langevin.ts` for DAPS); these adapters pick the schedule values of
- * the iteration and the node's parameters.
+ * What each per-iteration node kind computes, given its inputs for iteration k. The maths lives
+ * in `kernels/updates.ts` (and `samplers.ts` for DPS and DAPS); these adapters pick the schedule
+ * values of the iteration and the node's parameters. Outputs and the kernels' intermediate
+ * tensors come from the run's buffer pool when the context has one.
  */
 import type { ResolvedSchedule } from '../compile/schedule';
 import type { Value } from '../compile/plan';
@@ -9,8 +10,9 @@ import type { MeasurementValue } from '../kernels/updates';
 import { denoiseStep, dualStep, gradientXStep, noisingStep, proxXStep, renoise } from '../kernels/updates';
 import type { GradientStepParams, NoisingStepParams, ProxStepParams } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
+import type { Allocator } from '../tensor/pool';
 import type { Rng } from '../tensor/rng';
-import type { Tensor } from '../tensor/tensor';
+import type { Shape, Tensor } from '../tensor/tensor';
 import { annealedLangevin, dpsGuidance, probabilityFlowOde } from './samplers';
 
 /** What an executor sees. */
@@ -25,6 +27,11 @@ export interface StepContext {
   rng(): Rng;
   /** A note for the run report (e.g. which form of a step ran), recorded once per message. */
   warn(message: string): void;
+  /**
+   * The run's buffer pool: outputs allocated from it may hold a dead value's old entries, so
+   * kernels overwrite them entirely. Absent (a fused body, `pool: false`): fresh tensors.
+   */
+  pool?: Allocator;
 }
 
 /** Computes one node's outputs for iteration k. */
@@ -35,50 +42,60 @@ const opt = (ctx: StepContext, port: string): Tensor | undefined => ctx.input(po
 const sched = (ctx: StepContext): ResolvedSchedule => ctx.input('schedule') as ResolvedSchedule;
 const meas = (ctx: StepContext): MeasurementValue => ctx.input('measurement') as MeasurementValue;
 const prior = (ctx: StepContext): ScoreModel => ctx.input('prior') as ScoreModel;
+/** An output buffer from the run's pool, or undefined so that the kernel allocates one. */
+const out = (ctx: StepContext, shape: Shape): Tensor | undefined => ctx.pool?.alloc(shape);
 
 /** Executors by node kind. */
 export const executors: Readonly<Record<string, Executor>> = {
   async Denoise(ctx) {
     const s = sched(ctx);
-    return denoiseStep(prior(ctx), img(ctx, 'xt'), s.t[ctx.k]!, ctx.params.clip as boolean);
+    const xt = img(ctx, 'xt');
+    return denoiseStep(prior(ctx), xt, s.t[ctx.k]!, ctx.params.clip as boolean, out(ctx, xt.shape));
   },
   async XUpdate(ctx) {
     const s = sched(ctx);
+    const z = img(ctx, 'z');
     if (ctx.params.mode === 'prox') {
-      const { x, exact } = proxXStep(meas(ctx), img(ctx, 'z'), opt(ctx, 'u'), s.sigmaT[ctx.k]!, ctx.params as unknown as ProxStepParams);
+      const { x, exact } = proxXStep(meas(ctx), z, opt(ctx, 'u'), s.sigmaT[ctx.k]!, ctx.params as unknown as ProxStepParams, out(ctx, z.shape), ctx.pool);
       if (!exact) ctx.warn('XUpdate: the operator has no proxL2; ran the linearized step w − J_Aᵀ(A(w) − y)/ρ_t');
       return { x };
     }
-    return { x: gradientXStep(meas(ctx), img(ctx, 'z'), opt(ctx, 'u'), s.t[ctx.k]!, ctx.params as unknown as GradientStepParams) };
+    return { x: gradientXStep(meas(ctx), z, opt(ctx, 'u'), s.t[ctx.k]!, ctx.params as unknown as GradientStepParams, out(ctx, z.shape), ctx.pool) };
   },
   async ZUpdate(ctx) {
     const s = sched(ctx);
     const t = s.t[ctx.k]!;
     const level = { t, alphaBarT: s.alphaBarT[ctx.k]!, alphaBarS: s.alphaBarS[ctx.k]!, betaT: s.betaT[ctx.k]! };
-    return { xt: noisingStep(img(ctx, 'xt'), img(ctx, 'x'), opt(ctx, 'u'), level, ctx.params as unknown as NoisingStepParams, ctx.rng()) };
+    const x = img(ctx, 'x');
+    return { xt: noisingStep(img(ctx, 'xt'), x, opt(ctx, 'u'), level, ctx.params as unknown as NoisingStepParams, ctx.rng(), out(ctx, x.shape)) };
   },
   async DualUpdate(ctx) {
-    return { u: dualStep(img(ctx, 'u'), img(ctx, 'x'), img(ctx, 'z'), ctx.params.rho as number) };
+    const u = img(ctx, 'u');
+    return { u: dualStep(u, img(ctx, 'x'), img(ctx, 'z'), ctx.params.rho as number, out(ctx, u.shape)) };
   },
   async Noising(ctx) {
     const s = sched(ctx);
     const next = ctx.params.level === 'next';
     const level = next ? { alphaBar: s.alphaBarS[ctx.k]!, sigma: s.sigmaS[ctx.k]! } : { alphaBar: s.alphaBarT[ctx.k]!, sigma: s.sigmaT[ctx.k]! };
-    return { xt: renoise(img(ctx, 'x'), opt(ctx, 'u'), level, ctx.params.domain as 'vp' | 've', ctx.params.noise === 'fresh', ctx.rng()) };
+    const x = img(ctx, 'x');
+    return { xt: renoise(x, opt(ctx, 'u'), level, ctx.params.domain as 'vp' | 've', ctx.params.noise === 'fresh', ctx.rng(), out(ctx, x.shape)) };
   },
   async DPSGuidance(ctx) {
     const s = sched(ctx);
-    return { x: await dpsGuidance(meas(ctx), prior(ctx), img(ctx, 'xt'), img(ctx, 'x0'), img(ctx, 'next'), s.t[ctx.k]!, ctx.params.zeta as number) };
+    const next = img(ctx, 'next');
+    return { x: await dpsGuidance(meas(ctx), prior(ctx), img(ctx, 'xt'), img(ctx, 'x0'), next, s.t[ctx.k]!, ctx.params.zeta as number, out(ctx, next.shape), ctx.pool) };
   },
   async AnnealedLangevin(ctx) {
     const s = sched(ctx);
     const p = ctx.params as { steps: number; lr: number; lrMinRatio: number; tau: number };
     const lr = p.lr * (1 + (ctx.k / s.K) * (p.lrMinRatio - 1));
-    return { x0: annealedLangevin(meas(ctx), img(ctx, 'x0'), s.sigmaT[ctx.k]!, { steps: p.steps, lr, tau: p.tau }, ctx.rng()) };
+    const x0 = img(ctx, 'x0');
+    return { x0: annealedLangevin(meas(ctx), x0, s.sigmaT[ctx.k]!, { steps: p.steps, lr, tau: p.tau }, ctx.rng(), out(ctx, x0.shape), ctx.pool) };
   },
   async ProbabilityFlowODE(ctx) {
     const s = sched(ctx);
     const p = ctx.params as { steps: number; sigmaMin: number; rho: number };
-    return { x0: await probabilityFlowOde(prior(ctx), img(ctx, 'x'), s.sigmaT[ctx.k]!, p) };
+    const x = img(ctx, 'x');
+    return { x0: await probabilityFlowOde(prior(ctx), x, s.sigmaT[ctx.k]!, p, out(ctx, x.shape), ctx.pool) };
   },
 };

@@ -4,6 +4,9 @@
  * counts score-model evaluations and their time, emits progress/preview/metrics events, honours an
  * AbortSignal, and can stop after an iteration with a snapshot to resume from. Randomness is
  * drawn from streams keyed by (seed, node, iteration), so a resumed run equals an uninterrupted one.
+ * Node by node, each iteration's outputs come from a per-run buffer pool: a value's buffer goes
+ * back to the pool once its last reader has run (see `liveness.ts`), so the steady-state loop
+ * recycles buffers instead of allocating; registers, snapshots and the result are never reused.
  */
 import { key } from '../compile/plan';
 import type { Plan, Value } from '../compile/plan';
@@ -11,13 +14,15 @@ import type { MeasurementValue } from '../kernels/updates';
 import { noiseNormalisedResidual, psnr, relativeResidual, ssim } from '../metrics/index';
 import type { ScoreModel } from '../priors/types';
 import { createRng } from '../tensor/rng';
+import { BufferPool } from '../tensor/pool';
 import type { Tensor } from '../tensor/tensor';
 import { firstNonFinite, shapeStr, sizeOf, tensor } from '../tensor/tensor';
 import { versions } from '../version';
 import { toRgba } from '../io/frames';
 import type { QualityMetrics, RunEvent, RunReport } from './events';
 import { executors as jsExecutors } from './executors';
-import type { Executor } from './executors';
+import type { Executor, StepContext } from './executors';
+import { liveness } from './liveness';
 
 /** Raised when a run fails inside a node; names the node and the iteration. */
 export class RunError extends Error {
@@ -51,6 +56,12 @@ export interface RunOptions {
    * `<id>.current`), it returns the values it computed, each with the node that produced it.
    */
   iterate?: IterationBody;
+  /**
+   * Where node outputs come from: by default a pool of this run that recycles dead buffers;
+   * `false` allocates every output afresh (the results are bit-identical either way); a given
+   * pool is used as is (e.g. to read its counters). A fused body (`iterate`) uses none.
+   */
+  pool?: BufferPool | false;
 }
 
 /** A value computed by a fused iteration body, attributed to the node that produced it. */
@@ -89,6 +100,8 @@ export function qualityOf(m: MeasurementValue, x: Tensor): QualityMetrics {
   return q;
 }
 
+const isTensor = (v: Value | undefined): v is Tensor => !!v && typeof v === 'object' && 'data' in v && v.data instanceof Float32Array;
+
 /** N copies of a 1×… tensor (or the tensor itself when it already has batch N). */
 function toBatch(t: Tensor, n: number, what: string): Tensor {
   if (t.shape[0] === n) return t;
@@ -109,6 +122,8 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
   let nfe = 0, vjpCalls = 0, scoreMs = 0;
   const warnings = new Set(plan.warnings);
   const executors = opts.executors ?? jsExecutors;
+  const pool = opts.iterate || opts.pool === false ? undefined : (opts.pool ?? new BufferPool());
+  const live = pool ? liveness(plan) : undefined;
 
   // Score models counted and timed; every other constant as compiled.
   const values = new Map<string, Value>();
@@ -145,21 +160,30 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
     };
   }
 
-  // Registers.
+  // Registers. With a pool, initial values are pool buffers (copies where they come from a
+  // constant), so they are recycled like any other once dead; a resumed snapshot's never are.
   const registers = new Map<string, Tensor>();
+  const own = (t: Tensor): Tensor => {
+    if (!pool) return t;
+    const c = pool.alloc(t.shape);
+    c.data.set(t.data);
+    return c;
+  };
   for (const st of plan.states) {
     const saved = opts.resume?.states[st.id];
-    if (saved) registers.set(st.id, saved);
-    else if (st.init === 'zeros') registers.set(st.id, tensor(shape));
+    if (saved) {
+      pool?.forget(saved); // a pool shared with the paused run must not recycle the caller's snapshot
+      registers.set(st.id, saved);
+    } else if (st.init === 'zeros') registers.set(st.id, own(tensor(shape)));
     else if (st.init === 'noise') {
-      const x = tensor(shape);
+      const x = pool ? pool.alloc(shape) : tensor(shape);
       createRng(plan.seed, `init/${st.id}`).fillNormal(x.data, st.noiseScale);
       registers.set(st.id, x);
-    } else if (st.init === 'input') registers.set(st.id, toBatch(values.get(key(st.initFrom!)) as Tensor, N, `node "${st.id}" (State) init`));
+    } else if (st.init === 'input') registers.set(st.id, own(toBatch(values.get(key(st.initFrom!)) as Tensor, N, `node "${st.id}" (State) init`)));
     else {
       const { op, y } = plan.measurement;
       if (!op.adjoint) throw new RunError(`node "${st.id}" (State): init "adjoint" needs a linear operator; ${op.id} has no adjoint`, st.id);
-      registers.set(st.id, toBatch(op.adjoint(y), N, `node "${st.id}" (State) init`));
+      registers.set(st.id, own(toBatch(op.adjoint(y), N, `node "${st.id}" (State) init`)));
     }
   }
 
@@ -183,6 +207,23 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
     values.set(`${o.node}.${o.port}`, o.value);
   };
 
+  /**
+   * Forgets the values of dead keys and recycles their tensors, except one whose buffer a live
+   * value still shares (an executor may pass a tensor through, or return it on two ports).
+   */
+  const retire = (keys: readonly string[]): void => {
+    const dead: Tensor[] = [];
+    for (const k of keys) {
+      const v = values.get(k);
+      if (values.delete(k) && isTensor(v)) dead.push(v);
+    }
+    for (const t of dead) {
+      let shared = false;
+      for (const v of values.values()) if (isTensor(v) && v.data.buffer === t.data.buffer) shared = true;
+      if (!shared) pool!.release(t);
+    }
+  };
+
   let lastEmit = -Infinity;
   const lastPreview = new Map<string, number>();
   const throttle = opts.throttleMs ?? 100;
@@ -194,6 +235,9 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       return { status: 'cancelled', snapshot: snapshot(k), report: r };
     }
     for (const st of plan.states) values.set(`${st.id}.current`, registers.get(st.id)!);
+    // Last iteration's `next` values live on as the registers just set; their old keys would
+    // only make those buffers look shared.
+    if (live) for (const c of live.carriedOutputs) values.delete(c);
     if (opts.iterate) {
       let it: { outputs: BodyOutput[]; nfe: number };
       try {
@@ -204,8 +248,9 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       nfe += it.nfe; // the network runs inside the fused graph: its time is not separable
       for (const o of it.outputs) check(o, k);
     } else {
-      for (const step of plan.body) {
-        const ctx = {
+      for (const [i, step] of plan.body.entries()) {
+        const ctx: StepContext = {
+          ...(pool ? { pool } : {}),
           k,
           node: step.id,
           params: step.params,
@@ -220,6 +265,11 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
           throw new RunError(`node "${step.id}" (${step.kind}) at iteration ${k}: ${(e as Error).message}`, step.id, k);
         }
         for (const [port, value] of Object.entries(outs)) check({ node: step.id, kind: step.kind, port, value }, k);
+        if (live) {
+          // Nothing awaits the step's inputs any more: those it read last die, with its unread outputs.
+          const unread = Object.keys(outs).map((p) => `${step.id}.${p}`).filter((o) => !live.read.has(o) && !live.carried.has(o));
+          retire(unread.length ? [...live.dieAfter[i]!, ...unread] : live.dieAfter[i]!);
+        }
       }
     }
     for (const st of plan.states) registers.set(st.id, values.get(key(st.next)) as Tensor);
@@ -245,6 +295,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       emit({ type: 'metrics', iteration: k, ...qualityOf(plan.measurement, values.get(key(plan.metrics.source)) as Tensor) });
     }
     if (opts.stopAt !== undefined && k + 1 === opts.stopAt && !last) return { status: 'paused', snapshot: snapshot(k + 1), report: report() };
+    if (live && !last) retire(live.dieAfter[plan.body.length]!); // previews and metrics have read theirs
   }
   const result = plan.output ? (values.get(key(plan.output)) as Tensor) : undefined;
   const done = report(result ? qualityOf(plan.measurement, result) : undefined);

@@ -51,6 +51,15 @@ export function tensor(shape: Shape, data?: Float32Array | ArrayLike<number>): T
 export const zeros = (shape: Shape): Tensor => tensor(shape);
 /** Zeros with the shape of `t`. */
 export const zerosLike = (t: Tensor): Tensor => tensor(t.shape);
+/**
+ * Where a kernel with an optional output writes: `out` (after checking its shape; its entries
+ * are unspecified, e.g. a recycled buffer, so the kernel overwrites all of them), else zeros.
+ */
+export function outputOf(shape: Shape, out: Tensor | undefined, who: string): Tensor {
+  if (!out) return tensor(shape);
+  assertShape(out, shape, who, 'output');
+  return out;
+}
 /** A deep copy. */
 export const clone = (t: Tensor): Tensor => tensor(t.shape, t.data.slice());
 
