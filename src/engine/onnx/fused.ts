@@ -62,9 +62,9 @@ export async function fuseIteration(plan: Plan, providers: readonly ExecutionPro
     // the runtime's check names the node where it first appears (same inputs, same streams).
     if (produced.some((o) => firstNonFinite(o.value) >= 0)) {
       const located = await jsIteration(plan, k, values, warn);
-      if (located.some((o) => firstNonFinite(o.value) >= 0)) return { outputs: located, nfe: built.nfe };
+      if (located.some((o) => firstNonFinite(o.value) >= 0)) return { outputs: located, nfe: built.nfe, vjpCalls: built.vjpCalls };
     }
-    return { outputs: produced, nfe: built.nfe };
+    return { outputs: produced, nfe: built.nfe, vjpCalls: built.vjpCalls };
   };
   return { iterate, provider: session.provider, model: built.model, release: () => session.release() };
 }
@@ -100,6 +100,7 @@ interface Built {
   feedNames: Map<string, string>;
   outputs: { name: string; at: Omit<BodyOutput, 'value'> }[];
   nfe: number;
+  vjpCalls: number;
 }
 
 /** The fused model of `plan` (exported for tests and tools that save it), or why there is none. */
@@ -109,7 +110,7 @@ export function buildFused(plan: Plan): Built | { reason: string } {
   const hostWires = new Map<string, string>();
   const feedNames = new Map<string, string>();
   const steps: Built['steps'] = [];
-  let nfe = 0;
+  let nfe = 0, vjpCalls = 0;
   for (const step of plan.body) {
     let lowered: LoweredStep | string;
     try {
@@ -150,6 +151,7 @@ export function buildFused(plan: Plan): Built | { reason: string } {
     }
     steps.push({ step, lowered });
     nfe += lowered.nfe;
+    vjpCalls += lowered.vjpCalls ?? 0;
   }
   const needed = new Set<string>([
     ...plan.states.map((s) => key(s.next)),
@@ -166,5 +168,5 @@ export function buildFused(plan: Plan): Built | { reason: string } {
     outputs.push({ name, at: { node: v.node, kind: v.kind, port: v.port } });
   }
   if (outputs.length === 0) return { reason: 'the body produces nothing the run reads' };
-  return { model: g.toBytes(`one iteration of ${plan.name} (onnx/fused.ts)`), steps, hostWires, feedNames, outputs, nfe };
+  return { model: g.toBytes(`one iteration of ${plan.name} (onnx/fused.ts)`), steps, hostWires, feedNames, outputs, nfe, vjpCalls };
 }

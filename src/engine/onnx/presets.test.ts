@@ -38,6 +38,7 @@ async function compare(name: string, prior: string, task: string, iterations: nu
     const rel = norm(sub(onnx.result!, js.result!)) / norm(js.result!);
     rows[`${name}/${prior}/${task}${opts.fused === false ? ' (node)' : ''}`] = { form: backend.form, relDiff: rel, nfe: onnx.report.nfe, jsMs: js.report.wallMs, onnxMs: onnx.report.wallMs };
     expect(onnx.report.nfe).toBe(js.report.nfe); // network evaluations inside the graph are counted
+    expect(onnx.report.vjpCalls).toBe(js.report.vjpCalls); // and denoiser VJPs (DPS)
     // The JS executors' own notes (e.g. a linearized prox) are recorded the same.
     expect(onnx.report.warnings.filter((w) => !w.startsWith('backend: onnx')).sort()).toEqual(js.report.warnings.sort());
     return { form: backend.form, rel, note: backend.note };

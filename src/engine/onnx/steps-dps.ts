@@ -73,8 +73,9 @@ const dps: StepLowering = (step, plan, target) => {
   const op = plan.measurement.op;
   const shape: Shape = plan.imageShape;
   const lowered = priorVjpModel(prior, shape);
-  // Node by node a VJP made of network forwards goes to the host, which counts them.
-  const inGraph = 'model' in lowered && (target === 'fused' || lowered.nfe === 0) ? lowered : undefined;
+  // Node by node the VJP goes to the host's prior, whose calls (and network forwards) the runtime
+  // counts; in a fused graph it is counted through the lowering's vjpCalls and nfe.
+  const inGraph = 'model' in lowered && target === 'fused' ? lowered : undefined;
   if (!inGraph) {
     if (target === 'fused') return `DPSGuidance: ${'reason' in lowered ? lowered.reason : 'no VJP in the graph'}`;
     if (!prior.denoiseVjp) return `DPSGuidance: prior ${prior.id} has no denoiser VJP`;
@@ -92,6 +93,7 @@ const dps: StepLowering = (step, plan, target) => {
     wires,
     outputs: { x: 'x' },
     nfe: inGraph?.nfe ?? 0,
+    vjpCalls: inGraph ? 1 : 0,
     async feeds(ctx) {
       const t = scheduleOf(ctx).t[ctx.k]!;
       const p = ctx.input('prior') as ScoreModel;

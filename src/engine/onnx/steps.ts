@@ -40,6 +40,8 @@ export interface LoweredStep {
   outputs: Readonly<Record<string, string>>;
   /** Score-network evaluations inside the model per run (0 when the host calls the network). */
   nfe: number;
+  /** Denoiser VJPs evaluated inside the model per run (0 or absent when the host computes them). */
+  vjpCalls?: number;
 }
 
 /** Lowers a step, or says why it cannot be (the step then runs its JS executor). */

@@ -72,8 +72,11 @@ export interface BodyOutput {
   value: Tensor;
 }
 
-/** See {@link RunOptions.iterate}; `nfe` counts the score-network evaluations inside the iteration. */
-export type IterationBody = (k: number, values: ReadonlyMap<string, Value>, warn: (message: string) => void) => Promise<{ outputs: BodyOutput[]; nfe: number }>;
+/**
+ * See {@link RunOptions.iterate}; `nfe` counts the score-network evaluations inside the iteration
+ * and `vjpCalls` the denoiser VJPs.
+ */
+export type IterationBody = (k: number, values: ReadonlyMap<string, Value>, warn: (message: string) => void) => Promise<{ outputs: BodyOutput[]; nfe: number; vjpCalls?: number }>;
 
 /** How a run ended. */
 export interface RunResult {
@@ -239,13 +242,14 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
     // only make those buffers look shared.
     if (live) for (const c of live.carriedOutputs) values.delete(c);
     if (opts.iterate) {
-      let it: { outputs: BodyOutput[]; nfe: number };
+      let it: Awaited<ReturnType<IterationBody>>;
       try {
         it = await opts.iterate(k, values, (m) => warnings.add(m));
       } catch (e) {
         throw new RunError(`iteration ${k}: ${(e as Error).message}`, undefined, k);
       }
       nfe += it.nfe; // the network runs inside the fused graph: its time is not separable
+      vjpCalls += it.vjpCalls ?? 0;
       for (const o of it.outputs) check(o, k);
     } else {
       for (const [i, step] of plan.body.entries()) {
