@@ -95,11 +95,13 @@ try {
     const presets = label === 'adm-random' && px === 256 ? (process.env.BENCH_ADM256_PRESETS ?? 'ddiff').split(',') : PRESETS;
     for (const preset of presets) {
       const doc = withMeasurement(withPrior(load(preset), prior, false), { kind: 'simulate', task: 'inpaint-box', ...(px && label === 'gaussian' ? { image: 'sample:astronaut', size: px } : {}) });
-      // One probe iteration sizes the run to the budget (a 256 px ADM forward takes seconds on CPU).
+      // Two probe iterations size the run to the budget (a 256 px ADM forward takes seconds on CPU).
       const probe = await compile(doc, { iterations: 100 });
       fwd ??= await forward(probe.prior, probe.imageShape);
-      const nfePerIt = Math.max(1, (await runPlan(probe, { stopAt: 1 })).report.nfe);
-      const iterations = Math.max(3, Math.min(200, Math.round(BUDGET_MS / (fwd * nfePerIt + 1))));
+      await runPlan(probe, { stopAt: 1 }); // warm-up
+      const once = (await runPlan(probe, { stopAt: 2 })).report;
+      const nfePerIt = Math.max(1, once.nfe / 2);
+      const iterations = Math.max(3, Math.min(200, Math.round(BUDGET_MS / (once.wallMs / 2 + 0.1))));
       const plan = await compile(doc, { iterations });
       const js = await perIteration(plan, 'js');
       const node = await perIteration(plan, 'node');
