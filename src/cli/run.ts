@@ -1,12 +1,13 @@
 /**
  * `lagrange run <graph|preset>`: compile and run a solver graph, writing result.npy/png, a strip
  * of previews over the iterations, and report.json. Progress on a TTY, JSON-lines with --json.
+ * The run happens in an engine worker thread (as in the studio), so progress and Ctrl-C stay
+ * live while ONNX Runtime holds its thread for a network forward; Ctrl-C cancels the run.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { compile } from '../engine/compile/compile';
-import { withMeasurement, withPrior, withProvider } from '../engine/graph/edit';
+import { withBackend, withMeasurement, withPrior, withProvider } from '../engine/graph/edit';
 import { PROVIDER_ORDER } from '../engine/priors/onnxPrior';
 import type { GraphDocument } from '../engine/graph/format';
 import { parseGraph } from '../engine/graph/format';
@@ -15,8 +16,8 @@ import type { PresetInfo } from '../engine/graph/presets';
 import { writePng } from '../engine/io/image';
 import { writeNpy } from '../engine/io/npy';
 import type { RunEvent } from '../engine/runtime/events';
-import { runPlan } from '../engine/runtime/run';
-import { onnxBackend } from '../engine/onnx/backend';
+import { runInWorker } from '../engine/runtime/worker/client';
+import type { RunInputs } from '../engine/runtime/worker/client';
 import { CliError, intOption, numberOption } from './errors';
 
 /** Options as commander hands them over. */
@@ -93,15 +94,17 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
       ...(args.sigma ? { sigma: numberOption('--sigma', args.sigma, (v) => (v < 0 ? 'must be ≥ 0' : undefined)) } : {}),
     });
   }
-  const plan = await compile(doc, {
+  doc = withBackend(doc, backend);
+  const options = {
     ...(args.iterations ? { iterations: intOption('--iterations', args.iterations, 1) } : {}),
     ...(args.seed ? { seed: intOption('--seed', args.seed, 0) } : {}),
     ...(args.samples ? { samples: intOption('--samples', args.samples, 1) } : {}),
     ...(args.profile ? { profile: args.profile } : {}),
-  });
+  };
+  const stripNode = doc.nodes.find((n) => n.kind === 'Preview')?.id; // the compiled plan's first preview
   const frames: { width: number; height: number; rgba: Uint8ClampedArray }[] = [];
   const onEvent = (e: RunEvent): void => {
-    if (e.type === 'preview' && e.nodeId === plan.previews[0]?.id) frames.push(e);
+    if (e.type === 'preview' && e.nodeId === stripNode) frames.push(e);
     if (args.json) {
       if (e.type === 'preview') {
         const { rgba: _pixels, ...rest } = e;
@@ -112,17 +115,21 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
       io.err(`\r[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${e.iteration}/${e.of}  NFE ${e.nfe}  ${(e.elapsedMs / 1000).toFixed(1)} s`);
     }
   };
-  const onnx = backend === 'onnx' ? await onnxBackend(plan) : undefined;
-  let r: Awaited<ReturnType<typeof runPlan>>;
+  let inputs: RunInputs | undefined;
+  const abort = new AbortController();
+  const cancel = (): void => abort.abort();
+  process.once('SIGINT', cancel);
+  let r: Awaited<ReturnType<typeof runInWorker>>;
   try {
-    r = await runPlan(plan, { onEvent, throttleMs: args.json ? 0 : 100, ...onnx?.options });
+    r = await runInWorker(doc, options, { onEvent, onInputs: (m) => (inputs = m), signal: abort.signal, throttleMs: args.json ? 0 : 100 });
   } finally {
-    await onnx?.release();
+    process.off('SIGINT', cancel);
   }
   if (io.tty && !args.json) io.err('\n');
+  if (r.status === 'cancelled') process.exitCode = 130; // as a shell reports an interrupted command
   mkdirSync(args.out, { recursive: true });
   const files = ['report.json'];
-  writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, backend, task: plan.measurement.op.id, sigmaY: plan.measurement.sigmaY }, null, 2) + '\n');
+  writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, backend, status: r.status, task: inputs?.task, sigmaY: inputs?.sigma }, null, 2) + '\n');
   if (r.result) {
     writeNpy(join(args.out, 'result.npy'), r.result);
     writePng(join(args.out, 'result.png'), r.result);
@@ -135,7 +142,8 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   const m = r.report.metrics;
   const fmt = (v: number[] | undefined, d = 3): string => (v ? v.map((x) => x.toFixed(d)).join(', ') : 'n/a');
   return [
-    `${plan.name} on ${plan.measurement.op.id}: ${r.report.iterations} iterations, ${r.report.nfe} NFE, ${(r.report.wallMs / 1000).toFixed(2)} s (${(r.report.secondsPerNfe * 1000).toFixed(2)} ms/NFE, score model ${((100 * r.report.scoreModelMs) / r.report.wallMs).toFixed(0)} %), ${r.report.provider}${backend === 'onnx' ? ', backend onnx' : ''}, seed ${r.report.seed}`,
+    ...(r.status === 'cancelled' ? [`cancelled (Ctrl-C) after ${r.report.nfe} NFE; report.json records the partial run`] : []),
+    `${r.report.graph} on ${inputs?.task}: ${r.report.iterations} iterations, ${r.report.nfe} NFE, ${(r.report.wallMs / 1000).toFixed(2)} s (${(r.report.secondsPerNfe * 1000).toFixed(2)} ms/NFE, ${r.report.nfe > 0 && r.report.scoreModelMs === 0 ? 'network inside the fused iteration' : `score model ${((100 * r.report.scoreModelMs) / r.report.wallMs).toFixed(0)} %`}), ${r.report.provider}${backend === 'onnx' ? ', backend onnx' : ''}, seed ${r.report.seed}`,
     ...(m ? [`PSNR ${fmt(m.psnr, 2)} dB  SSIM ${fmt(m.ssim)}  residual ${fmt(m.residual)}  residual/σ ${fmt(m.normalisedResidual, 2)}`] : []),
     ...r.report.warnings.map((w) => `note: ${w}`),
     `wrote ${args.out}: ${files.join(' ')}`,

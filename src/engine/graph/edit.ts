@@ -97,3 +97,11 @@ export function withProvider(base: GraphDocument, provider: string): GraphDocume
   for (const n of doc.nodes.filter((m) => m.kind === 'ScoreModel')) n.params = { ...n.params, provider };
   return doc;
 }
+
+/** The graph set to run on an iteration backend (`run.backend`; js clears it, the default). */
+export function withBackend(base: GraphDocument, backend: 'js' | 'onnx'): GraphDocument {
+  const doc = clone(base);
+  if (backend === 'js') delete doc.run.backend;
+  else doc.run.backend = backend;
+  return doc;
+}
