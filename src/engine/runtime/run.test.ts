@@ -4,6 +4,7 @@ import { compile } from '../compile/compile';
 import type { Plan } from '../compile/plan';
 import type { GraphDocument } from '../graph/format';
 import { parseGraph } from '../graph/format';
+import { withBackend } from '../graph/edit';
 import type { ScoreModel } from '../priors/types';
 import type { RunEvent } from './events';
 import { RunError, runPlan } from './run';
@@ -24,6 +25,12 @@ describe('compile', () => {
     expect(plan.schedule.K).toBe(10);
     expect(plan.prior.provider).toBe('analytic');
     expect(plan.hash).toMatch(/^[0-9a-f]{64}$/);
+    // The hash names the solver: the backend that runs it is left out, any solver edit is not.
+    expect((await compile(withBackend(ddiff(), 'onnx'), { iterations: 10 })).hash).toBe(plan.hash);
+    const edited = ddiff();
+    const dual = edited.nodes.find((n) => n.kind === 'DualUpdate')!;
+    dual.params = { ...dual.params, rho: 0.5 };
+    expect((await compile(edited, { iterations: 10 })).hash).not.toBe(plan.hash);
   });
 
   it('refuses an invalid graph with every error, and a graph without a measurement', async () => {
