@@ -191,7 +191,10 @@ function Summary(): React.JSX.Element | null {
         </tbody>
       </table>
       {status === 'cancelled' && <p className="text-amber-600">Cancelled after {report.nfe} NFE.</p>}
-      {report.warnings.map((w, i) => <p key={i} className="text-[11px] text-amber-600">{w}</p>)}
+      {report.warnings.map((w, i) => (
+        // Where the run executed is information, not a warning; substitutions and fallbacks are.
+        <p key={i} data-testid="report-note" className={`text-[11px] ${/^backend: onnx \(fused/.test(w) ? 'text-slate-500 dark:text-slate-400' : 'text-amber-600'}`}>{w}</p>
+      ))}
       {status === 'done' && (
         <div className="flex flex-wrap gap-1.5">
           <button className={button} onClick={() => void exportPng(files)}>PNG</button>
