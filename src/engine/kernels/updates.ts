@@ -202,14 +202,29 @@ export function noisingStep(
   const keep = Math.sqrt(1 - p.zeta), fresh = Math.sqrt(p.zeta) * Math.sqrt(1 - abS);
   const saT = Math.sqrt(abT), sbT = Math.sqrt(1 - abT);
   const o = outputOf(x.shape, out, 'noisingStep');
-  for (let i = 0; i < o.data.length; i++) {
+  const len = o.data.length;
+  // n, n′ drawn first (float64, in the per-element order n then n′), then one arithmetic pass.
+  const [n1, n2] = noiseScratch(len);
+  if (noisy && c > 0 && fresh > 0) rng.fillNormalPairs(n1, n2);
+  else {
+    n1.fill(0, 0, len);
+    n2.fill(0, 0, len);
+    if (noisy && c > 0) for (let i = 0; i < len; i++) n1[i] = rng.normal();
+    if (noisy && fresh > 0) for (let i = 0; i < len; i++) n2[i] = rng.normal();
+  }
+  for (let i = 0; i < len; i++) {
     const xi = x.data[i]! + (u ? u.data[i]! : 0);
     const eps = (xt.data[i]! - saT * x.data[i]!) / sbT;
-    const n1 = noisy && c > 0 ? rng.normal() : 0;
-    const n2 = noisy && fresh > 0 ? rng.normal() : 0;
-    o.data[i] = sa * xi + keep * (dir * eps + c * n1) + fresh * n2;
+    o.data[i] = sa * xi + keep * (dir * eps + c * n1[i]!) + fresh * n2[i]!;
   }
   return o;
+}
+
+let scratch: [Float64Array, Float64Array] = [new Float64Array(0), new Float64Array(0)];
+/** Two float64 noise buffers of at least `n` entries, kept between calls (one engine per thread). */
+function noiseScratch(n: number): [Float64Array, Float64Array] {
+  if (scratch[0].length < n) scratch = [new Float64Array(n), new Float64Array(n)];
+  return [scratch[0].subarray(0, n), scratch[1].subarray(0, n)];
 }
 
 /** u ← u + ρ(x − z). */

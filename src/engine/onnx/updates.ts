@@ -114,12 +114,9 @@ export function noisingNoise(shape: Shape, at: NoisingLevel, p: NoisingStepParam
   const fresh = Math.sqrt(p.zeta) * Math.sqrt(1 - at.alphaBarS);
   const noisy = at.t > p.t0;
   const n = tensor(shape), n2 = tensor(shape);
-  if (noisy && (c > 0 || fresh > 0)) {
-    for (let i = 0; i < n.data.length; i++) {
-      if (c > 0) n.data[i] = rng.normal();
-      if (fresh > 0) n2.data[i] = rng.normal();
-    }
-  }
+  if (noisy && c > 0 && fresh > 0) rng.fillNormalPairs(n.data, n2.data); // per element n, then n′
+  else if (noisy && c > 0) rng.fillNormal(n.data);
+  else if (noisy && fresh > 0) rng.fillNormal(n2.data);
   return { n, n2 };
 }
 

@@ -24,6 +24,22 @@ describe('createRng', () => {
     }
   });
 
+  it.each([0, 1, 5, 1000])('fillNormalPairs of %i entries equals alternating normal() calls, also after an odd draw', (n) => {
+    for (const skew of [0, 1]) {
+      const per = createRng(5, 'p'), filled = createRng(5, 'p');
+      for (let i = 0; i < skew; i++) expect(filled.normal()).toBe(per.normal());
+      const a = new Float32Array(n), b = new Float32Array(n);
+      const wa = new Float32Array(n), wb = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        wa[i] = per.normal();
+        wb[i] = per.normal();
+      }
+      filled.fillNormalPairs(a, b);
+      expect([Array.from(a), Array.from(b)]).toEqual([Array.from(wa), Array.from(wb)]);
+      expect(filled.normal()).toBe(per.normal());
+    }
+  });
+
   it('draws standard normals (mean 0, variance 1 within sampling error)', () => {
     const x = createRng(1, 'moments').fillNormal(new Float32Array(200_000));
     const mean = x.reduce((s, v) => s + v, 0) / x.length;

@@ -19,6 +19,8 @@ export interface Rng {
   int(n: number): number;
   /** out[i] ← mean + std·N(0,1). */
   fillNormal(out: Float32Array, std?: number, mean?: number): Float32Array;
+  /** a[i], b[i] ← N(0,1): the numbers of `a[i] = normal(); b[i] = normal()` for i = 0, 1, … (equal lengths). */
+  fillNormalPairs(a: Float32Array | Float64Array, b: Float32Array | Float64Array): void;
   /** An independent stream named `name`, determined by (seed, stream path, name) only. */
   fork(name: string): Rng;
 }
@@ -88,6 +90,27 @@ class StreamRng implements Rng {
     }
     if (i < n) out[i] = mean + std * this.normal();
     return out;
+  }
+
+  fillNormalPairs(a: Float32Array | Float64Array, b: Float32Array | Float64Array): void {
+    if (a.length !== b.length) throw new RangeError(`fillNormalPairs: lengths ${a.length} and ${b.length} differ`);
+    // A pending spare shifts the pairing by one for good: draw entry by entry then.
+    if (this.spare !== null) {
+      for (let i = 0; i < a.length; i++) {
+        a[i] = this.normal();
+        b[i] = this.normal();
+      }
+      return;
+    }
+    const gen = this.gen;
+    for (let i = 0; i < a.length; i++) {
+      let u = 0;
+      while (u === 0) u = uniformFloat64(gen);
+      const t = 2 * Math.PI * uniformFloat64(gen);
+      const r = Math.sqrt(-2 * Math.log(u));
+      a[i] = r * Math.cos(t);
+      b[i] = r * Math.sin(t);
+    }
   }
 
   fork(name: string): Rng {
