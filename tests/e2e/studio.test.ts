@@ -228,7 +228,7 @@ describe('studio (browser mode)', () => {
     await page.getByTestId('run-iterations').fill('100');
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByTestId('run-panel').getByRole('button', { name: 'File…' }).click()]);
     await chooser.setFiles(resolve(ROOT, 'resources/models/fmnist-32/heldout/07.png'));
-    await expect.poll(() => page.getByTestId('run-image').inputValue()).toMatch(/07\.png$/);
+    await expect.poll(() => page.getByTestId('run-image').getAttribute('data-value')).toMatch(/07\.png$/);
     await page.getByTestId('run').click();
     await page.getByTestId('summary').waitFor({ timeout: 60_000 });
     // The uploaded file is the ground truth the run scored against.

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
 import { startServer } from '../../src/server/server';
 
@@ -88,10 +88,18 @@ export async function select(page: Page, id: string): Promise<void> {
   await page.getByTestId('inspector').waitFor();
 }
 
-/** Sets a parameter in the inspector (select or text field). */
+/** Chooses image `ref` in an image picker (a button opening a grid of thumbnails). */
+export async function pickImage(page: Page, picker: Locator, ref: string): Promise<void> {
+  await picker.click();
+  await page.getByRole('listbox', { name: 'images' }).locator(`[role="option"][title="${ref}"]`).click();
+}
+
+/** Sets a parameter in the inspector (select, image picker or text field). */
 export async function setParam(page: Page, name: string, value: string): Promise<void> {
   const field = page.getByTestId('inspector').getByTestId(`param-${name}`);
-  if ((await field.evaluate((e) => e.tagName)) === 'SELECT') await field.selectOption(value);
+  const kind = await field.evaluate((e) => (e.getAttribute('aria-haspopup') === 'listbox' ? 'picker' : e.tagName));
+  if (kind === 'SELECT') await field.selectOption(value);
+  else if (kind === 'picker') await pickImage(page, field, value);
   else {
     await field.fill(value);
     await field.press('Enter');

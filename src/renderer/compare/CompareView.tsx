@@ -142,7 +142,6 @@ export function CompareView({ presets, images, current, initial }: CompareProps)
         onToggle={toggle}
         settings={settings}
         onSettings={setSettings}
-        images={images}
         running={running}
         stale={stale}
         onRun={run}

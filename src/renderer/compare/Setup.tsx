@@ -4,8 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import { operatorNodes } from '../../nodes/operators';
-import type { Results } from '../../protocol/messages';
-import { ImagePicker } from './ImagePicker';
+import { ImageField } from '../editor/ImageField';
 import { MAX_ENTRIES, MIN_ENTRIES } from './logic';
 import type { Settings } from './logic';
 
@@ -59,7 +58,6 @@ export interface SetupProps {
   onToggle: (name: string) => void;
   settings: Settings;
   onSettings: (s: Settings) => void;
-  images: Results['images.list'];
   running: boolean;
   /** Settings or entries changed since the shown results were run. */
   stale: boolean;
@@ -68,7 +66,7 @@ export interface SetupProps {
 }
 
 /** The setup bar. */
-export function Setup({ chips, selected, onToggle, settings, onSettings, images, running, stale, onRun, onCancel }: SetupProps): React.JSX.Element {
+export function Setup({ chips, selected, onToggle, settings, onSettings, running, stale, onRun, onCancel }: SetupProps): React.JSX.Element {
   const n = selected.length;
   const countOk = n >= MIN_ENTRIES && n <= MAX_ENTRIES;
   const set = (patch: Partial<Settings>): void => onSettings({ ...settings, ...patch });
@@ -122,7 +120,7 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, images,
         </label>
         <div className={label}>
           image
-          <ImagePicker images={images} value={settings.image} onChange={(image) => set({ image })} disabled={running} />
+          <ImageField value={settings.image} onChange={(image) => set({ image })} disabled={running} testId="compare-image" />
         </div>
         <label className={label}>
           σ_y

@@ -5,49 +5,18 @@
  */
 import { z } from 'zod';
 import { nodeKind } from '../../nodes/index';
-import { useHost } from '../host/context';
 import { useCatalog } from '../state/catalog';
 import { useDocument } from '../state/document';
 import { useValidation } from '../state/validation';
 import { setParam } from './actions';
 import { CATEGORY_STYLE } from './categories';
+import { ImageField } from './ImageField';
 import { ParamField } from './ParamField';
 import type { FieldSchema } from './ParamField';
 import { portColor } from './ports';
 import { useUi } from './ui';
 
 const input = 'w-full rounded-md border border-slate-200 bg-white px-2 py-1 outline-none focus:border-sky-400 dark:border-slate-700 dark:bg-slate-900';
-
-/** Image source picker: bundled images with thumbnails, or a PNG/.npy from disk. */
-export function ImagePicker({ value, onChange, testId }: { value: string; onChange: (ref: string) => void; testId: string }): React.JSX.Element {
-  const images = useCatalog((s) => s.images);
-  const addImage = useCatalog((s) => s.addImage);
-  const { engine, files } = useHost();
-  const current = images.find((i) => i.ref === value);
-  const upload = async (): Promise<void> => {
-    const f = await files.open([{ name: 'Images', extensions: ['png', 'npy'] }]);
-    if (!f) return;
-    const { ref } = await engine.call('images.upload', { name: f.name, base64: f.base64 });
-    addImage({ ref, label: f.name, thumbnail: f.name.endsWith('.png') ? `data:image/png;base64,${f.base64}` : '' });
-    onChange(ref);
-  };
-  return (
-    <div className="flex items-center gap-2">
-      {current?.thumbnail ? <img src={current.thumbnail} alt="" className="pixelated h-9 w-9 rounded border border-slate-200 dark:border-slate-700" /> : <div className="h-9 w-9 rounded border border-dashed border-slate-300" />}
-      <select className={input} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId}>
-        {!current && <option value={value}>{value.split('/').at(-1)}</option>}
-        {images.map((i) => (
-          <option key={i.ref} value={i.ref}>
-            {i.label}
-          </option>
-        ))}
-      </select>
-      <button className="shrink-0 rounded-md border border-slate-200 px-2 py-1 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800" onClick={() => void upload()} title="Use a PNG or .npy file from disk">
-        File…
-      </button>
-    </div>
-  );
-}
 
 function GraphProperties(): React.JSX.Element {
   const doc = useDocument((s) => s.doc);
@@ -100,7 +69,7 @@ export function Inspector(): React.JSX.Element {
             return (
               <div key={name}>
                 <span className="font-medium">source</span>
-                <ImagePicker value={String(value ?? s.default)} onChange={(v) => setParam(node.id, name, v)} testId={testId} />
+                <ImageField value={String(value ?? s.default)} onChange={(v) => setParam(node.id, name, v)} testId={testId} />
               </div>
             );
           }

@@ -8,7 +8,7 @@ import { BACKENDS } from '../../protocol/messages';
 import type { WireBackend } from '../../protocol/messages';
 import { useHost } from '../host/context';
 import { operatorNode, setParam, setTask } from '../editor/actions';
-import { ImagePicker } from '../editor/Inspector';
+import { ImageField } from '../editor/ImageField';
 import { useUi } from '../editor/ui';
 import { useCatalog } from '../state/catalog';
 import { setBackend, useDocument } from '../state/document';
@@ -64,7 +64,7 @@ function Setup(): React.JSX.Element {
       {image && (
         <div className="col-span-2">
           <span className="font-medium">ground truth</span>
-          <ImagePicker value={String(image.params.source ?? 'sample:astronaut')} onChange={(v) => setParam(image.id, 'source', v)} testId="run-image" />
+          <ImageField value={String(image.params.source ?? 'sample:astronaut')} onChange={(v) => setParam(image.id, 'source', v)} testId="run-image" />
         </div>
       )}
       {prior.length === 1 && (

@@ -1,4 +1,8 @@
-/** A compact image picker: the chosen image's thumbnail and label; a popover grid of the samples. */
+/**
+ * The one image picker of the studio (inspector, run panel, compare view): the chosen image's
+ * thumbnail and label on a button, a popover grid of the available images, and optionally a
+ * "File…" button that brings in a PNG/.npy from disk.
+ */
 import { useEffect, useRef, useState } from 'react';
 import type { Results } from '../../protocol/messages';
 
@@ -14,8 +18,20 @@ function Thumb({ image, size }: { image: Image | undefined; size: number }): Rea
   );
 }
 
-/** Picks one of `images` (by ref). */
-export function ImagePicker({ images, value, onChange, disabled }: { images: Image[]; value: string; onChange: (ref: string) => void; disabled?: boolean }): React.JSX.Element {
+/** Props of {@link ImagePicker}. */
+export interface ImagePickerProps {
+  images: Image[];
+  /** The chosen image's ref (may be one not in `images`, e.g. a file path from a saved graph). */
+  value: string;
+  onChange: (ref: string) => void;
+  disabled?: boolean;
+  testId: string;
+  /** Adds an image from disk and resolves with its ref (undefined when the user cancels). */
+  onUpload?: () => Promise<string | undefined>;
+}
+
+/** Picks one of `images` (by ref), or one from disk when `onUpload` is given. */
+export function ImagePicker({ images, value, onChange, disabled, testId, onUpload }: ImagePickerProps): React.JSX.Element {
   const [open, setOpen] = useState(false);
   const box = useRef<HTMLDivElement>(null);
   const chosen = images.find((i) => i.ref === value);
@@ -37,21 +53,33 @@ export function ImagePicker({ images, value, onChange, disabled }: { images: Ima
   }, [open]);
 
   return (
-    <div ref={box} className="relative">
+    <div ref={box} className="relative flex min-w-0 items-center gap-2">
       <button
         type="button"
         disabled={disabled}
         onClick={() => setOpen((o) => !o)}
         aria-haspopup="listbox"
         aria-expanded={open}
-        data-testid="compare-image"
+        data-testid={testId}
+        data-value={value}
         title={chosen?.ref ?? value}
-        className="flex h-8 max-w-56 items-center gap-2 rounded-md border border-slate-300 bg-white py-1 pr-2 pl-1 text-left hover:border-slate-400 disabled:opacity-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:border-slate-500"
+        className="flex h-8 max-w-56 min-w-0 flex-1 items-center gap-2 rounded-md border border-slate-300 bg-white py-1 pr-2 pl-1 text-left hover:border-slate-400 disabled:opacity-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:border-slate-500"
       >
         <Thumb image={chosen} size={22} />
-        <span className="truncate">{chosen?.label ?? (value || 'choose an image')}</span>
+        <span className="truncate">{chosen?.label ?? (value.split('/').at(-1) || 'choose an image')}</span>
         <span aria-hidden className="text-slate-400">▾</span>
       </button>
+      {onUpload && (
+        <button
+          type="button"
+          disabled={disabled}
+          onClick={() => void onUpload().then((ref) => ref && onChange(ref))}
+          title="Use a PNG or .npy file from disk"
+          className="h-8 shrink-0 rounded-md border border-slate-300 px-2 hover:bg-slate-100 disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800"
+        >
+          File…
+        </button>
+      )}
       {open && (
         <div role="listbox" aria-label="images" className="absolute top-9 left-0 z-30 grid max-h-80 w-[26rem] grid-cols-4 gap-2 overflow-auto rounded-lg border border-slate-200 bg-white p-2 shadow-xl dark:border-slate-700 dark:bg-slate-900">
           {images.length === 0 && <p className="col-span-4 p-2 text-slate-500">No images available.</p>}
