@@ -1,12 +1,15 @@
 /**
  * `npm run bench:backend` — time per iteration of the JS runtime and of the ONNX backend, node by
  * node and fused (one ONNX model per iteration, network inside), next to the bare score-model
- * forward, printed as ratios measured in one run. DDiff, DiffPIR and DAPS on box inpainting with:
- * the bundled fmnist-32 network; the analytic Gaussian prior at 64 and 256 px (the "network" is
- * nearly free, so the ratio shows what the non-network maths costs); and a randomly initialised
- * guided-diffusion (ADM, FFHQ-256 configuration, 93.6 M parameters) UNet at 64 and 256 px,
- * exported at bench time by tools/export_guided_diffusion.py (needs Debian's python3-torch;
- * `BENCH_ADM=0` skips it; at 256 px only DDiff runs unless `BENCH_ADM256_PRESETS` lists more). The provider is the prior's: CPU here, CUDA/WebGPU on a GPU machine.
+ * forward, printed as ratios measured in one run; fused twice, with the noise drawn in place and
+ * drawn ahead in a worker thread ('fused+prefetch'), next to the time one iteration's noise takes
+ * in place ('noise ms/it'). DDiff, DiffPIR and DAPS on box inpainting with: the bundled fmnist-32
+ * network; the analytic Gaussian prior at 64 and 256 px (the "network" is nearly free, so the
+ * ratio shows what the non-network maths costs); and a randomly initialised guided-diffusion (ADM,
+ * FFHQ-256 configuration, 93.6 M parameters) UNet at 64 and 256 px, exported at bench time by
+ * tools/export_guided_diffusion.py (needs Debian's python3-torch; `BENCH_ADM=0` skips it; at
+ * 256 px only DDiff runs unless `BENCH_ADM256_PRESETS` lists more). The provider is the prior's:
+ * CPU here, CUDA/WebGPU on a GPU machine.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +21,8 @@ import { withMeasurement, withPrior } from '../src/engine/graph/edit';
 import { parseGraph } from '../src/engine/graph/format';
 import type { GraphDocument } from '../src/engine/graph/format';
 import { onnxBackend } from '../src/engine/onnx/backend';
+import { buildFused } from '../src/engine/onnx/fused';
+import { drawNoise } from '../src/engine/onnx/noise';
 import type { ScoreModel } from '../src/engine/priors/types';
 import { runPlan } from '../src/engine/runtime/run';
 import { tensor } from '../src/engine/tensor/tensor';
@@ -27,13 +32,15 @@ const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 4000);
 const PRESETS = (process.env.BENCH_PRESETS ?? 'ddiff,diffpir,daps').split(',');
 const ROOT = new URL('..', import.meta.url).pathname;
 
-type Backend = 'js' | 'node' | 'fused';
+/** 'fused' draws the noise in place, 'prefetch' in a worker thread ahead of each iteration. */
+type Backend = 'js' | 'node' | 'fused' | 'prefetch';
 
 /** Milliseconds per iteration, or why the backend cannot run this plan. */
 async function perIteration(plan: Plan, backend: Backend): Promise<{ ms: number; nfe: number } | string> {
-  const b = backend === 'js' ? undefined : await onnxBackend(plan, { fused: backend === 'fused' });
+  const b = backend === 'js' ? undefined : await onnxBackend(plan, { fused: backend !== 'node', prefetchNoise: backend === 'prefetch' });
   try {
-    if (backend === 'fused' && b?.form !== 'fused') return b!.note.replace(/^.*not fused: /, '').replace(/\)$/, '');
+    if ((backend === 'fused' || backend === 'prefetch') && b?.form !== 'fused') return b!.note.replace(/^.*not fused: /, '').replace(/\)$/, '');
+    if (backend === 'prefetch' && !b?.prefetcher) return b!.note;
     const options = b?.options ?? {};
     await runPlan(plan, { stopAt: 2, ...options }); // warm-up: first runs allocate and plan kernels
     const { report } = await runPlan(plan, options);
@@ -41,6 +48,22 @@ async function perIteration(plan: Plan, backend: Backend): Promise<{ ms: number;
   } finally {
     await b?.release();
   }
+}
+
+/** Milliseconds to draw one iteration's noise in place (mid-schedule), what prefetching takes off the critical path. */
+function noiseMs(plan: Plan): number {
+  const built = buildFused(plan);
+  if ('reason' in built) return Number.NaN;
+  const k = Math.floor(plan.schedule.K / 2);
+  const requests = built.steps.flatMap(({ lowered }) => lowered.noise?.(k, plan.samples) ?? []);
+  drawNoise(requests, plan.seed);
+  const t0 = performance.now();
+  let n = 0;
+  while (n < 3 || (performance.now() - t0 < 500 && n < 50)) {
+    drawNoise(requests, plan.seed);
+    n++;
+  }
+  return (performance.now() - t0) / n;
 }
 
 /** Milliseconds of one bare ε̂ forward on the plan's image shape (batch 1). */
@@ -86,7 +109,7 @@ if (process.env.BENCH_ADM !== '0') {
 
 const fmt = (v: { ms: number } | string, d = 2): string => (typeof v === 'string' ? '—' : v.ms.toFixed(d));
 const ratio = (a: { ms: number } | string, b: number): string => (typeof a === 'string' ? '—' : (a.ms / b).toFixed(2));
-const rows: string[][] = [['preset', 'prior', 'px', 'NFE/it', 'fwd ms', 'JS ms/it', 'node ms/it', 'fused ms/it', 'JS ÷ fwd·NFE', 'node ÷ fwd·NFE', 'fused ÷ fwd·NFE', 'fused ÷ JS']];
+const rows: string[][] = [['preset', 'prior', 'px', 'NFE/it', 'fwd ms', 'noise ms/it', 'JS ms/it', 'node ms/it', 'fused ms/it', 'fused+prefetch ms/it', 'JS ÷ fwd·NFE', 'node ÷ fwd·NFE', 'fused ÷ fwd·NFE', 'fused+prefetch ÷ fwd·NFE', 'fused ÷ JS']];
 const notFused = new Map<string, string>();
 try {
   for (const { label, px, prior } of priors) {
@@ -106,9 +129,11 @@ try {
       const js = await perIteration(plan, 'js');
       const node = await perIteration(plan, 'node');
       const fused = await perIteration(plan, 'fused');
+      const prefetch = await perIteration(plan, 'prefetch');
       if (typeof fused === 'string') notFused.set(preset, fused);
+      else if (typeof prefetch === 'string') notFused.set(`${preset} (prefetch)`, prefetch);
       const per = fwd * nfePerIt;
-      rows.push([preset, label, String(plan.imageShape.at(-1)), String(nfePerIt), fwd.toFixed(2), fmt(js), fmt(node), fmt(fused), ratio(js, per), ratio(node, per), ratio(fused, per), typeof js === 'string' ? '—' : ratio(fused, js.ms)]);
+      rows.push([preset, label, String(plan.imageShape.at(-1)), String(nfePerIt), fwd.toFixed(2), noiseMs(plan).toFixed(2), fmt(js), fmt(node), fmt(fused), fmt(prefetch), ratio(js, per), ratio(node, per), ratio(fused, per), ratio(prefetch, per), typeof js === 'string' ? '—' : ratio(fused, js.ms)]);
       console.error(`  ${preset} / ${label} ${plan.imageShape.at(-1)} px: ${iterations} iterations measured`);
     }
   }

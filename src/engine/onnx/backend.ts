@@ -16,6 +16,7 @@ import { executors as jsExecutors } from '../runtime/executors';
 import type { RunOptions } from '../runtime/run';
 import type { Tensor } from '../tensor/tensor';
 import { fuseIteration } from './fused';
+import type { NoisePrefetcher } from './noise';
 import { openSession } from './session';
 import type { OnnxSession } from './session';
 import { lowerStep } from './steps';
@@ -43,6 +44,8 @@ export interface OnnxBackend {
   form: 'fused' | 'node';
   /** What ran where (also added to the run report's warnings). */
   note: string;
+  /** Fused form: the threads drawing the next iterations' noise, when there are any. */
+  prefetcher?: NoisePrefetcher;
   release(): Promise<void>;
 }
 
@@ -50,6 +53,8 @@ export interface OnnxBackend {
 export interface OnnxBackendOptions {
   /** Try the fused iteration graph first (default true); falls back to node by node, saying why. */
   fused?: boolean;
+  /** Fused form: draw the next iterations' noise in worker threads (see `FuseOptions.prefetchNoise`). */
+  prefetchNoise?: boolean | number;
 }
 
 /**
@@ -61,14 +66,14 @@ export async function onnxBackend(plan: Plan, opts: OnnxBackendOptions = {}): Pr
   const providers = providersFor(plan);
   let why = '';
   if (opts.fused ?? true) {
-    const fused = await fuseIteration(plan, providers);
+    const fused = await fuseIteration(plan, providers, opts.prefetchNoise !== undefined ? { prefetchNoise: opts.prefetchNoise } : {});
     if ('iterate' in fused) {
-      const note = `backend: onnx (fused: the whole iteration, score network included, is one ONNX model on ${fused.provider})`;
+      const note = `backend: onnx (fused: the whole iteration, score network included, is one ONNX model on ${fused.provider}; ${fused.noise})`;
       const iterate: NonNullable<RunOptions['iterate']> = async (k, values, warn) => {
         warn(note);
         return fused.iterate(k, values, warn);
       };
-      return { options: { iterate }, form: 'fused', note, release: fused.release };
+      return { options: { iterate }, form: 'fused', note, ...(fused.prefetcher ? { prefetcher: fused.prefetcher } : {}), release: fused.release };
     }
     why = `; not fused: ${fused.reason}`;
   }

@@ -18,14 +18,36 @@ import { firstNonFinite } from '../tensor/tensor';
 import type { Dim } from './builder';
 import { GraphBuilder } from './builder';
 import { inlineModelOutputs, modelSignature } from './inline';
+import type { NoiseRequest } from './noise';
+import { NoisePrefetcher, noiseThreads, normalsOf } from './noise';
 import { openSession } from './session';
 import { lowerStep } from './steps';
 import type { LoweredStep } from './steps';
 
 /** A fused body ready to run, or why the plan cannot be fused. */
 export type FusedIteration =
-  | { iterate: IterationBody; provider: ExecutionProvider; model: Uint8Array; release(): Promise<void> }
+  | {
+      iterate: IterationBody;
+      provider: ExecutionProvider;
+      model: Uint8Array;
+      /** Where the noise is drawn: worker threads ahead of the iteration, or in place, and why. */
+      noise: string;
+      /** The noise workers (undefined when the noise is drawn in place). */
+      prefetcher?: NoisePrefetcher;
+      release(): Promise<void>;
+    }
   | { reason: string };
+
+/** Options of {@link fuseIteration}. */
+export interface FuseOptions {
+  /**
+   * Draw the noise of the next iterations in worker threads while ONNX Runtime runs the current
+   * one: `true` (on, threads by the noise's size), a number of threads, `false` (in place).
+   * Default: on where it pays (`noiseThreads`: a GPU provider, or on CPU a large draw such as a
+   * Langevin chain). The numbers are bit-identical either way.
+   */
+  prefetchNoise?: boolean | number;
+}
 
 /** An ONNX-safe, readable graph name for a value key (`<node>.<port>`). */
 const nameOf = (k: string): string => k.replace(/[^\w.:/-]/g, '_');
@@ -34,13 +56,44 @@ const nameOf = (k: string): string => k.replace(/[^\w.:/-]/g, '_');
  * Builds the fused model of `plan` and opens it on the first of `providers` that accepts it.
  * Fails (with a reason, not an exception) when a step has no fused lowering.
  */
-export async function fuseIteration(plan: Plan, providers: readonly ExecutionProvider[]): Promise<FusedIteration> {
+export async function fuseIteration(plan: Plan, providers: readonly ExecutionProvider[], opts: FuseOptions = {}): Promise<FusedIteration> {
   const built = buildFused(plan);
   if ('reason' in built) return built;
-  const session = await openSession(built.model, providers);
   const { steps, hostWires, feedNames, outputs } = built;
+  const drawing = steps.filter((s) => s.lowered.noise);
+  const K = plan.schedule.K, n = plan.samples;
+  /** Iteration j's noise requests, field names made unique across steps as `<node>|<feed>`. */
+  const requestsOf = (j: number): NoiseRequest[] =>
+    drawing.flatMap(({ step, lowered }) => lowered.noise!(j, n).map((r) => ({ ...r, fields: r.fields.map((f) => ({ ...f, name: `${step.id}|${f.name}` })) })));
+  // Sized on two iterations: some draw nothing (a step's level at 0, t ≤ t₀ at the end).
+  const normals = drawing.length ? Math.max(normalsOf(requestsOf(0)), normalsOf(requestsOf(Math.floor(K / 2)))) : 0;
+  const threads = (provider: string): number => noiseThreads(opts.prefetchNoise, provider, normals);
+  // The provider is known only once the session opens, so a choice that does not depend on it
+  // boots the threads alongside (a few hundred ms each) and the default waits for it.
+  const fixed = opts.prefetchNoise === false || typeof opts.prefetchNoise === 'number';
+  const early = fixed && threads('cpu') > 0 ? NoisePrefetcher.start(plan.seed, threads('cpu')) : undefined;
+  const session = await openSession(built.model, providers).catch(async (e: unknown) => {
+    const p = await early;
+    if (p instanceof NoisePrefetcher) await p.release();
+    throw e;
+  });
+  const started = early ?? (threads(session.provider) > 0 ? NoisePrefetcher.start(plan.seed, threads(session.provider)) : undefined);
+  const got = await started;
+  const prefetcher = got instanceof NoisePrefetcher ? got : undefined;
+  const noise = prefetcher
+    ? `noise drawn ahead in ${prefetcher.threads} worker thread${prefetcher.threads > 1 ? 's' : ''}`
+    : typeof got === 'string'
+      ? `noise drawn in place (${got})`
+      : normals === 0
+        ? 'no noise to draw'
+        : 'noise drawn in place';
 
   const iterate: IterationBody = async (k, values, warn) => {
+    // Ask for the next iterations before anything else, so the workers draw while this one runs.
+    const ahead = prefetcher?.take(k);
+    for (let j = k + 1; prefetcher && j <= k + prefetcher.depth && j < K; j++) prefetcher.prefetch(j, requestsOf(j));
+    const drawn = await ahead;
+    if (prefetcher?.failure) warn(`backend: onnx noise drawn in place from now on (${prefetcher.failure})`);
     const inputs: Record<string, Tensor> = {};
     for (const [name, k2] of hostWires) inputs[name] = values.get(k2) as Tensor;
     for (const { step, lowered } of steps) {
@@ -53,7 +106,9 @@ export async function fuseIteration(plan: Plan, providers: readonly ExecutionPro
         rng: () => createRng(plan.seed, `run/${step.id}/${k}`),
         warn,
       };
-      const feeds = await lowered.feeds(ctx, plan.samples);
+      // Without an answer from the workers (first iteration, a jump in k) the step draws in place.
+      const mine = drawn && lowered.noise ? fieldsOf(drawn, step.id) : undefined;
+      const feeds = await lowered.feeds(ctx, n, mine);
       for (const [name, t] of Object.entries(feeds)) inputs[feedNames.get(`${step.id}|${name}`)!] = t;
     }
     const result = await session.run(inputs);
@@ -66,7 +121,22 @@ export async function fuseIteration(plan: Plan, providers: readonly ExecutionPro
     }
     return { outputs: produced, nfe: built.nfe, vjpCalls: built.vjpCalls };
   };
-  return { iterate, provider: session.provider, model: built.model, release: () => session.release() };
+  return {
+    iterate,
+    provider: session.provider,
+    model: built.model,
+    noise,
+    ...(prefetcher ? { prefetcher } : {}),
+    release: async () => {
+      await Promise.all([session.release(), prefetcher?.release()]);
+    },
+  };
+}
+
+/** The fields of `node` in a prefetched `<node>|<feed>` map, by feed name. */
+function fieldsOf(drawn: Readonly<Record<string, Tensor>>, node: string): Record<string, Tensor> {
+  const prefix = `${node}|`;
+  return Object.fromEntries(Object.entries(drawn).flatMap(([name, t]) => (name.startsWith(prefix) ? [[name.slice(prefix.length), t]] : [])));
 }
 
 /** One iteration of `plan` through the JS executors: every step's outputs, in body order. */

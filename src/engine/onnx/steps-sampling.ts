@@ -7,7 +7,8 @@
  * - `ProbabilityFlowODE` (`probabilityFlowOde`): in the fused graph only, the prior's ε-model
  *   inlined once per Euler step (its weights stored once, see inline.ts); node by node the host
  *   calls the network, so there the ODE runs its JS executor.
- * Noise is drawn from the node's stream in the kernels' order; per-iteration scalars are inputs.
+ * Noise is drawn from the node's stream in the kernels' order, described by each lowering's
+ * `noise` requests so it can be drawn ahead (noise.ts); per-iteration scalars are inputs.
  */
 import type { ResolvedSchedule } from '../compile/schedule';
 import type { ForwardModel } from '../operators/types';
@@ -18,6 +19,8 @@ import type { Dim } from './builder';
 import { GraphBuilder, i64 } from './builder';
 import { connectedWires, constantInput, dataGradient, measurementOf, reasonOf, scheduleOf } from './data-term';
 import { inlineModel } from './inline';
+import type { NoiseRequest } from './noise';
+import { drawNoise } from './noise';
 import { lowerOperator } from './operators';
 import { priorEpsModel } from './prior';
 import type { StepLowering } from './steps';
@@ -42,24 +45,24 @@ export function noisingModel(shape: Shape, opts: { withU: boolean; fresh: boolea
 
 const noising: StepLowering = (step, plan) => {
   const fresh = step.params.noise === 'fresh', vp = step.params.domain === 'vp', next = step.params.level === 'next';
+  const level = (s: ResolvedSchedule, k: number): { scale: number; std: number } => {
+    const alphaBar = next ? s.alphaBarS[k]! : s.alphaBarT[k]!, sigma = next ? s.sigmaS[k]! : s.sigmaT[k]!;
+    return { scale: vp ? Math.sqrt(alphaBar) : 1, std: vp ? Math.sqrt(1 - alphaBar) : sigma };
+  };
+  // One draw per entry, in order, only when the kernel draws (fresh and std > 0).
+  const requests = (s: ResolvedSchedule, k: number, n: number): NoiseRequest[] =>
+    fresh ? [{ stream: `run/${step.id}/${k}`, draw: level(s, k).std > 0 ? 'normal' : 'zeros', fields: [{ name: 'n', shape: [n, ...plan.imageShape] }] }] : [];
+  const known = constantInput(plan, step, 'schedule') as ResolvedSchedule | undefined;
   return {
     model: noisingModel(plan.imageShape, { withU: step.inputs.u !== undefined, fresh }),
     wires: connectedWires(step, { x: 'x', u: 'u' }),
     outputs: { xt: 'xt' },
     nfe: 0,
-    async feeds(ctx, n) {
-      const s = scheduleOf(ctx), k = ctx.k;
-      const alphaBar = next ? s.alphaBarS[k]! : s.alphaBarT[k]!, sigma = next ? s.sigmaS[k]! : s.sigmaT[k]!;
-      const scale = vp ? Math.sqrt(alphaBar) : 1, std = vp ? Math.sqrt(1 - alphaBar) : sigma;
-      const feeds = scalarInputs({ scale, std });
-      if (fresh) {
-        // One draw per entry, in order, only when the kernel draws (fresh and std > 0).
-        const noise = tensor([n, ...plan.imageShape]);
-        if (std > 0) ctx.rng().fillNormal(noise.data);
-        feeds.n = noise;
-      }
-      return feeds;
+    async feeds(ctx, n, noise) {
+      const s = scheduleOf(ctx);
+      return { ...scalarInputs(level(s, ctx.k)), ...(noise ?? drawNoise(requests(s, ctx.k, n), () => ctx.rng())) };
     },
+    ...(known ? { noise: (k: number, n: number) => requests(known, k, n) } : {}),
   };
 };
 
@@ -95,19 +98,20 @@ const langevin: StepLowering = (step, plan) => {
   } catch (e) {
     return `AnnealedLangevin (${reasonOf(e)})`;
   }
+  // The kernel draws n per entry, step after step: the same order fills [K, N, …] row-major.
+  const requests = (k: number, n: number): NoiseRequest[] => [{ stream: `run/${step.id}/${k}`, draw: 'normal', fields: [{ name: 'noise', shape: [p.steps, n, ...plan.imageShape] }] }];
   return {
     model,
     wires: { x0: 'x0' },
     outputs: { x: 'x0' },
     nfe: 0,
-    async feeds(ctx, n) {
+    async feeds(ctx, n, noise) {
       const s = scheduleOf(ctx), m = measurementOf(ctx);
       const lr = p.lr * (1 + (ctx.k / s.K) * (p.lrMinRatio - 1)), sigma = s.sigmaT[ctx.k]!;
-      // The kernel draws n per entry, step after step: the same order fills [K, N, …] row-major.
-      const noise = tensor([p.steps, n, ...plan.imageShape]);
-      ctx.rng().fillNormal(noise.data);
-      return { y: m.y, noise, ...scalarInputs({ a: lr / (p.tau * p.tau), b: lr / (sigma * sigma), c: Math.sqrt(2 * lr) }) };
+      const drawn = noise ?? drawNoise(requests(ctx.k, n), () => ctx.rng());
+      return { y: m.y, noise: drawn.noise!, ...scalarInputs({ a: lr / (p.tau * p.tau), b: lr / (sigma * sigma), c: Math.sqrt(2 * lr) }) };
     },
+    noise: requests,
   };
 };
 

@@ -9,7 +9,8 @@
  * iteration k — schedule scalars, noise drawn from the node's seeded stream in the JS kernel's
  * order, the measurement y. Feeds may read only the iteration, the node's parameters and stream,
  * and constant inputs (schedule, measurement, prior): in a fused graph the other values never
- * leave the accelerator.
+ * leave the accelerator. A step that draws noise also describes it (`noise`: which fields, from
+ * which stream, drawn how), so a fused iteration can have it drawn ahead in a worker thread.
  */
 import type { BodyStep, Plan } from '../compile/plan';
 import type { ResolvedSchedule } from '../compile/schedule';
@@ -18,13 +19,16 @@ import type { ScoreModel } from '../priors/types';
 import type { StepContext } from '../runtime/executors';
 import type { Tensor } from '../tensor/tensor';
 import { GraphBuilder } from './builder';
+import { constantInput } from './data-term';
 import { inlineModel } from './inline';
+import type { NoiseRequest } from './noise';
+import { drawNoise } from './noise';
 import { priorEpsModel, priorScalars } from './prior';
 import { dpsLowerings } from './steps-dps';
 import { xProx } from './steps-prox';
 import { samplingLowerings } from './steps-sampling';
 import type { NoisingLevel } from './updates';
-import { denoiseModel, dualUpdateModel, gradientStepSize, noisingNoise, scalarInputs, xUpdateGradientModel, zUpdateModel, zUpdateScalars } from './updates';
+import { denoiseModel, dualUpdateModel, gradientStepSize, noisingRequest, scalarInputs, xUpdateGradientModel, zUpdateModel, zUpdateScalars } from './updates';
 
 /** Where a lowered step will run. */
 export type LoweringTarget = 'node' | 'fused';
@@ -34,8 +38,18 @@ export interface LoweredStep {
   model: Uint8Array;
   /** Model input → the step's input port whose tensor feeds it. */
   wires: Readonly<Record<string, string>>;
-  /** The other model inputs for iteration k (N = the run's batch). See the module notes. */
-  feeds(ctx: StepContext, n: number): Promise<Record<string, Tensor>>;
+  /**
+   * The other model inputs for iteration k (N = the run's batch). See the module notes. Noise
+   * fields come from `noise` when given (drawn ahead from {@link LoweredStep.noise}'s requests),
+   * else they are drawn here from the step's stream.
+   */
+  feeds(ctx: StepContext, n: number, noise?: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
+  /**
+   * The noise feeds of iteration k at batch n, as requests on the step's stream (noise.ts), so
+   * they can be drawn ahead of the iteration. Absent when the step draws none, or when what it
+   * draws depends on more than k and its constant inputs (then `feeds` draws it).
+   */
+  noise?(k: number, n: number): NoiseRequest[];
   /** Model output → the step's output port. */
   outputs: Readonly<Record<string, string>>;
   /** Score-network evaluations inside the model per run (0 when the host calls the network). */
@@ -111,16 +125,19 @@ const xGradient: StepLowering = (step, plan, target) => {
 /** The DDIM/DDiff noising step, its noise drawn from the node's stream as `noisingStep` draws it. */
 const zUpdate: StepLowering = (step, plan) => {
   const p = step.params as unknown as NoisingStepParams;
+  const level = (sc: ResolvedSchedule, k: number): NoisingLevel => ({ t: sc.t[k]!, alphaBarT: sc.alphaBarT[k]!, alphaBarS: sc.alphaBarS[k]!, betaT: sc.betaT[k]! });
+  const requests = (sc: ResolvedSchedule, k: number, n: number): NoiseRequest[] => [noisingRequest([n, ...plan.imageShape], level(sc, k), p, `run/${step.id}/${k}`)];
+  const known = constantInput(plan, step, 'schedule') as ResolvedSchedule | undefined;
   return {
     model: zUpdateModel(plan.imageShape, { posteriorStd: p.posteriorStd, withU: step.inputs.u !== undefined }),
     wires: connected(step, { xt: 'xt', x: 'x', u: 'u' }),
     outputs: { xs: 'xt' },
     nfe: 0,
-    async feeds(ctx, n) {
-      const sc = sched(ctx), k = ctx.k;
-      const at: NoisingLevel = { t: sc.t[k]!, alphaBarT: sc.alphaBarT[k]!, alphaBarS: sc.alphaBarS[k]!, betaT: sc.betaT[k]! };
-      return { ...noisingNoise([n, ...plan.imageShape], at, p, ctx.rng()), ...zUpdateScalars(at, p) };
+    async feeds(ctx, n, noise) {
+      const sc = sched(ctx);
+      return { ...(noise ?? drawNoise(requests(sc, ctx.k, n), () => ctx.rng())), ...zUpdateScalars(level(sc, ctx.k), p) };
     },
+    ...(known ? { noise: (k: number, n: number) => requests(known, k, n) } : {}),
   };
 };
 

@@ -3,7 +3,7 @@
  * Tweedie denoising, the DDiff gradient x-step, the DDIM/DDiff noising step and dual ascent.
  * Per-iteration scalars (ᾱ_t, ᾱ_s, γ, …) are 0-d model inputs, so one model serves every
  * iteration; noise tensors are inputs too, drawn by the engine's seeded streams in the JS kernels'
- * order ({@link noisingNoise}), so the ONNX path reproduces the JS runtime's numbers.
+ * order ({@link noisingRequest}), so the ONNX path reproduces the JS runtime's numbers.
  * Images are float32 N×C×H×W with a symbolic batch `N`.
  */
 import type { GradientStepParams, NoisingStepParams } from '../kernels/updates';
@@ -16,6 +16,8 @@ import type { Dim } from './builder';
 import { GraphBuilder } from './builder';
 import { lowerOperator } from './operators';
 import { inlineModel } from './inline';
+import type { NoiseRequest } from './noise';
+import { drawNoise } from './noise';
 
 const batched = (shape: readonly number[]): Dim[] => ['N', ...shape];
 /** ONNX TensorProto data types for Cast. */
@@ -104,20 +106,30 @@ export interface NoisingLevel {
 }
 
 /**
- * The noise tensors n, n′ for {@link zUpdateModel}, drawn from `rng` exactly as `noisingStep`
- * draws them (per element: n if c > 0, then n′ if ζ(1−ᾱ_s) > 0; nothing for t ≤ t₀), so a run on
- * the ONNX models sees the JS runtime's numbers. Entries not drawn are 0.
+ * What {@link zUpdateModel}'s noise inputs n, n′ draw at one level, as `noisingStep` draws them:
+ * per element n then n′ when c > 0 and ζ(1−ᾱ_s) > 0, only n (or only n′) when just one of them
+ * is positive, nothing for t ≤ t₀. Fields not drawn are 0.
+ * @param stream - the node's stream for the iteration, `run/<node>/<k>`
  */
-export function noisingNoise(shape: Shape, at: NoisingLevel, p: NoisingStepParams, rng: Rng): { n: Tensor; n2: Tensor } {
+export function noisingRequest(shape: Shape, at: NoisingLevel, p: NoisingStepParams, stream: string): NoiseRequest {
   const ratio = Math.sqrt((1 - at.alphaBarS) / (1 - at.alphaBarT));
   const c = p.eta * ratio * (p.posteriorStd === 'beta' ? Math.sqrt(at.betaT) : Math.sqrt(Math.max(0, 1 - at.alphaBarT / at.alphaBarS)));
   const fresh = Math.sqrt(p.zeta) * Math.sqrt(1 - at.alphaBarS);
   const noisy = at.t > p.t0;
-  const n = tensor(shape), n2 = tensor(shape);
-  if (noisy && c > 0 && fresh > 0) rng.fillNormalPairs(n.data, n2.data); // per element n, then n′
-  else if (noisy && c > 0) rng.fillNormal(n.data);
-  else if (noisy && fresh > 0) rng.fillNormal(n2.data);
-  return { n, n2 };
+  const n = { name: 'n', shape }, n2 = { name: 'n2', shape };
+  if (noisy && c > 0 && fresh > 0) return { stream, draw: 'pairs', fields: [n, n2] }; // per element n, then n′
+  if (noisy && c > 0) return { stream, draw: 'normal', fields: [n, n2] };
+  if (noisy && fresh > 0) return { stream, draw: 'normal', fields: [n2, n] };
+  return { stream, draw: 'zeros', fields: [n, n2] };
+}
+
+/**
+ * The noise tensors n, n′ for {@link zUpdateModel}, drawn from `rng` as {@link noisingRequest}
+ * says, so a run on the ONNX models sees the JS runtime's numbers.
+ */
+export function noisingNoise(shape: Shape, at: NoisingLevel, p: NoisingStepParams, rng: Rng): { n: Tensor; n2: Tensor } {
+  const { n, n2 } = drawNoise([noisingRequest(shape, at, p, rng.origin)], () => rng);
+  return { n: n!, n2: n2! };
 }
 
 /** The 0-d inputs of {@link zUpdateModel} for one iteration. */
