@@ -303,6 +303,7 @@ describe('studio (browser mode)', () => {
       const on = (await chip.getAttribute('aria-pressed')) === 'true';
       if (on !== (name === 'ddiff' || name === 'diffpir')) await chip.click();
     }
+    await page.getByTestId('compare-backend').selectOption('onnx'); // both entries run fused
     await page.getByTestId('compare-run').click();
     for (const name of ['ddiff', 'diffpir']) {
       await expect.poll(() => page.getByTestId(`compare-status-${name}`).textContent(), { timeout: 120_000 }).toBe('done');
@@ -310,7 +311,7 @@ describe('studio (browser mode)', () => {
     const rows = page.getByTestId('compare-table').locator('tbody tr');
     expect(await rows.count()).toBe(2);
     // Both rows carry a PSNR in dB from the same measurement and seed.
-    for (const name of ['ddiff', 'diffpir']) expect(await page.getByTestId(`compare-row-${name}`).textContent()).toMatch(/\d\d\.\d\d/);
+    for (const name of ['ddiff', 'diffpir']) expect(await page.getByTestId(`compare-row-${name}`).textContent()).toMatch(/\d\d\.\d\d.*ONNX backend/);
     expect(await page.getByTestId('compare-inputs-caption').textContent()).toMatch(/seed 0/);
     await page.getByTestId('compare-truth').waitFor();
     const slider = page.getByTestId('compare-slider');

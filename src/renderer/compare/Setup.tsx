@@ -146,6 +146,21 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, running
             disabled={running}
           />
         </label>
+        <label className={label}>
+          backend
+          <select
+            value={settings.backend ?? ''}
+            disabled={running}
+            onChange={(e) => set({ backend: (e.target.value || undefined) as Settings['backend'] })}
+            data-testid="compare-backend"
+            title="where every entry's iterations run; the numbers agree to float32 rounding, the times do not"
+            className={`${field} w-36`}
+          >
+            <option value="">each graph's own</option>
+            <option value="js">JS</option>
+            <option value="onnx">ONNX (fused)</option>
+          </select>
+        </label>
         <div className="ml-auto flex items-center gap-3">
           {stale && !running && <span className="text-xs text-amber-600 dark:text-amber-400">Setup changed since the last run</span>}
           <button

@@ -56,6 +56,18 @@ describe('planning a fair run', () => {
     expect(sent.overrides['task:inpaint-box']).toEqual({ schedule: { iterations: 20 }, preview: { label: 'y' } });
   });
 
+  it("runs every entry on the chosen backend, or on each graph's own", () => {
+    const onnxGraph: WireGraph = { ...graph(100), run: { seed: 0, backend: 'onnx' } };
+    const backendOf = (doc: WireGraph, backend?: 'js' | 'onnx'): string | undefined =>
+      (planRun(doc, { ...settings, ...(backend ? { backend } : {}) }).request.doc as unknown as WireGraph).run.backend;
+    expect(backendOf(graph(100), 'onnx')).toBe('onnx');
+    expect(backendOf(onnxGraph, 'js')).toBeUndefined();
+    expect(backendOf(onnxGraph)).toBe('onnx');
+    expect(backendOf(graph(100))).toBeUndefined();
+    expect(onnxGraph.run.backend).toBe('onnx'); // the input is not mutated
+    expect(sameSettings(settings, { ...settings, backend: 'onnx' })).toBe(false);
+  });
+
   it('sets every Preview and Metrics period, the shared measurement, seed and no throttle', () => {
     const doc = graph(100, [{ id: 'z', kind: 'Preview', params: { every: 5 } }]);
     const plan = planRun(doc, settings);
@@ -199,6 +211,8 @@ describe('metrics table', () => {
   it('takes final numbers from the report, live ones from the latest metric point', () => {
     const done = { ...freshRun(), status: 'done' as const, report: report({ metrics: { residual: [0.01], normalisedResidual: [1], psnr: [25], ssim: [0.9] } }) };
     expect(rowOf('a', 'A', done)).toMatchObject({ final: true, provider: 'cpu', values: { psnr: 25, ssim: 0.9, residual: 0.01, nfe: 100, wallS: 2, sPerNfe: 0.02 } });
+    const onnx = { ...done, report: report({ provider: 'onnx:cpu', backend: 'onnx' }) };
+    expect(rowOf('a', 'A', onnx).provider).toBe('onnx:cpu · ONNX backend');
     const live = { ...freshRun(), status: 'running' as const, nfe: 10, elapsedMs: 500, metrics: [{ iteration: 9, nfe: 10, psnr: 14, residual: 0.3 }] };
     expect(rowOf('b', 'B', live)).toMatchObject({ final: false, values: { psnr: 14, residual: 0.3, nfe: 10, wallS: 0.5, sPerNfe: 0.05 } });
     expect(rowOf('c', 'C', undefined)).toMatchObject({ status: 'idle', values: {} });

@@ -29,6 +29,8 @@ export interface Settings {
   seed: number;
   /** Iterations for every entry; undefined = each graph's own. */
   iterations?: number;
+  /** Iteration backend for every entry; undefined = each graph's own `run.backend`. */
+  backend?: 'js' | 'onnx';
 }
 
 /** Period (in iterations) that yields about `count` events over K iterations. */
@@ -89,8 +91,11 @@ export function planRun(doc: WireGraph, s: Settings): PlannedRun {
     return n;
   });
   // The graph's own run.iterations travels in the document; the engine applies it.
+  const run = { ...doc.run };
+  if (s.backend === 'js') delete run.backend;
+  else if (s.backend) run.backend = s.backend;
   const request: Params<'run.start'> = {
-    doc: { ...doc, nodes, overrides: withoutPeriodOverrides(doc) } as unknown as Record<string, unknown>,
+    doc: { ...doc, nodes, run, overrides: withoutPeriodOverrides(doc) } as unknown as Record<string, unknown>,
     measurement: { kind: 'simulate', task: s.task, ...(s.image ? { image: s.image } : {}), sigma: s.sigma },
     seed: s.seed,
     ...(s.iterations !== undefined ? { iterations: s.iterations } : {}),
@@ -166,4 +171,4 @@ export function formatSeconds(s: number): string {
 
 /** Whether two settings describe the same comparison. */
 export const sameSettings = (a: Settings, b: Settings): boolean =>
-  a.task === b.task && a.image === b.image && a.sigma === b.sigma && a.seed === b.seed && a.iterations === b.iterations;
+  a.task === b.task && a.image === b.image && a.sigma === b.sigma && a.seed === b.seed && a.iterations === b.iterations && a.backend === b.backend;

@@ -49,7 +49,8 @@ export function rowOf(name: string, label: string, run: EntryRun | undefined): R
     v.nfe = run.report.nfe;
     v.wallS = run.report.wallMs / 1000;
     if (run.report.nfe > 0) v.sPerNfe = run.report.secondsPerNfe;
-    row.provider = run.report.provider;
+    // Where it ran: the prior's provider, and the iteration backend when it is not plain JS.
+    row.provider = run.report.backend === 'onnx' ? `${run.report.provider} · ONNX backend` : run.report.provider;
   } else if (run.nfe > 0) {
     v.nfe = run.nfe;
     v.wallS = run.elapsedMs / 1000;
