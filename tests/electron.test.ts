@@ -140,3 +140,18 @@ describe('registerEngineIpc: files', () => {
     expect(saved).not.toHaveBeenCalled();
   });
 });
+
+describe('installer resources', () => {
+  it('electron-builder.yml names an app icon that exists: a square PNG of at least 512 px', async () => {
+    const { PNG } = await import('pngjs');
+    const yml = readFileSync(new URL('../electron-builder.yml', import.meta.url), 'utf8');
+    const icon = /^icon:\s*(\S+)$/m.exec(yml)?.[1];
+    expect(icon).toBe('build/icon.png');
+    const png = PNG.sync.read(readFileSync(new URL(`../${icon}`, import.meta.url)));
+    expect(png.width).toBe(png.height);
+    expect(png.width).toBeGreaterThanOrEqual(512);
+    // Corners transparent (rounded square), centre opaque.
+    expect(png.data[3]).toBe(0);
+    expect(png.data[4 * (png.width * (png.height >> 1) + (png.width >> 1)) + 3]).toBe(255);
+  });
+});
