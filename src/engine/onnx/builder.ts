@@ -196,15 +196,7 @@ export class GraphBuilder {
    * @param out - output name (default: a fresh name)
    */
   node(op: string, inputs: readonly string[], attrs: Readonly<Record<string, AttrValue>> = {}, out?: string): string {
-    const o = this.claim(out ?? this.fresh(op.toLowerCase()));
-    this.nodes.push({
-      input: [...inputs],
-      output: [o],
-      name: `${op}_${this.nodes.length}`,
-      opType: op,
-      attribute: Object.entries(attrs).map(([k, v]) => attributeProto(k, v)),
-    });
-    return o;
+    return this.nodeOutputs(op, inputs, attrs, [out ?? this.fresh(op.toLowerCase())])[0]!;
   }
 
   /**

@@ -5,7 +5,8 @@
  * the Gaussian-mixture denoiser VJP in closed form; the central-difference VJP of the fmnist-32
  * network. `ONNX_LOWERING_REPORT=1` prints the largest errors.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { relErr, worstErrors } from '../../../tests/helpers/equivalence';
 import type { MeasurementValue } from '../kernels/updates';
 import { proxXStep } from '../kernels/updates';
 import { createOperator } from '../operators/registry';
@@ -15,30 +16,20 @@ import { withSymmetricVjp } from '../priors/symmetricVjp';
 import type { ScoreModel } from '../priors/types';
 import { createRng } from '../tensor/rng';
 import type { Shape, Tensor } from '../tensor/tensor';
-import { norm, sub, tensor } from '../tensor/tensor';
+import { tensor } from '../tensor/tensor';
 import { priorScalars } from './prior';
 import { priorVjpModel } from './prior-vjp';
 import { openOnnxModel } from './run';
 import { proxRho, xProxModel } from './steps-prox';
 import { scalarInputs } from './updates';
 
-const relErr = (a: Tensor, b: Tensor): number => norm(sub(a, b)) / Math.max(norm(b), 1e-30);
 const randn = (shape: Shape, stream: string, std = 1): Tensor => {
   const t = tensor(shape);
   createRng(3, stream).fillNormal(t.data, std);
   return t;
 };
 
-const worst = new Map<string, number>();
-function check(name: string, got: Tensor, want: Tensor, tol: number): void {
-  expect(got.shape).toEqual(want.shape);
-  const e = relErr(got, want);
-  worst.set(name, Math.max(worst.get(name) ?? 0, e));
-  expect(e, name).toBeLessThan(tol);
-}
-afterAll(() => {
-  if (process.env.ONNX_LOWERING_REPORT) console.table(Object.fromEntries(worst));
-});
+const { check, record } = worstErrors();
 
 describe('DiffPIR prox x-step models against proxXStep', () => {
   const SIGMAS = [157, 7, 0.5, 0.01];
@@ -115,7 +106,7 @@ describe('denoiser VJP models against the priors’ denoiseVjp', () => {
     ] });
     expect(priorVjpModel(prior, shape)).toMatchObject({ nfe: 0 });
     const e = await vjpError(prior, [0, 10, 300, 700, 999], 3);
-    worst.set('vjp gmm', e);
+    record('vjp gmm', e);
     expect(e).toBeLessThan(1e-5);
   });
 
@@ -129,7 +120,7 @@ describe('denoiser VJP models against the priors’ denoiseVjp', () => {
       const prior = withSymmetricVjp(net);
       expect(priorVjpModel(prior, prior.shape)).toMatchObject({ nfe: 2 });
       const e = await vjpError(prior, [20, 500, 999], 2);
-      worst.set('vjp fmnist-32 symmetric', e);
+      record('vjp fmnist-32 symmetric', e);
       expect(e).toBeLessThan(1e-3);
     } finally {
       await net.release();

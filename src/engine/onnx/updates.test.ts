@@ -5,7 +5,8 @@
  * runtime (same seeded noise streams). `ONNX_LOWERING_REPORT=1` prints the largest errors.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { worstErrors } from '../../../tests/helpers/equivalence';
 import { compile } from '../compile/compile';
 import type { Plan } from '../compile/plan';
 import { withPrior } from '../graph/edit';
@@ -17,7 +18,7 @@ import type { Rng } from '../tensor/rng';
 import { runPlan } from '../runtime/run';
 import { createRng } from '../tensor/rng';
 import type { Shape, Tensor } from '../tensor/tensor';
-import { norm, sub, tensor } from '../tensor/tensor';
+import { tensor } from '../tensor/tensor';
 import { openOnnxModel, runOnnxOnce } from './run';
 import type { NoisingLevel } from './updates';
 import { denoiseModel, dualUpdateModel, gradientStepSize, noisingNoise, scalarInputs, xUpdateGradientModel, zUpdateModel, zUpdateScalars } from './updates';
@@ -30,7 +31,6 @@ const ITERS = [0, 500, 905, 990, 998, 999];
 const PRESET = new URL('../../../resources/presets/ddiff.lagrange.json', import.meta.url);
 const preset = () => withPrior(parseGraph(JSON.parse(readFileSync(PRESET, 'utf8'))), 'gaussian', false);
 
-const relErr = (a: Tensor, b: Tensor): number => norm(sub(a, b)) / Math.max(norm(b), 1e-30);
 const randn = (shape: Shape, rng: Rng, std = 1): Tensor => {
   const t = tensor(shape);
   rng.fillNormal(t.data, std);
@@ -38,16 +38,8 @@ const randn = (shape: Shape, rng: Rng, std = 1): Tensor => {
 };
 const uniform = (shape: Shape, rng: Rng, lo: number, hi: number): Tensor => tensor(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rng.uniform()));
 
-const worst = new Map<string, number>();
-function check(name: string, got: Tensor, want: Tensor, tol = TOL): void {
-  expect(got.shape).toEqual(want.shape);
-  const e = relErr(got, want);
-  worst.set(name, Math.max(worst.get(name) ?? 0, e));
-  expect(e, name).toBeLessThan(tol);
-}
-afterAll(() => {
-  if (process.env.ONNX_LOWERING_REPORT) console.table(Object.fromEntries(worst));
-});
+const worst = worstErrors();
+const check = (name: string, got: Tensor, want: Tensor, tol = TOL): void => worst.check(name, got, want, tol);
 
 let plan: Plan;
 beforeAll(async () => {
