@@ -80,11 +80,6 @@ export async function onnxBackend(plan: Plan, opts: OnnxBackendOptions = {}): Pr
   return nodeByNode(plan, providers, why);
 }
 
-/** The node-by-node executor table of {@link onnxBackend} (its sessions live until garbage collection). */
-export async function onnxExecutors(plan: Plan): Promise<Record<string, Executor>> {
-  return (await nodeByNode(plan, providersFor(plan), '')).options.executors as Record<string, Executor>;
-}
-
 async function nodeByNode(plan: Plan, providers: readonly ExecutionProvider[], why: string): Promise<OnnxBackend> {
   const byNode = new Map<string, { lowered: LoweredStep; session: OnnxSession }>();
   const inJs: string[] = [];

@@ -48,7 +48,7 @@ export interface RunOptions {
   stopAt?: number;
   /** Minimum time between preview/progress events (the last iteration always reports). */
   throttleMs?: number;
-  /** Executors by node kind, replacing the JS table (e.g. `onnx/backend.ts`'s `onnxExecutors`). */
+  /** Executors by node kind, replacing the JS table (e.g. the node-by-node form of `onnx/backend.ts`). */
   executors?: Readonly<Record<string, Executor>>;
   /**
    * Evaluates the whole body of an iteration at once instead of node by node (a fused backend,
