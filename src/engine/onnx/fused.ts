@@ -11,7 +11,7 @@ import type { Plan, PortRef, Value } from '../compile/plan';
 import type { ExecutionProvider } from '../priors/onnxPrior';
 import type { BodyOutput, IterationBody } from '../runtime/run';
 import type { StepContext } from '../runtime/executors';
-import { executors as jsExecutors } from '../runtime/executors';
+import { executors as jsExecutors, stepStream } from '../runtime/executors';
 import { createRng } from '../tensor/rng';
 import type { Tensor } from '../tensor/tensor';
 import { firstNonFinite } from '../tensor/tensor';
@@ -97,15 +97,8 @@ export async function fuseIteration(plan: Plan, providers: readonly ExecutionPro
     const inputs: Record<string, Tensor> = {};
     for (const [name, k2] of hostWires) inputs[name] = values.get(k2) as Tensor;
     for (const { step, lowered } of steps) {
-      const ctx: StepContext = {
-        k,
-        node: step.id,
-        params: step.params,
-        // Only values outside the graph exist on the host (see steps.ts): constants, registers.
-        input: (port) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
-        rng: () => createRng(plan.seed, `run/${step.id}/${k}`),
-        warn,
-      };
+      // Only values outside the graph exist on the host (see steps.ts): constants, registers.
+      const ctx = contextOf(plan, step, k, values, warn);
       // Without an answer from the workers (first iteration, a jump in k) the step draws in place.
       const mine = drawn && lowered.noise ? fieldsOf(drawn, step.id) : undefined;
       const feeds = await lowered.feeds(ctx, n, mine);
@@ -139,19 +132,24 @@ function fieldsOf(drawn: Readonly<Record<string, Tensor>>, node: string): Record
   return Object.fromEntries(Object.entries(drawn).flatMap(([name, t]) => (name.startsWith(prefix) ? [[name.slice(prefix.length), t]] : [])));
 }
 
+/** What step `step` sees at iteration k, its inputs read from `values`. */
+function contextOf(plan: Plan, step: Plan['body'][number], k: number, values: ReadonlyMap<string, Value>, warn: (m: string) => void): StepContext {
+  return {
+    k,
+    node: step.id,
+    params: step.params,
+    input: (port) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
+    rng: () => createRng(plan.seed, stepStream(step.id, k)),
+    warn,
+  };
+}
+
 /** One iteration of `plan` through the JS executors: every step's outputs, in body order. */
 async function jsIteration(plan: Plan, k: number, values: ReadonlyMap<string, Value>, warn: (m: string) => void): Promise<BodyOutput[]> {
   const local = new Map(values);
   const out: BodyOutput[] = [];
   for (const step of plan.body) {
-    const outs = await jsExecutors[step.kind]!({
-      k,
-      node: step.id,
-      params: step.params,
-      input: (port) => (step.inputs[port] ? local.get(key(step.inputs[port]!)) : undefined),
-      rng: () => createRng(plan.seed, `run/${step.id}/${k}`),
-      warn,
-    });
+    const outs = await jsExecutors[step.kind]!(contextOf(plan, step, k, local, warn));
     for (const [port, value] of Object.entries(outs)) {
       local.set(`${step.id}.${port}`, value);
       out.push({ node: step.id, kind: step.kind, port, value });

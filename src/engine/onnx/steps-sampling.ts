@@ -13,6 +13,7 @@
 import type { ResolvedSchedule } from '../compile/schedule';
 import type { ForwardModel } from '../operators/types';
 import type { ScoreModel } from '../priors/types';
+import { stepStream } from '../runtime/executors';
 import type { Shape, Tensor } from '../tensor/tensor';
 import { tensor } from '../tensor/tensor';
 import type { Dim } from './builder';
@@ -51,7 +52,7 @@ const noising: StepLowering = (step, plan) => {
   };
   // One draw per entry, in order, only when the kernel draws (fresh and std > 0).
   const requests = (s: ResolvedSchedule, k: number, n: number): NoiseRequest[] =>
-    fresh ? [{ stream: `run/${step.id}/${k}`, draw: level(s, k).std > 0 ? 'normal' : 'zeros', fields: [{ name: 'n', shape: [n, ...plan.imageShape] }] }] : [];
+    fresh ? [{ stream: stepStream(step.id, k), draw: level(s, k).std > 0 ? 'normal' : 'zeros', fields: [{ name: 'n', shape: [n, ...plan.imageShape] }] }] : [];
   const known = constantInput(plan, step, 'schedule') as ResolvedSchedule | undefined;
   return {
     model: noisingModel(plan.imageShape, { withU: step.inputs.u !== undefined, fresh }),
@@ -99,7 +100,7 @@ const langevin: StepLowering = (step, plan) => {
     return `AnnealedLangevin (${reasonOf(e)})`;
   }
   // The kernel draws n per entry, step after step: the same order fills [K, N, …] row-major.
-  const requests = (k: number, n: number): NoiseRequest[] => [{ stream: `run/${step.id}/${k}`, draw: 'normal', fields: [{ name: 'noise', shape: [p.steps, n, ...plan.imageShape] }] }];
+  const requests = (k: number, n: number): NoiseRequest[] => [{ stream: stepStream(step.id, k), draw: 'normal', fields: [{ name: 'noise', shape: [p.steps, n, ...plan.imageShape] }] }];
   return {
     model,
     wires: { x0: 'x0' },

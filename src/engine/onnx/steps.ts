@@ -17,6 +17,7 @@ import type { ResolvedSchedule } from '../compile/schedule';
 import type { GradientStepParams, MeasurementValue, NoisingStepParams } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { StepContext } from '../runtime/executors';
+import { stepStream } from '../runtime/executors';
 import type { Tensor } from '../tensor/tensor';
 import { GraphBuilder } from './builder';
 import { constantInput } from './data-term';
@@ -126,7 +127,7 @@ const xGradient: StepLowering = (step, plan, target) => {
 const zUpdate: StepLowering = (step, plan) => {
   const p = step.params as unknown as NoisingStepParams;
   const level = (sc: ResolvedSchedule, k: number): NoisingLevel => ({ t: sc.t[k]!, alphaBarT: sc.alphaBarT[k]!, alphaBarS: sc.alphaBarS[k]!, betaT: sc.betaT[k]! });
-  const requests = (sc: ResolvedSchedule, k: number, n: number): NoiseRequest[] => [noisingRequest([n, ...plan.imageShape], level(sc, k), p, `run/${step.id}/${k}`)];
+  const requests = (sc: ResolvedSchedule, k: number, n: number): NoiseRequest[] => [noisingRequest([n, ...plan.imageShape], level(sc, k), p, stepStream(step.id, k))];
   const known = constantInput(plan, step, 'schedule') as ResolvedSchedule | undefined;
   return {
     model: zUpdateModel(plan.imageShape, { posteriorStd: p.posteriorStd, withU: step.inputs.u !== undefined }),

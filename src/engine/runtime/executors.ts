@@ -34,6 +34,12 @@ export interface StepContext {
   pool?: Allocator;
 }
 
+/**
+ * The name of node `node`'s random stream at iteration k (under the run's seed). Every backend
+ * draws a step's noise from it, which is why their results agree.
+ */
+export const stepStream = (node: string, k: number): string => `run/${node}/${k}`;
+
 /** Computes one node's outputs for iteration k. */
 export type Executor = (ctx: StepContext) => Promise<Record<string, Tensor>>;
 

@@ -20,7 +20,7 @@ import { firstNonFinite, shapeStr, sizeOf, tensor } from '../tensor/tensor';
 import { versions } from '../version';
 import { toRgba } from '../io/frames';
 import type { QualityMetrics, RunEvent, RunReport } from './events';
-import { executors as jsExecutors } from './executors';
+import { executors as jsExecutors, stepStream } from './executors';
 import type { Executor, StepContext } from './executors';
 import { liveness } from './liveness';
 
@@ -259,7 +259,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
           node: step.id,
           params: step.params,
           input: (port: string) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
-          rng: () => createRng(plan.seed, `run/${step.id}/${k}`),
+          rng: () => createRng(plan.seed, stepStream(step.id, k)),
           warn: (m: string) => warnings.add(m),
         };
         let outs: Record<string, Tensor>;
