@@ -181,6 +181,17 @@ export interface NoisingStepParams {
 }
 
 /**
+ * The noise coefficients of {@link noisingStep} at one level: c (the DDIM posterior std, scaled
+ * by η), fresh = √ζ·√(1−ᾱ_s), and whether fresh noise is added at all (t > t₀). n is drawn where
+ * c > 0, n′ where fresh > 0, both only when noisy — the ONNX backend draws by the same rule.
+ */
+export function noisingCoefficients(at: { t: number; alphaBarT: number; alphaBarS: number; betaT: number }, p: NoisingStepParams): { c: number; fresh: number; noisy: boolean } {
+  const ratio = Math.sqrt((1 - at.alphaBarS) / (1 - at.alphaBarT));
+  const c = p.eta * ratio * (p.posteriorStd === 'beta' ? Math.sqrt(at.betaT) : Math.sqrt(Math.max(0, 1 - at.alphaBarT / at.alphaBarS)));
+  return { c, fresh: Math.sqrt(p.zeta) * Math.sqrt(1 - at.alphaBarS), noisy: at.t > p.t0 };
+}
+
+/**
  * x_s = √ᾱ_s(x + u) + √(1−ζ)(√(1−ᾱ_s−c²)ε̂ + c·n) + √ζ√(1−ᾱ_s)·n′, ε̂ = (x_t − √ᾱ_t x)/√(1−ᾱ_t),
  * c = η√((1−ᾱ_s)/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_s) ('ddim') or η√((1−ᾱ_s)/(1−ᾱ_t))·√β_t ('beta', DiffPIR).
  * ε̂ is implied by x (not z), as in DDiff; n, n′ are zero for t ≤ t0.
@@ -195,11 +206,9 @@ export function noisingStep(
   out?: Tensor,
 ): Tensor {
   const { alphaBarT: abT, alphaBarS: abS } = at;
-  const ratio = Math.sqrt((1 - abS) / (1 - abT));
-  const c = p.eta * ratio * (p.posteriorStd === 'beta' ? Math.sqrt(at.betaT) : Math.sqrt(Math.max(0, 1 - abT / abS)));
-  const noisy = at.t > p.t0;
+  const { c, fresh, noisy } = noisingCoefficients(at, p);
   const sa = Math.sqrt(abS), dir = Math.sqrt(Math.max(0, 1 - abS - c * c));
-  const keep = Math.sqrt(1 - p.zeta), fresh = Math.sqrt(p.zeta) * Math.sqrt(1 - abS);
+  const keep = Math.sqrt(1 - p.zeta);
   const saT = Math.sqrt(abT), sbT = Math.sqrt(1 - abT);
   const o = outputOf(x.shape, out, 'noisingStep');
   const len = o.data.length;

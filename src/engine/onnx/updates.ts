@@ -7,7 +7,7 @@
  * Images are float32 N×C×H×W with a symbolic batch `N`.
  */
 import type { GradientStepParams, NoisingStepParams } from '../kernels/updates';
-import { stepScale } from '../kernels/updates';
+import { noisingCoefficients, stepScale } from '../kernels/updates';
 import type { ForwardModel } from '../operators/types';
 import type { Rng } from '../tensor/rng';
 import type { Shape, Tensor } from '../tensor/tensor';
@@ -112,10 +112,7 @@ export interface NoisingLevel {
  * @param stream - the node's stream for the iteration, `run/<node>/<k>`
  */
 export function noisingRequest(shape: Shape, at: NoisingLevel, p: NoisingStepParams, stream: string): NoiseRequest {
-  const ratio = Math.sqrt((1 - at.alphaBarS) / (1 - at.alphaBarT));
-  const c = p.eta * ratio * (p.posteriorStd === 'beta' ? Math.sqrt(at.betaT) : Math.sqrt(Math.max(0, 1 - at.alphaBarT / at.alphaBarS)));
-  const fresh = Math.sqrt(p.zeta) * Math.sqrt(1 - at.alphaBarS);
-  const noisy = at.t > p.t0;
+  const { c, fresh, noisy } = noisingCoefficients(at, p);
   const n = { name: 'n', shape }, n2 = { name: 'n2', shape };
   if (noisy && c > 0 && fresh > 0) return { stream, draw: 'pairs', fields: [n, n2] }; // per element n, then n′
   if (noisy && c > 0) return { stream, draw: 'normal', fields: [n, n2] };
