@@ -129,7 +129,7 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   if (r.status === 'cancelled') process.exitCode = 130; // as a shell reports an interrupted command
   mkdirSync(args.out, { recursive: true });
   const files = ['report.json'];
-  writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, backend, status: r.status, task: inputs?.task, sigmaY: inputs?.sigma }, null, 2) + '\n');
+  writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, status: r.status, task: inputs?.task, sigmaY: inputs?.sigma }, null, 2) + '\n');
   if (r.result) {
     writeNpy(join(args.out, 'result.npy'), r.result);
     writePng(join(args.out, 'result.png'), r.result);
