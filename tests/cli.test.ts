@@ -229,6 +229,30 @@ describe('lagrange presets and run', () => {
     expect(bad.err[0]).toBe("lagrange: --backend must be js or onnx; got 'gpu'");
   });
 
+  it('--set wins over the task override, is recorded in effectiveParams, and the saved graph re-runs to the same numbers', async () => {
+    const common = ['--task', 'inpaint-box', '--iterations', '40', '--seed', '1'];
+    const stock = await run('run', 'ddiff', ...common, '--out', join(tmp, 'set-stock'));
+    const tiny = await run('run', 'ddiff', ...common, '--set', 'x.gamma0=0.001', '--set', 'noise.t0=3', '--out', join(tmp, 'set-tiny'));
+    expect(stock.code).toBe(0);
+    expect(tiny.code).toBe(0);
+    const report = (dir: string) => JSON.parse(readFileSync(join(tmp, dir, 'report.json'), 'utf8'));
+    expect(report('set-tiny').effectiveParams.x.gamma0).toBe(0.001);
+    expect(report('set-tiny').effectiveParams.noise.t0).toBe(3);
+    expect(report('set-stock').effectiveParams.x.gamma0).toBe(30); // the preset's inpaint-box value
+    expect(report('set-tiny').metrics.psnr[0]).not.toBeCloseTo(report('set-stock').metrics.psnr[0], 1);
+    const again = await run('run', join(tmp, 'set-tiny', 'graph.lagrange.json'), '--iterations', '40', '--seed', '1', '--out', join(tmp, 'set-again'));
+    expect(again.code).toBe(0);
+    expect(report('set-again').metrics.psnr).toEqual(report('set-tiny').metrics.psnr);
+    expect(report('set-again').hash).toBe(report('set-tiny').hash);
+  });
+
+  it('refuses a --set naming no node or parameter, or out of range, before running', async () => {
+    const r = await run('run', 'ddiff', '--set', 'x.gamma0=0', '--out', join(tmp, 'set-bad'));
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toBe("lagrange: --set x.gamma0=0: node \"x\" (XUpdate) parameter 'gamma0' must be a number > 0");
+    expect((await run('run', 'ddiff', '--set', 'xx.gamma0=1', '--out', join(tmp, 'set-bad'))).err[0]).toMatch(/graph "ddiff" has no node "xx"; nodes: image, A, measure/);
+  });
+
   it('names an unknown preset and lists the known ones', async () => {
     const r = await run('run', 'ddif', '--out', join(tmp, 'x'));
     expect(r.err[0]).toBe('lagrange: ddif: no such graph file or preset; presets: daps, ddiff-hqs, ddiff, diff-pnp-admm, diff-pnp-hqs, diffpir, dps');

@@ -83,6 +83,7 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--seed <n>', 'run seed')
     .option('--samples <n>', 'posterior samples drawn together')
     .option('--profile <name>', 'preset profile (e.g. daps 1k/4k)')
+    .option('--set <node.param=value>', 'set a node parameter for this run (repeatable); wins over the graph’s task and profile overrides', (v: string, prev: string[] = []) => [...prev, v])
     .option('--backend <b>', 'iteration backend: js | onnx (each iteration as one ONNX model, network included); default: the graph’s run.backend, else js')
     .option('--json', 'JSON-lines events on stdout')
     .action(async (graph: string, o: RunArgs) => {

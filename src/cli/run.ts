@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { withBackend, withMeasurement, withPrior, withProvider } from '../engine/graph/edit';
+import { withBackend, withMeasurement, withPrior, withProvider, withValues } from '../engine/graph/edit';
+import { checkSet, parseSetFlags } from '../engine/graph/set';
 import { PROVIDER_ORDER } from '../engine/priors/onnxPrior';
 import type { GraphDocument } from '../engine/graph/format';
 import { parseGraph } from '../engine/graph/format';
@@ -33,6 +34,8 @@ export interface RunArgs {
   seed?: string;
   samples?: string;
   profile?: string;
+  /** `node.param=value` flags; they win over the graph's task and profile overrides. */
+  set?: string[];
   /** Iteration backend: js or onnx (`engine/onnx/backend.ts`); absent: the graph's `run.backend`, else js. */
   backend?: string;
   out: string;
@@ -95,7 +98,10 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
     });
   }
   doc = withBackend(doc, backend);
+  const set = args.set?.length ? parseSetFlags(args.set) : undefined;
+  if (set) checkSet(doc, set);
   const options = {
+    ...(set ? { set } : {}),
     ...(args.iterations ? { iterations: intOption('--iterations', args.iterations, 1) } : {}),
     ...(args.seed ? { seed: intOption('--seed', args.seed, 0) } : {}),
     ...(args.samples ? { samples: intOption('--samples', args.samples, 1) } : {}),
@@ -128,8 +134,10 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   if (io.tty && !args.json) io.err('\n');
   if (r.status === 'cancelled') process.exitCode = 130; // as a shell reports an interrupted command
   mkdirSync(args.out, { recursive: true });
-  const files = ['report.json'];
+  const files = ['report.json', 'graph.lagrange.json'];
   writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, status: r.status, task: inputs?.task, sigmaY: inputs?.sigma }, null, 2) + '\n');
+  // The graph as it ran: per-run values written where they took effect, so it re-runs to the same numbers.
+  writeFileSync(join(args.out, 'graph.lagrange.json'), JSON.stringify(withValues(doc, set, { ...(inputs ? { task: inputs.task } : {}), ...(args.profile ? { profile: args.profile } : doc.run.profile ? { profile: doc.run.profile } : {}) }), null, 2) + '\n');
   if (r.result) {
     writeNpy(join(args.out, 'result.npy'), r.result);
     writePng(join(args.out, 'result.png'), r.result);

@@ -82,9 +82,10 @@ export interface WireGraph {
   description: string;
   nodes: { id: string; kind: string; params: Record<string, unknown>; position?: { x: number; y: number }; label?: string }[];
   edges: { source: string; sourcePort: string; target: string; targetPort: string }[];
-  run: { iterations?: number; seed: number; backend?: WireBackend };
+  run: { iterations?: number; seed: number; backend?: WireBackend; profile?: string };
   models: Record<string, unknown>;
   overrides: Record<string, Record<string, Record<string, unknown>>>;
+  reference?: Record<string, { note: string; overrides: Record<string, Record<string, Record<string, unknown>>> }>;
 }
 
 /** One problem in a graph, located by JSON path and node. */
@@ -149,6 +150,13 @@ export interface WireReport {
   versions: Record<string, string>;
   warnings: string[];
   metrics?: WireMetrics;
+  /** The measured task and its noise level. */
+  task?: string;
+  sigmaY?: number;
+  /** The profile whose overrides were applied (e.g. DAPS's 4k). */
+  profile?: string;
+  /** Every node's parameters as the run used them (defaults, task/profile overrides and per-run values applied). */
+  effectiveParams?: Record<string, Record<string, unknown>>;
 }
 
 /** Run events as the renderer receives them. */

@@ -67,11 +67,27 @@ const uTap: Tap = { id: 'preview-u', label: 'u (stretched)', from: 'u.current', 
  * the first Preview node: `lagrange run` strips the first one over the iterations. A tap on the
  * result itself (x in the DDiff family, DiffPIR) would only repeat it, so there is none.
  */
-function finish(g: Graph, result: string, taps: Tap[], name: string, description: string, overrides: Record<string, Record<string, Params>>): object {
+function finish(g: Graph, result: string, taps: Tap[], name: string, description: string, overrides: Record<string, Record<string, Params>>, paper: Reference): object {
   g.node('out', 'Output', {}, 7, 1).node('preview', 'Preview', { label: 'x̂', every: PREVIEW_EVERY }, 7, 2).node('metrics', 'Metrics', { every: 50 }, 7, 3);
   g.edge(result, 'out.image').edge(result, 'preview.image').edge(result, 'metrics.image').edge('measure.measurement', 'metrics.measurement');
   for (const t of taps) g.node(t.id, 'Preview', { label: t.label, every: PREVIEW_EVERY, ...(t.range ? { range: t.range } : {}) }, t.x, t.y).edge(t.from, `${t.id}.image`);
-  return { format: 'lagrange-graph', version: 1, name, description, nodes: g.nodes, edges: g.edges, run: { seed: 0 }, models: {}, overrides };
+  return { format: 'lagrange-graph', version: 1, name, description, nodes: g.nodes, edges: g.edges, run: { seed: 0 }, models: {}, overrides, reference: references(g, overrides, paper) };
+}
+
+/**
+ * Where a preset's numbers come from. `paper` holds the published values: every solver node's own
+ * parameters (`base`) and the per-task/profile table; the studio compares what runs against it
+ * ("30 · paper") and resets to it in one click. `overrides` is what runs; where a preset is retuned
+ * for the bundled prior, `tuned` names those values and says where they were measured.
+ */
+interface Reference { note: string; /** The published table, when what runs differs from it (default: `overrides`). */ overrides?: Record<string, Record<string, Params>>; tuned?: { note: string; overrides: Record<string, Record<string, Params>> } }
+
+const SOLVER_KINDS = new Set(['Schedule', 'State', 'Denoise', 'XUpdate', 'ZUpdate', 'DualUpdate', 'Noising', 'DPSGuidance', 'AnnealedLangevin', 'ProbabilityFlowODE']);
+
+function references(g: Graph, overrides: Record<string, Record<string, Params>>, ref: Reference): object {
+  const base = Object.fromEntries(g.nodes.filter((n) => SOLVER_KINDS.has(n.kind)).map((n) => [n.id, n.params]));
+  const paper = { note: ref.note, overrides: { base, ...(ref.overrides ?? overrides) } };
+  return ref.tuned ? { paper, tuned: ref.tuned } : { paper };
 }
 
 const byTask = (f: (t: Task) => Record<string, Params>): Record<string, Record<string, Params>> =>
@@ -113,7 +129,8 @@ function ddiff(dual: boolean): object {
     dual
       ? 'DDiff: dual ascent diffusion (linearized ADMM). z = Tweedie denoise of x_t, x = normalised gradient step from z − u, x_t re-noised from x + u, u += x − z. 1000 NFE.'
       : 'DDiff-HQS: DDiff without the dual variable (u ≡ 0), γ₀ = 90 without step-down, DDPM noise; equals linearized DiffPIR.',
-    overrides);
+    overrides,
+    { note: dual ? 'DDiff paper, appendix table (FFHQ) = run_ffhq.sh of the official code (scale, forward_step); a = 3.3, b = 0.1, t_γ = 90 as hard-coded there' : 'official DDiff code, hqs_ddim: scale forced to 90, no step-down, DDPM noise, noise dropped for t ≤ 1' });
 }
 
 /** Diff-PnP-ADMM and Diff-PnP-HQS: no noising step; the denoiser sees √ᾱ_t(x + u) directly. */
@@ -139,7 +156,8 @@ function pnp(dual: boolean): object {
       : 'Diff-PnP-HQS: neither dual nor noising — z = D(x, σ_t), x = gradient step from z.',
     // Aᵀy starts linear tasks; nonlinear operators have no adjoint, so they start from 0 (the first
     // denoise at t = 999 then returns the prior mean).
-    byTask((t) => ({ x: { gamma0: DDIFF[t].gamma0 }, ...(NONLINEAR.has(t) ? { xs: { init: 'zeros' } } : {}) })));
+    byTask((t) => ({ x: { gamma0: DDIFF[t].gamma0 }, ...(NONLINEAR.has(t) ? { xs: { init: 'zeros' } } : {}) })),
+    { note: 'reconstructed from the DDiff paper (Eq. 8, ablation Table 2; not in the official code), with DDiff’s FFHQ step table' });
 }
 
 const NONLINEAR = new Set<Task>(['phase-retrieval', 'deblur-nonlinear', 'hdr']);
@@ -158,7 +176,8 @@ function diffpir(): object {
   const inpaint = { schedule: { iterations: 20 }, noise: { zeta: 1 } };
   return finish(g, 'x.x', [xtTap('xt.current'), zTap('z.x0')], 'diffpir',
     'DiffPIR: denoise, exact data prox with ρ_t = λσ_n²/σ_t² (linearized step where the operator has no prox), DDIM/DDPM mix re-noising (ζ, η). Quadratic timestep spacing.',
-    { 'task:sr4': { noise: { zeta: 0.25 } }, 'task:inpaint-box': inpaint, 'task:inpaint-random': inpaint });
+    { 'task:sr4': { noise: { zeta: 0.25 } }, 'task:inpaint-box': inpaint, 'task:inpaint-random': inpaint },
+    { note: 'DiffPIR repository defaults (main_ddpir_*.py, configs/*.yaml): deblur/SR 100 NFE, λ 1, ζ 0.1 (SR 0.25), η 0; inpainting 20 NFE, ζ 1' });
 }
 
 // DPS step ζ per task (DPS configs; phase retrieval: the paper's 0.4; HDR: not in the DPS repo).
@@ -177,7 +196,8 @@ function dps(): object {
     .edge('guide.x', 'xt.next');
   return finish(g, 'guide.x', [xtTap('xt.current'), zTap('z.x0')], 'dps',
     'DPS: ancestral DDPM sampling with the likelihood gradient −ζ∇_{x_t}‖y − A(x̂₀(x_t))‖ through the denoiser (needs a prior with a denoiser VJP). 1000 NFE + 1000 VJPs.',
-    byTask((t) => ({ guide: { zeta: DPS_ZETA[t] } })));
+    byTask((t) => ({ guide: { zeta: DPS_ZETA[t] } })),
+    { note: 'DPS repository configs (scale per task); phase retrieval 0.4 from the paper; HDR not in the DPS repository (0.3 chosen)' });
 }
 
 // DAPS Langevin per task (configs/task/*.yaml, pixel blocks): steps K and lr.
@@ -199,7 +219,8 @@ function daps(): object {
     .edge('renoise.xt', 'x.next');
   return finish(g, 'mcmc.x0', [xtTap('x.current'), zTap('ode.x0', 'x̂₀ (PF-ODE)')], 'daps',
     'DAPS: decoupled annealing — at each level σ_k, x̂₀ by a 5-step PF-ODE, Langevin MCMC on p(x₀ | x̂₀, y), re-noise to σ_{k+1}. Profiles: 1k (200 levels × 5 ODE steps, default) and 4k (200 × 20).',
-    { ...byTask((t) => ({ mcmc: DAPS[t] })), 'profile:1k': { ode: { steps: 5 } }, 'profile:4k': { ode: { steps: 20 } } });
+    { ...byTask((t) => ({ mcmc: DAPS[t] })), 'profile:1k': { ode: { steps: 5 } }, 'profile:4k': { ode: { steps: 20 } } },
+    { note: 'DAPS repository, configs/task/*.yaml pixel blocks (Langevin steps and lr per task, τ 0.01, lr_min_ratio 0.01); 1k = legacy README setting (200 levels × 5 ODE steps)' });
 }
 
 const presets: [string, object][] = [

@@ -6,7 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { GraphDocument, GraphNode } from '../graph/format';
+import { checkSet } from '../graph/set';
 import { validateGraph } from '../graph/validate';
+import { layers, mergedParams } from '../../protocol/params';
+import type { ParamTable, Selection } from '../../protocol/params';
 import type { MeasurementValue } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { BodyStep, Plan, PortRef, PreviewSpec, StateSpec, Value } from './plan';
@@ -24,38 +27,46 @@ export interface CompileOptions {
   seed?: number;
   /** Batch size N: posterior samples drawn together (default 1). */
   samples?: number;
-  /** Apply the graph's `profile:<name>` overrides (e.g. DAPS-4K). */
+  /** Apply the graph's `profile:<name>` overrides (e.g. DAPS-4K; default: the graph's run.profile). */
   profile?: string;
+  /** Per-run parameter values, node id → parameter → value; they win over task and profile overrides. */
+  set?: ParamTable;
 }
 
 /**
- * The document with `task:<task>` then `profile:<profile>` overrides merged into node parameters.
- * Overrides may only touch nodes evaluated after the measurement (prior, schedule, loop body).
+ * The document with the selection's layers merged into node parameters: `task:<task>`, then
+ * `profile:<profile>`, then per-run values (`set`). Task and profile overrides may only touch nodes
+ * evaluated after the measurement (prior, schedule, loop body); per-run values are applied to the
+ * document before anything is evaluated as well, so they may set any node.
  */
-export function applyOverrides(doc: GraphDocument, task: string, profile: string | undefined, frozen: ReadonlySet<string>): GraphDocument {
+export function applyOverrides(doc: GraphDocument, sel: Selection, frozen: ReadonlySet<string>): GraphDocument {
+  const { profile } = sel;
   if (profile !== undefined && !doc.overrides[`profile:${profile}`]) {
     const known = Object.keys(doc.overrides).filter((k) => k.startsWith('profile:')).map((k) => k.slice(8));
     throw new CompileError(`graph "${doc.name}" has no profile '${profile}'; profiles: ${known.join(', ') || 'none'}`);
   }
-  const layers = [doc.overrides[`task:${task}`], profile !== undefined ? doc.overrides[`profile:${profile}`] : undefined];
-  const nodes = doc.nodes.map((n) => ({ ...n, params: { ...n.params } }));
-  for (const layer of layers) {
-    for (const [id, params] of Object.entries(layer ?? {})) {
-      const n = nodes.find((m) => m.id === id);
+  for (const [layer] of layers(doc, sel).slice(1)) {
+    if (layer === 'set') continue;
+    for (const id of Object.keys(doc.overrides[layer] ?? {})) {
+      const n = doc.nodes.find((m) => m.id === id);
       if (!n) throw new CompileError(`overrides: no node "${id}" in graph "${doc.name}"`);
       if (frozen.has(id)) throw new CompileError(`overrides: node "${id}" (${n.kind}) is evaluated before the task is known; only prior, schedule and per-iteration nodes can be overridden`, id);
-      Object.assign(n.params, params);
     }
   }
-  return { ...doc, nodes };
+  const merged = mergedParams(doc, sel);
+  return { ...doc, nodes: doc.nodes.map((n) => ({ ...n, params: { ...merged[n.id] } })) };
 }
 
 const SINKS = new Set(['Preview', 'Output', 'Metrics']);
 const isMeasurement = (v: Value | undefined): v is MeasurementValue => !!v && typeof v === 'object' && 'op' in v && 'sigmaY' in v;
 
 /** Compiles a validated graph document into an executable {@link Plan}. */
-export async function compile(base: GraphDocument, opts: CompileOptions = {}): Promise<Plan> {
+export async function compile(graph: GraphDocument, opts: CompileOptions = {}): Promise<Plan> {
+  if (opts.set) checkSet(graph, opts.set);
+  // Per-run values reach the nodes evaluated before the task is known too (image, operator, σ_y).
+  const base = opts.set ? applyOverrides(graph, { set: opts.set }, new Set()) : graph;
   let doc = base;
+  const profile = opts.profile ?? doc.run.profile;
   const v = validateGraph(doc);
   if (!v.ok) throw new CompileError(v.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v.errors[0]?.nodeId);
   const seed = opts.seed ?? doc.run.seed;
@@ -104,7 +115,7 @@ export async function compile(base: GraphDocument, opts: CompileOptions = {}): P
   const imageShape = measurement.op.inShape;
 
   // The task is known now: merge its overrides (and the profile's), then re-check the parameters.
-  doc = applyOverrides(base, measurement.op.id, opts.profile, new Set(statics.filter((i) => !['ScoreModel', 'Schedule'].includes(nodes.get(i)!.kind))));
+  doc = applyOverrides(base, { task: measurement.op.id, ...(profile !== undefined ? { profile } : {}), ...(opts.set ? { set: opts.set } : {}) }, new Set(statics.filter((i) => !['ScoreModel', 'Schedule'].includes(nodes.get(i)!.kind))));
   const v2 = validateGraph(doc);
   if (!v2.ok) throw new CompileError(v2.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v2.errors[0]?.nodeId);
   for (const n of doc.nodes) nodes.set(n.id, n);
@@ -142,8 +153,9 @@ export async function compile(base: GraphDocument, opts: CompileOptions = {}): P
 
   return {
     name: doc.name,
-    // The backend is left out: the same solver computes the same numbers on either.
-    hash: createHash('sha256').update(JSON.stringify({ ...doc, run: { ...doc.run, backend: undefined } })).digest('hex'),
+    // Of what determines the numbers: the nodes with every layer merged in, not the override tables
+    // they came from (nor the references, profile name or backend), so equal runs hash equal.
+    hash: createHash('sha256').update(JSON.stringify({ ...doc, overrides: undefined, reference: undefined, run: { ...doc.run, backend: undefined, profile: undefined } })).digest('hex'),
     seed,
     samples,
     imageShape,
@@ -157,6 +169,8 @@ export async function compile(base: GraphDocument, opts: CompileOptions = {}): P
     previews,
     ...(metricsNode ? { metrics: { source: incoming.get(`${metricsNode.id}.image`)!, every: paramsOf(metricsNode).every as number } } : {}),
     warnings: v2.warnings.map((w) => w.message),
+    effectiveParams: Object.fromEntries(doc.nodes.map((n) => [n.id, paramsOf(n)])),
+    ...(profile !== undefined ? { profile } : {}),
   };
 }
 

@@ -76,6 +76,10 @@ export interface Plan {
   metrics?: { source: PortRef; every: number };
   /** Substitutions the validator accepted (e.g. a linearized step for a missing prox). */
   warnings: string[];
+  /** Every node's parameters as this run uses them: defaults, task and profile overrides and per-run values applied. */
+  effectiveParams: Record<string, Record<string, unknown>>;
+  /** The profile whose overrides were applied. */
+  profile?: string;
 }
 
 /** `<node>.<port>` key of a value. */

@@ -3,6 +3,8 @@
  * on disk, or a task simulated on an image) or another prior. Pure functions over documents.
  */
 import { operatorNodes } from '../../nodes/index';
+import { editLayer, writeParam } from '../../protocol/params';
+import type { ParamTable, Selection } from '../../protocol/params';
 import type { GraphDocument, GraphNode } from './format';
 
 /** Where the measurement comes from. */
@@ -103,5 +105,19 @@ export function withBackend(base: GraphDocument, backend: 'js' | 'onnx'): GraphD
   const doc = clone(base);
   if (backend === 'js') delete doc.run.backend;
   else doc.run.backend = backend;
+  return doc;
+}
+
+/**
+ * The graph with per-run values made part of it: each written into the layer that supplies that
+ * parameter under the selection (the task's override where there is one, else the node), so the
+ * document alone runs as the run with `--set` did.
+ */
+export function withValues(base: GraphDocument, values: ParamTable | undefined, sel: Omit<Selection, 'set'>): GraphDocument {
+  const doc = clone(base);
+  if (sel.profile !== undefined) doc.run.profile = sel.profile;
+  for (const [id, params] of Object.entries(values ?? {})) {
+    for (const [param, value] of Object.entries(params)) writeParam(doc, editLayer(doc, sel, id, param), id, param, value);
+  }
   return doc;
 }

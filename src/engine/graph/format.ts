@@ -25,6 +25,11 @@ const edgeSchema = z.object({
   targetPort: z.string().min(1),
 });
 
+/** node id → parameter → value. */
+const paramTable = z.record(z.string(), z.record(z.string(), z.unknown()));
+/** `task:<id>` / `profile:<name>` → parameter table. */
+const overridesSchema = z.record(z.string().regex(/^(task|profile):[\w-]+$/), paramTable);
+
 /** Schema of a current-version graph document. */
 export const graphSchema = z.object({
   format: z.literal('lagrange-graph'),
@@ -42,6 +47,8 @@ export const graphSchema = z.object({
        * No default, so documents that never chose one keep their bytes and hash; absent means js.
        */
       backend: z.enum(BACKENDS).optional(),
+      /** The `profile:<name>` overrides this run applies (e.g. DAPS's 4k); absent means none. */
+      profile: z.string().regex(/^[\w-]+$/).optional(),
     })
     .default({ seed: 0 }),
   models: z.record(z.string(), z.unknown()).default({}),
@@ -50,7 +57,16 @@ export const graphSchema = z.object({
    * `profile:<name>` when the run asks for that profile — each mapping node id → params.
    * Presets keep the papers' per-task hyperparameters here.
    */
-  overrides: z.record(z.string().regex(/^(task|profile):[\w-]+$/), z.record(z.string(), z.record(z.string(), z.unknown()))).default({}),
+  overrides: overridesSchema.default({}),
+  /**
+   * Reference values the studio compares the running parameters with, by label (`paper`: the
+   * published values; `tuned`: a retuning, with where it was measured). Each holds overrides of the
+   * same shape plus `base` (node parameters for every task). Never applied to a run. Optional, so
+   * documents without references keep their bytes and hash.
+   */
+  reference: z
+    .record(z.string().regex(/^[\w-]+$/), z.object({ note: z.string().default(''), overrides: z.record(z.string().regex(/^(base|task:[\w-]+|profile:[\w-]+)$/), paramTable) }))
+    .optional(),
 });
 
 /** A validated graph document. */

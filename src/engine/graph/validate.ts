@@ -9,6 +9,7 @@ import type { NodeKind, PortSpec, Requirement } from '../../nodes/index';
 import { operatorSpec } from '../operators/registry';
 import type { GraphDocument, GraphEdge, GraphNode } from './format';
 import { describeIssues } from './format';
+import { allowedText, paramNames, paramSchema } from './set';
 
 /** One problem found in a graph. */
 export interface GraphIssue {
@@ -43,6 +44,11 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
       errors.push({ path: `${path}.kind`, nodeId: node.id, message: `${label(node)}: unknown node kind '${node.kind}'; known kinds: ${nodeKinds().map((k) => k.kind).join(', ')}` });
       return;
     }
+    // A parameter the kind does not declare would be dropped by the schema: say so instead.
+    const declared = paramNames(kind);
+    for (const p of Object.keys(node.params)) {
+      if (declared.length && !declared.includes(p)) errors.push({ path: `${path}.params.${p}`, nodeId: node.id, message: `${label(node)} has no parameter '${p}'; parameters: ${declared.join(', ')}` });
+    }
     const parsed = kind.params.safeParse(node.params);
     if (!parsed.success) {
       for (const line of describeIssues(node.params, parsed.error.issues, ['nodes', index, 'params'])) {
@@ -51,6 +57,8 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
       }
     }
   });
+
+  checkOverrides(doc, byId, errors);
 
   // Edges: endpoints, ports, types, one edge per input.
   const into = new Map<string, GraphEdge>(); // `${target}.${port}` → edge
@@ -111,6 +119,26 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
     }
   }
   return { ok: errors.length === 0, errors, warnings };
+}
+
+/** Every override names an existing node and a parameter of its kind, with a value its schema accepts. */
+function checkOverrides(doc: GraphDocument, byId: Index, errors: GraphIssue[]): void {
+  for (const [selector, table] of Object.entries(doc.overrides)) {
+    for (const [id, params] of Object.entries(table)) {
+      const path = `overrides.${selector}.${id}`;
+      const entry = byId.get(id);
+      if (!entry) {
+        errors.push({ path, message: `overrides "${selector}": no node "${id}" in the graph; nodes: ${[...byId.keys()].join(', ')}` });
+        continue;
+      }
+      if (!entry.kind) continue; // reported as an unknown kind already
+      for (const [param, value] of Object.entries(params)) {
+        const schema = paramSchema(entry.kind, param);
+        if (!schema) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${label(entry.node)} has no parameter '${param}'; parameters: ${paramNames(entry.kind).join(', ')}` });
+        else if (!schema.safeParse(value).success) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${label(entry.node)} parameter '${param}' must be ${allowedText(schema)}, got ${JSON.stringify(value)}` });
+      }
+    }
+  }
 }
 
 const portList = (ports: readonly PortSpec[]): string => ports.map((p) => `${p.name} (${p.type})`).join(', ') || 'none';

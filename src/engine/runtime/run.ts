@@ -196,6 +196,8 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       graph: plan.name, hash: plan.hash, seed: plan.seed, samples: N, iterations: K, nfe, vjpCalls,
       wallMs, scoreModelMs: scoreMs, engineMs: wallMs - scoreMs, secondsPerNfe: nfe ? wallMs / 1000 / nfe : 0,
       provider: plan.prior.provider, versions: versions(), warnings: [...warnings], ...(metrics ? { metrics } : {}),
+      task: plan.measurement.op.id, sigmaY: plan.measurement.sigmaY, ...(plan.profile !== undefined ? { profile: plan.profile } : {}),
+      effectiveParams: plan.effectiveParams,
     };
   };
   const snapshot = (iteration: number): Snapshot => ({ iteration, states: Object.fromEntries(registers) });
