@@ -293,6 +293,55 @@ describe('studio (browser mode)', () => {
     expect(errors).toEqual([]);
   }, 180_000);
 
+  it('shows the value each parameter runs with for the task, routes an edit there, and the saved file re-runs to the same numbers', async () => {
+    const { page, errors } = await open(studio, { width: 1600, height: 1200 }); // DDiff on box inpainting
+    await page.getByTestId('run-iterations').fill('50');
+    const runPsnr = async (): Promise<number> => {
+      await page.getByTestId('side-run').click();
+      await page.getByTestId('run').click();
+      await expect.poll(async () => (await page.getByTestId('summary').isVisible()) || (await page.getByTestId('run-error').isVisible()), { timeout: 60_000 }).toBe(true);
+      expect(await page.getByTestId('run-error').count()).toBe(0);
+      return Number((await page.getByTestId('summary-psnr').textContent())!.split(' ')[0]);
+    };
+    await select(page, 'x');
+    const origin = page.getByTestId('inspector').getByTestId('param-gamma0-origin');
+    const stockGamma = Number(await page.getByTestId('inspector').getByTestId('param-gamma0').inputValue());
+    // The inspector shows the box-inpainting table's value, not the node's own, and says so.
+    expect(await origin.textContent()).toMatch(new RegExp(`^box inpainting: ${stockGamma} · (paper|tuned)`));
+    expect(await page.getByTestId('node-summary-x').textContent()).toContain(`gamma0=${stockGamma}`);
+    const stock = await runPsnr();
+
+    await page.getByTestId('side-inspect').click(); // x is still selected
+    await setParam(page, 'gamma0', '3000');
+    await expect.poll(() => origin.textContent()).toMatch(/^box inpainting: 3000 · edited \(paper \d+/);
+    await expect.poll(() => page.getByTestId('node-summary-x').textContent()).toContain('gamma0=3000');
+    await shot(page, '08-task-value-edited');
+    const edited = await runPsnr();
+    expect(Math.abs(edited - stock)).toBeGreaterThan(0.05); // the edit reached the run
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
+    const file = resolve(ARTIFACTS, 'ddiff-gamma3000.lagrange.json');
+    await download.saveAs(file);
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    expect(saved.overrides['task:inpaint-box'].x.gamma0).toBe(3000); // the task's value changed…
+    expect(saved.overrides['task:deblur-gauss'].x.gamma0).not.toBe(3000); // …not the other tasks'
+
+    // One click puts the paper's value back.
+    await page.getByTestId('side-inspect').click();
+    await page.getByTestId('inspector').getByTestId('param-gamma0-reset').click();
+    await expect.poll(() => origin.textContent()).toMatch(/· paper/);
+
+    // The saved file, imported, runs what was run before it was saved.
+    await page.getByTestId('open-gallery').click();
+    page.once('dialog', (d) => void d.accept()); // discard the reset
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByTestId('gallery-import').click()]);
+    await chooser.setFiles(file);
+    await expect.poll(async () => (await savedDoc(page)).doc.name).toBe(saved.name);
+    expect(saved.run.iterations).toBe(50);
+    expect(await runPsnr()).toBe(edited);
+    expect(errors).toEqual([]);
+  }, 180_000);
+
   it('compares two presets on the same measurement and seed', async () => {
     const { page, errors } = await open(studio);
     await page.getByTestId('tab-compare').click();

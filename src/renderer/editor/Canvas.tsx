@@ -13,6 +13,7 @@ import { connectionProblem, portColor, portOf } from './ports';
 import { QuickAdd } from './QuickAdd';
 import { StudioNode } from './StudioNode';
 import type { StudioFlowNode } from './StudioNode';
+import { layerName, runningParams } from './effective';
 import { summarize } from './summary';
 import { useUi } from './ui';
 
@@ -34,6 +35,7 @@ export function Canvas(): React.JSX.Element {
 
   // Rebuild the flow's nodes from the document, keeping what React Flow measured and selected.
   useEffect(() => {
+    const running = runningParams(doc);
     setNodes((prev) => {
       const old = new Map(prev.map((n) => [n.id, n]));
       return doc.nodes.map((n) => {
@@ -42,12 +44,15 @@ export function Canvas(): React.JSX.Element {
           kind: n.kind,
           errors: errors.filter((e) => e.nodeId === n.id).map((e) => e.message),
           warnings: warnings.filter((e) => e.nodeId === n.id).map((e) => e.message),
-          summary: summarize(n.kind, n.params),
+          summary: summarize(n.kind, running.params[n.id] ?? n.params, (p) => {
+            const layer = running.fromTable(n.id, p);
+            return layer ? layerName(layer) : undefined;
+          }),
         };
         return { ...(o ?? {}), id: n.id, type: 'studio' as const, position: n.position ?? { x: 0, y: 0 }, data };
       });
     });
-  }, [doc.nodes, errors, warnings]);
+  }, [doc, errors, warnings]);
 
   useEffect(() => {
     setEdges((prev) => {

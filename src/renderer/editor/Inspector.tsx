@@ -8,10 +8,12 @@ import { nodeKind } from '../../nodes/index';
 import { useCatalog } from '../state/catalog';
 import { useDocument } from '../state/document';
 import { useValidation } from '../state/validation';
-import { setParam } from './actions';
 import { CATEGORY_STYLE } from './categories';
+import { selectionOf, setParam } from './actions';
+import { layerName, paramSource } from './effective';
 import { ImageField } from './ImageField';
 import { ParamField } from './ParamField';
+import { ParamOrigin } from './ParamOrigin';
 import type { FieldSchema } from './ParamField';
 import { portColor } from './ports';
 import { useUi } from './ui';
@@ -48,6 +50,7 @@ export function Inspector(): React.JSX.Element {
   if (!node || !kind) return <GraphProperties />;
   const schema = z.toJSONSchema(kind.params, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, FieldSchema>; required?: string[] };
   const nodeErrors = errors.filter((e) => e.nodeId === node.id);
+  const sel = selectionOf(doc);
   return (
     <div className="space-y-3 p-3" data-testid="inspector">
       <div>
@@ -61,9 +64,15 @@ export function Inspector(): React.JSX.Element {
       {nodeErrors.map((e, i) => (
         <p key={i} className="rounded-md bg-red-50 px-2 py-1.5 text-red-700 dark:bg-red-950 dark:text-red-300">{e.message}</p>
       ))}
+      {sel.task !== undefined && Object.values(doc.overrides).some((t) => t[node.id]) && (
+        <p className="rounded-md bg-sky-50 px-2 py-1.5 text-[11px] text-sky-800 dark:bg-sky-950 dark:text-sky-200" data-testid="inspector-task-note">
+          Showing the values for {layerName(`task:${sel.task}`)}{sel.profile ? ` (profile ${sel.profile})` : ''}; an edit to a highlighted value changes that task only.
+        </p>
+      )}
       <div className="space-y-2.5">
         {Object.entries(schema.properties ?? {}).map(([name, s]) => {
-          const value = node.params[name];
+          const source = paramSource(doc, node.id, name);
+          const value = source.value;
           const testId = `param-${name}`;
           if (node.kind === 'ImageInput' && name === 'source') {
             return (
@@ -76,7 +85,12 @@ export function Inspector(): React.JSX.Element {
           if (node.kind === 'ScoreModel' && name === 'model' && models.length) {
             return <ParamField key={name} name={name} schema={{ ...s, enum: models.map((m) => m.name), description: models.find((m) => m.name === value)?.title ?? s.description }} value={value} optional onChange={(v) => setParam(node.id, name, v)} testId={testId} />;
           }
-          return <ParamField key={name} name={name} schema={s} value={value} optional={!(schema.required ?? []).includes(name) && s.default === undefined} onChange={(v) => setParam(node.id, name, v)} testId={testId} />;
+          return (
+            <div key={name}>
+              <ParamField name={name} schema={s} value={value} optional={!(schema.required ?? []).includes(name) && s.default === undefined} onChange={(v) => setParam(node.id, name, v)} testId={testId} />
+              <ParamOrigin id={node.id} name={name} source={source} testId={testId} />
+            </div>
+          );
         })}
       </div>
       <div>

@@ -11,9 +11,10 @@ import { useRun } from '../state/run';
 import { FrameCanvas } from '../ui/FrameCanvas';
 import { CATEGORY_STYLE } from './categories';
 import { portColor } from './ports';
+import type { SummaryPart } from './summary';
 
 /** Data the canvas hands each node. */
-export type StudioNodeData = { kind: string; errors: string[]; warnings: string[]; summary: string };
+export type StudioNodeData = { kind: string; errors: string[]; warnings: string[]; summary: SummaryPart[] };
 export type StudioFlowNode = Node<StudioNodeData, 'studio'>;
 
 function PortRow({ port, side }: { port: PortSpec; side: 'in' | 'out' }): React.JSX.Element {
@@ -56,7 +57,17 @@ export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeP
           </span>
         )}
       </div>
-      {data.summary && <div className="truncate border-b border-slate-100 px-2.5 py-1 font-mono text-[10px] text-slate-500 dark:border-slate-800 dark:text-slate-400">{data.summary}</div>}
+      {data.summary.length > 0 && (
+        <div className="truncate border-b border-slate-100 px-2.5 py-1 font-mono text-[10px] text-slate-500 dark:border-slate-800 dark:text-slate-400" data-testid={`node-summary-${id}`}>
+          {data.summary.map((p, i) => (
+            <span key={p.text}>
+              {i > 0 && ' · '}
+              {/* values from the task's table are what runs for it: marked, with the table named */}
+              <span className={p.table ? 'rounded bg-sky-50 px-0.5 text-sky-700 dark:bg-sky-950 dark:text-sky-300' : ''} title={p.table ? `${p.table} value` : undefined}>{p.text}</span>
+            </span>
+          ))}
+        </div>
+      )}
       <div className="flex justify-between py-1">
         <div className="min-w-0 flex-1">{kind?.inputs.map((p) => <PortRow key={p.name} port={p} side="in" />)}</div>
         <div className="min-w-0 flex-1">{kind?.outputs.map((p) => <PortRow key={p.name} port={p} side="out" />)}</div>

@@ -1,6 +1,8 @@
 /** Document edits the editor offers (each one undo step): add, connect, delete, copy/paste, task. */
 import { nodeKind, operatorNodes, operatorTask } from '../../nodes/index';
 import type { WireGraph } from '../../protocol/messages';
+import { editLayer, writeParam } from '../../protocol/params';
+import type { Selection } from '../../protocol/params';
 import { edgeId, freshId, useDocument } from '../state/document';
 
 type Node = WireGraph['nodes'][number];
@@ -65,14 +67,20 @@ export function paste(clip: Clip): string[] {
   return [...rename.values()];
 }
 
-/** Sets one parameter of a node (undefined removes it, giving the default). */
+/**
+ * Sets one parameter where it takes effect for the graph's task (one undo step): in the task's or
+ * profile's override when one supplies the value, else on the node; undefined removes it.
+ */
 export function setParam(id: string, key: string, value: unknown): void {
   useDocument.getState().edit((d) => {
-    const n = d.nodes.find((x) => x.id === id);
-    if (!n) return;
-    if (value === undefined) delete n.params[key];
-    else n.params[key] = value;
+    writeParam(d, editLayer(d, selectionOf(d), id, key), id, key, value);
   });
+}
+
+/** The task the graph's operator node names and the graph's profile: what the next run applies. */
+export function selectionOf(doc: WireGraph): Selection {
+  const task = operatorNode(doc)?.kind;
+  return { ...(task ? { task: operatorTask(task)! } : {}), ...(doc.run.profile ? { profile: doc.run.profile } : {}) };
 }
 
 /** The graph's operator node (the one a task names), if it has exactly one. */

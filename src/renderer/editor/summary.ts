@@ -1,4 +1,4 @@
-/** A node's one-line parameter summary on the canvas: what differs from the kind's defaults. */
+/** A node's one-line parameter summary on the canvas: the running values that differ from the kind's defaults. */
 import { nodeKind } from '../../nodes/index';
 
 const short = (v: unknown): string => {
@@ -8,14 +8,25 @@ const short = (v: unknown): string => {
   return Array.isArray(v) ? `[${v.length}]` : '…';
 };
 
-/** `key=value` pairs of the parameters set away from their defaults, shortest first. */
-export function summarize(kindName: string, params: Record<string, unknown>): string {
+/** One `key=value` of the summary; `table` names the task/profile table that supplies it. */
+export interface SummaryPart {
+  text: string;
+  table?: string;
+}
+
+/**
+ * `key=value` pairs of the running parameters that differ from the kind's defaults; `tableOf`
+ * says which come from a task's or profile's table (shown marked on the node).
+ */
+export function summarize(kindName: string, params: Record<string, unknown>, tableOf: (param: string) => string | undefined = () => undefined): SummaryPart[] {
   const kind = nodeKind(kindName);
-  if (!kind) return '';
+  if (!kind) return [];
   const defaults = kind.params.safeParse({});
   const d = (defaults.success ? defaults.data : {}) as Record<string, unknown>;
   return Object.entries(params)
     .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(d[k]))
-    .map(([k, v]) => `${k}=${short(v)}`)
-    .join(' · ');
+    .map(([k, v]) => {
+      const table = tableOf(k);
+      return { text: `${k}=${short(v)}`, ...(table ? { table } : {}) };
+    });
 }

@@ -8,6 +8,7 @@ import { BACKENDS } from '../../protocol/messages';
 import type { WireBackend } from '../../protocol/messages';
 import { useHost } from '../host/context';
 import { operatorNode, setParam, setTask } from '../editor/actions';
+import { runningParams } from '../editor/effective';
 import { ImageField } from '../editor/ImageField';
 import { useUi } from '../editor/ui';
 import { useCatalog } from '../state/catalog';
@@ -46,7 +47,9 @@ function Setup(): React.JSX.Element {
         delete n.params.model;
       }
     });
-  const defaultIters = (schedule?.params.iterations as number | undefined) ?? 1000;
+  // What the Schedule runs for this task (DiffPIR inpaints in 20 steps), as the engine will.
+  const defaultIters = ((schedule && runningParams(doc).params[schedule.id]?.iterations) as number | undefined) ?? 1000;
+  const profiles = Object.keys(doc.overrides).filter((k) => k.startsWith('profile:')).map((k) => k.slice(8));
   return (
     <div className="grid grid-cols-2 gap-x-2 gap-y-2">
       {op && (
@@ -56,6 +59,29 @@ function Setup(): React.JSX.Element {
             {operatorNodes.map((k) => (
               <option key={k.task} value={k.task}>
                 {k.title} ({k.task})
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {profiles.length > 0 && (
+        <label className="col-span-2">
+          <span className="font-medium">profile</span>
+          <select
+            className={field}
+            value={doc.run.profile ?? ''}
+            onChange={(e) =>
+              edit((d) => {
+                if (e.target.value) d.run.profile = e.target.value;
+                else delete d.run.profile;
+              })
+            }
+            data-testid="run-profile"
+          >
+            <option value="">none (the nodes’ own values)</option>
+            {profiles.map((p) => (
+              <option key={p} value={p}>
+                {p}
               </option>
             ))}
           </select>
@@ -184,6 +210,7 @@ function Summary(): React.JSX.Element | null {
         <tbody>
           {m?.psnr && <tr><td className="text-slate-500">PSNR</td><td className="text-right" data-testid="summary-psnr">{m.psnr[0]!.toFixed(2)} dB</td></tr>}
           {m?.ssim && <tr><td className="text-slate-500">SSIM</td><td className="text-right">{m.ssim[0]!.toFixed(3)}</td></tr>}
+          {m?.lpips && <tr><td className="text-slate-500">LPIPS</td><td className="text-right">{m.lpips[0]!.toFixed(3)}</td></tr>}
           {m && <tr><td className="text-slate-500">residual ‖y−Ax̂‖/‖y‖</td><td className="text-right">{m.residual[0]!.toFixed(4)}</td></tr>}
           <tr><td className="text-slate-500">NFE · wall</td><td className="text-right" data-testid="summary-nfe">{report.nfe} · {(report.wallMs / 1000).toFixed(2)} s</td></tr>
           <tr><td className="text-slate-500">backend</td><td className="text-right" data-testid="summary-backend">{BACKEND_LABEL[report.backend ?? 'js']}</td></tr>

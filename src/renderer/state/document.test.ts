@@ -1,7 +1,9 @@
 /** The editor's document store and edit actions, without a browser. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { addNode, connectEdge, copy, paste, removeElements, setParam, setTask } from '../editor/actions';
+import { layerName, paramSource, resetToPaper, runningParams } from '../editor/effective';
 import { connectionProblem } from '../editor/ports';
+import { summarize } from '../editor/summary';
 import { emptyGraph, isDirty, setBackend, useDocument } from './document';
 
 const doc = () => useDocument.getState().doc;
@@ -106,5 +108,42 @@ describe('connection rule', () => {
     expect(connectionProblem(doc(), { source: p, sourceHandle: 'prior', target: v, targetHandle: 'image' })).toBe('scoremodel.prior is a prior but preview.image expects an image');
     expect(connectionProblem(doc(), { source: p, sourceHandle: 'prior', target: s, targetHandle: 'prior' })).toBeUndefined();
     expect(connectionProblem(doc(), { source: p, sourceHandle: 'nope', target: s, targetHandle: 'prior' })).toMatch(/connect an output/);
+  });
+});
+
+describe('parameters under a task', () => {
+  /** An operator with a task, an x-update whose γ₀ the box-inpainting table sets, and the paper's values. */
+  function withTable(): string {
+    addNode('BoxInpainting', { x: 0, y: 0 });
+    const x = addNode('XUpdate', { x: 0, y: 0 })!;
+    setParam(x, 'gamma0', 30);
+    useDocument.getState().edit((d) => {
+      d.overrides = { 'task:inpaint-box': { [x]: { gamma0: 50 } }, 'task:deblur-gauss': { [x]: { gamma0: 2.9 } } };
+      d.reference = { paper: { note: 'the paper', overrides: { base: { [x]: { gamma0: 30 } }, 'task:inpaint-box': { [x]: { gamma0: 50 } } } } };
+    });
+    return x;
+  }
+
+  it('shows the task’s value with its origin, and an edit changes that task only (one undo step)', () => {
+    const x = withTable();
+    expect(paramSource(doc(), x, 'gamma0')).toMatchObject({ value: 50, layer: 'task:inpaint-box', matches: 'paper' });
+    setParam(x, 'gamma0', 3000);
+    expect(doc().overrides['task:inpaint-box']![x]).toEqual({ gamma0: 3000 });
+    expect(doc().overrides['task:deblur-gauss']![x]).toEqual({ gamma0: 2.9 });
+    expect(doc().nodes.find((n) => n.id === x)!.params.gamma0).toBe(30);
+    expect(paramSource(doc(), x, 'gamma0')).toMatchObject({ value: 3000, paper: 50 });
+    expect(summarize('XUpdate', runningParams(doc()).params[x]!, (p) => (runningParams(doc()).fromTable(x, p) ? 'box inpainting' : undefined))).toEqual([{ text: 'gamma0=3000', table: 'box inpainting' }]);
+    resetToPaper(x, 'gamma0');
+    expect(paramSource(doc(), x, 'gamma0')).toMatchObject({ value: 50, matches: 'paper' });
+    useDocument.getState().undo();
+    expect(doc().overrides['task:inpaint-box']![x]).toEqual({ gamma0: 3000 });
+  });
+
+  it('a parameter no table sets is edited on the node, for every task', () => {
+    const x = withTable();
+    setParam(x, 'tGamma', 120);
+    expect(doc().nodes.find((n) => n.id === x)!.params.tGamma).toBe(120);
+    expect(paramSource(doc(), x, 'tGamma')).toMatchObject({ value: 120, layer: 'base' });
+    expect(layerName('task:deblur-gauss')).toBe('gaussian blur');
   });
 });
