@@ -2,6 +2,7 @@
  * `lagrange eval`: solvers × tasks × images × seeds on simulated measurements. Writes
  * results.jsonl (resumable), table.md, table.csv and a self-contained report.html (tables, plots,
  * image grids) into --out, and with --report a titled markdown page with the command that made it.
+ * --lpips <dir> adds LPIPS (an exported LPIPS network) to every row and an LPIPS column to the tables.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { expandImages, REFERENCE_SOLVERS, runStudy } from '../engine/eval/study';
 import type { StudyFailure, StudyRow, StudySpec } from '../engine/eval/study';
 import { listPresets } from '../engine/graph/presets';
+import { lpipsNetwork } from '../engine/metrics/lpips';
 import { operatorSpecs } from '../engine/operators/registry';
 import { LAGRANGE_VERSION } from '../engine/version';
 import { CliError, intOption, numberOption } from './errors';
@@ -31,6 +33,7 @@ export interface EvalArgs {
   report?: string;
   title?: string;
   workers?: string;
+  lpips?: string;
 }
 
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -57,6 +60,7 @@ export function studySpecs(a: EvalArgs): StudySpec[] {
     ...(a.prior ? { prior: a.prior } : {}),
     ...(a.size ? { size: intOption('--size', a.size, 8) } : {}),
     ...(a.samples ? { samples: intOption('--samples', a.samples, 1) } : {}),
+    ...(a.lpips ? { lpips: a.lpips } : {}),
     ...(iterations ? { iterations } : {}),
   })));
 }
@@ -65,6 +69,10 @@ export function studySpecs(a: EvalArgs): StudySpec[] {
 export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: string): void; tty: boolean }, argv: string[]): Promise<string[]> {
   const specs = studySpecs(a);
   const spec = specs[0]!;
+  // A bad LPIPS folder fails here, once, rather than in every row.
+  const lpips = a.lpips ? await lpipsNetwork(a.lpips).catch((e: unknown) => {
+    throw new CliError(`--lpips: ${(e as Error).message}`, { cause: e });
+  }) : undefined;
   const t0 = Date.now();
   let ran = 0;
   const rows: StudyRow[] = [];
@@ -113,7 +121,7 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
     const head = [
       `# ${a.title ?? 'Evaluation'}`,
       '',
-      `${spec.images.length} image(s) × ${spec.seeds.length} seed(s), σ_y = ${specs.map((s) => s.sigma).join(', ')}${spec.prior ? `, prior ${spec.prior}` : ''}, lagrange ${LAGRANGE_VERSION}. ` +
+      `${spec.images.length} image(s) × ${spec.seeds.length} seed(s), σ_y = ${specs.map((s) => s.sigma).join(', ')}${spec.prior ? `, prior ${spec.prior}` : ''}${lpips ? `, LPIPS ${lpips.card.name}` : ''}, lagrange ${LAGRANGE_VERSION}. ` +
         'Mean ± 95 % confidence interval over images × seeds. `tikhonov` is the prior-free baseline argmin ½‖A(x)−y‖² + 0.005‖x‖²; ' +
         '`measurement` scores y itself where it is an image. Regenerate with:',
       '',

@@ -107,6 +107,7 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--report <file.md>', 'also write a titled markdown report with the command that made it')
     .option('--title <text>', 'title of the report')
     .option('--workers <n>', 'worker threads (default: cores − 1); results do not depend on it')
+    .option('--lpips <dir>', 'LPIPS network folder (tools/export_lpips.py): adds an LPIPS column')
     .action(async (o: EvalArgs) => {
       const lines = await runEval(o, { out: io.out, err: (l) => process.stderr.write(process.stderr.isTTY ? l : l + '\n'), tty: process.stderr.isTTY === true }, argv.slice(2));
       lines.forEach((l) => io.out(l));

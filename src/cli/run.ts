@@ -152,7 +152,7 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   return [
     ...(r.status === 'cancelled' ? [`cancelled (Ctrl-C) after ${r.report.nfe} NFE; report.json records the partial run`] : []),
     `${r.report.graph} on ${inputs?.task}: ${r.report.iterations} iterations, ${r.report.nfe} NFE, ${(r.report.wallMs / 1000).toFixed(2)} s (${(r.report.secondsPerNfe * 1000).toFixed(2)} ms/NFE, ${r.report.nfe > 0 && r.report.scoreModelMs === 0 ? 'network inside the fused iteration' : `score model ${((100 * r.report.scoreModelMs) / r.report.wallMs).toFixed(0)} %`}), ${r.report.provider}${backend === 'onnx' ? ', backend onnx' : ''}, seed ${r.report.seed}`,
-    ...(m ? [`PSNR ${fmt(m.psnr, 2)} dB  SSIM ${fmt(m.ssim)}  residual ${fmt(m.residual)}  residual/σ ${fmt(m.normalisedResidual, 2)}`] : []),
+    ...(m ? [`PSNR ${fmt(m.psnr, 2)} dB  SSIM ${fmt(m.ssim)}${m.lpips ? `  LPIPS ${fmt(m.lpips)}` : ''}  residual ${fmt(m.residual)}  residual/σ ${fmt(m.normalisedResidual, 2)}`] : []),
     ...r.report.warnings.map((w) => `note: ${w}`),
     `wrote ${args.out}: ${files.join(' ')}`,
   ];

@@ -70,11 +70,14 @@ export const metrics = defineNode({
   kind: 'Metrics',
   title: 'Metrics',
   category: 'output',
-  doc: 'Per-iteration data fit ‖y − A(x̂)‖/‖y‖ and ‖y − A(x̂)‖/(σ_y√m), and PSNR/SSIM against the ground truth when the measurement has one, every `every` iterations.',
+  doc: 'Per-iteration data fit ‖y − A(x̂)‖/‖y‖ and ‖y − A(x̂)‖/(σ_y√m), and PSNR/SSIM against the ground truth when the measurement has one, every `every` iterations; with `lpips` (an LPIPS network folder) also LPIPS against the ground truth, in these events and the final report.',
   inputs: [
     { name: 'image', type: 'image', doc: 'x̂' },
     { name: 'measurement', type: 'measurement', doc: 'y, A and maybe x' },
   ],
   outputs: [],
-  params: z.object({ every: z.number().int().min(1).default(10).meta({ unit: 'iterations' }) }),
+  params: z.object({
+    every: z.number().int().min(1).default(10).meta({ unit: 'iterations' }),
+    lpips: z.string().min(1).optional().meta({ description: 'LPIPS network folder (model.onnx + model.json from tools/export_lpips.py); unset: no LPIPS' }),
+  }),
 });

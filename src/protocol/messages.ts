@@ -125,6 +125,8 @@ export interface WireMetrics {
   /** Against the ground truth, when known. */
   psnr?: number[];
   ssim?: number[];
+  /** LPIPS against the ground truth, when the Metrics node names an LPIPS network. */
+  lpips?: number[];
 }
 
 /** Everything needed to trace a result back to its inputs (also the engine's `RunReport`). */

@@ -14,7 +14,7 @@ import type { MeasurementValue } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { BodyStep, Plan, PortRef, PreviewSpec, StateSpec, Value } from './plan';
 import { key } from './plan';
-import { CompileError, evalPrior, evalSchedule, evalStatic, paramsOf, priorImageShape } from './resources';
+import { CompileError, evalLpips, evalPrior, evalSchedule, evalStatic, paramsOf, priorImageShape } from './resources';
 import type { ResolvedSchedule } from './schedule';
 
 export { CompileError } from './resources';
@@ -150,6 +150,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   });
   const outputNode = sink('Output')[0];
   const metricsNode = sink('Metrics')[0];
+  const lpips = metricsNode ? await evalLpips(metricsNode, imageShape) : undefined;
 
   return {
     name: doc.name,
@@ -168,6 +169,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     ...(outputNode ? { output: incoming.get(`${outputNode.id}.image`)! } : {}),
     previews,
     ...(metricsNode ? { metrics: { source: incoming.get(`${metricsNode.id}.image`)!, every: paramsOf(metricsNode).every as number } } : {}),
+    ...(lpips ? { lpips } : {}),
     warnings: v2.warnings.map((w) => w.message),
     effectiveParams: Object.fromEntries(doc.nodes.map((n) => [n.id, paramsOf(n)])),
     ...(profile !== undefined ? { profile } : {}),

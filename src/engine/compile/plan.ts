@@ -4,6 +4,7 @@
  * (`<node>.<port>`). State nodes are the loop registers; their `next` input is read after the body.
  */
 import type { MeasurementValue } from '../kernels/updates';
+import type { LpipsNetwork } from '../metrics/lpips';
 import type { ScoreModel } from '../priors/types';
 import type { Shape, Tensor } from '../tensor/tensor';
 import type { ResolvedSchedule } from './schedule';
@@ -74,6 +75,8 @@ export interface Plan {
   previews: PreviewSpec[];
   /** Source of per-iteration metrics, and how often. */
   metrics?: { source: PortRef; every: number };
+  /** The Metrics node's LPIPS network (its `lpips` folder): scores metrics events and the report. */
+  lpips?: LpipsNetwork;
   /** Substitutions the validator accepted (e.g. a linearized step for a missing prox). */
   warnings: string[];
   /** Every node's parameters as this run uses them: defaults, task and profile overrides and per-run values applied. */

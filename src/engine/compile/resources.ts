@@ -5,6 +5,8 @@
 import { nodeKind, operatorTask } from '../../nodes/index';
 import { loadImage } from '../io/prepare';
 import type { MeasurementValue } from '../kernels/updates';
+import type { LpipsNetwork } from '../metrics/lpips';
+import { lpipsNetwork, lpipsShapeProblem } from '../metrics/lpips';
 import { gaussianMixturePrior } from '../priors/gaussianMixture';
 import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
@@ -118,6 +120,19 @@ export async function evalPrior(n: GraphNode, shape: Shape | undefined): Promise
     throw new CompileError(`${who(n)}: model ${model.id} works on ${model.shape.join('×')} images but the measurement's image is ${shape.join('×')}`, n.id);
   }
   return model;
+}
+
+/**
+ * The LPIPS network a Metrics node names (`lpips`), checked against the per-sample image shape
+ * C×H×W now rather than after the run; undefined when it names none.
+ */
+export async function evalLpips(n: GraphNode, shape: Shape): Promise<LpipsNetwork | undefined> {
+  const dir = paramsOf(n).lpips as string | undefined;
+  if (!dir) return undefined;
+  const net = await wrap(n, () => lpipsNetwork(dir));
+  const why = lpipsShapeProblem(net.card, shape);
+  if (why) throw new CompileError(`${who(n)}: ${why} (network ${net.file})`, n.id);
+  return net;
 }
 
 /** Resolves a Schedule node against the prior's VP table. */

@@ -15,7 +15,9 @@ import { imagePath, loadImage } from '../io/prepare';
 import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
 import type { MeasurementValue } from '../kernels/updates';
-import { qualityOf, runPlan } from '../runtime/run';
+import type { LpipsNetwork } from '../metrics/lpips';
+import { lpipsNetwork, lpipsShapeProblem } from '../metrics/lpips';
+import { qualityWithLpips, runPlan } from '../runtime/run';
 import { simulate } from '../simulate';
 import type { Tensor } from '../tensor/tensor';
 import { WorkerPool } from '../runtime/worker/client';
@@ -41,6 +43,8 @@ export interface StudySpec {
   size?: number;
   samples?: number;
   iterations?: number;
+  /** LPIPS network folder (tools/export_lpips.py); when set, rows carry `lpips`. */
+  lpips?: string;
   /** Study folder: when set, rows also write their pictures under `<root>/images`. */
   root?: string;
 }
@@ -57,6 +61,8 @@ export interface StudyRow {
   psnr: number[];
   ssim: number[];
   residual: number[];
+  /** LPIPS against the ground truth, when the study names an LPIPS network. */
+  lpips?: number[];
   nfe: number;
   wallMs: number;
   provider: string;
@@ -116,14 +122,24 @@ function priorFit(prior: string | undefined): { channels: number; size: number }
   return { channels: card.image.channels, size: card.image.height };
 }
 
-function metricsOf(m: MeasurementValue, x: Tensor): Pick<StudyRow, 'psnr' | 'ssim' | 'residual'> {
-  const q = qualityOf(m, x);
-  return { psnr: q.psnr ?? [], ssim: q.ssim ?? [], residual: q.residual };
+/** The study's LPIPS network, checked against the image shape C×H×W before the row runs. */
+async function studyLpips(spec: StudySpec, shape: readonly number[]): Promise<LpipsNetwork | undefined> {
+  if (!spec.lpips) return undefined;
+  const net = await lpipsNetwork(spec.lpips);
+  const why = lpipsShapeProblem(net.card, shape);
+  if (why) throw new Error(`--lpips ${spec.lpips}: ${why}`);
+  return net;
+}
+
+async function metricsOf(m: MeasurementValue, x: Tensor, lpips: LpipsNetwork | undefined): Promise<Pick<StudyRow, 'psnr' | 'ssim' | 'residual' | 'lpips'>> {
+  const q = await qualityWithLpips(m, x, lpips);
+  return { psnr: q.psnr ?? [], ssim: q.ssim ?? [], residual: q.residual, ...(q.lpips ? { lpips: q.lpips } : {}) };
 }
 
 async function referenceRow(solver: string, task: string, image: string, seed: number, spec: StudySpec): Promise<Omit<StudyRow, 'key'> | undefined> {
   const fit = priorFit(spec.prior);
   const truth = await loadImage(image, fit?.size ?? spec.size, fit?.channels);
+  const lpips = await studyLpips(spec, truth.shape.slice(1));
   const t0 = performance.now();
   const m = simulate({ task, image: truth, seed, noise: { kind: 'gaussian', sigma: spec.sigma } });
   let x: Tensor;
@@ -133,7 +149,7 @@ async function referenceRow(solver: string, task: string, image: string, seed: n
   const common = { solver, task, image, seed, sigmaY: spec.sigma, samples: 1, nfe: 0, provider: 'none', prior: 'none' };
   const wallMs = performance.now() - t0;
   const images = spec.root ? { images: saveRowImages(spec.root, common, x, truth, m.op.view(m.y)) } : {};
-  return { ...common, ...metricsOf({ op: m.op, y: m.y, sigmaY: spec.sigma, x: truth }, x), wallMs, ...images };
+  return { ...common, ...(await metricsOf({ op: m.op, y: m.y, sigmaY: spec.sigma, x: truth }, x, lpips)), wallMs, ...images };
 }
 
 async function solverRow(solver: string, task: string, image: string, seed: number, spec: StudySpec, signal?: AbortSignal): Promise<Omit<StudyRow, 'key'> | undefined> {
@@ -143,6 +159,7 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   if (spec.prior) doc = withPrior(doc, spec.prior, existsSync(spec.prior));
   doc = withMeasurement(doc, { kind: 'simulate', task, image, sigma: spec.sigma, ...(spec.size && !priorFit(spec.prior) ? { size: spec.size } : {}) });
   const plan = await compile(doc, { seed, samples: spec.samples ?? 1, ...(spec.iterations ? { iterations: spec.iterations } : {}) });
+  const lpips = await studyLpips(spec, plan.imageShape);
   const r = await runPlan(plan, { ...(signal ? { signal } : {}) });
   if (r.status !== 'done') return undefined; // cancelled: the row is run again on resume
   if (!r.result) throw new Error(`${solver} on ${task}: the graph has no Output`);
@@ -151,7 +168,7 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   const images = spec.root ? { images: saveRowImages(spec.root, row, r.result, truth, plan.measurement.op.view(plan.measurement.y)) } : {};
   return {
     ...row, samples: plan.samples,
-    ...metricsOf(plan.measurement, r.result),
+    ...(await metricsOf(plan.measurement, r.result, lpips)),
     nfe: r.report.nfe, wallMs: r.report.wallMs, provider: r.report.provider, prior: plan.prior.id, ...images,
   };
 }
@@ -191,7 +208,8 @@ export async function runStudy(study: StudySpec, out: string, opts: StudyOptions
     if (opts.signal?.aborted) return;
     const key = rowKey(solver, task, image, seed, spec.sigma, spec.iterations);
     const old = rows.get(key);
-    if (old) {
+    // A row scored before --lpips was given is not finished for a study that asks for LPIPS.
+    if (old && (!spec.lpips || old.lpips)) {
       opts.onProgress?.(++done, plan.length, old, true);
       return;
     }

@@ -65,7 +65,11 @@ export function providerUnavailable(p: ExecutionProvider): string | undefined {
   return undefined;
 }
 
-async function openSession(file: string, providers: readonly ExecutionProvider[]): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; attempts: ProviderAttempt[] }> {
+/**
+ * Opens an ONNX file on the first of `providers` that loads it, recording why the others did not.
+ * @throws ModelError naming the file and every provider's failure when none loads it
+ */
+export async function openSession(file: string, providers: readonly ExecutionProvider[]): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; attempts: ProviderAttempt[] }> {
   const attempts: ProviderAttempt[] = [];
   for (const provider of providers) {
     const why = providerUnavailable(provider);

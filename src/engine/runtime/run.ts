@@ -12,6 +12,7 @@ import { key } from '../compile/plan';
 import type { Plan, Value } from '../compile/plan';
 import type { MeasurementValue } from '../kernels/updates';
 import { noiseNormalisedResidual, psnr, relativeResidual, ssim } from '../metrics/index';
+import type { LpipsNetwork } from '../metrics/lpips';
 import type { ScoreModel } from '../priors/types';
 import { createRng } from '../tensor/rng';
 import { BufferPool } from '../tensor/pool';
@@ -96,10 +97,21 @@ export function qualityOf(m: MeasurementValue, x: Tensor): QualityMetrics {
     normalisedResidual: sigmaY > 0 ? noiseNormalisedResidual(y, ax, sigmaY) : [],
   };
   if (truth) {
-    const ref = truth.shape[0] === x.shape[0] ? truth : tensor(x.shape, Float32Array.from({ length: x.data.length }, (_, i) => truth.data[i % truth.data.length]!));
+    const ref = truthFor(truth, x);
     q.psnr = psnr(x, ref);
     if (x.shape[2]! >= 11 && x.shape[3]! >= 11) q.ssim = ssim(x, ref);
   }
+  return q;
+}
+
+/** The ground truth as a batch the size of x's (one truth scores N posterior samples). */
+const truthFor = (truth: Tensor, x: Tensor): Tensor =>
+  truth.shape[0] === x.shape[0] ? truth : tensor(x.shape, Float32Array.from({ length: x.data.length }, (_, i) => truth.data[i % truth.data.length]!));
+
+/** {@link qualityOf}, plus LPIPS against the ground truth when a network is given and the truth is known. */
+export async function qualityWithLpips(m: MeasurementValue, x: Tensor, lpips: LpipsNetwork | undefined): Promise<QualityMetrics> {
+  const q = qualityOf(m, x);
+  if (lpips && m.x) q.lpips = await lpips.distance(x, truthFor(m.x, x));
   return q;
 }
 
@@ -298,13 +310,13 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (plan.metrics && (last || k % plan.metrics.every === 0)) {
-      emit({ type: 'metrics', iteration: k, ...qualityOf(plan.measurement, values.get(key(plan.metrics.source)) as Tensor) });
+      emit({ type: 'metrics', iteration: k, ...(await qualityWithLpips(plan.measurement, values.get(key(plan.metrics.source)) as Tensor, plan.lpips)) });
     }
     if (opts.stopAt !== undefined && k + 1 === opts.stopAt && !last) return { status: 'paused', snapshot: snapshot(k + 1), report: report() };
     if (live && !last) retire(live.dieAfter[plan.body.length]!); // previews and metrics have read theirs
   }
   const result = plan.output ? (values.get(key(plan.output)) as Tensor) : undefined;
-  const done = report(result ? qualityOf(plan.measurement, result) : undefined);
+  const done = report(result ? await qualityWithLpips(plan.measurement, result, plan.lpips) : undefined);
   emit({ type: 'done', report: done });
   return { status: 'done', ...(result ? { result } : {}), report: done };
 }
