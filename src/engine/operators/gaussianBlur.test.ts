@@ -78,9 +78,11 @@ describe('deblur-gauss', () => {
     expect(op.outShape).toEqual([3, 256, 256]);
   });
 
-  it('rescales to kernel 15, σ = 0.75 at 64 px', () => {
-    expect(gaussianBlur.defaults([3, 64, 64])).toEqual({ kernelSize: 15, sigma: 0.75 });
-    expect(createOperator('deblur-gauss', { shape: [3, 64, 48] }).params).toEqual({ kernelSize: 11, sigma: 0.5625 });
+  it('rescales the kernel with the image but keeps σ ≥ 1.5 px (15 at 64 px, 11 at 32 px)', () => {
+    expect(gaussianBlur.defaults([3, 64, 64])).toEqual({ kernelSize: 15, sigma: 1.5 });
+    expect(gaussianBlur.defaults([1, 32, 32])).toEqual({ kernelSize: 11, sigma: 1.5 });
+    expect(gaussianBlur.defaults([3, 128, 128])).toEqual({ kernelSize: 31, sigma: 1.5 });
+    expect(createOperator('deblur-gauss', { shape: [3, 64, 48] }).params).toEqual({ kernelSize: 11, sigma: 1.5 }); // 48/256 scales to 0.5625, under the floor
   });
 
   it('preserves constants, shows y as is and refuses even kernels', () => {

@@ -17,11 +17,12 @@ describe('deblur-nonlinear (stand-in)', () => {
 
   it('has the 256 px settings and rescales them', () => {
     expect(nonlinearBlur.defaults([3, 256, 256])).toEqual({ kernelSize: 31, intensity: 0.5, beta: 1.5, blurSigma: 1.5 });
-    expect(nonlinearBlur.defaults([3, 64, 64])).toEqual({ kernelSize: 9, intensity: 0.5, beta: 1.5, blurSigma: 0.5 });
-    expect(nonlinearBlur.defaults([3, 128, 128]).blurSigma).toBe(0.75);
+    expect(nonlinearBlur.defaults([3, 64, 64])).toEqual({ kernelSize: 9, intensity: 0.5, beta: 1.5, blurSigma: 1 });
+    expect(nonlinearBlur.defaults([1, 32, 32])).toEqual({ kernelSize: 9, intensity: 0.5, beta: 1.5, blurSigma: 1 });
+    expect(nonlinearBlur.defaults([3, 128, 128]).blurSigma).toBe(1);
     const op = createOperator('deblur-nonlinear', { shape: [3, 64, 64], seed: 1 });
     expect(op.artifacts.kernel1!.shape).toEqual([1, 1, 9, 9]);
-    expect(op.artifacts.kernel2!.shape).toEqual([1, 1, 5, 5]);
+    expect(op.artifacts.kernel2!.shape).toEqual([1, 1, 7, 7]); // 2⌈3σ⌉ + 1 at σ = 1
     for (const kern of [op.artifacts.kernel1!, op.artifacts.kernel2!]) {
       expect(Math.abs(kern.data.reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-5);
     }
