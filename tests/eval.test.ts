@@ -55,8 +55,9 @@ describe('runStudy', () => {
   it('writes one row per run, skips finished rows when resumed, and survives a torn line', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lagrange-eval-'));
     const rows = await runStudy(spec, out);
-    // No measurement row for SR: y is not an image of the same size.
-    expect(rows.map((r) => `${r.solver}/${r.task}`).sort()).toEqual(['diffpir/inpaint-box', 'diffpir/sr4', 'measurement/inpaint-box', 'tikhonov/inpaint-box', 'tikhonov/sr4']);
+    // SR's measurement row scores y replicated to the image size (doing nothing).
+    expect(rows.map((r) => `${r.solver}/${r.task}`).sort()).toEqual(['diffpir/inpaint-box', 'diffpir/sr4', 'measurement/inpaint-box', 'measurement/sr4', 'tikhonov/inpaint-box', 'tikhonov/sr4']);
+    expect(rows.find((r) => r.solver === 'measurement' && r.task === 'sr4')!.psnr[0]).toBeGreaterThan(10);
     const solver = rows.find((r) => r.solver === 'diffpir' && r.task === 'inpaint-box')!;
     expect(solver.nfe).toBe(8);
     expect(solver.psnr[0]).toBeGreaterThan(5);
@@ -65,7 +66,7 @@ describe('runStudy', () => {
     const again = await runStudy(spec, out, { onProgress: (_d, _t, _r, skipped) => void (ran += skipped ? 0 : 1) });
     expect(ran).toBe(0);
     expect(again.map((r) => r.psnr[0])).toEqual(rows.map((r) => r.psnr[0]));
-    expect(readRows(join(out, 'results.jsonl'))).toHaveLength(5);
+    expect(readRows(join(out, 'results.jsonl'))).toHaveLength(6);
     const md = markdownTable(aggregate(again));
     expect(md).toMatch(/\| inpaint-box \| diffpir \| 1 \|/);
   });
@@ -108,8 +109,8 @@ describe('runStudy', () => {
     expect(rows.every((r) => r.images && existsSync(join(out, r.images.result)))).toBe(true);
     const html = studyReportHtml(rows, out, { title: 'test study', command: 'lagrange eval …' });
     expect(html).toMatch(/<td>inpaint-box<\/td><td>0.05<\/td><td>diffpir<\/td><td>1<\/td>/);
-    // 2 tasks: truth + measurement + 3 solvers on inpaint-box, truth + measurement + 2 on sr4
-    expect(html.match(/<img src="data:image\/png;base64,/g)?.length).toBe(5 + 4);
+    // 2 tasks: truth + measurement + 3 solvers on inpaint-box, truth + measurement + 3 on sr4
+    expect(html.match(/<img src="data:image\/png;base64,/g)?.length).toBe(5 + 5);
     expect(html).toContain('new uPlot(');
     expect(html).not.toMatch(/<script src=|<link /); // nothing fetched from elsewhere
   });

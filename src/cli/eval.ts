@@ -123,7 +123,7 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
       '',
       `${spec.images.length} image(s) × ${spec.seeds.length} seed(s), σ_y = ${specs.map((s) => s.sigma).join(', ')}${spec.prior ? `, prior ${spec.prior}` : ''}${lpips ? `, LPIPS ${lpips.card.name}` : ''}, lagrange ${LAGRANGE_VERSION}. ` +
         'Mean ± 95 % confidence interval over images × seeds. `tikhonov` is the prior-free baseline argmin ½‖A(x)−y‖² + 0.005‖x‖²; ' +
-        '`measurement` scores y itself where it is an image. Regenerate with:',
+        '`measurement` scores y itself where it is an image (SR: y replicated to the image size; phase retrieval has none). Regenerate with:',
       '',
       '```',
       cmd,

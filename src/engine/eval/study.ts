@@ -2,8 +2,8 @@
  * Evaluation studies: every (solver, task, image, seed) combination run on a simulated
  * measurement, one JSON line per finished run in `results.jsonl`. Rows are independent and
  * seeded, so a study can be stopped at any point and resumed: finished rows are skipped.
- * The pseudo-solvers `tikhonov` (the prior-free baseline) and `measurement` (y itself, where it
- * lives in image space) give the numbers a solver has to beat.
+ * The pseudo-solvers `tikhonov` (the prior-free baseline) and `measurement` (y itself where it
+ * lives in image space, replicated to the image size for SR) give the numbers a solver has to beat.
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -136,6 +136,21 @@ async function metricsOf(m: MeasurementValue, x: Tensor, lpips: LpipsNetwork | u
   return { psnr: q.psnr ?? [], ssim: q.ssim ?? [], residual: q.residual, ...(q.lpips ? { lpips: q.lpips } : {}) };
 }
 
+/** y is a smaller image of the same channels whose sides divide the truth's (SR). */
+const upsamplable = (y: readonly number[], x: readonly number[]): boolean =>
+  y.length === 4 && y[1] === x[1] && x[2]! % y[2]! === 0 && x[3]! % y[3]! === 0 && x[2]! / y[2]! === x[3]! / y[3]!;
+
+/** Pixel replication to the truth's size: the measurement's own score for SR ("do nothing"). */
+function nearestUpsample(y: Tensor, shape: readonly number[]): Tensor {
+  const [n, c, h, w] = shape as [number, number, number, number];
+  const f = h / y.shape[2]!, hy = y.shape[2]!, wy = y.shape[3]!;
+  const out = new Float32Array(n * c * h * w);
+  for (let p = 0; p < n * c; p++) {
+    for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) out[(p * h + i) * w + j] = y.data[(p * hy + Math.floor(i / f)) * wy + Math.floor(j / f)]!;
+  }
+  return { shape: [n, c, h, w], data: out };
+}
+
 async function referenceRow(solver: string, task: string, image: string, seed: number, spec: StudySpec): Promise<Omit<StudyRow, 'key'> | undefined> {
   const fit = priorFit(spec.prior);
   const truth = await loadImage(image, fit?.size ?? spec.size, fit?.channels);
@@ -145,7 +160,8 @@ async function referenceRow(solver: string, task: string, image: string, seed: n
   let x: Tensor;
   if (solver === 'tikhonov') x = tikhonovBaseline(m.op, m.y);
   else if (m.y.shape.every((d, i) => d === truth.shape[i])) x = m.y;
-  else return undefined; // y is not an image (SR, phase retrieval): no measurement row
+  else if (upsamplable(m.y.shape, truth.shape)) x = nearestUpsample(m.y, truth.shape);
+  else return undefined; // y is not an image (phase retrieval's Fourier magnitudes): no measurement row
   const common = { solver, task, image, seed, sigmaY: spec.sigma, samples: 1, nfe: 0, provider: 'none', prior: 'none' };
   const wallMs = performance.now() - t0;
   const images = spec.root ? { images: saveRowImages(spec.root, common, x, truth, m.op.view(m.y)) } : {};
