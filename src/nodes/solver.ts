@@ -12,7 +12,7 @@ export const scoreModel = defineNode({
   kind: 'ScoreModel',
   title: 'Score model',
   category: 'prior',
-  doc: 'A diffusion prior ε̂(x_t, t): a bundled or user ONNX model (ε/x₀/v parameterised, run on CUDA → DirectML → WebGPU → CPU), or an analytic prior with exact denoiser — Gaussian N(c·1, s²I) or a mixture Σ w_k N(c_k·1, s_k²I) — for checking solvers against closed-form posteriors. Guidance (DPS) needs the denoiser VJP (∂x̂₀/∂x_t)ᵀv: analytic priors have it exactly; for networks, vjp "symmetric-fd" uses the symmetry of the MMSE denoiser Jacobian (Tweedie: ∝ Cov[x₀|x_t]) and computes (x̂₀(x_t+hv) − x̂₀(x_t−hv))/2h, 2 extra forwards per VJP.',
+  doc: 'A diffusion prior ε̂(x_t, t): a bundled or user ONNX model (ε/x₀/v parameterised, run on CUDA → DirectML → WebGPU → CPU), or an analytic prior with exact denoiser — Gaussian N(c·1, s²I), or N(μ, diag(s²)) with a mean image and per-pixel std, or a mixture Σ w_k N(c_k·1, s_k²I) — for checking solvers against closed-form posteriors. Guidance (DPS) needs the denoiser VJP (∂x̂₀/∂x_t)ᵀv: analytic priors have it exactly; for networks, vjp "symmetric-fd" uses the symmetry of the MMSE denoiser Jacobian (Tweedie: ∝ Cov[x₀|x_t]) and computes (x̂₀(x_t+hv) − x̂₀(x_t−hv))/2h, 2 extra forwards per VJP.',
   inputs: [],
   outputs: [{ name: 'prior', type: 'prior', doc: 'the score model' }],
   params: z.object({
@@ -23,6 +23,8 @@ export const scoreModel = defineNode({
     vjp: z.enum(['exact', 'symmetric-fd']).default('exact'),
     mean: z.number().default(0).meta({ unit: 'image units', description: 'Gaussian prior mean c (source gaussian)' }),
     std: z.number().positive().default(0.5).meta({ unit: 'image units', description: 'Gaussian prior std s (source gaussian)' }),
+    meanImage: z.string().min(1).optional().meta({ unit: 'image units', description: 'per-pixel mean μ (source gaussian), replacing mean: an image source like ImageInput’s (sample:<name>, .png, .npy) of exactly the measurement’s C×H×W' }),
+    stdImage: z.string().min(1).optional().meta({ unit: 'image units', description: 'per-pixel std sᵢ > 0 (source gaussian), replacing std: an .npy of C×H×W values' }),
     components: z.array(gmmComponent).min(1).default([
       { weight: 0.5, mean: -0.5, std: 0.2 },
       { weight: 0.5, mean: 0.5, std: 0.2 },

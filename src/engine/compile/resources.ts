@@ -7,6 +7,7 @@ import { loadImage } from '../io/prepare';
 import type { MeasurementValue } from '../kernels/updates';
 import type { LpipsNetwork } from '../metrics/lpips';
 import { lpipsNetwork, lpipsShapeProblem } from '../metrics/lpips';
+import { gaussianFromImages } from '../priors/diagonalGaussian';
 import { gaussianMixturePrior } from '../priors/gaussianMixture';
 import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
@@ -101,6 +102,10 @@ export async function evalPrior(n: GraphNode, shape: Shape | undefined): Promise
   const source = p.source as string;
   if (source === 'gaussian' || source === 'gmm') {
     if (!shape) throw new CompileError(`${who(n)}: an analytic prior needs the image size, which comes from a measurement; connect one`, n.id);
+    if (source === 'gaussian' && (p.meanImage !== undefined || p.stdImage !== undefined)) {
+      const images = { meanImage: p.meanImage as string | undefined, stdImage: p.stdImage as string | undefined };
+      return await wrap(n, () => gaussianFromImages({ shape, mean: p.mean as number, std: p.std as number, ...images }));
+    }
     const d = sizeOf(shape);
     const comps = source === 'gaussian'
       ? [{ weight: 1, mean: p.mean as number, std: p.std as number }]

@@ -1,42 +1,58 @@
 /**
  * "Is my graph a correct posterior sampler?" Runs a solver graph with an analytic prior on a
- * linear task and compares its N samples with N exact posterior samples: error of the sample mean
- * in posterior standard deviations, per-pixel variance ratio, and the sliced Wasserstein distance,
- * next to the same distance between two independent exact sample sets (what a perfect sampler
- * would score with N samples).
+ * linear task and compares its N samples with the exact posterior (`densePosterior.ts`): error of
+ * the sample mean in posterior stds and the spread ratio, over all pixels and by group (observed
+ * vs unobserved pixels of a mask; posterior-variance quantiles), the per-pixel variance ratio,
+ * and the sliced Wasserstein distance in raw and in posterior-whitened coordinates, each next to
+ * the same distance between two independent exact sample sets (what a perfect sampler scores
+ * with N samples). docs/validate-solver.md says how to read each figure.
  */
 import { compile } from '../compile/compile';
 import { withMeasurement, withPrior } from '../graph/edit';
 import type { GraphDocument } from '../graph/format';
-import { pixelMoments } from '../metrics/moments';
+import type { DiagonalGaussianPrior } from '../priors/diagonalGaussian';
+import type { GaussianComponent } from '../priors/gaussianMixture';
+import type { ScoreModel } from '../priors/types';
 import { runPlan } from '../runtime/run';
+import { readMeasurement } from '../simulate';
 import { createRng } from '../tensor/rng';
-import { tensor } from '../tensor/tensor';
-import { exactPosteriorSampler, slicedWasserstein } from './exactSamples';
-import type { PriorComponent } from './exactSamples';
+import type { OracleComponent } from './densePosterior';
+import { densePosterior, denseSamples } from './densePosterior';
+import { slicedWasserstein } from './exactSamples';
+import type { GroupFigures, WhitenedDistance } from './figures';
+import { pixelFigures, whitenedSlicedWasserstein } from './figures';
 
 /** What to validate on. */
 export interface ValidateSolverOptions {
   prior: 'gaussian' | 'gmm';
-  task: string;
-  /** Image side (default 8: the exact posterior needs a dense d×d Gram matrix for mixtures). */
+  /** Task simulated on `image` (default inpaint-random); not with `measurement`. */
+  task?: string;
+  /** A measurement bundle (`lagrange simulate`) of a linear task; fixes task, size and σ_y. */
+  measurement?: string;
+  /** Gaussian prior's mean image: an image source or .npy of the measurement's C×H×W. */
+  priorMean?: string;
+  /** Gaussian prior's std: one number, or an .npy of per-pixel stds. */
+  priorStd?: number | string;
+  /** Image side (default 8; the dense oracle takes at most 2048 values). */
   size?: number;
   image?: string;
   samples?: number;
   sigma?: number;
   seed?: number;
   iterations?: number;
-  /** Random directions of the sliced Wasserstein distance (default 256). */
+  /** Random directions of the sliced Wasserstein distances (default 256). */
   slices?: number;
+  /** Posterior-variance quantile groups (default 10). */
+  quantiles?: number;
 }
 
-/** The verdict's numbers. */
+/** The verdict's numbers (the keys before `spreadRatio` are those of earlier versions). */
 export interface SolverValidation {
   graph: string;
   task: string;
   prior: string;
   samples: number;
-  /** RMS over pixels of (solver mean − exact mean)/exact std. Sampling error alone gives ≈ √(variance ratio / N). */
+  /** RMS over pixels of (solver mean − exact mean)/exact std. Sampling error alone gives ≈ √(spread ratio² / N). */
   meanErrorZ: number;
   /** Median and range (10th–90th percentile) over pixels of solver variance / exact variance. */
   varianceRatio: { median: number; p10: number; p90: number };
@@ -45,49 +61,84 @@ export interface SolverValidation {
   slicedWassersteinReference: number;
   nfe: number;
   wallMs: number;
+  /** √(mean over pixels of solver variance / exact variance). */
+  spreadRatio: number;
+  /** The per-pixel figures by group: `mask` (observed, unobserved) when A leaves pixels unseen, `variance` quantiles. */
+  groups: { mask?: GroupFigures[]; variance: GroupFigures[] };
+  /** SW₂ after w = L⁻¹(x − mean): the exact posterior's covariance, or a mixture's overall moments. */
+  whitened: WhitenedDistance & { whitening: 'posterior covariance' | 'mixture moments' };
+  /** The measurement bundle, when one was given. */
+  measurement?: string;
 }
 
-/** Runs `doc` against the exact posterior (see {@link ValidateSolverOptions}). */
+/** The oracle's view of an analytic prior, or undefined for a network. */
+function analyticComponents(prior: ScoreModel): OracleComponent[] | undefined {
+  if ('diagonal' in prior) {
+    const { mean, std } = (prior as DiagonalGaussianPrior).diagonal;
+    return [{ weight: 1, mean, std }];
+  }
+  if ('components' in prior) return (prior.components as readonly GaussianComponent[]).map((c) => ({ weight: c.weight, mean: c.mean, std: c.std }));
+  return undefined;
+}
+
+/** The graph set up for the validation: prior, its mean/std images, and the measurement. */
+function prepare(base: GraphDocument, o: ValidateSolverOptions): { doc: GraphDocument; task: string } {
+  const custom = o.priorMean !== undefined || o.priorStd !== undefined;
+  if (custom && o.prior !== 'gaussian') throw new Error('a prior mean image or std is for the gaussian prior; the gmm prior takes its components from the ScoreModel node');
+  const doc = withPrior(base, o.prior, false);
+  for (const n of doc.nodes.filter((m) => m.kind === 'ScoreModel')) {
+    if (o.priorMean !== undefined) n.params.meanImage = o.priorMean;
+    if (typeof o.priorStd === 'number') n.params.std = o.priorStd;
+    else if (o.priorStd !== undefined) n.params.stdImage = o.priorStd;
+  }
+  if (o.measurement === undefined) {
+    const task = o.task ?? 'inpaint-random';
+    const src = { kind: 'simulate' as const, task, image: o.image ?? 'sample:astronaut', size: o.size ?? 8, ...(o.sigma !== undefined ? { sigma: o.sigma } : {}) };
+    return { doc: withMeasurement(doc, src), task };
+  }
+  if (o.task !== undefined || o.size !== undefined || o.image !== undefined || o.sigma !== undefined) {
+    throw new Error(`measurement ${o.measurement} fixes the task, image, size and σ_y; give either a measurement or a task to simulate`);
+  }
+  // Read it here so that a nonlinear task is refused before anything is compiled or run.
+  const m = readMeasurement(o.measurement);
+  if (!m.op.linear) throw new Error(`measurement ${o.measurement}: task ${m.record.task} is nonlinear; validate-solver needs a linear task, whose posterior it knows in closed form (sr4, inpaint-box, inpaint-random, deblur-gauss, deblur-motion)`);
+  return { doc: withMeasurement(doc, { kind: 'bundle', path: o.measurement }), task: m.record.task };
+}
+
+/** Runs `base` against the exact posterior (see {@link ValidateSolverOptions}). */
 export async function validateSolver(base: GraphDocument, o: ValidateSolverOptions): Promise<SolverValidation> {
   const n = o.samples ?? 64;
   if (n < 8) throw new RangeError(`validate-solver needs at least 8 samples, got ${n}`);
-  const doc = withMeasurement(withPrior(base, o.prior, false), { kind: 'simulate', task: o.task, image: o.image ?? 'sample:astronaut', size: o.size ?? 8, ...(o.sigma !== undefined ? { sigma: o.sigma } : {}) });
+  const { doc, task } = prepare(base, o);
   const plan = await compile(doc, { samples: n, ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.iterations ? { iterations: o.iterations } : {}) });
   const { op, y, sigmaY } = plan.measurement;
-  if (!op.linear || !op.proxL2) throw new Error(`task ${o.task}: the exact posterior needs a linear operator with a proximal map (sr4, inpaint-box, inpaint-random, deblur-gauss, deblur-motion)`);
+  if (!op.linear) throw new Error(`task ${task} is nonlinear: the exact posterior needs a linear operator (sr4, inpaint-box, inpaint-random, deblur-gauss, deblur-motion)`);
   if (!(sigmaY > 0)) throw new Error('validate-solver needs σ_y > 0: with noiseless data the posterior is degenerate');
-  const prior = plan.prior as unknown as { components?: readonly { weight: number; std: number; mean: Float32Array }[] };
-  if (!prior.components) throw new Error(`the graph's prior is not analytic`);
-  const comps: PriorComponent[] = prior.components.map((c) => ({ weight: c.weight, std: c.std, mean: tensor([1, ...op.inShape], c.mean) }));
+  const comps = analyticComponents(plan.prior);
+  if (!comps) throw new Error(`the graph's prior ${plan.prior.id} is not analytic`);
+  // The oracle before the run: a too-large image fails in a second, not after the solver.
+  const post = densePosterior(op, y, comps, sigmaY);
   const r = await runPlan(plan);
   if (!r.result) throw new Error(`graph "${plan.name}" has no Output`);
   const rng = createRng(plan.seed, 'validate-solver');
-  const draw = exactPosteriorSampler(op, y, comps, sigmaY);
-  const exact = draw(n, rng.fork('exact'));
-  const exact2 = draw(n, rng.fork('exact-reference'));
-  // Posterior moments from a large exact sample (8192 draws) rather than from N.
-  const truth = pixelMoments(draw(8192, rng.fork('moments')), 1);
-  const got = pixelMoments(r.result, 1);
-  const d = got.mean.length;
-  let zz = 0;
-  const ratios: number[] = [];
-  for (let i = 0; i < d; i++) {
-    zz += (got.mean[i]! - truth.mean[i]!) ** 2 / truth.variance[i]!;
-    ratios.push(got.variance[i]! / truth.variance[i]!);
-  }
-  ratios.sort((a, b) => a - b);
-  const q = (p: number): number => ratios[Math.min(d - 1, Math.floor(p * d))]!;
+  const exact = denseSamples(post, op.inShape, n, rng.fork('exact'));
+  const exact2 = denseSamples(post, op.inShape, n, rng.fork('exact-reference'));
+  const fig = pixelFigures(r.result, post, o.quantiles ?? 10);
   const slices = o.slices ?? 256;
   return {
     graph: plan.name,
-    task: o.task,
+    task,
     prior: o.prior,
     samples: n,
-    meanErrorZ: Math.sqrt(zz / d),
-    varianceRatio: { median: q(0.5), p10: q(0.1), p90: q(0.9) },
+    meanErrorZ: fig.meanErrorZ,
+    varianceRatio: fig.varianceRatio,
     slicedWasserstein: slicedWasserstein(r.result, exact, slices, rng.fork('slices')),
     slicedWassersteinReference: slicedWasserstein(exact2, exact, slices, rng.fork('slices')),
     nfe: r.report.nfe,
     wallMs: r.report.wallMs,
+    spreadRatio: fig.spreadRatio,
+    groups: fig.groups,
+    whitened: { ...whitenedSlicedWasserstein(post, r.result, exact, exact2, slices, rng.fork('whitened')), whitening: post.components.length === 1 ? 'posterior covariance' : 'mixture moments' },
+    ...(o.measurement !== undefined ? { measurement: o.measurement } : {}),
   };
 }
