@@ -5,6 +5,7 @@
  * are aligned on one x axis for the overlaid charts. No React, no DOM: unit-tested in node.
  */
 import type { Params, WireGraph } from '../../protocol/messages';
+import { mergedParams } from '../../protocol/params';
 
 /** The entry name of the graph open in the editor. */
 export const CURRENT = 'current';
@@ -37,14 +38,14 @@ export interface Settings {
 export const everyFor = (K: number, count: number): number => Math.max(1, Math.round(K / count));
 
 /**
- * The iterations a graph runs by default on `task`: its `run.iterations`, else its Schedule's
- * (with the graph's `task:<task>` override, e.g. DiffPIR's 20 steps for inpainting), else 1000.
+ * The iterations a graph runs by default on `task`: its `run.iterations`, else its Schedule's as
+ * the engine resolves it (the task's and profile's overrides, e.g. DiffPIR's 20 steps for
+ * inpainting), else 1000.
  */
 export function defaultIterations(doc: WireGraph, task?: string): number {
   if (doc.run?.iterations) return doc.run.iterations;
   const schedule = doc.nodes.find((n) => n.kind === 'Schedule');
-  const override = schedule && task !== undefined ? doc.overrides?.[`task:${task}`]?.[schedule.id]?.iterations : undefined;
-  const it = override ?? schedule?.params.iterations;
+  const it = schedule && mergedParams(doc, { ...(task !== undefined ? { task } : {}), ...(doc.run?.profile ? { profile: doc.run.profile } : {}) })[schedule.id]?.iterations;
   return typeof it === 'number' && it >= 1 ? it : 1000;
 }
 
