@@ -29,7 +29,7 @@ export interface ParamSource {
   layer?: Layer;
   /** The reference label the value equals (e.g. "paper"). */
   matches?: string;
-  /** The paper's value when the running value differs from it. */
+  /** The paper's value when the running value differs from it (edited, or a preset's retuning). */
   paper?: unknown;
   /** The note of the matching reference (where its numbers come from). */
   note?: string;
@@ -42,7 +42,7 @@ export function paramSource(doc: WireGraph, id: string, param: string): ParamSou
   const matches = layer === undefined ? undefined : matchingReference(doc, sel, id, param, value);
   const paper = referenceValue(doc, 'paper', sel, id, param);
   const note = matches ? doc.reference?.[matches]?.note : undefined;
-  return { value, ...(layer ? { layer } : {}), ...(matches ? { matches } : {}), ...(paper !== undefined && !matches ? { paper } : {}), ...(note ? { note } : {}) };
+  return { value, ...(layer ? { layer } : {}), ...(matches ? { matches } : {}), ...(paper !== undefined && JSON.stringify(paper) !== JSON.stringify(value) ? { paper } : {}), ...(note ? { note } : {}) };
 }
 
 /** Every node's running parameters (before defaults) and which of them a task or profile table supplies. */

@@ -147,3 +147,18 @@ describe('parameters under a task', () => {
     expect(layerName('task:deblur-gauss')).toBe('gaussian blur');
   });
 });
+
+describe('a retuned preset value', () => {
+  it('says it is the tuned one and keeps the paper’s value one click away', () => {
+    addNode('HDR', { x: 0, y: 0 });
+    const x = addNode('XUpdate', { x: 0, y: 0 })!;
+    useDocument.getState().edit((d) => {
+      d.overrides = { 'task:hdr': { [x]: { gamma0: 0.25 } } };
+      d.reference = { paper: { note: 'p', overrides: { 'task:hdr': { [x]: { gamma0: 3.5 } } } }, tuned: { note: 'measured', overrides: { 'task:hdr': { [x]: { gamma0: 0.25 } } } } };
+    });
+    expect(paramSource(doc(), x, 'gamma0')).toMatchObject({ value: 0.25, matches: 'tuned', paper: 3.5, note: 'measured' });
+    resetToPaper(x, 'gamma0');
+    expect(paramSource(doc(), x, 'gamma0')).toMatchObject({ value: 3.5, matches: 'paper' });
+    expect(paramSource(doc(), x, 'gamma0').paper).toBeUndefined();
+  });
+});
