@@ -95,7 +95,7 @@ export const xUpdate = defineNode({
   kind: 'XUpdate',
   title: 'x-update (data)',
   category: 'update',
-  doc: 'Data step from w = z − u (u = 0 when unconnected). mode "gradient": g = J_A(w)ᵀ(A(w) − y), x = w − γ₀·s·a(t)·g/‖g‖ per sample (DDiff’s normalised step; a(t) = a for t > t_γ, else b; γ₀ is the papers’ value for 3×256×256 images and s = √(d/(3·256²)) keeps its per-pixel effect at other sizes; normalize off: x = w − γ₀·a(t)·g). mode "prox": x = w + κ·(prox − w), prox = argmin ½‖Ax − y‖² + (ρ_t/2)‖x − w‖², ρ_t = λσ_n²/σ_t², σ_n = σ_y/2 ([0, 1] units, as DiffPIR), κ the guidance scale.',
+  doc: 'Data step from w = z − u (u = 0 when unconnected). mode "gradient": g = J_A(w)ᵀ(A(w) − y), x = w − γ₀·a(t)·g/‖g‖ per sample (DDiff’s normalised step, as its code: a step of length γ₀·a(t) at any image size; a(t) = a for t > t_γ, else b; normalize off: x = w − γ₀·a(t)·g). stepScale "per-pixel" multiplies the step by √(d/(3·256²)) (d values per image), so a γ₀ tuned at 256 px moves each pixel as much at other sizes; off by default. mode "prox": x = w + κ·(prox − w), prox = argmin ½‖Ax − y‖² + (ρ_t/2)‖x − w‖², ρ_t = λσ_n²/σ_t², σ_n = σ_y/2 ([0, 1] units, as DiffPIR), κ the guidance scale.',
   inputs: [
     { name: 'z', type: 'image', doc: 'prior-side estimate (e.g. x̂₀)' },
     { name: 'u', type: 'image', optional: true, doc: 'scaled dual variable' },
@@ -105,8 +105,9 @@ export const xUpdate = defineNode({
   outputs: [{ name: 'x', type: 'image', doc: 'data-consistent estimate' }],
   params: z.object({
     mode: z.enum(['gradient', 'prox']).default('gradient'),
-    gamma0: z.number().positive().default(1).meta({ unit: 'step at 3×256²', description: 'γ₀, scaled by √(d/(3·256²)) for other sizes' }),
+    gamma0: z.number().positive().default(1).meta({ unit: 'step length', description: 'γ₀: ‖x − w‖ = γ₀·a(t) per sample (normalised), times √(d/(3·256²)) with stepScale per-pixel' }),
     normalize: z.boolean().default(true),
+    stepScale: z.enum(['none', 'per-pixel']).default('none').meta({ description: 'none: γ₀ as the DDiff code; per-pixel: × √(d/(3·256²)), the 256 px value’s per-pixel effect at other sizes' }),
     tGamma: z.number().min(0).default(90).meta({ unit: 'timestep', description: 't_γ: a(t) = a above, b below' }),
     a: z.number().positive().default(3.3).meta({ unit: '× γ₀' }),
     b: z.number().positive().default(0.1).meta({ unit: '× γ₀' }),
@@ -175,7 +176,7 @@ export const dpsGuidance = defineNode({
   kind: 'DPSGuidance',
   title: 'DPS guidance',
   category: 'update',
-  doc: 'x ← x′ − ζ·s·∇_{x_t}‖y − A(x̂₀(x_t))‖₂ per sample (DPS: unsquared norm; ζ the papers’ value at 256 px, s = √(d/(3·256²))): backpropagates through A and through the denoiser, so the prior must provide a denoiser VJP (analytic priors, or ONNX models that ship one).',
+  doc: 'x ← x′ − ζ·∇_{x_t}‖y − A(x̂₀(x_t))‖₂ per sample (DPS: unsquared norm, ζ as in its code; stepScale "per-pixel" multiplies ζ by √(d/(3·256²)), the 256 px value’s per-pixel effect at other sizes): backpropagates through A and through the denoiser, so the prior must provide a denoiser VJP (analytic priors, or ONNX models that ship one).',
   inputs: [
     { name: 'xt', type: 'image', doc: 'iterate the denoiser saw' },
     { name: 'x0', type: 'image', doc: 'its x̂₀' },
@@ -185,7 +186,10 @@ export const dpsGuidance = defineNode({
     { name: 'schedule', type: 'schedule', doc: 'timestep t' },
   ],
   outputs: [{ name: 'x', type: 'image', doc: 'guided iterate' }],
-  params: z.object({ zeta: z.number().positive().default(1) }),
+  params: z.object({
+    zeta: z.number().positive().default(1).meta({ unit: 'step', description: 'ζ on the gradient of the unsquared residual norm' }),
+    stepScale: z.enum(['none', 'per-pixel']).default('none').meta({ description: 'none: ζ as the DPS code; per-pixel: × √(d/(3·256²))' }),
+  }),
   requires: [
     { port: 'measurement', capability: 'vjp' },
     { port: 'prior', capability: 'denoiseVjp' },

@@ -201,7 +201,7 @@ describe('studio (browser mode)', () => {
 
     // Copy/paste the x-update, delete the copy, undo and redo the deletion.
     await select(page, 'x');
-    await expect.poll(() => page.getByTestId('inspector').textContent()).toContain('[step at 3×256²]');
+    await expect.poll(() => page.getByTestId('inspector').textContent()).toContain('[step length]');
     await page.getByTestId('canvas').click({ position: { x: 5, y: 5 } }); // focus the canvas, not a field
     await select(page, 'x');
     await page.keyboard.press('Control+c');
@@ -376,6 +376,7 @@ describe('studio (browser mode)', () => {
   it('looks right in the dark theme', async () => {
     const { page } = await open(studio, { width: 1440, height: 900 });
     await page.getByTestId('theme').click();
+    await page.getByTestId('run-iterations').fill('200'); // a picture, not a benchmark: quick even on a loaded runner
     await page.getByTestId('run').click();
     await page.getByTestId('summary').waitFor({ timeout: 60_000 });
     await shot(page, '10-dark-theme');

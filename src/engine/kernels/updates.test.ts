@@ -5,7 +5,7 @@ import { gaussianPrior } from '../priors/gaussianMixture';
 import { createRng } from '../tensor/rng';
 import type { Tensor } from '../tensor/tensor';
 import { tensor } from '../tensor/tensor';
-import type { MeasurementValue } from './updates';
+import type { GradientStepParams, MeasurementValue } from './updates';
 import { denoiseStep, dualStep, gradientXStep, noisingStep, proxXStep, renoise } from './updates';
 
 const vp = linearSchedule();
@@ -34,26 +34,46 @@ describe('denoiseStep', () => {
 describe('gradientXStep (DDiff)', () => {
   const op = createOperator('inpaint-random', { shape: [1, 8, 8], seed: 1 });
   const m: MeasurementValue = { op, y: op.apply(randn([1, 1, 8, 8], 0.5)), sigmaY: 0.05 };
-  const p = { gamma0: 2, normalize: true, tGamma: 90, a: 3.3, b: 0.1 };
+  const p: GradientStepParams = { gamma0: 2, normalize: true, tGamma: 90, a: 3.3, b: 0.1 };
 
-  it('moves w = z − u by exactly γ₀·√(d/3·256²)·a(t) per sample along −Jᵀ(A(w) − y), y broadcast over the batch', () => {
+  /** ‖x − w‖ per sample and its cosine with g = Aᵀ(Aw − y) (a mask), for x from `p`. */
+  const measureStep = (p: GradientStepParams, z: Tensor, u: Tensor, t: number): { step: number; cos: number }[] => {
+    const x = gradientXStep(m, z, u, t, p);
+    return [0, 1].map((s) => {
+      let step = 0, dotg = 0, gg = 0;
+      for (let i = s * 64; i < (s + 1) * 64; i++) {
+        const w = z.data[i]! - u.data[i]!;
+        const d = x.data[i]! - w;
+        step += d * d;
+        const g = op.artifacts.mask!.data[i % 64]! * (w - m.y.data[i % 64]!);
+        dotg += d * g;
+        gg += g * g;
+      }
+      return { step: Math.sqrt(step), cos: dotg / Math.sqrt(step * gg) };
+    });
+  };
+
+  it('moves w = z − u by exactly γ₀·a(t) per sample along −Jᵀ(A(w) − y), y broadcast over the batch (no size factor, as the DDiff code)', () => {
     const z = randn([2, 1, 8, 8]), u = randn([2, 1, 8, 8], 0.1);
     for (const [t, mult] of [[500, 3.3], [90, 0.1]] as const) {
-      const x = gradientXStep(m, z, u, t, p);
-      for (let s = 0; s < 2; s++) {
-        let step = 0, dotg = 0, gg = 0;
-        for (let i = s * 64; i < (s + 1) * 64; i++) {
-          const w = z.data[i]! - u.data[i]!;
-          const d = x.data[i]! - w;
-          step += d * d;
-          const g = op.artifacts.mask!.data[i % 64]! * (w - m.y.data[i % 64]!); // Aᵀ(Aw − y) for a mask
-          dotg += d * g;
-          gg += g * g;
-        }
-        expect(Math.sqrt(step)).toBeCloseTo(2 * mult * Math.sqrt(64 / (3 * 256 * 256)), 5);
-        expect(dotg / Math.sqrt(step * gg)).toBeCloseTo(-1, 5); // antiparallel to the gradient
+      for (const { step, cos } of measureStep(p, z, u, t)) {
+        expect(step).toBeCloseTo(2 * mult, 5);
+        expect(cos).toBeCloseTo(-1, 5); // antiparallel to the gradient
       }
     }
+  });
+
+  it("stepScale 'per-pixel' shortens the step by √(d/(3·256²)); 'none' equals the default", () => {
+    const z = randn([2, 1, 8, 8]), u = randn([2, 1, 8, 8], 0.1);
+    for (const { step } of measureStep({ ...p, stepScale: 'per-pixel' }, z, u, 500)) expect(step).toBeCloseTo(2 * 3.3 * Math.sqrt(64 / (3 * 256 * 256)), 5);
+    expect(gradientXStep(m, z, u, 500, { ...p, stepScale: 'none' }).data).toEqual(gradientXStep(m, z, u, 500, p).data);
+    const plain = { ...p, normalize: false };
+    const a = gradientXStep(m, z, u, 500, plain), b = gradientXStep(m, z, u, 500, { ...plain, stepScale: 'per-pixel' });
+    const s = Math.sqrt(64 / (3 * 256 * 256));
+    a.data.forEach((v, i) => {
+      const w = z.data[i]! - u.data[i]!;
+      expect(b.data[i]! - w).toBeCloseTo((v - w) * s, 5);
+    });
   });
 });
 

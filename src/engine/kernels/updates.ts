@@ -80,14 +80,19 @@ function startPoint(z: Tensor, u: Tensor | undefined, x: Tensor): Tensor {
   return x;
 }
 
-/** Number of values of the papers' images (3×256×256): step sizes on whole-tensor norms refer to it. */
+/** Number of values of the papers' images (3×256×256), the reference of the 'per-pixel' step scale. */
 export const REFERENCE_VALUES = 3 * 256 * 256;
 
 /**
- * √(d/(3·256²)) for per-sample images of d values: the papers' normalised step lengths (DDiff γ₀,
- * DPS ζ) act on whole-tensor norms, so this factor keeps their per-pixel effect at any image size.
+ * How a step length on a whole-tensor norm (DDiff γ₀, DPS ζ) relates to the image size: 'none'
+ * takes it as given, as the official codes do; 'per-pixel' multiplies it by √(d/(3·256²)), so a
+ * value tuned at 256 px moves each pixel of a d-value image by as much as it did there.
  */
-export const stepScale = (perSample: number): number => Math.sqrt(perSample / REFERENCE_VALUES);
+export type StepScaleMode = 'none' | 'per-pixel';
+
+/** The factor {@link StepScaleMode} puts on a step for per-sample images of d values: 1 or √(d/(3·256²)). */
+export const stepScale = (mode: StepScaleMode | undefined, perSample: number): number =>
+  mode === 'per-pixel' ? Math.sqrt(perSample / REFERENCE_VALUES) : 1;
 
 /** Parameters of the gradient x-step. */
 export interface GradientStepParams {
@@ -97,12 +102,14 @@ export interface GradientStepParams {
   tGamma: number;
   a: number;
   b: number;
+  /** Size factor on the step (default 'none': the official codes' γ₀). */
+  stepScale?: StepScaleMode;
 }
 
 /**
- * DDiff's x-update: w = z − u, g = J_A(w)ᵀ(A(w) − y), x = w − γ₀·s·a(t)·g/‖g‖ per sample with
- * s = √(d/(3·256²)) ({@link stepScale}: γ₀ is the papers' value at 256 px), or w − γ₀a(t)·g
- * without normalisation. The 1/σ_y² of the data term cancels in the normalised step.
+ * DDiff's x-update: w = z − u, g = J_A(w)ᵀ(A(w) − y), x = w − γ₀·a(t)·s·g/‖g‖ per sample, or
+ * w − γ₀·a(t)·s·g without normalisation; s = 1, or √(d/(3·256²)) with stepScale 'per-pixel'
+ * ({@link stepScale}). The 1/σ_y² of the data term cancels in the normalised step.
  */
 export function gradientXStep(
   m: MeasurementValue,
@@ -117,7 +124,7 @@ export function gradientXStep(
   const w = startPoint(z, u, x);
   const { g, done } = dataGradient(m, w, scratch);
   const per = sizeOf(w.shape.slice(1));
-  const step = p.gamma0 * (t > p.tGamma ? p.a : p.b) * (p.normalize ? stepScale(per) : 1);
+  const step = p.gamma0 * (t > p.tGamma ? p.a : p.b) * stepScale(p.stepScale, per);
   const norms = p.normalize ? sampleNorms(g) : undefined;
   for (let i = 0; i < x.data.length; i++) {
     const n = norms ? norms[Math.floor(i / per)]! : 1;

@@ -6,6 +6,7 @@
  * Otherwise, node by node, the host computes v with the JS operator and calls the prior's
  * `denoiseVjp` (counted by the runtime as before), and the model applies the step.
  */
+import type { StepScaleMode } from '../kernels/updates';
 import { dataResidual, stepScale } from '../kernels/updates';
 import type { ForwardModel } from '../operators/types';
 import type { ScoreModel } from '../priors/types';
@@ -86,7 +87,7 @@ const dps: StepLowering = (step, plan, target) => {
   } catch (e) {
     return `DPSGuidance (${reasonOf(e)})`;
   }
-  const stepSize = (zeta: number): number => zeta * stepScale(sizeOf(shape));
+  const stepSize = (p: Record<string, unknown>): number => (p.zeta as number) * stepScale(p.stepScale as StepScaleMode | undefined, sizeOf(shape));
   const wires: Record<string, string> = inGraph ? { xt: 'xt', x0: 'x0', next: 'next' } : { next: 'next' };
   return {
     model,
@@ -97,7 +98,7 @@ const dps: StepLowering = (step, plan, target) => {
     async feeds(ctx) {
       const t = scheduleOf(ctx).t[ctx.k]!;
       const p = ctx.input('prior') as ScoreModel;
-      const scalars = scalarInputs({ step: stepSize(ctx.params.zeta as number) });
+      const scalars = scalarInputs({ step: stepSize(ctx.params) });
       if (inGraph) return { y: measurementOf(ctx).y, ...scalars, ...priorScalars(p, t) };
       return { g: await hostVjp(ctx, p, t), ...scalars };
     },

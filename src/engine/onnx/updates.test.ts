@@ -116,15 +116,16 @@ describe('ONNX update kernels against the JS kernels', () => {
       const truth = uniform([1, ...SHAPE], rng, -0.9, 0.9);
       const m: MeasurementValue = { op, y: op.apply(truth), sigmaY: 0.05 };
       m.y.data.forEach((v, i) => (m.y.data[i] = v + 0.05 * rng.normal()));
-      for (const normalize of [true, false]) {
-        const p = { ...grad, normalize, gamma0: normalize ? 30 : 0.5 };
+      const forms = [[true, 'none'], [true, 'per-pixel'], [false, 'none']] as const;
+      for (const [normalize, stepScale] of forms) {
+        const p: GradientStepParams = { ...grad, normalize, stepScale, gamma0: normalize ? 30 : 0.5 };
         const model = await openOnnxModel(xUpdateGradientModel(op, { normalize, withU: true }));
         for (const n of BATCHES) {
           for (const k of ITERS) {
             const t = level(k).t, shape: Shape = [n, ...SHAPE];
             const z = uniform(shape, rng, -0.95, 0.95), u = randn(shape, rng, 0.05);
             const got = await model.run({ z, u, y: m.y, ...scalarInputs({ gamma: gradientStepSize(SHAPE, t, p) }) });
-            check(`x ${task} normalize=${normalize}`, got, gradientXStep(m, z, u, t, p));
+            check(`x ${task} normalize=${normalize} ${stepScale}`, got, gradientXStep(m, z, u, t, p));
           }
         }
         await model.release();

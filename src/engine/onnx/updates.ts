@@ -147,7 +147,7 @@ export interface XUpdateModelOptions {
 /**
  * DDiff's gradient x-step (`gradientXStep`) for operator `op`: inputs `z`, [`u`] (N×inShape),
  * `y` (M×outShape, M = 1 broadcasts over the batch, as `dataResidual`), `gamma` (0-d: the whole
- * step γ₀·s·a(t), see {@link gradientStepSize}); output
+ * step γ₀·a(t)·s, see {@link gradientStepSize}); output
  * x = w − γ·g/‖g‖ per sample, w = z − u, g = J_A(w)ᵀ(A(w) − y), with the step dropped where
  * ‖g‖ = 0 (as the JS kernel). The operator's apply and adjoint/vjp models are inlined.
  */
@@ -175,7 +175,7 @@ export function xUpdateGradientModel(op: ForwardModel, opts: XUpdateModelOptions
   return g.toBytes(`DDiff gradient x-step for ${op.id} (kernels/updates.ts gradientXStep)`);
 }
 
-/** γ = γ₀·a(t)·s (s = {@link stepScale} when normalised): the `gamma` input of {@link xUpdateGradientModel}. */
+/** γ = γ₀·a(t)·s (s = {@link stepScale} of the node's stepScale): the `gamma` input of {@link xUpdateGradientModel}. */
 export function gradientStepSize(inShape: Shape, t: number, p: GradientStepParams): number {
-  return p.gamma0 * (t > p.tGamma ? p.a : p.b) * (p.normalize ? stepScale(sizeOf(inShape)) : 1);
+  return p.gamma0 * (t > p.tGamma ? p.a : p.b) * stepScale(p.stepScale, sizeOf(inShape));
 }

@@ -8,7 +8,7 @@ import type { ResolvedSchedule } from '../compile/schedule';
 import type { Value } from '../compile/plan';
 import type { MeasurementValue } from '../kernels/updates';
 import { denoiseStep, dualStep, gradientXStep, noisingStep, proxXStep, renoise } from '../kernels/updates';
-import type { GradientStepParams, NoisingStepParams, ProxStepParams } from '../kernels/updates';
+import type { GradientStepParams, NoisingStepParams, ProxStepParams, StepScaleMode } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { Allocator } from '../tensor/pool';
 import type { Rng } from '../tensor/rng';
@@ -89,7 +89,7 @@ export const executors: Readonly<Record<string, Executor>> = {
   async DPSGuidance(ctx) {
     const s = sched(ctx);
     const next = img(ctx, 'next');
-    return { x: await dpsGuidance(meas(ctx), prior(ctx), img(ctx, 'xt'), img(ctx, 'x0'), next, s.t[ctx.k]!, ctx.params.zeta as number, out(ctx, next.shape), ctx.pool) };
+    return { x: await dpsGuidance(meas(ctx), prior(ctx), img(ctx, 'xt'), img(ctx, 'x0'), next, s.t[ctx.k]!, ctx.params as { zeta: number; stepScale?: StepScaleMode }, out(ctx, next.shape), ctx.pool) };
   },
   async AnnealedLangevin(ctx) {
     const s = sched(ctx);

@@ -4,7 +4,7 @@
  * Like `kernels/updates.ts`, each takes an optional `out` (every entry overwritten, numbers
  * unchanged) and an optional allocator for the intermediate tensors, handed back when read.
  */
-import type { MeasurementValue } from '../kernels/updates';
+import type { MeasurementValue, StepScaleMode } from '../kernels/updates';
 import { dataGradient, dataResidual, stepScale } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { Allocator } from '../tensor/pool';
@@ -16,7 +16,7 @@ import { outputOf, sizeOf } from '../tensor/tensor';
 /**
  * DPS: x = x′ − ζ·s·∇_{x_t}‖y − A(x̂₀(x_t))‖₂ per sample. The gradient is J_{x̂₀}(x_t)ᵀ·m⊙J_A(x̂₀)ᵀr/‖r‖,
  * r = A(x̂₀) − y, m = 1 where x̂₀ was not clipped (|x̂₀| < 1; the clip's derivative), through
- * the prior's denoiser VJP; s = √(d/(3·256²)) so ζ keeps the papers' 256 px meaning.
+ * the prior's denoiser VJP; s = 1 as in the DPS code, or √(d/(3·256²)) with stepScale 'per-pixel'.
  */
 export async function dpsGuidance(
   m: MeasurementValue,
@@ -25,7 +25,7 @@ export async function dpsGuidance(
   x0: Tensor,
   next: Tensor,
   t: number,
-  zeta: number,
+  p: { zeta: number; stepScale?: StepScaleMode },
   out?: Tensor,
   scratch?: Allocator,
 ): Promise<Tensor> {
@@ -44,7 +44,7 @@ export async function dpsGuidance(
   if (rBuf) scratch!.release(rBuf); // only once the prior, which reads v, has answered
   if (vBuf) scratch!.release(vBuf);
   const o = outputOf(next.shape, out, 'dpsGuidance');
-  const step = zeta * stepScale(perX);
+  const step = p.zeta * stepScale(p.stepScale, perX);
   for (let i = 0; i < o.data.length; i++) o.data[i] = next.data[i]! - step * g.data[i]!;
   return o;
 }
