@@ -2,8 +2,8 @@
  * Writes resources/presets/*.lagrange.json: DDiff, its three ablations, DiffPIR, DPS and DAPS as
  * graphs of the node kinds in src/nodes, with the papers' per-task hyperparameters as
  * `task:<id>` overrides (ALGORITHMS.md; FFHQ tables). Run: npx tsx tools/presets/build.ts
- * Step sizes on whole-tensor norms (DDiff γ₀, DPS ζ) are the papers' 256 px values; the engine
- * keeps their per-pixel effect at other sizes.
+ * Step sizes on whole-tensor norms (DDiff γ₀, DPS ζ) mean what the official codes mean (no size
+ * factor); where a paper value fails on the bundled 32 px prior it is retuned and named `tuned`.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
