@@ -8,9 +8,10 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import type { ServerMessage, WireRunEvent } from '../src/protocol/messages';
+import type { WebSocket } from 'ws';
+import type { WireRunEvent } from '../src/protocol/messages';
 import { startServer } from '../src/server/server';
+import { openSocket, protocolClient } from './serverHelpers';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 let server: Server;
@@ -26,48 +27,8 @@ afterAll(() => void server?.close());
 
 const socketUrl = (t: string | undefined, host = '127.0.0.1'): string => `ws://${host}:${url.port}/api/socket${t === undefined ? '' : `?token=${t}`}`;
 
-/** Opens a socket, or rejects with the HTTP status / network error. */
-function open(address: string): Promise<WebSocket> {
-  return new Promise((res, rej) => {
-    const ws = new WebSocket(address);
-    ws.once('open', () => res(ws));
-    ws.once('unexpected-response', (_req, r) => rej(new Error(`HTTP ${r.statusCode}`)));
-    ws.once('error', rej);
-  });
-}
-
-/** A minimal protocol client over `ws`. */
-function client(ws: WebSocket): { call: (method: string, params?: unknown) => Promise<{ ok: boolean; result?: unknown; error?: string; issues?: unknown[] }>; events: (runId: string, until?: (e: WireRunEvent) => void) => Promise<WireRunEvent[]> } {
-  let next = 1;
-  const pending = new Map<number, (m: ServerMessage) => void>();
-  const runs = new Map<string, WireRunEvent[]>();
-  const waiters = new Map<string, { done: (e: WireRunEvent[]) => void; each?: (e: WireRunEvent) => void }>();
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data)) as ServerMessage;
-    if ('runId' in m) {
-      const list = [...(runs.get(m.runId) ?? []), m.event];
-      runs.set(m.runId, list);
-      const w = waiters.get(m.runId);
-      w?.each?.(m.event);
-      if (['done', 'cancelled', 'error'].includes(m.event.type)) w?.done(list);
-    } else pending.get(m.id)?.(m);
-  });
-  return {
-    call: (method, params = {}) =>
-      new Promise((res) => {
-        const id = next++;
-        pending.set(id, res as (m: ServerMessage) => void);
-        ws.send(JSON.stringify({ id, method, params }));
-      }),
-    events: (runId, each) =>
-      new Promise((res) => {
-        const have = runs.get(runId) ?? [];
-        have.forEach((e) => each?.(e));
-        if (have.some((e) => ['done', 'cancelled', 'error'].includes(e.type))) return res(have);
-        waiters.set(runId, { done: res, ...(each ? { each } : {}) });
-      }),
-  };
-}
+const open = (address: string): Promise<WebSocket> => openSocket(address);
+const client = protocolClient;
 
 describe('browser-mode server', () => {
   it('refuses a socket without the launch token or with a wrong one', async () => {

@@ -1,10 +1,12 @@
 /**
  * Browser mode: build the studio page, serve it with the engine on 127.0.0.1, and open it.
- * PORT chooses the port (default 5217; 0 for any free one); LAGRANGE_NO_OPEN=1 skips opening.
+ * PORT chooses the port (default 5217; 0 for any free one); LAGRANGE_NO_OPEN=1 skips opening;
+ * LAGRANGE_ALLOW lists folders (separated like PATH) whose files runs may read, as `allow` does.
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { build } from 'vite';
+import type { OpenedPage } from './open';
+import { openInBrowser } from './open';
 import { startServer } from './server';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -16,16 +18,23 @@ export async function buildRenderer(): Promise<string> {
   return outDir;
 }
 
-/** Builds the page, starts the server and (unless `open` is false) opens the browser. */
-export async function studio(opts: { port: number; open: boolean }): Promise<string> {
-  const staticDir = await buildRenderer();
-  const { url } = await startServer({ port: opts.port, staticDir });
-  process.stdout.write(`Lagrange Studio (browser mode) at ${url}\nThe link carries this launch's access token; Ctrl+C stops the server.\n`);
-  if (opts.open) {
-    // Best effort: the page is usable at the URL above whether or not a browser opens.
-    const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-    spawn(opener, [url], { stdio: 'ignore', detached: true }).on('error', () => {}).unref();
-  }
-  return url;
+/** The folders named by `LAGRANGE_ALLOW` (empty entries skipped). */
+export function allowFromEnv(value = process.env.LAGRANGE_ALLOW): string[] {
+  return (value ?? '').split(delimiter).filter((d) => d.length > 0);
 }
 
+/**
+ * Builds the page, starts the server and (unless `open` is false) opens the browser on a private
+ * forwarding page, so the token never appears on a command line (src/server/open.ts).
+ * @param opts.allow folders whose files runs may read besides uploads and the bundled resources
+ */
+export async function studio(opts: { port: number; open: boolean; allow?: readonly string[] }): Promise<string> {
+  const staticDir = await buildRenderer();
+  const allow = [...(opts.allow ?? []), ...allowFromEnv()];
+  let opened: OpenedPage | undefined;
+  const { url } = await startServer({ port: opts.port, staticDir, allow, onSocket: () => opened?.remove() });
+  process.stdout.write(`Lagrange Studio (browser mode) at ${url}\nThe link carries this launch's access token; Ctrl+C stops the server.\n`);
+  if (allow.length) process.stdout.write(`Runs may also read files in: ${allow.join(', ')}\n`);
+  if (opts.open) opened = openInBrowser(url);
+  return url;
+}

@@ -2,18 +2,22 @@
  * Browser-mode host: a loopback-only HTTP server that serves the built studio page and a WebSocket
  * (`/api/socket`) speaking the studio protocol (src/protocol) to an {@link EngineService}. A
  * per-launch random token is required to open the socket, so other local pages and users cannot
- * drive the engine; connections from other addresses are refused.
+ * drive the engine; connections from other addresses, requests naming another host (DNS
+ * rebinding) and pages of other origins are refused. Nothing a client sends ends the process:
+ * every handler has an error boundary and every socket an error listener.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
-import type { WebSocket } from 'ws';
-import { EngineService, RequestError } from '../engine/api/service';
-import type { ServerMessage } from '../protocol/messages';
-import { clientMessageSchema } from '../protocol/messages';
+import { serveConnection } from './connection';
+import { fileAccess } from './fileAccess';
+import { plain, refusal, servePage } from './http';
+import type { UploadLimits } from './uploads';
+import { DEFAULT_UPLOAD_LIMITS, uploadBudget } from './uploads';
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -22,13 +26,27 @@ export interface ServerOptions {
   /** Built renderer (index.html and assets). */
   staticDir: string;
   presetsDir?: string;
+  /** Where uploads are stored (default `~/.lagrange/uploads`); runs may read them. */
   uploadsDir?: string;
+  /** Folders, besides uploads and the bundled resources, whose files runs may read. */
+  allow?: readonly string[];
+  /** Size limits of uploads (default 32 MiB a file, 512 MiB per server). */
+  uploadLimits?: Partial<UploadLimits>;
+  /** Runs one connection may have in flight (default 2). */
+  maxRunsPerConnection?: number;
   /** Fixed token (tests); default a fresh random one per launch. */
   token?: string;
+  /** Called whenever a page opens the socket (e.g. to delete the page that opened the browser). */
+  onSocket?: () => void;
+  /** Where failures that are nobody's reply are reported (default: stderr). */
+  log?: (line: string) => void;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2' };
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+/**
+ * Largest WebSocket message: the protocol's largest request (an upload's 50 M base64 characters)
+ * plus its envelope. Bigger frames are refused by ws with close code 1009 before being buffered.
+ */
+export const MAX_MESSAGE_BYTES = 50 * 2 ** 20;
 
 function sameToken(given: string | null, token: string): boolean {
   if (!given) return false;
@@ -36,68 +54,74 @@ function sameToken(given: string | null, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Answers one connection's requests; run events go to the connection that started the run. */
-function serve(ws: WebSocket, opts: ServerOptions): void {
-  const send = (m: ServerMessage): void => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
-  };
-  const engine = new EngineService((runId, event) => send({ runId, event }), {
-    ...(opts.presetsDir ? { presetsDir: opts.presetsDir } : {}),
-    ...(opts.uploadsDir ? { uploadsDir: opts.uploadsDir } : {}),
-  });
-  // A closed page cannot see its runs any more: stop them rather than burn the CPU.
-  ws.on('close', () => engine.dispose());
-  ws.on('message', (data) => {
-    let msg;
-    try {
-      msg = clientMessageSchema.parse(JSON.parse(String(data)));
-    } catch {
-      ws.close(1003, 'malformed message');
-      return;
-    }
-    const { id, method, params } = msg;
-    engine.handle(method, params).then(
-      (result) => send({ id, ok: true, result }),
-      (e: Error) => send({ id, ok: false, error: e.message, ...(e instanceof RequestError && e.issues ? { issues: e.issues } : {}) }),
-    );
-  });
+/** Answers a refused upgrade on the raw socket and closes it. */
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' }[status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
 }
 
 /** Starts the server on 127.0.0.1; resolves with it, its page URL (token included) and the token. */
 export async function startServer(opts: ServerOptions): Promise<{ server: Server; url: string; token: string }> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
+  const log = opts.log ?? ((line: string) => void process.stderr.write(`lagrange studio: ${line}\n`));
+  const uploadsDir = opts.uploadsDir ?? join(homedir(), '.lagrange', 'uploads');
+  const context = {
+    uploadsDir,
+    ...(opts.presetsDir ? { presetsDir: opts.presetsDir } : {}),
+    access: fileAccess({ uploadsDir, ...(opts.allow ? { allow: opts.allow } : {}) }),
+    uploads: uploadBudget({ ...DEFAULT_UPLOAD_LIMITS, ...opts.uploadLimits }),
+    maxRuns: opts.maxRunsPerConnection ?? 2,
+    log,
+  };
+  let port = opts.port;
+
   const server = createServer((req, res) => {
-    if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) {
-      res.writeHead(403).end();
-      return;
+    try {
+      const no = refusal(req, port);
+      if (no) return plain(res, no.status, no.text);
+      // Static files of the built renderer; unknown paths get the page. The page itself is not
+      // secret; the engine behind the socket is.
+      servePage(req, res, opts.staticDir);
+    } catch (e) {
+      log(`request ${req.method} ${req.url} failed: ${(e as Error).message}`);
+      if (!res.headersSent) plain(res, 500, 'internal error');
+      else res.destroy();
     }
-    // Static files of the built renderer; unknown paths get the page. The page itself is not
-    // secret; the engine behind the socket is.
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const file = normalize(join(opts.staticDir, path === '/' ? 'index.html' : decodeURIComponent(path)));
-    const target = file.startsWith(opts.staticDir) && existsSync(file) && statSync(file).isFile() ? file : join(opts.staticDir, 'index.html');
-    if (!existsSync(target)) {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`the studio page is not built (${target} missing): npm run build:renderer`);
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(target)] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff' });
-    createReadStream(target).pipe(res);
+  });
+  // Malformed HTTP: answer 400 and drop the connection (Node's default, kept explicit).
+  server.on('clientError', (_e, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const local = LOOPBACK.has(req.socket.remoteAddress ?? '');
-    if (!local || url.pathname !== '/api/socket' || !sameToken(url.searchParams.get('token'), token)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-      return;
+    // Node removes its own listeners from an upgraded socket: a peer hanging up must not throw.
+    socket.on('error', () => socket.destroy());
+    try {
+      const no = refusal(req, port);
+      if (no) return refuseUpgrade(socket, no.status, no.text);
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (url.pathname !== '/api/socket' || !sameToken(url.searchParams.get('token'), token)) return refuseUpgrade(socket, 401, 'this page needs the link with its access token');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        try {
+          serveConnection(ws, context);
+          opts.onSocket?.();
+        } catch (e) {
+          log(`could not serve a connection: ${(e as Error).message}`);
+          ws.terminate();
+        }
+      });
+    } catch (e) {
+      log(`upgrade failed: ${(e as Error).message}`);
+      socket.destroy();
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, opts));
   });
+  wss.on('error', (e) => log(`socket server: ${e.message}`));
   server.on('close', () => wss.close());
 
   await new Promise<void>((resolve) => server.listen(opts.port, '127.0.0.1', resolve));
   const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  port = typeof addr === 'object' && addr ? addr.port : opts.port;
   return { server, url: `http://127.0.0.1:${port}/?token=${token}`, token };
 }
