@@ -75,7 +75,8 @@ describe('lagrange simulate', () => {
   it('detects an edited mask when reading a bundle back', async () => {
     const dir = join(tmp, 'inpaint-box');
     const mask = readFileSync(join(dir, 'mask.npy'));
-    mask[mask.length - 1] = mask[mask.length - 1]! ^ 0x40;
+    // A flipped exponent bit: 1.0 becomes 0.25 (0x40 would make it Infinity, which the reader refuses first).
+    mask[mask.length - 1] = mask[mask.length - 1]! ^ 0x01;
     writeFileSync(join(dir, 'mask.npy'), mask);
     expect(() => readMeasurement(dir)).toThrow(/mask\.npy: differs from the mask that task inpaint-box with seed 1 produces/);
   });

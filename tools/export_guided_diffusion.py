@@ -244,7 +244,7 @@ def write_card(args, cfg, net, out_dir, name):
         training=(f'{source}; ADM UNet of Dhariwal & Nichol 2021 (guided-diffusion), '
                   f'{parameter_count(net) / 1e6:.2f} M parameters, {flags}; {outputs}; '
                   'trained on integer timesteps 0..999 of the linear beta schedule'),
-        channels=3, height=size, width=size, prediction='out')
+        channels=3, height=size, width=size, prediction='out', learned_variance=bool(cfg['learn_sigma']))
 
 
 def models_check(out_dir, tolerance):

@@ -11,11 +11,13 @@ LINEAR_SCHEDULE = {'kind': 'linear', 'T': 1000, 'betaMin': 0.0001, 'betaMax': 0.
 
 
 def write_model_card(out_dir, *, name, description, dataset, license, training, channels, height, width,
-                     parameterization='eps', prediction='eps', schedule=None):
+                     parameterization='eps', prediction='eps', schedule=None, learned_variance=False):
     """Writes out_dir/model.json for a network with inputs x [N, C, H, W] in [-1, 1] and integer t [N].
 
     prediction is the name of the network's output tensor; parameterization says what it predicts
-    (eps, x0 or v). Returns the card as a dict.
+    (eps, x0 or v). learned_variance declares an output of 2C channels (ADM learn_sigma: the
+    prediction, then the variance interpolation); the engine refuses any other channel count than
+    the card's. Returns the card as a dict.
     """
     card = {
         'format': 'lagrange-model', 'version': 1, 'name': name,
@@ -27,7 +29,7 @@ def write_model_card(out_dir, *, name, description, dataset, license, training, 
         'parameterization': parameterization,
         'schedule': dict(schedule or LINEAR_SCHEDULE),
         'inputs': {'x': 'x', 't': 't'},
-        'outputs': {'prediction': prediction},
+        'outputs': {'prediction': prediction, **({'learnedVariance': True} if learned_variance else {})},
         'timestep': {'dtype': 'int64', 'scale': 1},
         'files': {'model': 'model.onnx'},
     }

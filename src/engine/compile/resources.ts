@@ -3,6 +3,7 @@
  * the score model and the schedule. Runs once per compile; the ONNX model is loaded here.
  */
 import { nodeKind, operatorTask } from '../../nodes/index';
+import { nonFiniteProblem } from '../io/finite';
 import { loadImage } from '../io/prepare';
 import type { MeasurementValue } from '../kernels/updates';
 import type { LpipsNetwork } from '../metrics/lpips';
@@ -76,15 +77,18 @@ export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number
     return { operator: { kind: 'operator', task, params: overrides } satisfies OperatorDescriptor };
   }
   switch (n.kind) {
-    case 'ImageInput':
-      return { image: await wrap(n, () => loadImage(p.source as string, (p.size as number | undefined) ?? fit?.[1], fit?.[0])) };
+    case 'ImageInput': {
+      const image = await wrap(n, () => loadImage(p.source as string, (p.size as number | undefined) ?? fit?.[1], fit?.[0]));
+      return { image: finite(n, image, `image ${p.source as string}`) };
+    }
     case 'Simulate': {
       const op = input('operator') as OperatorDescriptor;
-      const image = input('image') as Tensor;
+      const image = finite(n, input('image') as Tensor, 'input image');
       const m = await wrap(n, async () =>
         simulate({ task: op.task, image, params: op.params, seed: (p.seed as number | undefined) ?? seed, noise: { kind: 'gaussian', sigma: p.sigma as number } }),
       );
-      return { measurement: { op: m.op, y: m.y, sigmaY: p.sigma as number, x: image } satisfies MeasurementValue };
+      // Finite x can still give a non-finite y (float32 overflow on values far outside [−1, 1]).
+      return { measurement: { op: m.op, y: finite(n, m.y, `simulated y = ${op.task}(x) + noise`), sigmaY: p.sigma as number, x: image } satisfies MeasurementValue };
     }
     case 'MeasurementInput': {
       const m = await wrap(n, async () => readMeasurement(p.path as string));
@@ -144,6 +148,13 @@ export async function evalLpips(n: GraphNode, shape: Shape): Promise<LpipsNetwor
 export function evalSchedule(n: GraphNode, prior: ScoreModel, iterations?: number): Value {
   const p = paramsOf(n) as unknown as ScheduleParams;
   return wrapSync(n, () => resolveSchedule({ ...p, ...(iterations ? { iterations } : {}) }, prior.schedule));
+}
+
+/** `t`, or a CompileError naming the node, `what` and the first non-finite entry. */
+function finite(n: GraphNode, t: Tensor, what: string): Tensor {
+  const why = nonFiniteProblem(t, what);
+  if (why) throw new CompileError(`${who(n)}: ${why}`, n.id);
+  return t;
 }
 
 async function wrap<T>(n: GraphNode, f: () => Promise<T>): Promise<T> {

@@ -1,11 +1,13 @@
 /**
  * PNG ↔ tensor at the I/O boundary: 8-bit PNG ↔ 1×C×H×W float32 in [−1, 1], v = 2·(p/255) − 1.
- * Writing clips to [−1, 1] and rounds to the nearest 8-bit level.
+ * Writing clips to [−1, 1] and rounds to the nearest 8-bit level; it refuses NaN/±Infinity, which
+ * would otherwise become silent black pixels. `.npy` images are checked by the `.npy` reader.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import type { Tensor } from '../tensor/tensor';
 import { shapeStr, tensor } from '../tensor/tensor';
+import { nonFiniteProblem } from './finite';
 
 /** Raised for unreadable or unsuitable image files; the message names the file. */
 export class ImageError extends Error {
@@ -48,13 +50,19 @@ export function readPng(path: string, channels: 1 | 3 = 3): Tensor {
 
 const to8 = (v: number): number => Math.round(((Math.min(1, Math.max(-1, v)) + 1) / 2) * 255);
 
-/** Encodes sample `n` of an N×C×H×W tensor in [−1, 1] (C = 1 or 3) as an 8-bit RGB PNG. */
-export function encodePng(t: Tensor, n = 0): Uint8Array {
+/**
+ * Encodes sample `n` of an N×C×H×W tensor in [−1, 1] (C = 1 or 3) as an 8-bit RGB PNG.
+ * @param name - what the picture is, for error messages (usually the file path)
+ * @throws ImageError for an unsuitable shape or a non-finite value (naming its index in sample n)
+ */
+export function encodePng(t: Tensor, n = 0, name = 'PNG output'): Uint8Array {
   if (t.shape.length !== 4 || (t.shape[1] !== 1 && t.shape[1] !== 3)) {
-    throw new ImageError(`PNG output needs N×1×H×W or N×3×H×W, got ${shapeStr(t.shape)}`);
+    throw new ImageError(`${name}: needs N×1×H×W or N×3×H×W, got ${shapeStr(t.shape)}`);
   }
   const [, c, h, w] = t.shape as [number, number, number, number];
   const base = n * c * h * w;
+  const why = nonFiniteProblem({ shape: [1, c, h, w], data: t.data.subarray(base, base + c * h * w) }, `${name} (sample ${n})`);
+  if (why) throw new ImageError(why);
   const png = new PNG({ width: w, height: h });
   for (let i = 0; i < h * w; i++) {
     for (let k = 0; k < 3; k++) png.data[4 * i + k] = to8(t.data[base + (c === 3 ? k : 0) * h * w + i]!);
@@ -65,7 +73,7 @@ export function encodePng(t: Tensor, n = 0): Uint8Array {
 
 /** Writes sample `n` of a tensor in [−1, 1] as a PNG file. */
 export function writePng(path: string, t: Tensor, n = 0): void {
-  writeFileSync(path, encodePng(t, n));
+  writeFileSync(path, encodePng(t, n, path));
 }
 
 /**

@@ -73,6 +73,18 @@ describe('ssim', () => {
   });
 });
 
+describe('non-finite inputs', () => {
+  it('are refused by PSNR, SSIM and the residuals, naming the argument and the first bad index (no NaN score)', () => {
+    const truth = tensor(a.shape, a.data.slice());
+    truth.data[1030] = Number.NaN; // channel 1, row 0, column 6
+    expect(() => psnr(b, truth)).toThrow('psnr: the reference (ground truth): value NaN at index 1030 [0, 1, 0, 6] of 1×3×32×32 is not finite; the psnr of non-finite values is undefined');
+    expect(() => ssim(truth, a)).toThrow(/^ssim: the image scored: value NaN at index 1030/);
+    const y = tensor([1, 4], [1, Infinity, 2, 0]);
+    expect(() => relativeResidual(y, tensor([1, 4]))).toThrow('residual: y: value Infinity at index 1 [0, 1] of 1×4 is not finite');
+    expect(() => noiseNormalisedResidual(tensor([1, 4]), tensor([1, 4], [0, 0, Number.NaN, 0]), 0.1)).toThrow(/residual: A\(x̂\): value NaN at index 2/);
+  });
+});
+
 describe('residuals', () => {
   it('computes ‖y − A(x̂)‖/‖y‖ and ‖y − A(x̂)‖/(σ√m) per sample, broadcasting y', () => {
     const y = tensor([1, 4], [1, 2, 2, 0]); // ‖y‖ = 3

@@ -12,7 +12,8 @@ import { pairShape, to01 } from './common';
  * @param x - reconstructions, N×C×H×W in [−1, 1]
  * @param ref - ground truth, the same shape
  * @returns one value per sample
- * @throws ShapeError naming both shapes when they differ or are not 4-D
+ * @throws ShapeError naming both shapes when they differ or are not 4-D; RangeError naming the
+ *   first non-finite value
  */
 export function psnr(x: Tensor, ref: Tensor): number[] {
   const [n, c, h, w] = pairShape('psnr', x, ref);

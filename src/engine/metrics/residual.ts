@@ -8,12 +8,15 @@
  */
 import type { Tensor } from '../tensor/tensor';
 import { ShapeError, sameShape, shapeStr, sizeOf } from '../tensor/tensor';
+import { finiteInput } from './common';
 
 function residualNorms(y: Tensor, ax: Tensor): { r: number[]; y: number[]; m: number } {
   const sameItem = sameShape(y.shape.slice(1), ax.shape.slice(1));
   if (y.shape.length < 2 || !sameItem || (y.shape[0] !== 1 && y.shape[0] !== ax.shape[0])) {
     throw new ShapeError(`residual: y ${shapeStr(y.shape)} and A(x̂) ${shapeStr(ax.shape)} do not match`);
   }
+  finiteInput('residual', 'y', y);
+  finiteInput('residual', 'A(x̂)', ax);
   const m = sizeOf(ax.shape.slice(1));
   const n = ax.shape[0]!;
   const r: number[] = [], yn: number[] = [];
@@ -36,7 +39,7 @@ function residualNorms(y: Tensor, ax: Tensor): { r: number[]; y: number[]; m: nu
  * both are 0) for y = 0.
  * @param y - measurements, N×… or 1×… (one measurement shared by N reconstructions)
  * @param ax - A(x̂), N×… with the same per-sample shape
- * @throws ShapeError naming both shapes when they do not match
+ * @throws ShapeError naming both shapes when they do not match; RangeError for non-finite values
  */
 export function relativeResidual(y: Tensor, ax: Tensor): number[] {
   const { r, y: yn } = residualNorms(y, ax);
@@ -49,7 +52,8 @@ export function relativeResidual(y: Tensor, ax: Tensor): number[] {
  * @param y - measurements, N×… or 1×…
  * @param ax - A(x̂), N×… with the same per-sample shape
  * @param sigmaY - the measurement-noise standard deviation σ_y, > 0
- * @throws ShapeError naming both shapes when they do not match; RangeError when σ_y ≤ 0
+ * @throws ShapeError naming both shapes when they do not match; RangeError when σ_y ≤ 0 or a
+ *   value is non-finite
  */
 export function noiseNormalisedResidual(y: Tensor, ax: Tensor, sigmaY: number): number[] {
   if (!(sigmaY > 0)) throw new RangeError(`residual: σ_y must be > 0 for the noise-normalised residual, got ${sigmaY}`);

@@ -65,7 +65,8 @@ function planeSsim(x: Float64Array, y: Float64Array, h: number, w: number): numb
  * @param x - reconstructions, N×C×H×W in [−1, 1], H and W ≥ 11
  * @param ref - ground truth, the same shape
  * @returns one value per sample, 1 for identical images
- * @throws ShapeError naming both shapes when they differ, or the shape when smaller than 11×11
+ * @throws ShapeError naming both shapes when they differ, or the shape when smaller than 11×11;
+ *   RangeError naming the first non-finite value
  */
 export function ssim(x: Tensor, ref: Tensor): number[] {
   const [n, c, h, w] = pairShape('ssim', x, ref);

@@ -146,7 +146,9 @@ export async function checkModel(dir: string, opts: { providers?: readonly Execu
       const model = await loadOnnxPrior(dir, { providers: [provider] });
       try {
         report.io ??= model.io;
-        const eps = await model.predictEps(x, t); // the warm-up; loadOnnxPrior checks the output shape
+        // The warm-up. loadOnnxPrior has checked the output's shape against the card (C, or 2C
+        // with learned variance), and predictEps checks it again on this batch.
+        const eps = await model.predictEps(x, t);
         if (!eps.data.every(Number.isFinite)) throw new ModelError(`${file}: non-finite outputs at t = ${t}`);
         const times: number[] = [];
         for (let k = 0; k < 3; k++) {
@@ -189,7 +191,8 @@ async function checkReference(dir: string, card: ModelCard, report: ModelCheck, 
   }
   const { channels: c, height: h, width: w } = card.image;
   try {
-    const [xs, ts, want] = REFERENCE_FILES.map((f) => readNpy(join(ref, f))) as [Tensor, Tensor, Tensor];
+    // t.npy holds integer step indices (NumPy's int64 by default): their unit is the step itself.
+    const [xs, ts, want] = REFERENCE_FILES.map((f) => readNpy(join(ref, f), f === 't.npy' ? { integers: 'values' } : {})) as [Tensor, Tensor, Tensor];
     const n = xs.shape[0] ?? 0;
     if (!sameShape(xs.shape, [n, c, h, w]) || n < 1) throw new ModelError(`${join(ref, 'x.npy')}: shape ${shapeStr(xs.shape)}, the card needs N×${c}×${h}×${w}`);
     if (ts.data.length !== n) throw new ModelError(`${join(ref, 't.npy')}: ${ts.data.length} timesteps for ${n} inputs in x.npy`);

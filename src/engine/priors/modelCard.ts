@@ -34,8 +34,12 @@ export const modelCardSchema = z.object({
   parameterization: z.enum(['eps', 'x0', 'v']),
   schedule: scheduleSchema,
   inputs: z.object({ x: z.string(), t: z.string() }),
-  /** The prediction output; its first C channels are used (ADM learn_sigma models emit 2C). */
-  outputs: z.object({ prediction: z.string() }),
+  /**
+   * The prediction output, N×C×H×W. `learnedVariance: true` declares an ADM learn_sigma network,
+   * whose output has 2C channels (the prediction, then C variance-interpolation channels, which
+   * are not used); any other channel count is refused when the model loads.
+   */
+  outputs: z.object({ prediction: z.string(), learnedVariance: z.boolean().optional() }),
   /** Network timestep fed for schedule step t: dtype, and t·scale (e.g. 0.001 for t/T in [0, 1)). */
   timestep: z.object({ dtype: z.enum(['int64', 'int32', 'float32']), scale: z.number().positive() }),
   files: z.object({ model: z.string() }),
@@ -52,6 +56,11 @@ export class ModelCardError extends Error {
 /** Reads and validates `<dir>/model.json`. */
 export function readModelCard(dir: string): ModelCard {
   return readJsonFile(join(dir, 'model.json'), modelCardSchema, (m) => new ModelCardError(m), 'a model folder needs model.json next to its .onnx file');
+}
+
+/** Channels of the network's prediction output the card promises: C, or 2C with learned variance. */
+export function cardOutputChannels(card: ModelCard): number {
+  return card.outputs.learnedVariance ? 2 * card.image.channels : card.image.channels;
 }
 
 /** The VP schedule a card declares. */

@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import type { Tensor } from '../tensor/tensor';
 import { batchOf, shapeStr, tensor } from '../tensor/tensor';
 import type { ModelCard } from './modelCard';
-import { cardSchedule, readModelCard } from './modelCard';
+import { cardOutputChannels, cardSchedule, readModelCard } from './modelCard';
 import type { ScoreModel } from './types';
 
 /** Execution providers, in the order `auto` tries them. */
@@ -94,22 +94,61 @@ export interface LoadOnnxOptions {
 }
 
 /**
- * Loads the score model in `dir` (model.json + model.onnx), checks the card's tensor names
- * against the graph, and returns an ε-predicting {@link ScoreModel}.
+ * Why a prediction output of per-sample dims `dims` (C′, H, W; symbolic dims as names, which
+ * match anything) breaks `card`'s promise, or undefined. The promise is C×H×W, or 2C×H×W for a
+ * card that declares `outputs.learnedVariance`; a wider output is not silently cut to its first C
+ * channels, because only the card can say that the extra channels are a variance.
+ * @param cardFile - the card's path, named in the message
+ */
+export function outputShapeProblem(card: ModelCard, cardFile: string, dims: readonly (number | string)[]): string | undefined {
+  const want = [cardOutputChannels(card), card.image.height, card.image.width];
+  if (dims.length === want.length && dims.every((d, i) => typeof d !== 'number' || d === want[i])) return undefined;
+  const c = card.image.channels;
+  const hint = dims[0] === 2 * c && !card.outputs.learnedVariance
+    ? `; if the extra ${c} channel(s) are a learned variance (ADM learn_sigma), declare outputs.learnedVariance: true in the card`
+    : dims[0] === c && card.outputs.learnedVariance ? '; the card declares outputs.learnedVariance (2C channels), which this network does not emit' : '';
+  return `output '${card.outputs.prediction}' is N×${dims.join('×')}, but ${cardFile} promises N×${want.join('×')} (image ${c}×${want[1]}×${want[2]}${card.outputs.learnedVariance ? ' with learned variance' : ''})${hint}`;
+}
+
+/**
+ * Loads the score model in `dir` (model.json + model.onnx), checks the card's tensor names and
+ * the prediction's shape against the graph, and returns an ε-predicting {@link ScoreModel}. The
+ * shape is read from the graph's declared output; where that is symbolic, one forward of a zero
+ * image at the middle timestep shows it (so no run starts on a network its card misdescribes).
+ * @throws ModelError naming the file and what does not match
  */
 export async function loadOnnxPrior(dir: string, opts: LoadOnnxOptions = {}): Promise<OnnxScoreModel> {
   const card = readModelCard(dir);
+  const cardFile = join(dir, 'model.json');
   const file = join(dir, card.files.model);
-  if (!existsSync(file)) throw new ModelError(`${file}: missing (named by ${join(dir, 'model.json')} files.model)`);
+  if (!existsSync(file)) throw new ModelError(`${file}: missing (named by ${cardFile} files.model)`);
   const { session, provider, attempts } = await openSession(file, opts.providers ?? PROVIDER_ORDER);
-  for (const [role, name] of Object.entries(card.inputs)) {
-    if (!session.inputNames.includes(name)) {
-      throw new ModelError(`${join(dir, 'model.json')}: inputs.${role} = '${name}' is not an input of ${file} (its inputs: ${session.inputNames.join(', ')})`);
+  try {
+    for (const [role, name] of Object.entries(card.inputs)) {
+      if (!session.inputNames.includes(name)) {
+        throw new ModelError(`${cardFile}: inputs.${role} = '${name}' is not an input of ${file} (its inputs: ${session.inputNames.join(', ')})`);
+      }
     }
+    const meta = session.outputMetadata.find((m) => m.name === card.outputs.prediction);
+    if (!meta) {
+      throw new ModelError(`${cardFile}: outputs.prediction = '${card.outputs.prediction}' is not an output of ${file} (its outputs: ${session.outputNames.join(', ')})`);
+    }
+    const declared = meta.isTensor && meta.shape.length > 0 ? meta.shape.slice(1) : undefined;
+    const why = declared && outputShapeProblem(card, cardFile, declared);
+    if (why) throw new ModelError(`${file}: ${why}`);
+    const model = scoreModel(session, card, cardFile, file, provider, attempts);
+    if (!declared || declared.some((d) => typeof d !== 'number')) {
+      const { channels: c, height: h, width: w } = card.image;
+      await model.predictEps(tensor([1, c, h, w]), Math.floor(model.schedule.T / 2));
+    }
+    return model;
+  } catch (e) {
+    await session.release();
+    throw e;
   }
-  if (!session.outputNames.includes(card.outputs.prediction)) {
-    throw new ModelError(`${join(dir, 'model.json')}: outputs.prediction = '${card.outputs.prediction}' is not an output of ${file} (its outputs: ${session.outputNames.join(', ')})`);
-  }
+}
+
+function scoreModel(session: ort.InferenceSession, card: ModelCard, cardFile: string, file: string, provider: ExecutionProvider, attempts: ProviderAttempt[]): OnnxScoreModel {
   const { channels: c, height: h, width: w } = card.image;
   const shape = [c, h, w];
   const schedule = cardSchedule(card);
@@ -143,12 +182,11 @@ export async function loadOnnxPrior(dir: string, opts: LoadOnnxOptions = {}): Pr
       const result = await session.run(feeds);
       const out = result[card.outputs.prediction]!;
       const dims = out.dims;
-      // ≥ C channels: ADM learn_sigma networks append C variance channels, which are not used.
-      if (dims.length !== 4 || dims[0] !== n || dims[1]! < c || dims[2] !== h || dims[3] !== w) {
-        throw new ModelError(`${file}: output '${card.outputs.prediction}' has shape ${shapeStr(dims)}, the card promises ${n}×${c}×${h}×${w}`);
-      }
+      const why = dims.length === 4 && dims[0] === n ? outputShapeProblem(card, cardFile, dims.slice(1)) : `output '${card.outputs.prediction}' is ${shapeStr(dims)} for a batch of ${n}, expected ${n}×${cardOutputChannels(card)}×${h}×${w}`;
+      if (why) throw new ModelError(`${file}: ${why}`);
       const data = out.data as Float32Array;
       const pred = tensor([n, c, h, w]);
+      // With learned variance the first C of the 2C channels are the prediction.
       const per = c * h * w, perOut = dims[1]! * h * w;
       for (let s = 0; s < n; s++) pred.data.set(data.subarray(s * perOut, s * perOut + per), s * per);
       return toEps(card.parameterization, pred, xt, schedule.alphaBarAt(t));
