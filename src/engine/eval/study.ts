@@ -5,7 +5,7 @@
  * The pseudo-solvers `tikhonov` (the prior-free baseline) and `measurement` (y itself where it
  * lives in image space, replicated to the image size for SR) give the numbers a solver has to beat.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from '../compile/compile';
 import { withMeasurement, withPrior } from '../graph/edit';
@@ -113,6 +113,41 @@ export function readRows(file: string): StudyRow[] {
     }
   }
   return rows;
+}
+
+/** Whether `file` ends inside a line: its last byte is not '\n' (an append was interrupted). */
+function endsMidLine(file: string): boolean {
+  const size = existsSync(file) ? statSync(file).size : 0;
+  if (size === 0) return false;
+  const fd = openSync(file, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Appends `row` to `results.jsonl` as one line. A torn last line (an interrupted append) is ended
+ * first: appended to it, the new row would join that line and be lost to {@link readRows} too.
+ */
+export function appendRow(file: string, row: StudyRow): void {
+  appendFileSync(file, (endsMidLine(file) ? '\n' : '') + JSON.stringify(row) + '\n');
+}
+
+/**
+ * Why a row's scores cannot be written, or undefined: JSON has no NaN or ±Infinity and writes
+ * them as `null`, so such a score would silently vanish from the table (PSNR is +Infinity when
+ * x̂ equals the ground truth to float32).
+ */
+export function rowScoreProblem(row: Pick<StudyRow, 'psnr' | 'ssim' | 'residual' | 'lpips'>): string | undefined {
+  for (const metric of ['psnr', 'ssim', 'residual', 'lpips'] as const) {
+    const i = row[metric]?.findIndex((v) => !Number.isFinite(v)) ?? -1;
+    if (i >= 0) return `${metric} of sample ${i} is ${row[metric]![i]}, which results.jsonl cannot hold (JSON would write null); the row is not written`;
+  }
+  return undefined;
 }
 
 /** The image shape a learned prior fixes (channels, side), or undefined for analytic priors. */
@@ -244,8 +279,14 @@ export async function runStudy(study: StudySpec, out: string, opts: StudyOptions
       done++;
       return;
     }
+    const bad = rowScoreProblem(row);
+    if (bad) {
+      opts.onFailure?.({ solver, task, image, seed, sigmaY: spec.sigma, error: bad });
+      done++;
+      return;
+    }
     const full: StudyRow = { key, ...row };
-    appendFileSync(file, JSON.stringify(full) + '\n');
+    appendRow(file, full);
     rows.set(key, full);
     opts.onProgress?.(++done, plan.length, full, false);
   };
