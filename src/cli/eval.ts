@@ -3,6 +3,8 @@
  * results.jsonl (resumable), table.md, table.csv and a self-contained report.html (tables, plots,
  * image grids) into --out, and with --report a titled markdown page with the command that made it.
  * --lpips <dir> adds LPIPS (an exported LPIPS network) to every row and an LPIPS column to the tables.
+ * Ctrl-C stops after the rows in flight: the tables cover the finished rows, are marked partial,
+ * and the command exits 130; the same command resumes.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ import { lpipsNetwork } from '../engine/metrics/lpips';
 import { operatorSpecs } from '../engine/operators/registry';
 import { LAGRANGE_VERSION } from '../engine/version';
 import { CliError, intOption, numberOption } from './errors';
+import { InterruptedError } from './run';
 
 /** Options as commander hands them over. */
 export interface EvalArgs {
@@ -65,7 +68,10 @@ export function studySpecs(a: EvalArgs): StudySpec[] {
   })));
 }
 
-/** Runs the study; progress with ETA on stderr. Returns the markdown table's lines. */
+/**
+ * Runs the study; progress with ETA on stderr. Returns the markdown table's lines.
+ * @throws InterruptedError (exit 130) after Ctrl-C, once the partial tables are written and printed
+ */
 export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: string): void; tty: boolean }, argv: string[]): Promise<string[]> {
   const specs = studySpecs(a);
   const spec = specs[0]!;
@@ -133,5 +139,10 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
     ];
     writeFileSync(a.report, head.join('\n') + md);
   }
-  return md.trimEnd().split('\n');
+  const lines = md.trimEnd().split('\n');
+  if (!ctrl.signal.aborted) return lines;
+  lines.forEach((l) => io.out(l));
+  const total = specs.reduce((n, s) => n + s.solvers.length * s.tasks.length * s.images.length * s.seeds.length, 0);
+  io.err(`lagrange: interrupted: the output in ${a.out} is partial (table.md, table.csv and report.html cover ${rows.length} of ${total} rows); run the same command to resume${io.tty ? '\n' : ''}`);
+  throw new InterruptedError('interrupted');
 }

@@ -2,10 +2,12 @@
  * `lagrange run <graph|preset>`: compile and run a solver graph, writing result.npy/png, a strip
  * of previews over the iterations, and report.json. Progress on a TTY, JSON-lines with --json.
  * The run happens in an engine worker thread (as in the studio), so progress and Ctrl-C stay
- * live while ONNX Runtime holds its thread for a network forward; Ctrl-C cancels the run.
+ * live while ONNX Runtime holds its thread for a network forward. Ctrl-C cancels the run: what it
+ * got to is written, marked partial, and the command exits 130 (as a shell reports SIGINT).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CommanderError } from 'commander';
 import { PNG } from 'pngjs';
 import { withBackend, withMeasurement, withPrior, withProvider, withValues } from '../engine/graph/edit';
 import { checkSet, parseSetFlags } from '../engine/graph/set';
@@ -42,6 +44,18 @@ export interface RunArgs {
   json?: boolean;
 }
 
+/**
+ * Ends a command that was interrupted after it wrote its partial output: exit status 130. A
+ * CommanderError, because main() returns such an error's exitCode without printing it again;
+ * the command has already said what it wrote and that it is partial.
+ */
+export class InterruptedError extends CommanderError {
+  constructor(message: string) {
+    super(130, 'lagrange.interrupted', message);
+    this.name = 'InterruptedError';
+  }
+}
+
 /** Preset names and the first sentence of their descriptions. */
 export function presetSummaries(): PresetInfo[] {
   return listPresets().map((p) => ({ name: p.name, description: p.description.split(/(?<=\.)\s/)[0]! }));
@@ -73,7 +87,11 @@ function strip(frames: { width: number; height: number; rgba: Uint8ClampedArray 
   return PNG.sync.write(png);
 }
 
-/** Runs the command; `out` prints lines, `err` progress. Returns the summary lines. */
+/**
+ * Runs the command; `out` prints lines, `err` progress. Returns the summary lines.
+ * @throws InterruptedError (exit 130) after Ctrl-C, once the partial output is written and the
+ *   summary printed
+ */
 export async function runGraph(target: string, args: RunArgs, io: { out(l: string): void; err(l: string): void; tty: boolean }): Promise<string[]> {
   if (args.backend !== undefined && args.backend !== 'js' && args.backend !== 'onnx') throw new CliError(`--backend must be js or onnx; got '${args.backend}'`);
   let doc = loadGraph(target);
@@ -109,7 +127,9 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   };
   const stripNode = doc.nodes.find((n) => n.kind === 'Preview')?.id; // the compiled plan's first preview
   const frames: { width: number; height: number; rgba: Uint8ClampedArray }[] = [];
+  let stoppedAt: number | undefined; // iterations done when cancelled
   const onEvent = (e: RunEvent): void => {
+    if (e.type === 'cancelled') stoppedAt = e.iteration;
     if (e.type === 'preview' && e.nodeId === stripNode) frames.push(e);
     if (args.json) {
       if (e.type === 'preview') {
@@ -132,7 +152,6 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
     process.off('SIGINT', cancel);
   }
   if (io.tty && !args.json) io.err('\n');
-  if (r.status === 'cancelled') process.exitCode = 130; // as a shell reports an interrupted command
   mkdirSync(args.out, { recursive: true });
   const files = ['report.json', 'graph.lagrange.json'];
   writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, status: r.status, task: inputs?.task, sigmaY: inputs?.sigma }, null, 2) + '\n');
@@ -149,11 +168,16 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   }
   const m = r.report.metrics;
   const fmt = (v: number[] | undefined, d = 3): string => (v ? v.map((x) => x.toFixed(d)).join(', ') : 'n/a');
-  return [
-    ...(r.status === 'cancelled' ? [`cancelled (Ctrl-C) after ${r.report.nfe} NFE; report.json records the partial run`] : []),
+  const done = stoppedAt ?? '?';
+  const lines = [
+    ...(r.status === 'cancelled' ? [`interrupted (Ctrl-C) after ${done} of ${r.report.iterations} iterations, ${r.report.nfe} NFE: the output is partial; report.json has status "cancelled"`] : []),
     `${r.report.graph} on ${inputs?.task}: ${r.report.iterations} iterations, ${r.report.nfe} NFE, ${(r.report.wallMs / 1000).toFixed(2)} s (${(r.report.secondsPerNfe * 1000).toFixed(2)} ms/NFE, ${r.report.nfe > 0 && r.report.scoreModelMs === 0 ? 'network inside the fused iteration' : `score model ${((100 * r.report.scoreModelMs) / r.report.wallMs).toFixed(0)} %`}), ${r.report.provider}${backend === 'onnx' ? ', backend onnx' : ''}, seed ${r.report.seed}`,
     ...(m ? [`PSNR ${fmt(m.psnr, 2)} dB  SSIM ${fmt(m.ssim)}${m.lpips ? `  LPIPS ${fmt(m.lpips)}` : ''}  residual ${fmt(m.residual)}  residual/σ ${fmt(m.normalisedResidual, 2)}`] : []),
     ...r.report.warnings.map((w) => `note: ${w}`),
     `wrote ${args.out}: ${files.join(' ')}`,
   ];
+  if (r.status !== 'cancelled') return lines;
+  if (!args.json) lines.forEach((l) => io.out(l));
+  io.err(`lagrange: interrupted: ${args.out} holds a partial run (${done} of ${r.report.iterations} iterations)\n`);
+  throw new InterruptedError('interrupted');
 }
