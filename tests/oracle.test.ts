@@ -45,7 +45,8 @@ async function compare(preset: string, task: string, over: Over = {}): Promise<{
   return { z: Math.sqrt(zz / d), r: ratios[Math.floor(d / 2)]! };
 }
 
-describe('exact-posterior oracle (Gaussian prior, 8×8, 64 samples)', () => {
+// 64 samples × 200–1000 iterations per case: bounded generously, these are not speed targets.
+describe('exact-posterior oracle (Gaussian prior, 8×8, 64 samples)', { timeout: 180_000 }, () => {
   // DiffPIR's exact data prox puts its mean on the posterior mean; it under-disperses (measured
   // z 0.079–0.117, r 0.21–0.87 across the four tasks).
   it.each(['inpaint-random', 'inpaint-box', 'sr4'])('diffpir on %s: mean within sampling error, spread 0.15–1.1 of exact', async (task) => {
@@ -55,8 +56,8 @@ describe('exact-posterior oracle (Gaussian prior, 8×8, 64 samples)', () => {
     expect(r).toBeLessThan(1.1);
   });
 
-  // Deblurring at the blur floor (σ = 1.5 px, an ill-posed blur on 8×8): the mean stays within half a
-  // posterior std (measured z 0.45, r 0.85); under the old size rule σ was 0.09 px, nearly the identity, and z < 0.2.
+  // Deblurring at the blur floor (σ = 1.5 px, an ill-posed blur on 8×8): with the setting the DiffPIR
+  // script executes (λ 7, ζ 0.3) measured z 0.126, r 0.875; with its variables' λ 1, ζ 0.1, z 0.45, r 0.85.
   it('diffpir on deblur-gauss: mean within half a posterior std', async () => {
     const { z, r } = await compare('diffpir', 'deblur-gauss');
     expect(z).toBeLessThan(0.6);
@@ -94,7 +95,7 @@ describe('exact-posterior oracle (Gaussian prior, 8×8, 64 samples)', () => {
 //  - DPS at the papers' ζ on inpainting and deblurring: z 3.1–8.3 (guidance scale tuned for 256 px
 //    learned priors); Diff-PnP-ADMM/HQS on box inpainting and deblurring: z 3.6–8.9 (DDiff's step
 //    table without the noising step).
-describe('exact-posterior oracle, all presets (Gaussian prior, 8×8, 64 samples)', () => {
+describe('exact-posterior oracle, all presets (Gaussian prior, 8×8, 64 samples)', { timeout: 180_000 }, () => {
   // DDiff in DDPM mode (ζ = 0, η = 1), with γ₀ as the official code means it (no size factor).
   // Measured z 0.62 / 0.30 / 0.62, r 0.98 / 0.49 / 1.78 (random inpainting, SR, box inpainting):
   // the mean within 0.7 posterior std; under the old hidden factor (0.072 at 8×8) it was z 0.11–0.17.

@@ -66,8 +66,9 @@ describe('DDiff ablations', () => {
 
   it('Diff-PnP-ADMM is DDiff with the noising step replaced by a deterministic √ᾱ(x + u) denoiser input', () => {
     const d = diff(load('ddiff'), load('diff-pnp-admm'));
-    // the loop register holds x instead of x_t; the re-noising node becomes a noise-free scaling
-    expect(d.nodes).toEqual(['noise', 'scale', 'xs', 'xt']);
+    // the loop register holds x instead of x_t; the re-noising node becomes a noise-free scaling;
+    // without an x_t there is no choice of returned iterate (Result)
+    expect(d.nodes).toEqual(['noise', 'result', 'scale', 'xs', 'xt']);
     expect(d.edgesOnlyB).toContain('xs.current→scale.x');
     expect(d.edgesOnlyA).toContain('noise.xt→xt.next');
     // the data step, the dual update and the prior/schedule are shared unchanged

@@ -1,5 +1,5 @@
 /** The node-kind registry: every kind a graph may use, by name. */
-import { imageInput, measurementInput, metrics, output, preview, simulate } from './io';
+import { imageInput, measurementInput, metrics, output, preview, result, simulate } from './io';
 import { operatorNodes } from './operators';
 import { annealedLangevin, denoise, dpsGuidance, dualUpdate, noising, probabilityFlowODE, schedule, scoreModel, state, xUpdate, zUpdate } from './solver';
 import type { NodeKind } from './types';
@@ -12,7 +12,7 @@ const all: readonly NodeKind[] = [
   ...operatorNodes,
   scoreModel, schedule, state,
   denoise, xUpdate, zUpdate, dualUpdate, noising, dpsGuidance, annealedLangevin, probabilityFlowODE,
-  preview, output, metrics,
+  result, preview, output, metrics,
 ] as unknown as readonly NodeKind[];
 
 /** All node kinds. */

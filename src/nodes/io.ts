@@ -66,6 +66,24 @@ export const output = defineNode({
   params: z.object({ name: z.string().default('result') }),
 });
 
+/** Which input a Result node passes on (its `returns` parameter). */
+export const RESULT_CHOICES = ['x', 'xt'] as const;
+
+export const result = defineNode({
+  kind: 'Result',
+  title: 'Result',
+  category: 'output',
+  doc: 'Which iterate the solver returns: x, the clean estimate of the last pass, or x_t, the noisy iterate entering the last pass (at the final level t_{K−1}, σ ≈ 0.01) — what the DDiff and DiffPIR codes return, the last pass’s data step and noising then having no effect on the result. A routing choice resolved when the graph compiles: it costs nothing per iteration and runs the same on every backend.',
+  inputs: [
+    { name: 'x', type: 'image', doc: 'clean estimate of the last pass' },
+    { name: 'xt', type: 'image', doc: 'noisy iterate x_t entering the last pass' },
+  ],
+  outputs: [{ name: 'image', type: 'image', doc: 'the returned iterate' }],
+  params: z.object({
+    returns: z.enum(RESULT_CHOICES).default('x').meta({ description: 'x: the last pass’s estimate; xt: the last x_t, as the official DDiff and DiffPIR codes return' }),
+  }),
+});
+
 export const metrics = defineNode({
   kind: 'Metrics',
   title: 'Metrics',

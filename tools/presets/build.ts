@@ -82,7 +82,7 @@ function finish(g: Graph, result: string, taps: Tap[], name: string, description
  */
 interface Reference { note: string; /** The published table, when what runs differs from it (default: `overrides`). */ overrides?: Record<string, Record<string, Params>>; tuned?: { note: string; overrides: Record<string, Record<string, Params>> } }
 
-const SOLVER_KINDS = new Set(['Schedule', 'State', 'Denoise', 'XUpdate', 'ZUpdate', 'DualUpdate', 'Noising', 'DPSGuidance', 'AnnealedLangevin', 'ProbabilityFlowODE']);
+const SOLVER_KINDS = new Set(['Result', 'Schedule', 'State', 'Denoise', 'XUpdate', 'ZUpdate', 'DualUpdate', 'Noising', 'DPSGuidance', 'AnnealedLangevin', 'ProbabilityFlowODE']);
 
 function references(g: Graph, overrides: Record<string, Record<string, Params>>, ref: Reference): object {
   const base = Object.fromEntries(g.nodes.filter((n) => SOLVER_KINDS.has(n.kind)).map((n) => [n.id, n.params]));
@@ -93,20 +93,32 @@ function references(g: Graph, overrides: Record<string, Record<string, Params>>,
   return ref.tuned ? { paper, tuned: ref.tuned } : { paper };
 }
 
+/**
+ * Phase retrieval on x in [−1, 1] (the operator node A's inputRange "pm1"), as the DDiff and DPS
+ * codes apply it; DAPS (and the operator's default) shifts to [0, 1] first. docs/conventions.md.
+ */
+const PR_PM1: Record<string, Record<string, Params>> = { 'task:phase-retrieval': { A: { inputRange: 'pm1' } } };
+/** `tables` merged per layer and node (later ones win). */
+function mergeTables(...tables: Record<string, Record<string, Params>>[]): Record<string, Record<string, Params>> {
+  const out: Record<string, Record<string, Params>> = {};
+  for (const t of tables) for (const [layer, nodes] of Object.entries(t)) for (const [id, p] of Object.entries(nodes)) ((out[layer] ??= {})[id] = { ...out[layer]?.[id], ...p });
+  return out;
+}
+
 const byTask = (f: (t: Task) => Record<string, Params>): Record<string, Record<string, Params>> =>
   Object.fromEntries(TASKS.map((t) => [`task:${t}`, f(t)]));
 
 /**
  * γ₀ retuned for the bundled 32 px prior where the paper's value, taken as the official code means
  * it (a step of length γ₀·a(t) on the whole image), was measured to fail there: the nonlinear tasks,
- * whose 256 px values moved a 32 px image (norm ≤ 32) by up to 125 per step. The tuned value is the
- * paper's step with the same per-pixel effect at 32 px, γ₀·√(1024/(3·256²)) = 0.072·γ₀; a sweep on
- * two held-out images (docs/results/tuning.md) put it within the noise of the best value.
+ * whose 256 px values moved a 32 px image (norm ≤ 32) by up to 125 per step. HDR and nonlinear
+ * deblurring take the paper's step with the same per-pixel effect at 32 px, γ₀·√(1024/(3·256²)) =
+ * 0.072·γ₀; phase retrieval (on [−1, 1], as the code) the best of a sweep, 5.5. docs/results/tuning.md.
  */
-const DDIFF_TUNED: Partial<Record<Task, number>> = { 'phase-retrieval': 2.7, 'deblur-nonlinear': 0.18, hdr: 0.25 };
+const DDIFF_TUNED: Partial<Record<Task, number>> = { 'phase-retrieval': 5.5, 'deblur-nonlinear': 0.18, hdr: 0.25 };
 /** DDiff-HQS: the code's γ₀ = 90 for every task, retuned the same way (0.072·90). */
 const HQS_TUNED_GAMMA = 6.5;
-const TUNED_NOTE = 'retuned for the bundled fmnist-32 prior (32 px): the paper’s step with the same per-pixel effect, 0.072·γ₀; measured in docs/results/tuning.md';
+const TUNED_NOTE = 'retuned for the bundled fmnist-32 prior (32 px): the paper’s step with the same per-pixel effect (0.072·γ₀), or for phase retrieval the best of a sweep; measured in docs/results/tuning.md';
 
 // DDiff FFHQ table: γ₀, t₀ and noise mode per task (a = 3.3, b = 0.1, t_γ = 90).
 const DDIFF: Record<Task, { gamma0: number; t0: number; mode: 'fresh' | 'ddpm' }> = {
@@ -139,12 +151,12 @@ function ddiff(dual: boolean): object {
   }
   const table = (g0: (t: Task) => number): Record<string, Record<string, Params>> =>
     byTask((t) => ({ x: { gamma0: g0(t) }, noise: { ...noiseMode(DDIFF[t].mode), t0: DDIFF[t].t0 } }));
-  const paperTable = dual ? table((t) => DDIFF[t].gamma0) : { base: { x: { gamma0: 90 } } };
-  const overrides = dual ? table((t) => DDIFF_TUNED[t] ?? DDIFF[t].gamma0) : {}; // DDiff-HQS: one γ₀ without step-down, DDPM noise, t₀ = 1 for every task (the code's hqs_ddim)
+  const paperTable = mergeTables(dual ? table((t) => DDIFF[t].gamma0) : { base: { x: { gamma0: 90 } } }, PR_PM1, PAPER_RESULT);
+  const overrides = mergeTables(dual ? table((t) => DDIFF_TUNED[t] ?? DDIFF[t].gamma0) : {}, PR_PM1); // DDiff-HQS: one γ₀ without step-down, DDPM noise, t₀ = 1 for every task (the code's hqs_ddim)
   const tuned = dual
     ? Object.fromEntries(Object.entries(DDIFF_TUNED).map(([t, g]) => [`task:${t}`, { x: { gamma0: g } }]))
     : { base: { x: { gamma0: HQS_TUNED_GAMMA } } };
-  return finish(g, 'x.x', [xtTap('xt.current'), zTap('z.x0'), ...(dual ? [uTap] : [])], dual ? 'ddiff' : 'ddiff-hqs',
+  return finish(g, withResult(g, 'x.x', 'xt.current', RETURNS.ddiff), [xtTap('xt.current'), zTap('z.x0'), ...(dual ? [uTap] : [])], dual ? 'ddiff' : 'ddiff-hqs',
     dual
       ? 'DDiff: dual ascent diffusion (linearized ADMM). z = Tweedie denoise of x_t, x = normalised gradient step from z − u, x_t re-noised from x + u, u += x − z. 1000 NFE.'
       : 'DDiff-HQS: DDiff without the dual variable (u ≡ 0), γ₀ = 90 without step-down, DDPM noise; equals linearized DiffPIR.',
@@ -154,6 +166,15 @@ function ddiff(dual: boolean): object {
       overrides: paperTable,
       tuned: { note: TUNED_NOTE, overrides: tuned },
     });
+}
+
+/**
+ * The Result node of the DDiff family and DiffPIR: x of the last pass, or the last x_t, which is
+ * what both official codes return (docs/conventions.md). `returns` is the preset's choice.
+ */
+function withResult(g: Graph, x: string, xt: string, returns: 'x' | 'xt'): string {
+  g.node('result', 'Result', { returns }, 6, 1).edge(x, 'result.x').edge(xt, 'result.xt');
+  return 'result.image';
 }
 
 /** Diff-PnP-ADMM and Diff-PnP-HQS: no noising step; the denoiser sees √ᾱ_t(x + u) directly. */
@@ -179,9 +200,14 @@ function pnp(dual: boolean): object {
       : 'Diff-PnP-HQS: neither dual nor noising — z = D(x, σ_t), x = gradient step from z.',
     // Aᵀy starts linear tasks; nonlinear operators have no adjoint, so they start from 0 (the first
     // denoise at t = 999 then returns the prior mean).
-    byTask((t) => ({ x: { gamma0: DDIFF[t].gamma0 }, ...(NONLINEAR.has(t) ? { xs: { init: 'zeros' } } : {}) })),
+    mergeTables(byTask((t) => ({ x: { gamma0: DDIFF[t].gamma0 }, ...(NONLINEAR.has(t) ? { xs: { init: 'zeros' } } : {}) })), PR_PM1),
     { note: 'reconstructed from the DDiff paper (Eq. 8, ablation Table 2; not in the official code), with DDiff’s FFHQ step table' });
 }
+
+/** What each preset returns (Result node); the official codes return x_t. */
+const RETURNS = { ddiff: 'x', diffpir: 'x' } as const;
+/** The codes' own choice, for the paper reference ("x · paper: xt" in the inspector). */
+const PAPER_RESULT: Record<string, Record<string, Params>> = { base: { result: { returns: 'xt' } } };
 
 const NONLINEAR = new Set<Task>(['phase-retrieval', 'deblur-nonlinear', 'hdr']);
 
@@ -195,16 +221,21 @@ function diffpir(): object {
     .edge('z.x0', 'x.z').edge('measure.measurement', 'x.measurement').edge('schedule.schedule', 'x.schedule')
     .edge('xt.current', 'noise.xt').edge('x.x', 'noise.x').edge('schedule.schedule', 'noise.schedule')
     .edge('noise.xt', 'xt.next');
-  // Repo defaults: deblur/SR NFE 100, ζ 0.1 (SR 0.25 in configs/sisr.yaml), inpainting NFE 20, ζ 1.
+  // Repo: deblur/SR NFE 100, ζ 0.1 (SR 0.25 in configs/sisr.yaml), inpainting NFE 20, ζ 1. The
+  // deblurring script's driver runs lambda_*7 and zeta*3 of its variables: λ 7, ζ 0.3 is what executes.
   const inpaint = { schedule: { iterations: 20 }, noise: { zeta: 1 } };
-  return finish(g, 'x.x', [xtTap('xt.current'), zTap('z.x0')], 'diffpir',
+  const deblur = { x: { lambda: 7 }, noise: { zeta: 0.3 } };
+  const table = { 'task:sr4': { noise: { zeta: 0.25 } }, 'task:inpaint-box': inpaint, 'task:inpaint-random': inpaint, 'task:deblur-gauss': deblur, 'task:deblur-motion': deblur };
+  return finish(g, withResult(g, 'x.x', 'xt.current', RETURNS.diffpir), [xtTap('xt.current'), zTap('z.x0')], 'diffpir',
     'DiffPIR: denoise, exact data prox with ρ_t = λσ_n²/σ_t² (linearized step where the operator has no prox), DDIM/DDPM mix re-noising (ζ, η). Quadratic timestep spacing.',
-    { 'task:sr4': { noise: { zeta: 0.25 } }, 'task:inpaint-box': inpaint, 'task:inpaint-random': inpaint },
-    { note: 'DiffPIR repository defaults (main_ddpir_*.py, configs/*.yaml): deblur/SR 100 NFE, λ 1, ζ 0.1 (SR 0.25), η 0; inpainting 20 NFE, ζ 1' });
+    table,
+    { note: 'DiffPIR repository (main_ddpir_*.py, configs/*.yaml): deblurring 100 NFE, λ 7, ζ 0.3 (what main_ddpir_deblur.py executes: its λ 1, ζ 0.1 times its driver’s 7 and 3); SR 100 NFE, λ 1, ζ 0.25; inpainting 20 NFE, λ 1, ζ 1; η 0; the code returns the last x_t', overrides: mergeTables(table, PAPER_RESULT) });
 }
 
-// DPS step ζ per task (DPS configs; phase retrieval: the paper's 0.4; HDR: not in the DPS repo).
-const DPS_ZETA: Record<Task, number> = { sr4: 0.3, 'inpaint-box': 0.5, 'inpaint-random': 0.5, 'deblur-gauss': 0.3, 'deblur-motion': 0.3, 'phase-retrieval': 0.4, 'deblur-nonlinear': 0.3, hdr: 0.3 };
+// DPS step ζ per task (DPS configs, phase retrieval's 1.0 included; HDR: not in the DPS repo). The
+// paper's appendix gives 0.4 for phase retrieval (unverified); on the bundled prior, with the code's
+// [−1, 1] input, 1.0 gives 34.7 dB and 0.4 29.9 dB (held-out 00 and 01; docs/results/tuning.md).
+const DPS_ZETA: Record<Task, number> = { sr4: 0.3, 'inpaint-box': 0.5, 'inpaint-random': 0.5, 'deblur-gauss': 0.3, 'deblur-motion': 0.3, 'phase-retrieval': 1, 'deblur-nonlinear': 0.3, hdr: 0.3 };
 
 function dps(): object {
   const g = inputs({ iterations: 1000, spacing: 'uniform' }, { vjp: true })
@@ -219,8 +250,8 @@ function dps(): object {
     .edge('guide.x', 'xt.next');
   return finish(g, 'guide.x', [xtTap('xt.current'), zTap('z.x0')], 'dps',
     'DPS: ancestral DDPM sampling with the likelihood gradient −ζ∇_{x_t}‖y − A(x̂₀(x_t))‖ through the denoiser (needs a prior with a denoiser VJP). 1000 NFE + 1000 VJPs.',
-    byTask((t) => ({ guide: { zeta: DPS_ZETA[t] } })),
-    { note: 'DPS repository configs (scale per task); phase retrieval 0.4 from the paper; HDR not in the DPS repository (0.3 chosen)' });
+    mergeTables(byTask((t) => ({ guide: { zeta: DPS_ZETA[t] } })), PR_PM1),
+    { note: 'DPS repository configs (scale per task, phase retrieval 1.0 as configs/phase_retrieval_config.yaml; the paper’s appendix says 0.4); HDR not in the DPS repository (0.3 chosen)' });
 }
 
 // DAPS Langevin per task (configs/task/*.yaml, pixel blocks): steps K and lr.
@@ -241,9 +272,9 @@ function daps(): object {
     .edge('mcmc.x0', 'renoise.x').edge('schedule.schedule', 'renoise.schedule')
     .edge('renoise.xt', 'x.next');
   return finish(g, 'mcmc.x0', [xtTap('x.current'), zTap('ode.x0', 'x̂₀ (PF-ODE)')], 'daps',
-    'DAPS: decoupled annealing — at each level σ_k, x̂₀ by a 5-step PF-ODE, Langevin MCMC on p(x₀ | x̂₀, y), re-noise to σ_{k+1}. Profiles: 1k (200 levels × 5 ODE steps, default) and 4k (200 × 20).',
-    { ...byTask((t) => ({ mcmc: DAPS[t] })), 'profile:1k': { ode: { steps: 5 } }, 'profile:4k': { ode: { steps: 20 } } },
-    { note: 'DAPS repository, configs/task/*.yaml pixel blocks (Langevin steps and lr per task, τ 0.01, lr_min_ratio 0.01); 1k = legacy README setting (200 levels × 5 ODE steps)' });
+    'DAPS: decoupled annealing — at each level σ_k, x̂₀ by a 5-step PF-ODE, Langevin MCMC on p(x₀ | x̂₀, y), re-noise to σ_{k+1}. Profiles: 1k (200 levels × 5 ODE steps, default) and 4k (400 levels × 10 ODE steps, the paper’s nonlinear-task setting).',
+    { ...byTask((t) => ({ mcmc: DAPS[t] })), 'profile:1k': { schedule: { iterations: 200 }, ode: { steps: 5 } }, 'profile:4k': { schedule: { iterations: 400 }, ode: { steps: 10 } } },
+    { note: 'DAPS repository, configs/task/*.yaml pixel blocks (Langevin steps and lr per task, τ 0.01, lr_min_ratio 0.01); 1k = the repository’s commands/pixel_ffhq.sh and README (200 annealing levels × 5 ODE steps); 4k, which the repository does not ship, follows the paper: 400 levels × 10 ODE steps' });
 }
 
 const presets: [string, object][] = [

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { GraphDocument, GraphNode } from '../graph/format';
 import { checkSet } from '../graph/set';
 import { validateGraph } from '../graph/validate';
+import { operatorTask } from '../../nodes';
 import { layers, mergedParams } from '../../protocol/params';
 import type { ParamTable, Selection } from '../../protocol/params';
 import type { MeasurementValue } from '../kernels/updates';
@@ -36,8 +37,9 @@ export interface CompileOptions {
 /**
  * The document with the selection's layers merged into node parameters: `task:<task>`, then
  * `profile:<profile>`, then per-run values (`set`). Task and profile overrides may only touch nodes
- * evaluated after the measurement (prior, schedule, loop body); per-run values are applied to the
- * document before anything is evaluated as well, so they may set any node.
+ * evaluated after the measurement (prior, schedule, loop body) and the simulated operator (whose
+ * task is its kind, so its overrides are merged before it is evaluated); per-run values are applied
+ * to the document before anything is evaluated as well, so they may set any node.
  */
 export function applyOverrides(doc: GraphDocument, sel: Selection, frozen: ReadonlySet<string>): GraphDocument {
   const { profile } = sel;
@@ -58,6 +60,8 @@ export function applyOverrides(doc: GraphDocument, sel: Selection, frozen: Reado
 }
 
 const SINKS = new Set(['Preview', 'Output', 'Metrics']);
+/** Kinds that are not body steps: registers, sinks and pure routing (Result). */
+const NOT_STEPS = new Set(['State', 'Result', ...SINKS]);
 const isMeasurement = (v: Value | undefined): v is MeasurementValue => !!v && typeof v === 'object' && 'op' in v && 'sigmaY' in v;
 
 /** Compiles a validated graph document into an executable {@link Plan}. */
@@ -79,6 +83,24 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   const inputsOf = (n: GraphNode): Record<string, PortRef> =>
     Object.fromEntries(doc.edges.filter((e) => e.target === n.id).map((e) => [e.targetPort, { node: e.source, port: e.sourcePort }]));
 
+  // A Result node only routes: every reference to it becomes a reference to the input it returns.
+  const route = (r: PortRef): PortRef => {
+    let ref = r;
+    for (let hops = 0; nodes.get(ref.node)?.kind === 'Result'; hops++) {
+      const n = nodes.get(ref.node)!;
+      const pick = paramsOf(n).returns as string;
+      const from = incoming.get(`${n.id}.${pick}`);
+      if (!from || hops > nodes.size) throw new CompileError(`node "${n.id}" (Result): returns '${pick}' but nothing is connected to '${pick}'`, n.id);
+      ref = from;
+    }
+    return ref;
+  };
+  const routed = (refs: Record<string, PortRef>): Record<string, PortRef> => Object.fromEntries(Object.entries(refs).map(([p, r]) => [p, route(r)]));
+  const into = (id: string, port: string): PortRef | undefined => {
+    const r = incoming.get(`${id}.${port}`);
+    return r && route(r);
+  };
+
   // Dynamic = State nodes and everything downstream of one (edges into State.next end the walk).
   const dynamic = new Set(doc.nodes.filter((n) => n.kind === 'State').map((n) => n.id));
   for (let grew = true; grew; ) {
@@ -99,13 +121,17 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   const put = (id: string, values: Record<string, Value>): void => {
     for (const [port, val] of Object.entries(values)) constants.set(`${id}.${port}`, val);
   };
-  const statics = order.filter((id) => !dynamic.has(id) && !SINKS.has(nodes.get(id)!.kind));
+  const statics = order.filter((id) => !dynamic.has(id) && !SINKS.has(nodes.get(id)!.kind) && nodes.get(id)!.kind !== 'Result');
   // A learned prior fixes the image shape: images are loaded at its size and channel count.
   const fit = doc.nodes.filter((n) => n.kind === 'ScoreModel').map(priorImageShape).find((s) => s !== undefined);
+  // The simulated operator's own overrides (e.g. phase retrieval's input range in DDiff's
+  // convention) apply before anything is evaluated: its task is its kind, known from the graph.
+  const early = simulatedOperator(doc);
+  if (early) nodes.set(early.id, { ...nodes.get(early.id)!, params: mergedParams(graph, { task: early.task, ...(profile !== undefined ? { profile } : {}), ...(opts.set ? { set: opts.set } : {}) })[early.id] ?? {} });
   for (const id of statics) {
     const n = nodes.get(id)!;
     if (n.kind === 'ScoreModel' || n.kind === 'Schedule') continue;
-    put(id, await evalStatic(n, (port) => get(incoming.get(`${id}.${port}`)), seed, fit));
+    put(id, await evalStatic(n, (port) => get(into(id, port)), seed, fit));
   }
   const measurements = [...constants.values()].filter(isMeasurement);
   if (measurements.length !== 1) {
@@ -115,7 +141,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   const imageShape = measurement.op.inShape;
 
   // The task is known now: merge its overrides (and the profile's), then re-check the parameters.
-  doc = applyOverrides(base, { task: measurement.op.id, ...(profile !== undefined ? { profile } : {}), ...(opts.set ? { set: opts.set } : {}) }, new Set(statics.filter((i) => !['ScoreModel', 'Schedule'].includes(nodes.get(i)!.kind))));
+  doc = applyOverrides(base, { task: measurement.op.id, ...(profile !== undefined ? { profile } : {}), ...(opts.set ? { set: opts.set } : {}) }, new Set(statics.filter((i) => !['ScoreModel', 'Schedule'].includes(nodes.get(i)!.kind) && i !== early?.id)));
   const v2 = validateGraph(doc);
   if (!v2.ok) throw new CompileError(v2.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v2.errors[0]?.nodeId);
   for (const n of doc.nodes) nodes.set(n.id, n);
@@ -133,20 +159,20 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
 
   // Per-iteration body, loop registers and taps.
   const body: BodyStep[] = order
-    .filter((id) => dynamic.has(id) && nodes.get(id)!.kind !== 'State' && !SINKS.has(nodes.get(id)!.kind))
-    .map((id) => ({ id, kind: nodes.get(id)!.kind, params: paramsOf(nodes.get(id)!), inputs: inputsOf(nodes.get(id)!) }));
+    .filter((id) => dynamic.has(id) && !NOT_STEPS.has(nodes.get(id)!.kind))
+    .map((id) => ({ id, kind: nodes.get(id)!.kind, params: paramsOf(nodes.get(id)!), inputs: routed(inputsOf(nodes.get(id)!)) }));
   const states: StateSpec[] = doc.nodes
     .filter((n) => n.kind === 'State')
     .map((n) => {
       const p = paramsOf(n);
-      const initFrom = incoming.get(`${n.id}.init`);
+      const initFrom = into(n.id, 'init');
       if (p.init === 'input' && !initFrom) throw new CompileError(`node "${n.id}" (State): init "input" needs its 'init' input connected`, n.id);
-      return { id: n.id, name: p.name as string, init: p.init as StateSpec['init'], noiseScale: p.noiseScale as number, next: incoming.get(`${n.id}.next`)!, ...(initFrom ? { initFrom } : {}) };
+      return { id: n.id, name: p.name as string, init: p.init as StateSpec['init'], noiseScale: p.noiseScale as number, next: into(n.id, 'next')!, ...(initFrom ? { initFrom } : {}) };
     });
   const sink = (kind: string): GraphNode[] => doc.nodes.filter((n) => n.kind === kind);
   const previews: PreviewSpec[] = sink('Preview').map((n) => {
     const p = paramsOf(n);
-    return { id: n.id, label: (p.label as string) || n.id, every: p.every as number, range: (p.range as 'signal' | 'auto') ?? 'signal', source: incoming.get(`${n.id}.image`)! };
+    return { id: n.id, label: (p.label as string) || n.id, every: p.every as number, range: (p.range as 'signal' | 'auto') ?? 'signal', source: into(n.id, 'image')! };
   });
   const outputNode = sink('Output')[0];
   const metricsNode = sink('Metrics')[0];
@@ -166,14 +192,24 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     constants,
     states,
     body,
-    ...(outputNode ? { output: incoming.get(`${outputNode.id}.image`)! } : {}),
+    ...(outputNode ? { output: into(outputNode.id, 'image')! } : {}),
     previews,
-    ...(metricsNode ? { metrics: { source: incoming.get(`${metricsNode.id}.image`)!, every: paramsOf(metricsNode).every as number } } : {}),
+    ...(metricsNode ? { metrics: { source: into(metricsNode.id, 'image')!, every: paramsOf(metricsNode).every as number } } : {}),
     ...(lpips ? { lpips } : {}),
     warnings: v2.warnings.map((w) => w.message),
-    effectiveParams: Object.fromEntries(doc.nodes.map((n) => [n.id, paramsOf(n)])),
+    // The simulated operator's are its instance's, with the size-scaled defaults filled in.
+    effectiveParams: Object.fromEntries(doc.nodes.map((n) => [n.id, n.id === early?.id ? { ...measurement.op.params } : paramsOf(n)])),
     ...(profile !== undefined ? { profile } : {}),
   };
+}
+
+/** The operator node wired into the graph's Simulate node, with the task it builds; undefined without one. */
+function simulatedOperator(doc: GraphDocument): (GraphNode & { task: string }) | undefined {
+  const sim = doc.nodes.find((n) => n.kind === 'Simulate');
+  const edge = sim && doc.edges.find((e) => e.target === sim.id && e.targetPort === 'operator');
+  const op = edge && doc.nodes.find((n) => n.id === edge.source);
+  const task = op && operatorTask(op.kind);
+  return op && task ? { ...op, task } : undefined;
 }
 
 /** Node ids in an order where every node follows its inputs, ignoring edges into State.next. */

@@ -45,8 +45,15 @@ export function withMeasurement(base: GraphDocument, src: MeasurementSource): Gr
   const doc = clone(base);
   const m = measurementNode(doc);
   if (src.kind === 'bundle') {
+    pruneUpstream(doc, m.id); // while the edges into m still say what fed only the simulation
     doc.edges = doc.edges.filter((e) => e.target !== m.id);
-    pruneUpstream(doc, m.id);
+    // The bundle fixes its operator: the removed nodes' overrides (e.g. a phase-retrieval input
+    // range) no longer apply; the bundle's operator parameters are what the run reports.
+    const kept = new Set(doc.nodes.map((n) => n.id));
+    for (const [layer, table] of Object.entries(doc.overrides)) {
+      for (const id of Object.keys(table)) if (!kept.has(id)) delete table[id];
+      if (Object.keys(table).length === 0) delete doc.overrides[layer];
+    }
     m.kind = 'MeasurementInput';
     m.params = { path: src.path };
     return doc;

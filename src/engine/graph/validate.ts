@@ -121,6 +121,9 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
   return { ok: errors.length === 0, errors, warnings };
 }
 
+/** The operator node kind that builds `task`, or undefined. */
+const taskKind = (task: string): NodeKind | undefined => nodeKinds().find((k) => operatorTask(k.kind) === task);
+
 /** Every override names an existing node and a parameter of its kind, with a value its schema accepts. */
 function checkOverrides(doc: GraphDocument, byId: Index, errors: GraphIssue[]): void {
   for (const [selector, table] of Object.entries(doc.overrides)) {
@@ -131,11 +134,14 @@ function checkOverrides(doc: GraphDocument, byId: Index, errors: GraphIssue[]): 
         errors.push({ path, message: `overrides "${selector}": no node "${id}" in the graph; nodes: ${[...byId.keys()].join(', ')}` });
         continue;
       }
-      if (!entry.kind) continue; // reported as an unknown kind already
+      // An operator node's task override applies when the node builds that task: check it against that kind.
+      const kind = operatorTask(entry.node.kind) !== undefined && selector.startsWith('task:') ? taskKind(selector.slice(5)) ?? entry.kind : entry.kind;
+      if (!kind) continue; // reported as an unknown kind already
+      const who = kind === entry.kind ? label(entry.node) : `node "${id}" as ${kind.kind} (task ${selector.slice(5)})`;
       for (const [param, value] of Object.entries(params)) {
-        const schema = paramSchema(entry.kind, param);
-        if (!schema) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${label(entry.node)} has no parameter '${param}'; parameters: ${paramNames(entry.kind).join(', ')}` });
-        else if (!schema.safeParse(value).success) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${label(entry.node)} parameter '${param}' must be ${allowedText(schema)}, got ${JSON.stringify(value)}` });
+        const schema = paramSchema(kind, param);
+        if (!schema) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${who} has no parameter '${param}'; parameters: ${paramNames(kind).join(', ')}` });
+        else if (!schema.safeParse(value).success) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${who} parameter '${param}' must be ${allowedText(schema)}, got ${JSON.stringify(value)}` });
       }
     }
   }
