@@ -50,7 +50,7 @@ export const motionBlur = operatorNode('MotionBlur', 'deblur-motion', 'Motion bl
   z.object({ kernelSize: odd().optional().meta({ unit: 'px' }), intensity: z.number().min(0).max(1).optional() }));
 
 export const phaseRetrieval = operatorNode('PhaseRetrieval', 'phase-retrieval', 'Phase retrieval',
-  'A(x) = |F P x₀₁|, x₀₁ = (x+1)/2, P zero padding by 64 px per side at 256 px (oversampling 2), F the orthonormal DFT; or |F P x₀₁|². Nonlinear; analytic VJP.',
+  'A(x) = |F P x₀₁|, x₀₁ = (x+1)/2 (inputRange "01", as DAPS) or x (inputRange "pm1", as DPS and DDiff), P zero padding by 64 px per side at 256 px (oversampling 2), F the orthonormal DFT; or |F P x₀₁|². Nonlinear; analytic VJP.',
   z.object({
     pad: z.number().int().min(0).optional().meta({ unit: 'px' }),
     measure: z.enum(['amplitude', 'intensity']).optional(),

@@ -342,6 +342,24 @@ describe('studio (browser mode)', () => {
     expect(errors).toEqual([]);
   }, 180_000);
 
+  it('shows each convention with its source: the returned iterate and phase retrieval’s input range', async () => {
+    const { page, errors } = await open(studio, { width: 1600, height: 1200 }); // DDiff on box inpainting
+    await select(page, 'result');
+    const inspector = page.getByTestId('inspector');
+    expect(await inspector.getByTestId('param-returns').inputValue()).toBe('x');
+    // The preset's choice, named as one, with the official code's one click away.
+    expect(await inspector.getByTestId('param-returns-origin').textContent()).toMatch(/all tasks · convention \(paper "xt"\)/);
+    await shot(page, '09-result-convention');
+    await page.getByTestId('side-run').click();
+    await page.getByTestId('run-task').selectOption('phase-retrieval');
+    await page.getByTestId('side-inspect').click();
+    await select(page, 'A');
+    expect(await inspector.getByTestId('param-inputRange').inputValue()).toBe('pm1');
+    expect(await inspector.getByTestId('param-inputRange-origin').textContent()).toMatch(/^phase retrieval: "pm1" · paper/);
+    await shot(page, '10-phase-retrieval-range');
+    expect(errors).toEqual([]);
+  }, 120_000);
+
   it('compares two presets on the same measurement and seed', async () => {
     const { page, errors } = await open(studio);
     await page.getByTestId('tab-compare').click();

@@ -90,7 +90,12 @@ function references(g: Graph, overrides: Record<string, Record<string, Params>>,
   // The published base values win over the nodes' own where a preset retunes a node for every task.
   const paperBase = Object.fromEntries(Object.entries(base).map(([id, p]) => [id, { ...p, ...table.base?.[id] }]));
   const paper = { note: ref.note, overrides: { ...table, base: paperBase } };
-  return ref.tuned ? { paper, tuned: ref.tuned } : { paper };
+  // A documented choice of convention that differs from the code's (the studio: "· convention").
+  const returns = g.nodes.find((n) => n.kind === 'Result')?.params.returns;
+  const convention = returns !== undefined && returns !== paperBase.result?.returns
+    ? { convention: { note: RESULT_NOTE, overrides: { base: { result: { returns } } } } }
+    : {};
+  return { paper, ...(ref.tuned ? { tuned: ref.tuned } : {}), ...convention };
 }
 
 /**
@@ -206,7 +211,8 @@ function pnp(dual: boolean): object {
 
 /** What each preset returns (Result node); the official codes return x_t. */
 const RETURNS = { ddiff: 'x', diffpir: 'x' } as const;
-/** The codes' own choice, for the paper reference ("x · paper: xt" in the inspector). */
+const RESULT_NOTE = 'returns x of the last pass; the official code returns the last x_t, which for DDiff carries the dual u (on an exact Gaussian posterior 5.97 vs 0.20 posterior std off; docs/conventions.md)';
+/** The codes' own choice, for the paper reference ("convention (paper xt)" in the inspector). */
 const PAPER_RESULT: Record<string, Record<string, Params>> = { base: { result: { returns: 'xt' } } };
 
 const NONLINEAR = new Set<Task>(['phase-retrieval', 'deblur-nonlinear', 'hdr']);
