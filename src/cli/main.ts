@@ -171,9 +171,10 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .description('browser mode: serve the studio on 127.0.0.1 (the printed link carries a per-launch access token)')
     .option('--port <n>', 'port (0: any free one)', '5217')
     .option('--open', 'open the page in the default browser')
-    .action(async (o: { port: string; open?: boolean }) => {
+    .option('--allow <dir>', 'a folder runs may read files from, besides uploads and the bundled resources (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .action(async (o: { port: string; open?: boolean; allow: string[] }) => {
       const { studio } = await import('../server/main');
-      await studio({ port: intOption('--port', o.port, 0), open: o.open === true });
+      await studio({ port: intOption('--port', o.port, 0), open: o.open === true, allow: o.allow });
       await new Promise<never>(() => {}); // serve until interrupted
     });
 
