@@ -164,6 +164,7 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--seed <n>', 'seed')
     .option('--iterations <k>', 'iterations K')
     .option('--quantiles <k>', 'posterior-variance groups (default 10)')
+    .option('--set <node.param=value>', 'set a node parameter (repeatable); wins over the graph’s task overrides', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'one JSON line')
     .action(async (graph: string, o: ValidateSolverArgs) => (await runValidateSolver(graph, o)).forEach((l) => io.out(l)));
 

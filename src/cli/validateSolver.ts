@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseGraph } from '../engine/graph/format';
 import { listPresets, presetFile } from '../engine/graph/presets';
+import { parseSetFlags } from '../engine/graph/set';
 import type { GroupFigures } from '../engine/oracle/figures';
 import type { SolverValidation } from '../engine/oracle/validateSolver';
 import { validateSolver } from '../engine/oracle/validateSolver';
@@ -20,6 +21,7 @@ export interface ValidateSolverArgs {
   seed?: string;
   iterations?: string;
   quantiles?: string;
+  set?: string[];
   json?: boolean;
 }
 
@@ -58,6 +60,7 @@ function options(a: ValidateSolverArgs): Parameters<typeof validateSolver>[1] {
     samples: intOption('--samples', a.samples, 8),
     ...(a.seed ? { seed: intOption('--seed', a.seed, 0) } : {}),
     ...(a.iterations ? { iterations: intOption('--iterations', a.iterations, 1) } : {}),
+    ...(a.set?.length ? { set: parseSetFlags(a.set) } : {}),
     ...(a.quantiles ? { quantiles: intOption('--quantiles', a.quantiles, 1) } : {}),
   };
 }
@@ -79,6 +82,7 @@ export function validationLines(v: SolverValidation): string[] {
     `  whitened SW₂    ${f(w.slicedWasserstein, 4)} vs ${f(w.reference, 4)} (× ${f(w.ratio)}), whitened by the ${w.whitening}`,
     ...(v.groups.mask ? table('by mask', v.groups.mask) : []),
     ...table('by exact posterior variance (q1 smallest)', v.groups.variance),
+    ...v.notes.map((n) => `  note: ${n}`),
   ];
 }
 

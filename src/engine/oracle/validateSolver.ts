@@ -8,6 +8,8 @@
  * with N samples). docs/validate-solver.md says how to read each figure.
  */
 import { compile } from '../compile/compile';
+import type { Plan } from '../compile/plan';
+import type { ParamTable } from '../../protocol/params';
 import { withMeasurement, withPrior } from '../graph/edit';
 import type { GraphDocument } from '../graph/format';
 import type { DiagonalGaussianPrior } from '../priors/diagonalGaussian';
@@ -40,6 +42,8 @@ export interface ValidateSolverOptions {
   sigma?: number;
   seed?: number;
   iterations?: number;
+  /** Per-run parameter values (`--set`), node → parameter → value; they win over task overrides. */
+  set?: ParamTable;
   /** Random directions of the sliced Wasserstein distances (default 256). */
   slices?: number;
   /** Posterior-variance quantile groups (default 10). */
@@ -69,6 +73,8 @@ export interface SolverValidation {
   whitened: WhitenedDistance & { whitening: 'posterior covariance' | 'mixture moments' };
   /** The measurement bundle, when one was given. */
   measurement?: string;
+  /** What biases the comparison besides the sampler (e.g. a clip against a wide prior). */
+  notes: string[];
 }
 
 /** The oracle's view of an analytic prior, or undefined for a network. */
@@ -79,6 +85,39 @@ function analyticComponents(prior: ScoreModel): OracleComponent[] | undefined {
   }
   if ('components' in prior) return (prior.components as readonly GaussianComponent[]).map((c) => ({ weight: c.weight, mean: c.mean, std: c.std }));
   return undefined;
+}
+
+/** Φ(x) by Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): enough for a warning, not worth a dependency. */
+function normalCdf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * (Math.abs(x) / Math.SQRT2));
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-(x * x) / 2);
+  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+/** The prior's mass outside the image range [−1, 1], averaged over pixels. */
+function massOutsideRange(comps: readonly OracleComponent[], d: number): number {
+  let out = 0;
+  for (const c of comps) {
+    for (let i = 0; i < d; i++) {
+      const m = c.mean[i]!, s = typeof c.std === 'number' ? c.std : c.std[i]!;
+      out += c.weight * (normalCdf((-1 - m) / s) + 1 - normalCdf((1 - m) / s));
+    }
+  }
+  return out / d;
+}
+
+/**
+ * Notes on what biases the comparison without being the sampler's fault: a Denoise that clips x̂₀
+ * to [−1, 1] (guided-diffusion's clip_denoised, right for learned image priors) against an analytic
+ * prior with mass outside that range.
+ */
+function clipNotes(plan: Plan, comps: readonly OracleComponent[]): string[] {
+  const clipping = plan.body.filter((s) => s.kind === 'Denoise' && s.params.clip === true).map((s) => s.id);
+  if (!clipping.length) return [];
+  const mass = massOutsideRange(comps, plan.imageShape.reduce((a, b) => a * b, 1));
+  if (mass < 0.01) return [];
+  return [`Denoise ${clipping.join(', ')} clips x̂₀ to [−1, 1] while this prior puts ${(100 * mass).toFixed(1)} % of its mass outside: the clip biases the samples; --set ${clipping[0]}.clip=false checks the sampler alone`];
 }
 
 /** The graph set up for the validation: prior, its mean/std images, and the measurement. */
@@ -110,7 +149,7 @@ export async function validateSolver(base: GraphDocument, o: ValidateSolverOptio
   const n = o.samples ?? 64;
   if (n < 8) throw new RangeError(`validate-solver needs at least 8 samples, got ${n}`);
   const { doc, task } = prepare(base, o);
-  const plan = await compile(doc, { samples: n, ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.iterations ? { iterations: o.iterations } : {}) });
+  const plan = await compile(doc, { samples: n, ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.iterations ? { iterations: o.iterations } : {}), ...(o.set ? { set: o.set } : {}) });
   const { op, y, sigmaY } = plan.measurement;
   if (!op.linear) throw new Error(`task ${task} is nonlinear: the exact posterior needs a linear operator (sr4, inpaint-box, inpaint-random, deblur-gauss, deblur-motion)`);
   if (!(sigmaY > 0)) throw new Error('validate-solver needs σ_y > 0: with noiseless data the posterior is degenerate');
@@ -140,5 +179,6 @@ export async function validateSolver(base: GraphDocument, o: ValidateSolverOptio
     groups: fig.groups,
     whitened: { ...whitenedSlicedWasserstein(post, r.result, exact, exact2, slices, rng.fork('whitened')), whitening: post.components.length === 1 ? 'posterior covariance' : 'mixture moments' },
     ...(o.measurement !== undefined ? { measurement: o.measurement } : {}),
+    notes: clipNotes(plan, comps),
   };
 }
