@@ -3,7 +3,10 @@
  * tiny configuration of the same architecture with random weights: the engine loads the export,
  * takes the ε half of the learn_sigma output and agrees with PyTorch's check/eps.npy. Also checks
  * that the FFHQ 256 config (DPS `ffhq_10m.pt`) builds with the published key names, shapes and
- * parameter count, so real checkpoints load strictly. Needs a Python with torch and onnx
+ * parameter count, so real checkpoints load strictly; and a DPS ancestral step with the learned
+ * variance (Denoise.v → ZUpdate variance 'learned') whose per-pixel σ and mean equal guided-
+ * diffusion's learned_range p_mean_variance computed in PyTorch from the same weights, on the full
+ * and on a respaced schedule. Needs a Python with torch and onnx
  * (Debian: python3-torch python3-onnx); set LAGRANGE_PYTHON to choose the interpreter.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,9 +14,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveSchedule } from '../src/engine/compile/schedule';
+import { linearSchedule } from '../src/engine/diffusion/schedule';
 import { readNpy } from '../src/engine/io/npy';
+import { learnedStd, learnedVarianceRange } from '../src/engine/kernels/updates';
 import { readModelCard } from '../src/engine/priors/modelCard';
 import { loadOnnxPrior } from '../src/engine/priors/onnxPrior';
+import { executors, stepStream } from '../src/engine/runtime/executors';
+import type { StepContext } from '../src/engine/runtime/executors';
+import { createRng } from '../src/engine/tensor/rng';
+import type { Tensor } from '../src/engine/tensor/tensor';
 import { tensor } from '../src/engine/tensor/tensor';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -80,6 +90,68 @@ describe.skipIf(!python)('guided-diffusion ADM export', () => {
       await prior.release();
     }
   }, 60_000);
+
+  it("takes a DPS ancestral step with the learned variance: per-pixel σ and mean as guided-diffusion's learned_range in PyTorch", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'lagrange-adm-')), 'tiny-adm');
+    py(['tools/export_guided_diffusion.py', '--random-init', '--seed', '1', ...TINY, '--out', out, '--name', 'tiny-adm', '--no-check']);
+    const vp = linearSchedule();
+    // (K, k): t = 700 of the full schedule; t = 666 and the last step t = 0 (β̃ clipped) of 10 respaced steps.
+    const cases = [[1000, 299], [10, 3], [10, 9]].map(([K, k]) => {
+      const s = resolveSchedule({ iterations: K!, spacing: 'uniform', sigmaMax: 100, sigmaMin: 0.1, rho: 7 }, vp);
+      return { K: K!, k: k!, s, kept: Array.from(s.t) };
+    });
+    // guided-diffusion: respaced betas (SpacedDiffusion), posterior_log_variance_clipped, learned_range, clip_denoised.
+    py(['-c', `import sys, json, numpy as np, torch; sys.path.insert(0, 'tools')
+import export_guided_diffusion as e
+out, cases = sys.argv[1], json.loads(sys.argv[2])
+cfg = e.resolve_config(e.parse_args(json.loads(sys.argv[3]) + ['--random-init', '--out', out]))
+torch.manual_seed(1); net = e.create_model(**cfg).eval()  # the export's weights (same seed, same init order)
+x = torch.from_numpy(np.load(out + '/check/x.npy'))[:1].double()
+ac = np.cumprod(1 - np.linspace(1e-4, 0.02, 1000))
+for c in cases:
+    kept = set(c['kept']); last = 1.0; betas = []
+    for i, a in enumerate(ac):
+        if i in kept: betas.append(1 - a / last); last = a
+    betas = np.array(betas); acs = np.cumprod(1 - betas); prev = np.append(1.0, acs[:-1])
+    post = betas * (1 - prev) / (1 - acs); log_clipped = np.log(np.append(post[1], post[1:]))
+    t = c['kept'][c['k']]; i = sorted(kept).index(t)
+    with torch.no_grad(): o = net(x.float(), torch.tensor([t])).double()
+    eps, v = o[:, :3], o[:, 3:]
+    x0 = (x / np.sqrt(acs[i]) - np.sqrt(1 / acs[i] - 1) * eps).clamp(-1, 1)
+    mean = betas[i] * np.sqrt(prev[i]) / (1 - acs[i]) * x0 + (1 - prev[i]) * np.sqrt(1 - betas[i]) / (1 - acs[i]) * x
+    frac = (v + 1) / 2; sigma = torch.exp(0.5 * (frac * np.log(betas[i]) + (1 - frac) * log_clipped[i]))
+    for name, a in (('eps', eps), ('mean', mean), ('sigma', sigma)): np.save(f"{out}/{name}_{c['K']}_{c['k']}.npy", a.numpy())`,
+    out, JSON.stringify(cases.map(({ K, k, kept }) => ({ K, k, kept }))), JSON.stringify(TINY)]);
+
+    const prior = await loadOnnxPrior(out, { providers: ['cpu'] });
+    try {
+      const xt = tensor([1, 3, 32, 32], readNpy(join(out, 'check/x.npy')).data.slice(0, 3 * 32 * 32));
+      for (const { K, k, s } of cases) {
+        const ctx = (node: string, params: Record<string, unknown>, inputs: Record<string, unknown>): StepContext =>
+          ({ k, node, params, input: (p) => inputs[p] as Tensor, rng: () => createRng(4, stepStream(node, k)), warn: () => {} }) as StepContext;
+        const d = await executors.Denoise!(ctx('z', { clip: true }, { xt, prior, schedule: s }));
+        expect(d.v?.shape).toEqual([1, 3, 32, 32]);
+        const zp = { zeta: 0, eta: 1, t0: 0, posteriorStd: 'ddim', variance: 'learned' };
+        const zin = { xt, x: d.x0, v: d.v, schedule: s };
+        const step = (await executors.ZUpdate!(ctx('anc', zp, zin))).xt!;
+        const mean = (await executors.ZUpdate!(ctx('anc', { ...zp, t0: 1000 }, zin))).xt!;
+        const range = learnedVarianceRange(s, k);
+        const sigma = d.v!.data.map((v) => learnedStd(v, range));
+        const want = { eps: readNpy(join(out, `eps_${K}_${k}.npy`)), mean: readNpy(join(out, `mean_${K}_${k}.npy`)), sigma: readNpy(join(out, `sigma_${K}_${k}.npy`)) };
+        const worst = (a: ArrayLike<number>, b: ArrayLike<number>, rel = false): number =>
+          Array.from(a).reduce((m, ai, i) => Math.max(m, Math.abs(ai - b[i]!) / (rel ? Math.abs(b[i]!) : 1)), 0);
+        expect(worst(d.eps!.data, want.eps.data)).toBeLessThan(1e-4); // the same weights
+        expect(worst(sigma, want.sigma.data, true)).toBeLessThan(1e-5);
+        expect(worst(mean.data, want.mean.data)).toBeLessThan(1e-4);
+        // The step itself: mean + σ·n with n from the node's stream (t = 0 takes no noise, as [t > 0]).
+        const n = createRng(4, stepStream('anc', k));
+        const noisy = s.t[k]! > 0;
+        expect(worst(step.data, Array.from(mean.data, (m, i) => m + (noisy ? sigma[i]! * n.normal() : 0)))).toBeLessThan(1e-5);
+      }
+    } finally {
+      await prior.release();
+    }
+  }, 120_000);
 
   it('fails clearly when a checkpoint does not match the config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lagrange-adm-ckpt-'));

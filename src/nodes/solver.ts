@@ -75,7 +75,7 @@ export const denoise = defineNode({
   kind: 'Denoise',
   title: 'Denoise (Tweedie)',
   category: 'update',
-  doc: 'One network evaluation (1 NFE): ε̂ = ε_θ(x_t, t) and Tweedie’s x̂₀ = (x_t − √(1−ᾱ_t) ε̂)/√ᾱ_t, clipped to [−1, 1] when clip is set (guided-diffusion clip_denoised). In DDiff this is the z-update.',
+  doc: 'One network evaluation (1 NFE): ε̂ = ε_θ(x_t, t) and Tweedie’s x̂₀ = (x_t − √(1−ᾱ_t) ε̂)/√ᾱ_t, clipped to [−1, 1] when clip is set (guided-diffusion clip_denoised). In DDiff this is the z-update. With a learn_sigma prior (ADM networks whose card declares learned variance) the same evaluation also gives v, the variance interpolation ZUpdate’s variance "learned" uses.',
   inputs: [
     { name: 'xt', type: 'image', doc: 'noisy iterate at level t' },
     { name: 'prior', type: 'prior', doc: 'score model' },
@@ -84,6 +84,7 @@ export const denoise = defineNode({
   outputs: [
     { name: 'x0', type: 'image', doc: 'x̂₀' },
     { name: 'eps', type: 'image', doc: 'ε̂' },
+    { name: 'v', type: 'image', doc: 'variance interpolation v ∈ [−1, 1] (the network’s second C channels; learn_sigma priors only, no extra NFE)' },
   ],
   params: z.object({ clip: z.boolean().default(true) }),
 });
@@ -124,12 +125,13 @@ export const zUpdate = defineNode({
   kind: 'ZUpdate',
   title: 'Noising step (DDIM + dual)',
   category: 'update',
-  doc: 'Next noisy iterate from a clean estimate x and the dual u re-injected at signal level: x_s = √ᾱ_s(x + u) + √(1−ζ)(√(1−ᾱ_s−c²) ε̂ + c n) + √ζ √(1−ᾱ_s) n′, ε̂ = (x_t − √ᾱ_t x)/√(1−ᾱ_t), c = η√((1−ᾱ_s)/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_s) (or √β_t with posteriorStd "beta", DiffPIR). ζ = 1: DDiff’s fresh-noise mode; ζ = 0, η = 1: its DDPM mode. Noise is dropped for t ≤ t₀.',
+  doc: 'Next noisy iterate from a clean estimate x and the dual u re-injected at signal level: x_s = √ᾱ_s(x + u) + √(1−ζ)(√(1−ᾱ_s−c²) ε̂ + c n) + √ζ √(1−ᾱ_s) n′, ε̂ = (x_t − √ᾱ_t x)/√(1−ᾱ_t), c = η√((1−ᾱ_s)/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_s) (or √β_t with posteriorStd "beta", DiffPIR). ζ = 1: DDiff’s fresh-noise mode; ζ = 0, η = 1: its DDPM mode. Noise is dropped for t ≤ t₀. variance "learned" (DPS’s learned_range; ζ = 0, η = 1 only, v wired from Denoise.v of a learn_sigma prior) keeps the mean and draws c·n with the per-pixel σ = exp(½(f log β′ + (1−f) log β̃)), f = (v+1)/2, β′ = 1 − ᾱ_t/ᾱ_s, β̃ = c² (at the last step the step before’s).',
   inputs: [
     { name: 'xt', type: 'image', doc: 'current noisy iterate at level t' },
     { name: 'x', type: 'image', doc: 'clean estimate' },
     { name: 'u', type: 'image', optional: true, doc: 'dual variable (0 when unconnected)' },
     { name: 'schedule', type: 'schedule', doc: 'levels t and s' },
+    { name: 'v', type: 'image', optional: true, doc: 'variance interpolation from Denoise.v (variance "learned" only)' },
   ],
   outputs: [{ name: 'xt', type: 'image', doc: 'x_s' }],
   params: z.object({
@@ -137,6 +139,7 @@ export const zUpdate = defineNode({
     eta: z.number().min(0).default(1).meta({ unit: 'DDIM η' }),
     t0: z.number().min(0).default(0).meta({ unit: 'timestep', description: 'no noise at or below' }),
     posteriorStd: z.enum(['ddim', 'beta']).default('ddim'),
+    variance: z.enum(['fixed', 'learned']).default('fixed').meta({ description: 'fixed: noise std c; learned: per-pixel σ = exp(½(f log β′ + (1−f) log β̃)), f = (v+1)/2 from input v (DPS with a learn_sigma network; ζ = 0, η = 1)' }),
   }),
 });
 

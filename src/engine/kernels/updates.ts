@@ -8,6 +8,7 @@
  * x-steps also take an allocator for the residual and gradient they use and hand back.
  */
 import type { ForwardModel } from '../operators/types';
+import { x0FromEps } from '../diffusion/vp';
 import { denoiseWithEps } from '../priors/gaussianMixture';
 import type { ScoreModel } from '../priors/types';
 import type { Allocator } from '../tensor/pool';
@@ -28,10 +29,18 @@ export interface MeasurementValue {
 
 /**
  * One NFE: ε̂ = ε_θ(x_t, t), x̂₀ = (x_t − √(1−ᾱ)ε̂)/√ᾱ (into `out`), clipped to [−1, 1] when
- * `clip`. ε̂ is the prior's own tensor. x_t is read until the prior has answered, so `out` must not alias it.
+ * `clip`; with a prior that learns its variance also v, its variance interpolation, from the same
+ * evaluation. ε̂ and v are the prior's own tensors. x_t is read until the prior has answered, so
+ * `out` must not alias it.
  */
-export async function denoiseStep(prior: ScoreModel, xt: Tensor, t: number, clip: boolean, out?: Tensor): Promise<{ x0: Tensor; eps: Tensor }> {
-  const { x0, eps } = await denoiseWithEps(prior, xt, t, outputOf(xt.shape, out, 'denoiseStep'));
+export async function denoiseStep(prior: ScoreModel, xt: Tensor, t: number, clip: boolean, out?: Tensor): Promise<{ x0: Tensor; eps: Tensor; v?: Tensor }> {
+  const o = outputOf(xt.shape, out, 'denoiseStep');
+  if (prior.predictEpsVariance) {
+    const { eps, v } = await prior.predictEpsVariance(xt, t);
+    const x0 = x0FromEps(xt, eps, prior.schedule.alphaBarAt(t), o);
+    return { x0: clip ? clamp(x0, -1, 1, x0) : x0, eps, v };
+  }
+  const { x0, eps } = await denoiseWithEps(prior, xt, t, o);
   return { x0: clip ? clamp(x0, -1, 1, x0) : x0, eps };
 }
 
@@ -185,6 +194,54 @@ export interface NoisingStepParams {
   /** Fresh noise is dropped for t ≤ t0. */
   t0: number;
   posteriorStd: 'ddim' | 'beta';
+  /** 'learned': the noise's std from the network's v ({@link learnedStd}); default 'fixed' (c). */
+  variance?: 'fixed' | 'learned';
+}
+
+/**
+ * The bounds of DPS's learned variance at one step t → s: σ_min = √β̃ (β̃ "clipped") and
+ * logRatio = log β′ − log β̃, so that σ(v) = σ_min·exp(½ f·logRatio), f = (v + 1)/2, which is
+ * guided-diffusion's exp(½(f log β′ + (1 − f) log β̃)).
+ */
+export interface LearnedVarianceRange {
+  sigmaMin: number;
+  logRatio: number;
+}
+
+/** √β̃ = √((1−ᾱ_s)/(1−ᾱ_t))·√(1 − ᾱ_t/ᾱ_s), in the operation order of c ('ddim', η = 1), so σ(−1) = c bit for bit. */
+const posteriorStdOf = (abT: number, abS: number): number => Math.sqrt((1 - abS) / (1 - abT)) * Math.sqrt(Math.max(0, 1 - abT / abS));
+
+/**
+ * {@link LearnedVarianceRange} of iteration k, with guided-diffusion's respaced betas
+ * β′ = 1 − ᾱ_t/ᾱ_s and β̃ = (1−ᾱ_s)/(1−ᾱ_t)·β′ (for every step of the table, β′ = β_t). "Clipped":
+ * where β̃ = 0 (the last step, ᾱ_s = 1) it takes the β̃ of the step before (guided-diffusion's
+ * posterior_log_variance_clipped, β̃ of table index 1 at index 0); a one-step schedule has no
+ * other step and takes β̃ := β′.
+ */
+export function learnedVarianceRange(sched: { alphaBarT: ArrayLike<number>; alphaBarS: ArrayLike<number> }, k: number): LearnedVarianceRange {
+  const abT = sched.alphaBarT[k]!, abS = sched.alphaBarS[k]!;
+  const beta = 1 - abT / abS;
+  let sigmaMin = posteriorStdOf(abT, abS);
+  if (!(sigmaMin > 0)) sigmaMin = k > 0 ? posteriorStdOf(sched.alphaBarT[k - 1]!, sched.alphaBarS[k - 1]!) : Math.sqrt(beta);
+  return { sigmaMin, logRatio: Math.log(beta) - 2 * Math.log(sigmaMin) };
+}
+
+/** σ(v) = σ_min·exp(½·(v + 1)/2·logRatio): DPS's per-pixel std for v (not clamped to [−1, 1], as guided-diffusion). */
+export const learnedStd = (v: number, r: LearnedVarianceRange): number => r.sigmaMin * Math.exp(0.25 * (v + 1) * r.logRatio);
+
+/**
+ * Why the learned variance does not apply to `p`, or undefined: it is the DDPM ancestral step's
+ * (ζ = 0, η = 1, posteriorStd 'ddim'), whose mean it keeps.
+ */
+export function learnedVarianceProblem(p: NoisingStepParams): string | undefined {
+  const bad = [p.zeta !== 0 && `ζ = ${p.zeta}`, p.eta !== 1 && `η = ${p.eta}`, p.posteriorStd !== 'ddim' && `posteriorStd '${p.posteriorStd}'`].filter(Boolean);
+  return bad.length ? `variance 'learned' is the DDPM ancestral step's and needs ζ = 0, η = 1, posteriorStd 'ddim'; got ${bad.join(', ')}` : undefined;
+}
+
+/** The learned variance of one noising step: v (N×C×H×W, the network's) and the step's range. */
+export interface LearnedNoise {
+  v: Tensor;
+  range: LearnedVarianceRange;
 }
 
 /**
@@ -201,7 +258,10 @@ export function noisingCoefficients(at: { t: number; alphaBarT: number; alphaBar
 /**
  * x_s = √ᾱ_s(x + u) + √(1−ζ)(√(1−ᾱ_s−c²)ε̂ + c·n) + √ζ√(1−ᾱ_s)·n′, ε̂ = (x_t − √ᾱ_t x)/√(1−ᾱ_t),
  * c = η√((1−ᾱ_s)/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_s) ('ddim') or η√((1−ᾱ_s)/(1−ᾱ_t))·√β_t ('beta', DiffPIR).
- * ε̂ is implied by x (not z), as in DDiff; n, n′ are zero for t ≤ t0.
+ * ε̂ is implied by x (not z), as in DDiff; n, n′ are zero for t ≤ t0. With `learned` (DPS's
+ * learned_range; ζ = 0, η = 1 only) the noise term c·n becomes σᵢ·nᵢ, σᵢ = {@link learnedStd}(vᵢ),
+ * the mean unchanged; n is drawn as in the fixed step, so v = −1 (σ = c) gives its numbers exactly.
+ * @throws Error for `learned` with other parameters, or a v of another shape
  */
 export function noisingStep(
   xt: Tensor,
@@ -211,9 +271,15 @@ export function noisingStep(
   p: NoisingStepParams,
   rng: Rng,
   out?: Tensor,
+  learned?: LearnedNoise,
 ): Tensor {
   const { alphaBarT: abT, alphaBarS: abS } = at;
   const { c, fresh, noisy } = noisingCoefficients(at, p);
+  if (learned) {
+    const why = learnedVarianceProblem(p);
+    if (why) throw new Error(why);
+    if (learned.v.data.length !== x.data.length) throw new Error(`variance 'learned': v is ${learned.v.shape.join('×')}, x is ${x.shape.join('×')}`);
+  }
   const sa = Math.sqrt(abS), dir = Math.sqrt(Math.max(0, 1 - abS - c * c));
   const keep = Math.sqrt(1 - p.zeta);
   const saT = Math.sqrt(abT), sbT = Math.sqrt(1 - abT);
@@ -221,17 +287,20 @@ export function noisingStep(
   const len = o.data.length;
   // n, n′ drawn first (float64, in the per-element order n then n′), then one arithmetic pass.
   const [n1, n2] = noiseScratch(len);
-  if (noisy && c > 0 && fresh > 0) rng.fillNormalPairs(n1, n2);
+  // Learned: n wherever noisy, even where c = 0 (σ > 0 there); where c > 0 the same draws as fixed.
+  const drawN = noisy && (c > 0 || learned !== undefined);
+  if (drawN && fresh > 0) rng.fillNormalPairs(n1, n2);
   else {
     n1.fill(0, 0, len);
     n2.fill(0, 0, len);
-    if (noisy && c > 0) for (let i = 0; i < len; i++) n1[i] = rng.normal();
+    if (drawN) for (let i = 0; i < len; i++) n1[i] = rng.normal();
     if (noisy && fresh > 0) for (let i = 0; i < len; i++) n2[i] = rng.normal();
   }
   for (let i = 0; i < len; i++) {
     const xi = x.data[i]! + (u ? u.data[i]! : 0);
     const eps = (xt.data[i]! - saT * x.data[i]!) / sbT;
-    o.data[i] = sa * xi + keep * (dir * eps + c * n1[i]!) + fresh * n2[i]!;
+    const std = learned ? learnedStd(learned.v.data[i]!, learned.range) : c;
+    o.data[i] = sa * xi + keep * (dir * eps + std * n1[i]!) + fresh * n2[i]!;
   }
   return o;
 }

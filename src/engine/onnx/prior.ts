@@ -3,7 +3,8 @@
  * iteration graph: inputs `xt` (N×C×H×W), `t` (0-d, schedule step, may be fractional) and
  * `alphaBar` (0-d, ᾱ of the prior's schedule at t); output `eps`. An ONNX prior's network is
  * inlined with its card's conventions (timestep dtype and scale, ε/x₀/v parameterisation, extra
- * variance channels dropped), exactly as `priors/onnxPrior.ts` feeds it; a Gaussian mixture with
+ * variance channels dropped or, on request, a second output `v`), exactly as
+ * `priors/onnxPrior.ts` feeds it; a Gaussian mixture with
  * isotropic components (the analytic priors) is written out in closed form.
  */
 import { readFileSync } from 'node:fs';
@@ -20,15 +21,19 @@ const FLOAT = 1, INT32 = 6, INT64 = 7, DOUBLE = 11;
 
 /**
  * The ε-model of `prior` over per-sample `shape`, or the reason it cannot be lowered (the fused
- * backend then runs node by node).
+ * backend then runs node by node). `variance`: also output `v`, a learn_sigma network's variance
+ * interpolation (the reason says so for any other prior).
  */
-export function priorEpsModel(prior: ScoreModel, shape: Shape): { model: Uint8Array } | { reason: string } {
-  if ('file' in prior && 'card' in prior) return { model: networkModel(prior as OnnxScoreModel, shape) };
+export function priorEpsModel(prior: ScoreModel, shape: Shape, opts: { variance?: boolean } = {}): { model: Uint8Array } | { reason: string } {
+  const network = 'file' in prior && 'card' in prior;
+  if (opts.variance && !(network && (prior as OnnxScoreModel).card.outputs.learnedVariance)) return { reason: `prior ${prior.id} has no learned variance in ONNX form` };
+  if (network) return { model: networkModel(prior as OnnxScoreModel, shape, opts.variance ?? false) };
   if ('components' in prior) return { model: mixtureModel(prior.components as readonly GaussianComponent[], shape) };
   return { reason: `prior ${prior.id} has no ONNX form` };
 }
 
-function networkModel(prior: OnnxScoreModel, shape: Shape): Uint8Array {
+/** The network's ε̂ (output `eps`), and with `variance` its channels C…2C−1 as output `v`. */
+function networkModel(prior: OnnxScoreModel, shape: Shape, variance: boolean): Uint8Array {
   const { card } = prior;
   const g = new GraphBuilder(`prior.${card.name}`);
   const dims = ['N', ...shape];
@@ -50,7 +55,11 @@ function networkModel(prior: OnnxScoreModel, shape: Shape): Uint8Array {
   if (card.parameterization === 'x0') eps = g.node('Div', [g.node('Sub', [xt, g.node('Mul', [a, pred])]), b]);
   if (card.parameterization === 'v') eps = g.node('Add', [g.node('Mul', [a, pred]), g.node('Mul', [b, xt])]);
   g.output(eps, 'eps', dims);
-  return g.toBytes(`score network ${card.name} as eps(x_t, t) (priors/onnxPrior.ts)`);
+  if (variance) {
+    const v = g.node('Slice', [raw, g.constant(i64([1], [shape[0]!])), g.constant(i64([1], [2 * shape[0]!])), g.constant(i64([1], [1]))]);
+    g.output(v, 'v', dims);
+  }
+  return g.toBytes(`score network ${card.name} as eps(x_t, t)${variance ? ' and its variance v' : ''} (priors/onnxPrior.ts)`);
 }
 
 /** Values of a Gaussian mixture's posterior at x_t inside a graph (see {@link mixtureTerms}). */

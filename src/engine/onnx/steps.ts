@@ -14,6 +14,7 @@
  */
 import type { BodyStep, Plan } from '../compile/plan';
 import type { ResolvedSchedule } from '../compile/schedule';
+import { learnedVarianceProblem, learnedVarianceRange } from '../kernels/updates';
 import type { GradientStepParams, MeasurementValue, NoisingStepParams } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { StepContext } from '../runtime/executors';
@@ -21,7 +22,7 @@ import { stepStream } from '../runtime/executors';
 import type { Tensor } from '../tensor/tensor';
 import { GraphBuilder } from './builder';
 import { constantInput } from './data-term';
-import { inlineModel } from './inline';
+import { inlineModel, inlineModelOutputs } from './inline';
 import type { NoiseRequest } from './noise';
 import { drawNoise } from './noise';
 import { priorEpsModel, priorScalars } from './prior';
@@ -68,34 +69,47 @@ const meas = (ctx: StepContext): MeasurementValue => ctx.input('measurement') as
 const connected = (step: BodyStep, wires: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(wires).filter(([, port]) => step.inputs[port] !== undefined));
 
-/** Tweedie x̂₀ from ε̂ at the step's t; in a fused graph ε̂ comes from the inlined score network. */
+/**
+ * Tweedie x̂₀ from ε̂ at the step's t; in a fused graph ε̂ comes from the inlined score network.
+ * A prior that learns its variance also gives v (port `v`): in a fused graph from the network's
+ * extra channels, node by node from the host's evaluation of ε̂ (the same one, as in JS).
+ */
 const denoise: StepLowering = (step, plan, target) => {
   const clip = step.params.clip as boolean;
   const prior = plan.prior;
+  const variance = typeof prior.predictEpsVariance === 'function';
   const tweedie = denoiseModel(plan.imageShape, { clip });
   const g = new GraphBuilder('step.denoise');
   const dims = ['N', ...plan.imageShape];
   const xt = g.input('xt', dims), alphaBar = g.input('alphaBar', []);
-  let eps: string;
+  let eps: string, v: string | undefined;
   if (target === 'fused') {
-    const net = priorEpsModel(prior, plan.imageShape);
+    const net = priorEpsModel(prior, plan.imageShape, { variance });
     if (!('model' in net)) return net.reason;
-    eps = inlineModel(g, net.model, { xt, t: g.input('t', []), alphaBar, oneMinusAlphaBar: g.input('oneMinusAlphaBar', []) }, 'prior');
-  } else eps = g.input('eps', dims);
+    const outs = inlineModelOutputs(g, net.model, { xt, t: g.input('t', []), alphaBar, oneMinusAlphaBar: g.input('oneMinusAlphaBar', []) }, 'prior');
+    eps = outs.eps!;
+    v = outs.v;
+  } else {
+    eps = g.input('eps', dims);
+    if (variance) v = g.input('v', dims);
+  }
   const x0 = inlineModel(g, tweedie, { xt, eps, alphaBar }, 'tweedie');
   g.output(x0, 'x0', dims);
   g.output(eps, 'eps_out', dims);
+  if (v) g.output(v, 'v_out', dims);
   return {
     model: g.toBytes(`Denoise ${step.id}${target === 'fused' ? ' with the score network' : ''}`),
     wires: { xt: 'xt' },
-    outputs: { x0: 'x0', eps_out: 'eps' },
+    outputs: { x0: 'x0', eps_out: 'eps', ...(v ? { v_out: 'v' } : {}) },
     nfe: target === 'fused' ? 1 : 0,
     async feeds(ctx) {
       const t = sched(ctx).t[ctx.k]!;
       const p = ctx.input('prior') as ScoreModel;
       // ᾱ from the prior's own schedule, as `denoiseWithEps`.
       if (target === 'fused') return priorScalars(p, t);
-      return { eps: await p.predictEps(ctx.input('xt') as Tensor, t), ...scalarInputs({ alphaBar: p.schedule.alphaBarAt(t) }) };
+      const xt = ctx.input('xt') as Tensor, alphaBar = scalarInputs({ alphaBar: p.schedule.alphaBarAt(t) });
+      if (variance) return { ...(await p.predictEpsVariance!(xt, t)), ...alphaBar };
+      return { eps: await p.predictEps(xt, t), ...alphaBar };
     },
   };
 };
@@ -123,20 +137,38 @@ const xGradient: StepLowering = (step, plan, target) => {
   };
 };
 
+/**
+ * Why step `step` (a ZUpdate with variance 'learned') cannot run as a model; undefined when it
+ * can. The JS executor then refuses such a step with the full explanation.
+ */
+function learnedProblem(step: BodyStep, plan: Plan, p: NoisingStepParams): string | undefined {
+  const why = learnedVarianceProblem(p);
+  if (why) return why;
+  const ref = step.inputs.v;
+  if (!ref) return 'input v is not wired';
+  const source = plan.body.find((b) => b.id === ref.node);
+  if (source?.kind === 'Denoise' && !plan.prior.predictEpsVariance) return `v comes from Denoise "${source.id}", but prior ${plan.prior.id} has no learned variance`;
+  return undefined;
+}
+
 /** The DDIM/DDiff noising step, its noise drawn from the node's stream as `noisingStep` draws it. */
 const zUpdate: StepLowering = (step, plan) => {
   const p = step.params as unknown as NoisingStepParams;
+  const learned = p.variance === 'learned';
+  const why = learned ? learnedProblem(step, plan, p) : undefined;
+  if (why) return `ZUpdate (variance 'learned': ${why})`;
   const level = (sc: ResolvedSchedule, k: number): NoisingLevel => ({ t: sc.t[k]!, alphaBarT: sc.alphaBarT[k]!, alphaBarS: sc.alphaBarS[k]!, betaT: sc.betaT[k]! });
   const requests = (sc: ResolvedSchedule, k: number, n: number): NoiseRequest[] => [noisingRequest([n, ...plan.imageShape], level(sc, k), p, stepStream(step.id, k))];
   const known = constantInput(plan, step, 'schedule') as ResolvedSchedule | undefined;
   return {
-    model: zUpdateModel(plan.imageShape, { posteriorStd: p.posteriorStd, withU: step.inputs.u !== undefined }),
-    wires: connected(step, { xt: 'xt', x: 'x', u: 'u' }),
+    model: zUpdateModel(plan.imageShape, { posteriorStd: p.posteriorStd, withU: step.inputs.u !== undefined, learned }),
+    wires: connected(step, { xt: 'xt', x: 'x', u: 'u', ...(learned ? { v: 'v' } : {}) }),
     outputs: { xs: 'xt' },
     nfe: 0,
     async feeds(ctx, n, noise) {
       const sc = sched(ctx);
-      return { ...(noise ?? drawNoise(requests(sc, ctx.k, n), () => ctx.rng())), ...zUpdateScalars(level(sc, ctx.k), p) };
+      const range = learned ? learnedVarianceRange(sc, ctx.k) : undefined;
+      return { ...(noise ?? drawNoise(requests(sc, ctx.k, n), () => ctx.rng())), ...zUpdateScalars(level(sc, ctx.k), p, range) };
     },
     ...(known ? { noise: (k: number, n: number) => requests(known, k, n) } : {}),
   };

@@ -6,7 +6,7 @@
  * order ({@link noisingRequest}), so the ONNX path reproduces the JS runtime's numbers.
  * Images are float32 N×C×H×W with a symbolic batch `N`.
  */
-import type { GradientStepParams, NoisingStepParams } from '../kernels/updates';
+import type { GradientStepParams, LearnedVarianceRange, NoisingStepParams } from '../kernels/updates';
 import { noisingCoefficients, stepScale } from '../kernels/updates';
 import type { ForwardModel } from '../operators/types';
 import type { Rng } from '../tensor/rng';
@@ -59,6 +59,8 @@ export interface ZUpdateModelOptions {
   posteriorStd: 'ddim' | 'beta';
   /** Whether the graph has a `u` input (x + u is re-noised); without it u = 0. */
   withU: boolean;
+  /** Learned variance: inputs `v` (N×shape), 0-d `sigmaMin`, `logRatio`; c·n becomes σ(v)·n. */
+  learned?: boolean;
 }
 
 /**
@@ -67,7 +69,8 @@ export interface ZUpdateModelOptions {
  * x_s = √ᾱ_s(x + u) + √(1−ζ)(√(1−ᾱ_s−c²) ε̂ + c·noisy·n) + √ζ√(1−ᾱ_s)·noisy·n′,
  * ε̂ = (x_t − √ᾱ_t x)/√(1−ᾱ_t). The t ≤ t₀ rule is `noisy` = 0 (the engine passes 1 for t > t₀):
  * as in JS it drops only the fresh noise, c still shapes √(1−ᾱ_s−c²). The coefficients are
- * computed in the graph from the float32 scalars.
+ * computed in the graph from the float32 scalars. With `learned`, c·n is σ·n with the per-pixel
+ * σ = sigmaMin·exp(½·(v + 1)/2·logRatio) (`learnedStd`), c still giving the mean's √(1−ᾱ_s−c²).
  */
 export function zUpdateModel(shape: Shape, opts: ZUpdateModelOptions): Uint8Array {
   const g = new GraphBuilder('update.z');
@@ -91,10 +94,16 @@ export function zUpdateModel(shape: Shape, opts: ZUpdateModelOptions): Uint8Arra
 
   const eps = g.node('Div', [g.node('Sub', [xt, mul(sqrt(abT), x)]), sqrt(oneMinus(abT))]);
   const mean = mul(sqrt(abS), u ? g.node('Add', [x, u]) : x);
-  const kept = mul(keep, g.node('Add', [mul(dir, eps), mul(mul(c, noisy), n1)]));
+  let std = c;
+  if (opts.learned) {
+    const v = img('v'), sigmaMin = g.input('sigmaMin', []), logRatio = g.input('logRatio', []);
+    const f = mul(g.node('Add', [v, one]), g.scalar(0.25)); // ½·f = (v + 1)/4
+    std = mul(sigmaMin, g.node('Exp', [mul(f, logRatio)]));
+  }
+  const kept = mul(keep, g.node('Add', [mul(dir, eps), mul(mul(std, noisy), n1)]));
   const out = g.node('Add', [g.node('Add', [mean, kept]), mul(fresh, n2)]);
   g.output(out, 'xs', batched(shape));
-  return g.toBytes(`DDIM/DDiff noising step, posteriorStd ${opts.posteriorStd} (kernels/updates.ts noisingStep)`);
+  return g.toBytes(`DDIM/DDiff noising step, posteriorStd ${opts.posteriorStd}${opts.learned ? ', learned variance' : ''} (kernels/updates.ts noisingStep)`);
 }
 
 /** The per-iteration level of a noising step (as the ZUpdate executor passes it). */
@@ -108,14 +117,15 @@ export interface NoisingLevel {
 /**
  * What {@link zUpdateModel}'s noise inputs n, n′ draw at one level, as `noisingStep` draws them:
  * per element n then n′ when c > 0 and ζ(1−ᾱ_s) > 0, only n (or only n′) when just one of them
- * is positive, nothing for t ≤ t₀. Fields not drawn are 0.
+ * is positive, nothing for t ≤ t₀ (with variance 'learned' n wherever t > t₀). Fields not drawn are 0.
  * @param stream - the node's stream for the iteration, `run/<node>/<k>`
  */
 export function noisingRequest(shape: Shape, at: NoisingLevel, p: NoisingStepParams, stream: string): NoiseRequest {
   const { c, fresh, noisy } = noisingCoefficients(at, p);
   const n = { name: 'n', shape }, n2 = { name: 'n2', shape };
-  if (noisy && c > 0 && fresh > 0) return { stream, draw: 'pairs', fields: [n, n2] }; // per element n, then n′
-  if (noisy && c > 0) return { stream, draw: 'normal', fields: [n, n2] };
+  const drawN = noisy && (c > 0 || p.variance === 'learned'); // learned σ > 0 even where c = 0
+  if (drawN && fresh > 0) return { stream, draw: 'pairs', fields: [n, n2] }; // per element n, then n′
+  if (drawN) return { stream, draw: 'normal', fields: [n, n2] };
   if (noisy && fresh > 0) return { stream, draw: 'normal', fields: [n2, n] };
   return { stream, draw: 'zeros', fields: [n, n2] };
 }
@@ -129,10 +139,11 @@ export function noisingNoise(shape: Shape, at: NoisingLevel, p: NoisingStepParam
   return { n: n!, n2: n2! };
 }
 
-/** The 0-d inputs of {@link zUpdateModel} for one iteration. */
-export function zUpdateScalars(at: NoisingLevel, p: NoisingStepParams): Record<string, Tensor> {
+/** The 0-d inputs of {@link zUpdateModel} for one iteration (`range`: the learned variance's, when it has one). */
+export function zUpdateScalars(at: NoisingLevel, p: NoisingStepParams, range?: LearnedVarianceRange): Record<string, Tensor> {
   const s: Record<string, number> = { alphaBarT: at.alphaBarT, alphaBarS: at.alphaBarS, zeta: p.zeta, eta: p.eta, noisy: at.t > p.t0 ? 1 : 0 };
   if (p.posteriorStd === 'beta') s.betaT = at.betaT;
+  if (range) Object.assign(s, range);
   return scalarInputs(s);
 }
 

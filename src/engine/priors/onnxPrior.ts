@@ -2,7 +2,9 @@
  * ONNX score models through onnxruntime-node. A model folder holds `model.onnx` and its card
  * (`model.json`). Execution providers are tried in the order CUDA → DirectML → WebGPU → CPU (or the
  * one the user forces); the chosen one is reported in `provider`, the failures in `attempts`.
- * x₀- and v-parameterised networks are mapped onto ε-prediction, so every solver sees one contract.
+ * x₀- and v-parameterised networks are mapped onto ε-prediction, so every solver sees one contract;
+ * learn_sigma networks (card `outputs.learnedVariance`) also give their variance channels
+ * (`predictEpsVariance`).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -164,6 +166,20 @@ function scoreModel(session: ort.InferenceSession, card: ModelCard, cardFile: st
       : new ort.Tensor('int32', new Int32Array(n).fill(k), [n]);
   };
 
+  /** v of the evaluation that returned each ε̂ (taken once by {@link predictEpsVariance}). */
+  const variances = new WeakMap<Tensor, Tensor>();
+  /**
+   * ε̂ and v of one evaluation. Through `this.predictEps`, not the closure's: the runtime counts
+   * NFE by wrapping `predictEps` in a copy of this object, and this call must be counted too.
+   */
+  async function predictEpsVariance(this: ScoreModel, xt: Tensor, t: number): Promise<{ eps: Tensor; v: Tensor }> {
+    const eps = await this.predictEps(xt, t);
+    const v = variances.get(eps);
+    if (!v) throw new ModelError(`${who}: predictEpsVariance: the ε̂ that predictEps returned carries no variance (a wrapper around ${file} replaced the tensor)`);
+    variances.delete(eps);
+    return { eps, v };
+  }
+
   return {
     id: card.name,
     shape,
@@ -186,11 +202,18 @@ function scoreModel(session: ort.InferenceSession, card: ModelCard, cardFile: st
       if (why) throw new ModelError(`${file}: ${why}`);
       const data = out.data as Float32Array;
       const pred = tensor([n, c, h, w]);
-      // With learned variance the first C of the 2C channels are the prediction.
+      // With learned variance the first C of the 2C channels are the prediction, the next C are v.
       const per = c * h * w, perOut = dims[1]! * h * w;
       for (let s = 0; s < n; s++) pred.data.set(data.subarray(s * perOut, s * perOut + per), s * per);
-      return toEps(card.parameterization, pred, xt, schedule.alphaBarAt(t));
+      const eps = toEps(card.parameterization, pred, xt, schedule.alphaBarAt(t));
+      if (card.outputs.learnedVariance) {
+        const v = tensor([n, c, h, w]);
+        for (let s = 0; s < n; s++) v.data.set(data.subarray(s * perOut + per, (s + 1) * perOut), s * per);
+        variances.set(eps, v);
+      }
+      return eps;
     },
+    ...(card.outputs.learnedVariance ? { predictEpsVariance } : {}),
     release: () => session.release(),
   };
 }

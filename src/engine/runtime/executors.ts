@@ -7,8 +7,8 @@
 import type { ResolvedSchedule } from '../compile/schedule';
 import type { Value } from '../compile/plan';
 import type { MeasurementValue } from '../kernels/updates';
-import { denoiseStep, dualStep, gradientXStep, noisingStep, proxXStep, renoise } from '../kernels/updates';
-import type { GradientStepParams, NoisingStepParams, ProxStepParams, StepScaleMode } from '../kernels/updates';
+import { denoiseStep, dualStep, gradientXStep, learnedVarianceProblem, learnedVarianceRange, noisingStep, proxXStep, renoise } from '../kernels/updates';
+import type { GradientStepParams, LearnedNoise, NoisingStepParams, ProxStepParams, StepScaleMode } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { Allocator } from '../tensor/pool';
 import type { Rng } from '../tensor/rng';
@@ -56,7 +56,10 @@ export const executors: Readonly<Record<string, Executor>> = {
   async Denoise(ctx) {
     const s = sched(ctx);
     const xt = img(ctx, 'xt');
-    return denoiseStep(prior(ctx), xt, s.t[ctx.k]!, ctx.params.clip as boolean, out(ctx, xt.shape));
+    const { x0, eps, v } = await denoiseStep(prior(ctx), xt, s.t[ctx.k]!, ctx.params.clip as boolean, out(ctx, xt.shape));
+    const outs: Record<string, Tensor> = { x0, eps };
+    if (v) outs.v = v; // only from a prior that learns its variance
+    return outs;
   },
   async XUpdate(ctx) {
     const s = sched(ctx);
@@ -73,7 +76,16 @@ export const executors: Readonly<Record<string, Executor>> = {
     const t = s.t[ctx.k]!;
     const level = { t, alphaBarT: s.alphaBarT[ctx.k]!, alphaBarS: s.alphaBarS[ctx.k]!, betaT: s.betaT[ctx.k]! };
     const x = img(ctx, 'x');
-    return { xt: noisingStep(img(ctx, 'xt'), x, opt(ctx, 'u'), level, ctx.params as unknown as NoisingStepParams, ctx.rng(), out(ctx, x.shape)) };
+    const p = ctx.params as unknown as NoisingStepParams;
+    let learned: LearnedNoise | undefined;
+    if (p.variance === 'learned') {
+      const why = learnedVarianceProblem(p);
+      if (why) throw new Error(why);
+      const v = opt(ctx, 'v');
+      if (!v) throw new Error(`variance 'learned' needs the network's variance interpolation on input v, which carries nothing: wire Denoise.v into it, with a prior that learns its variance (an ADM learn_sigma network whose model card declares outputs.learnedVariance: true), or set variance 'fixed'`);
+      learned = { v, range: learnedVarianceRange(s, ctx.k) };
+    }
+    return { xt: noisingStep(img(ctx, 'xt'), x, opt(ctx, 'u'), level, p, ctx.rng(), out(ctx, x.shape), learned) };
   },
   async DualUpdate(ctx) {
     const u = img(ctx, 'u');
