@@ -132,3 +132,15 @@ describe('DAPS profiles', () => {
     expect(plan.profile).toBe(profile);
   });
 });
+
+describe('DPS variance', () => {
+  // The bundled and analytic priors predict ε only: "learned" is refused before the run, naming
+  // the node and what it needs (learn_sigma runs: src/engine/onnx/learnedVariance.test.ts).
+  it('refuses variance "learned" without v wired or without a learn_sigma prior, before the run', async () => {
+    const doc = onGaussian('dps', 'inpaint-box');
+    await expect(compile(doc, { iterations: 2, set: { ancestral: { variance: 'learned' } } })).rejects.toThrow(/node "ancestral" \(ZUpdate\): variance "learned" needs its 'v' input wired from a Denoise/);
+    doc.edges.push({ source: 'z', sourcePort: 'v', target: 'ancestral', targetPort: 'v' });
+    await expect(compile(doc, { iterations: 2, set: { ancestral: { variance: 'learned' } } })).rejects.toThrow(/needs a prior with learned variance .* use variance "fixed"/);
+    expect((await compile(doc, { iterations: 2 })).effectiveParams.ancestral).toMatchObject({ variance: 'fixed' });
+  });
+});

@@ -44,7 +44,16 @@ function wiring(doc: Doc, skip: (id: string) => boolean = () => false): string[]
     const n = doc.nodes.find((m) => m.id === id)!;
     return n.kind === 'State' ? `State(${n.params.name})` : n.kind;
   };
-  return doc.edges.filter((e) => !skip(e.source) && !skip(e.target)).map((e) => `${key(e.source)}.${e.sourcePort}>${key(e.target)}.${e.targetPort}`).sort();
+  // A Result node is routing (the compiler resolves it): read its output as the input it returns.
+  const routed = doc.edges.flatMap((e) => {
+    const n = doc.nodes.find((m) => m.id === e.target);
+    if (n?.kind === 'Result') return [];
+    const r = doc.nodes.find((m) => m.id === e.source);
+    if (r?.kind !== 'Result') return [e];
+    const from = doc.edges.find((x) => x.target === r.id && x.targetPort === ((r.params.returns as string | undefined) ?? 'x'))!;
+    return [{ ...e, source: from.source, sourcePort: from.sourcePort }];
+  });
+  return routed.filter((e) => !skip(e.source) && !skip(e.target)).map((e) => `${key(e.source)}.${e.sourcePort}>${key(e.target)}.${e.targetPort}`).sort();
 }
 
 describe('studio (browser mode)', () => {
@@ -96,7 +105,7 @@ describe('studio (browser mode)', () => {
     await expect.poll(() => page.getByTestId('problems').textContent()).toContain('graph is valid');
     await shot(page, '02-inspector');
 
-    // Same wiring as the shipped DDiff preset (its extra preview taps aside).
+    // Same wiring as the shipped DDiff preset (its extra preview taps aside; its Result returns x).
     const built = (await savedDoc(page)).doc;
     const preset = JSON.parse(readFileSync(resolve(ROOT, 'resources/presets/ddiff.lagrange.json'), 'utf8')) as Doc;
     expect(wiring(built)).toEqual(wiring(preset, (id) => id.startsWith('preview-')));

@@ -156,6 +156,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   if (new Set(schedules.map((s) => s.K)).size > 1) {
     throw new CompileError(`all Schedule nodes must have the same number of iterations, got ${schedules.map((s) => s.K).join(', ')}`);
   }
+  checkLearnedVariance(doc, incoming, (id) => constants.get(`${id}.prior`) as ScoreModel | undefined);
 
   // Per-iteration body, loop registers and taps.
   const body: BodyStep[] = order
@@ -201,6 +202,21 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     effectiveParams: Object.fromEntries(doc.nodes.map((n) => [n.id, n.id === early?.id ? { ...measurement.op.params } : paramsOf(n)])),
     ...(profile !== undefined ? { profile } : {}),
   };
+}
+
+/**
+ * ZUpdate's variance "learned" needs v from a Denoise whose prior has learned variance: refused
+ * here, before the run, naming the node (the kernel checks again per iteration).
+ */
+function checkLearnedVariance(doc: GraphDocument, incoming: ReadonlyMap<string, PortRef>, priorOf: (id: string) => ScoreModel | undefined): void {
+  for (const n of doc.nodes.filter((m) => m.kind === 'ZUpdate' && paramsOf(m).variance === 'learned')) {
+    const v = incoming.get(`${n.id}.v`);
+    const denoise = v && doc.nodes.find((m) => m.id === v.node);
+    if (!v || denoise?.kind !== 'Denoise' || v.port !== 'v') throw new CompileError(`node "${n.id}" (ZUpdate): variance "learned" needs its 'v' input wired from a Denoise node's 'v' output`, n.id);
+    const p = incoming.get(`${denoise.id}.prior`);
+    const prior = p && priorOf(p.node);
+    if (prior && !prior.predictEpsVariance) throw new CompileError(`node "${n.id}" (ZUpdate): variance "learned" needs a prior with learned variance (an ADM learn_sigma network whose card sets outputs.learnedVariance); ${prior.id} has none — use variance "fixed"`, n.id);
+  }
 }
 
 /** The operator node wired into the graph's Simulate node, with the task it builds; undefined without one. */

@@ -89,9 +89,15 @@ describe("ZUpdate variance 'learned' on the ONNX backend", () => {
     }
   }, 60_000);
 
+  // Both are known when the graph compiles, so the compiler refuses them before any iteration.
   it.each([
-    ['the prior has no learned variance', () => dpsDoc(tinyNetwork(false), { variance: 'learned' }), /variance 'learned' needs the network's variance interpolation on input v, which carries nothing: wire Denoise\.v/, /v comes from Denoise "z", but prior tiny-eps has no learned variance/],
-    ['v is not wired', () => dpsDoc(LEARNED, { variance: 'learned' }, false), /which carries nothing/, /input v is not wired/],
+    ['the prior has no learned variance', () => dpsDoc(tinyNetwork(false), { variance: 'learned' }), /needs a prior with learned variance .*tiny-eps has none/],
+    ['v is not wired', () => dpsDoc(LEARNED, { variance: 'learned' }, false), /needs its 'v' input wired from a Denoise node's 'v' output/],
+  ])('refuses when %s, at compile time, naming the node', async (_, doc, message) => {
+    await expect(compile(doc(), { ...OPTS, iterations: 2 })).rejects.toThrow(new RegExp(`node "ancestral" \\(ZUpdate\\): variance "learned" ${message.source}`));
+  });
+
+  it.each([
     ['ζ ≠ 0', () => dpsDoc(LEARNED, { variance: 'learned', zeta: 0.5 }), /needs ζ = 0, η = 1, posteriorStd 'ddim'; got ζ = 0\.5/, /got ζ = 0\.5/],
   ])("refuses when %s: JS and ONNX fail alike, naming the node", async (_, doc, message, reason) => {
     const plan = await compile(doc(), { ...OPTS, iterations: 2 });

@@ -36,8 +36,9 @@ export const modelCardSchema = z.object({
   inputs: z.object({ x: z.string(), t: z.string() }),
   /**
    * The prediction output, N×C×H×W. `learnedVariance: true` declares an ADM learn_sigma network,
-   * whose output has 2C channels (the prediction, then C variance-interpolation channels, which
-   * are not used); any other channel count is refused when the model loads.
+   * whose output has 2C channels (the prediction, then C variance-interpolation channels v, which
+   * Denoise passes on for ZUpdate's variance "learned"); any other channel count is refused when
+   * the model loads.
    */
   outputs: z.object({ prediction: z.string(), learnedVariance: z.boolean().optional() }),
   /** Network timestep fed for schedule step t: dtype, and t·scale (e.g. 0.001 for t/T in [0, 1)). */
