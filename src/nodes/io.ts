@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { defineNode } from './types';
 
+// Maxima (image side, every) are protocol/limits.ts's LIMITS written out; tests/limits.test.ts checks them.
+
 export const imageInput = defineNode({
   kind: 'ImageInput',
   title: 'Image',
@@ -11,7 +13,7 @@ export const imageInput = defineNode({
   outputs: [{ name: 'image', type: 'image', doc: 'x, 1×C×H×W in [−1, 1]' }],
   params: z.object({
     source: z.string().min(1).default('sample:astronaut'),
-    size: z.number().int().min(8).optional().meta({ unit: 'px', description: 'centre-crop and resize to size×size; unset keeps the image (or follows the prior)' }),
+    size: z.number().int().min(8).max(4096).optional().meta({ unit: 'px', description: 'centre-crop and resize to size×size; unset keeps the image (or follows the prior)' }),
   }),
 });
 
@@ -37,7 +39,7 @@ export const simulate = defineNode({
   outputs: [{ name: 'measurement', type: 'measurement', doc: 'y with A, σ_y and x' }],
   params: z.object({
     sigma: z.number().min(0).default(0.05).meta({ unit: 'image units, x ∈ [−1, 1]', description: 'noise std σ_y in A’s output units' }),
-    seed: z.number().int().min(0).optional().meta({ description: 'operator instance and noise; unset uses the run seed' }),
+    seed: z.number().int().min(0).max(2 ** 31).optional().meta({ description: 'operator instance and noise; unset uses the run seed' }),
   }),
 });
 
@@ -50,7 +52,7 @@ export const preview = defineNode({
   outputs: [],
   params: z.object({
     label: z.string().default(''),
-    every: z.number().int().min(1).default(50).meta({ unit: 'iterations' }),
+    every: z.number().int().min(1).max(100_000).default(50).meta({ unit: 'iterations' }),
     /** How values map to grey levels: the signal range [−1, 1], or the image's own min…max (small quantities such as the dual u). */
     range: z.enum(['signal', 'auto']).default('signal'),
   }),
@@ -95,7 +97,7 @@ export const metrics = defineNode({
   ],
   outputs: [],
   params: z.object({
-    every: z.number().int().min(1).default(10).meta({ unit: 'iterations' }),
+    every: z.number().int().min(1).max(100_000).default(10).meta({ unit: 'iterations' }),
     lpips: z.string().min(1).optional().meta({ description: 'LPIPS network folder (model.onnx + model.json from tools/export_lpips.py); unset: no LPIPS' }),
   }),
 });

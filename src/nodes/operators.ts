@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { NodeKind } from './types';
 import { defineNode } from './types';
 
-const odd = () => z.number().int().min(1).refine((k) => k % 2 === 1, 'kernel size must be odd');
+const odd = () => z.number().int().min(1).max(1023).refine((k) => k % 2 === 1, 'kernel size must be odd');
 
 function operatorNode<S extends z.ZodType<Record<string, unknown>>>(kind: string, task: string, title: string, doc: string, params: S): NodeKind<S> & { task: string } {
   return {
@@ -26,15 +26,15 @@ function operatorNode<S extends z.ZodType<Record<string, unknown>>>(kind: string
 
 export const superResolution = operatorNode('SuperResolution', 'sr4', '×4 super-resolution',
   'A(x) = bicubic antialiased ×f downsampling (MATLAB imresize), f = 4: 256 → 64 px. Linear; exact adjoint; closed-form proxL2.',
-  z.object({ factor: z.number().int().min(1).optional().meta({ unit: '×' }) }));
+  z.object({ factor: z.number().int().min(1).max(64).optional().meta({ unit: '×' }) }));
 
 export const boxInpainting = operatorNode('BoxInpainting', 'inpaint-box', 'Box inpainting',
   'A(x) = m ⊙ x with a 128×128 hole at 256 px (half the side), at a seeded random position ≥ 32 px from the borders, or centred. Self-adjoint; element-wise proxL2.',
   z.object({
     placement: z.enum(['random', 'center']).optional(),
-    boxHeight: z.number().int().min(1).optional().meta({ unit: 'px' }),
-    boxWidth: z.number().int().min(1).optional().meta({ unit: 'px' }),
-    margin: z.number().int().min(0).optional().meta({ unit: 'px' }),
+    boxHeight: z.number().int().min(1).max(4096).optional().meta({ unit: 'px' }),
+    boxWidth: z.number().int().min(1).max(4096).optional().meta({ unit: 'px' }),
+    margin: z.number().int().min(0).max(4096).optional().meta({ unit: 'px' }),
   }));
 
 export const randomInpainting = operatorNode('RandomInpainting', 'inpaint-random', 'Random inpainting',
@@ -52,7 +52,7 @@ export const motionBlur = operatorNode('MotionBlur', 'deblur-motion', 'Motion bl
 export const phaseRetrieval = operatorNode('PhaseRetrieval', 'phase-retrieval', 'Phase retrieval',
   'A(x) = |F P x₀₁|, x₀₁ = (x+1)/2 (inputRange "01", as DAPS) or x (inputRange "pm1", as DPS and DDiff), P zero padding by 64 px per side at 256 px (oversampling 2), F the orthonormal DFT; or |F P x₀₁|². Nonlinear; analytic VJP.',
   z.object({
-    pad: z.number().int().min(0).optional().meta({ unit: 'px' }),
+    pad: z.number().int().min(0).max(4096).optional().meta({ unit: 'px' }),
     measure: z.enum(['amplitude', 'intensity']).optional(),
     inputRange: z.enum(['01', 'pm1']).optional(),
   }));

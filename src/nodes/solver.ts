@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { defineNode } from './types';
 
+// Integer maxima (iterations, steps) are protocol/limits.ts's LIMITS, written out because node
+// kinds import no values of ours; tests/limits.test.ts checks that they agree.
+
 const gmmComponent = z.object({ weight: z.number().positive(), mean: z.number(), std: z.number().positive() });
 
 export const scoreModel = defineNode({
@@ -25,7 +28,7 @@ export const scoreModel = defineNode({
     std: z.number().positive().default(0.5).meta({ unit: 'image units', description: 'Gaussian prior std s (source gaussian)' }),
     meanImage: z.string().min(1).optional().meta({ unit: 'image units', description: 'per-pixel mean μ (source gaussian), replacing mean: an image source like ImageInput’s (sample:<name>, .png, .npy) of exactly the measurement’s C×H×W' }),
     stdImage: z.string().min(1).optional().meta({ unit: 'image units', description: 'per-pixel std sᵢ > 0 (source gaussian), replacing std: an .npy of C×H×W values' }),
-    components: z.array(gmmComponent).min(1).default([
+    components: z.array(gmmComponent).min(1).max(1024).default([
       { weight: 0.5, mean: -0.5, std: 0.2 },
       { weight: 0.5, mean: 0.5, std: 0.2 },
     ]),
@@ -44,7 +47,7 @@ export const schedule = defineNode({
     { name: 'sigma', type: 'scalar', doc: 'σ_{t_k}' },
   ],
   params: z.object({
-    iterations: z.number().int().min(1).default(1000).meta({ unit: 'iterations', description: 'K; a task override or the run may change it' }),
+    iterations: z.number().int().min(1).max(100_000).default(1000).meta({ unit: 'iterations', description: 'K; a task override or the run may change it' }),
     spacing: z.enum(['uniform', 'quad', 'edm']).default('uniform'),
     tStart: z.number().min(0).optional().meta({ unit: 'timestep', description: 'first t (default T − 1)' }),
     sigmaMax: z.number().positive().default(100).meta({ unit: 'VE σ', description: 'edm spacing only' }),
@@ -211,7 +214,7 @@ export const annealedLangevin = defineNode({
   ],
   outputs: [{ name: 'x0', type: 'image', doc: 'posterior sample of x₀' }],
   params: z.object({
-    steps: z.number().int().min(1).default(100),
+    steps: z.number().int().min(1).max(10_000).default(100),
     lr: z.number().positive().default(1e-4).meta({ unit: 'step size η₀' }),
     lrMinRatio: z.number().positive().max(1).default(0.01),
     tau: z.number().positive().default(0.01).meta({ unit: 'image units', description: 'τ: measurement std in the Langevin likelihood' }),
@@ -231,7 +234,7 @@ export const probabilityFlowODE = defineNode({
   ],
   outputs: [{ name: 'x0', type: 'image', doc: 'x̂₀' }],
   params: z.object({
-    steps: z.number().int().min(1).default(5).meta({ unit: 'NFE per iteration' }),
+    steps: z.number().int().min(1).max(10_000).default(5).meta({ unit: 'NFE per iteration' }),
     sigmaMin: z.number().positive().default(0.01).meta({ unit: 'VE σ' }),
     rho: z.number().positive().default(7),
   }),

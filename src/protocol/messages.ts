@@ -6,6 +6,7 @@
  * share it.
  */
 import { z } from 'zod';
+import { LIMITS } from './limits';
 
 /** Where a run's measurement comes from: simulated from an image, or a bundle on disk. */
 export const measurementSourceSchema = z.discriminatedUnion('kind', [
@@ -27,8 +28,8 @@ export const runRequestSchema = z.object({
   doc: z.record(z.string(), z.unknown()),
   measurement: measurementSourceSchema.optional(),
   seed: z.number().int().min(0).max(2 ** 31).optional(),
-  iterations: z.number().int().min(1).max(100_000).optional(),
-  samples: z.number().int().min(1).max(64).optional(),
+  iterations: z.number().int().min(1).max(LIMITS.iterations).optional(),
+  samples: z.number().int().min(1).max(LIMITS.samples).optional(),
   /** Minimum milliseconds between preview events (default 100). */
   throttleMs: z.number().int().min(0).max(10_000).optional(),
 });

@@ -9,6 +9,7 @@ import type { GraphDocument, GraphNode } from '../graph/format';
 import { checkSet } from '../graph/set';
 import { validateGraph } from '../graph/validate';
 import { operatorTask } from '../../nodes';
+import { LIMITS } from '../../protocol/limits';
 import { layers, mergedParams } from '../../protocol/params';
 import type { ParamTable, Selection } from '../../protocol/params';
 import type { MeasurementValue } from '../kernels/updates';
@@ -75,13 +76,21 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   if (!v.ok) throw new CompileError(v.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v.errors[0]?.nodeId);
   const seed = opts.seed ?? doc.run.seed;
   const samples = opts.samples ?? 1;
-  if (!Number.isInteger(samples) || samples < 1) throw new CompileError(`samples must be a positive integer, got ${samples}`);
+  if (!Number.isInteger(samples) || samples < 1 || samples > LIMITS.samples) throw new CompileError(`samples must be an integer from 1 to ${LIMITS.samples}, got ${samples}`);
+  const K = opts.iterations;
+  if (K !== undefined && (!Number.isInteger(K) || K < 1 || K > LIMITS.iterations)) throw new CompileError(`iterations must be an integer from 1 to ${LIMITS.iterations}, got ${K}`);
 
   const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
   const incoming = new Map<string, PortRef>(); // `<target>.<port>` → source
-  for (const e of doc.edges) incoming.set(`${e.target}.${e.targetPort}`, { node: e.source, port: e.sourcePort });
+  const edgesInto = new Map<string, GraphDocument['edges']>();
+  for (const e of doc.edges) {
+    incoming.set(`${e.target}.${e.targetPort}`, { node: e.source, port: e.sourcePort });
+    const list = edgesInto.get(e.target);
+    if (list) list.push(e);
+    else edgesInto.set(e.target, [e]);
+  }
   const inputsOf = (n: GraphNode): Record<string, PortRef> =>
-    Object.fromEntries(doc.edges.filter((e) => e.target === n.id).map((e) => [e.targetPort, { node: e.source, port: e.sourcePort }]));
+    Object.fromEntries((edgesInto.get(n.id) ?? []).map((e) => [e.targetPort, { node: e.source, port: e.sourcePort }]));
 
   // A Result node only routes: every reference to it becomes a reference to the input it returns.
   const route = (r: PortRef): PortRef => {
@@ -101,15 +110,21 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     return r && route(r);
   };
 
-  // Dynamic = State nodes and everything downstream of one (edges into State.next end the walk).
+  // Dynamic = State nodes and everything downstream of one (edges into State.next end the walk);
+  // a breadth-first walk, linear in the edges however long the chains are.
+  const downstream = new Map<string, string[]>();
+  for (const e of doc.edges) {
+    if (nodes.get(e.target)!.kind === 'State' && e.targetPort === 'next') continue;
+    const list = downstream.get(e.source);
+    if (list) list.push(e.target);
+    else downstream.set(e.source, [e.target]);
+  }
   const dynamic = new Set(doc.nodes.filter((n) => n.kind === 'State').map((n) => n.id));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const e of doc.edges) {
-      const intoNext = nodes.get(e.target)!.kind === 'State' && e.targetPort === 'next';
-      if (dynamic.has(e.source) && !intoNext && !dynamic.has(e.target)) {
-        dynamic.add(e.target);
-        grew = true;
+  for (const queue = [...dynamic]; queue.length; ) {
+    for (const t of downstream.get(queue.pop()!) ?? []) {
+      if (!dynamic.has(t)) {
+        dynamic.add(t);
+        queue.push(t);
       }
     }
   }
@@ -236,13 +251,16 @@ function topoOrder(doc: GraphDocument): string[] {
   for (const e of doc.edges) {
     if (kindOf.get(e.target) === 'State' && e.targetPort === 'next') continue;
     indeg.set(e.target, indeg.get(e.target)! + 1);
-    out.set(e.source, [...(out.get(e.source) ?? []), e.target]);
+    const list = out.get(e.source);
+    if (list) list.push(e.target);
+    else out.set(e.source, [e.target]);
   }
-  // Kahn's algorithm in document order, so the body order is stable and readable.
+  // Kahn's algorithm in document order, so the body order is stable and readable; a read index
+  // instead of shift() keeps it linear.
   const ready = doc.nodes.filter((n) => indeg.get(n.id) === 0).map((n) => n.id);
   const order: string[] = [];
-  while (ready.length) {
-    const id = ready.shift()!;
+  for (let next = 0; next < ready.length; ) {
+    const id = ready[next++]!;
     order.push(id);
     for (const t of out.get(id) ?? []) {
       indeg.set(t, indeg.get(t)! - 1);

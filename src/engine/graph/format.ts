@@ -5,24 +5,28 @@
  * Older versions are migrated on load; malformed documents are rejected with the JSON path.
  */
 import { z } from 'zod';
+import { LIMITS, shownValue, tooDeep } from '../../protocol/limits';
 import { BACKENDS } from '../../protocol/messages';
 
 /** The version this build writes. */
 export const GRAPH_VERSION = 1;
 
-const nodeSchema = z.object({
-  id: z.string().min(1),
-  kind: z.string().min(1),
+// Objects are strict: a misspelt field ("iteration") is an error, not silently dropped.
+const name = () => z.string().min(1).max(LIMITS.name);
+
+const nodeSchema = z.strictObject({
+  id: name(),
+  kind: name(),
   params: z.record(z.string(), z.unknown()).default({}),
-  position: z.object({ x: z.number(), y: z.number() }).optional(),
-  label: z.string().optional(),
+  position: z.strictObject({ x: z.number(), y: z.number() }).optional(),
+  label: z.string().max(LIMITS.name).optional(),
 });
 
-const edgeSchema = z.object({
-  source: z.string().min(1),
-  sourcePort: z.string().min(1),
-  target: z.string().min(1),
-  targetPort: z.string().min(1),
+const edgeSchema = z.strictObject({
+  source: name(),
+  sourcePort: name(),
+  target: name(),
+  targetPort: name(),
 });
 
 /** node id → parameter → value. */
@@ -31,17 +35,17 @@ const paramTable = z.record(z.string(), z.record(z.string(), z.unknown()));
 const overridesSchema = z.record(z.string().regex(/^(task|profile):[\w-]+$/), paramTable);
 
 /** Schema of a current-version graph document. */
-export const graphSchema = z.object({
+export const graphSchema = z.strictObject({
   format: z.literal('lagrange-graph'),
   version: z.literal(GRAPH_VERSION),
-  name: z.string().min(1),
-  description: z.string().default(''),
-  nodes: z.array(nodeSchema),
-  edges: z.array(edgeSchema),
+  name: z.string().min(1).max(LIMITS.name),
+  description: z.string().max(100_000).default(''),
+  nodes: z.array(nodeSchema).max(LIMITS.nodes),
+  edges: z.array(edgeSchema).max(LIMITS.edges),
   run: z
-    .object({
-      iterations: z.number().int().min(1).optional(),
-      seed: z.number().int().min(0).default(0),
+    .strictObject({
+      iterations: z.number().int().min(1).max(LIMITS.iterations).optional(),
+      seed: z.number().int().min(0).max(2 ** 31).default(0),
       /**
        * Where the iterations compute: 'js' (the runtime's executors) or 'onnx' (`onnx/backend.ts`).
        * No default, so documents that never chose one keep their bytes and hash; absent means js.
@@ -65,7 +69,7 @@ export const graphSchema = z.object({
    * documents without references keep their bytes and hash.
    */
   reference: z
-    .record(z.string().regex(/^[\w-]+$/), z.object({ note: z.string().default(''), overrides: z.record(z.string().regex(/^(base|task:[\w-]+|profile:[\w-]+)$/), paramTable) }))
+    .record(z.string().regex(/^[\w-]+$/), z.strictObject({ note: z.string().default(''), overrides: z.record(z.string().regex(/^(base|task:[\w-]+|profile:[\w-]+)$/), paramTable) }))
     .optional(),
 });
 
@@ -102,15 +106,33 @@ function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/** The field names the object schema at `path` (inside `schema`) declares; [] where none is known. */
+function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let at: z.ZodType | undefined = schema;
+  const unwrap = (t: z.ZodType): z.ZodType => (t instanceof z.ZodDefault || t instanceof z.ZodOptional ? unwrap(t.unwrap() as z.ZodType) : t);
+  for (const k of path) {
+    if (!at) return [];
+    const t: z.ZodType = unwrap(at);
+    at = t instanceof z.ZodObject ? (t.shape as Record<string, z.ZodType>)[String(k)] : t instanceof z.ZodArray ? (t.element as z.ZodType) : t instanceof z.ZodRecord ? (t.valueType as z.ZodType) : undefined;
+  }
+  const t = at && unwrap(at);
+  return t instanceof z.ZodObject ? Object.keys(t.shape) : [];
+}
+
 /** `path: message, got value` lines for a zod error over `doc`. */
-export function describeIssues(doc: unknown, issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
+export function describeIssues(doc: unknown, issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = [], schema: z.ZodType = graphSchema): string[] {
   return issues.map((i) => {
     const full = [...prefix, ...i.path];
+    if (i.code === 'unrecognized_keys') {
+      const known = fieldsAt(schema, i.path);
+      const at = formatPath(full);
+      return `${at === '(root)' ? '' : `${at}.`}${i.keys.join(', ')}: unknown field${i.keys.length > 1 ? 's' : ''}${known.length ? `; fields here: ${known.join(', ')}` : ''}`;
+    }
     const got = valueAt(doc, i.path);
     // A missing field: say so plainly instead of "expected string, received undefined, got nothing".
     const expected = /^Invalid input: expected (\w+), received undefined$/.exec(i.message);
     if (got === undefined && expected) return `${formatPath(full)}: missing; expected ${/^[aeiou]/.test(expected[1]!) ? 'an' : 'a'} ${expected[1]}`;
-    const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+    const shown = got === undefined ? 'nothing' : shownValue(got);
     return `${formatPath(full)}: ${i.message}, got ${shown}`;
   });
 }
@@ -146,10 +168,12 @@ export function migrateDocument(
 export function parseGraph(json: unknown, source?: string, migrations: Readonly<Record<number, Migration>> = MIGRATIONS): GraphDocument {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new GraphFormatError(['(root): expected a JSON object'], source);
   let doc = json as Record<string, unknown>;
-  if (doc.format !== 'lagrange-graph') throw new GraphFormatError([`format: expected "lagrange-graph", got ${JSON.stringify(doc.format)}`], source);
+  if (doc.format !== 'lagrange-graph') throw new GraphFormatError([`format: expected "lagrange-graph", got ${shownValue(doc.format)}`], source);
+  const deep = tooDeep(json);
+  if (deep) throw new GraphFormatError([`${deep}: nested more than ${LIMITS.depth} levels deep; a graph document needs 6`], source);
   const version = doc.version;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new GraphFormatError([`version: expected a positive integer, got ${JSON.stringify(version)}`], source);
+    throw new GraphFormatError([`version: expected a positive integer, got ${shownValue(version)}`], source);
   }
   doc = migrateDocument(doc, version, GRAPH_VERSION, migrations, source);
   const parsed = graphSchema.safeParse(doc);

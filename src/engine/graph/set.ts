@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { nodeKind } from '../../nodes/index';
 import type { NodeKind } from '../../nodes/index';
+import { shownValue } from '../../protocol/limits';
 import type { ParamTable } from '../../protocol/params';
 import type { GraphDocument } from './format';
 
@@ -67,10 +68,7 @@ export function parseSetFlags(flags: readonly string[]): ParamTable {
   return out;
 }
 
-const shown = (v: unknown): string => {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 80 ? `${s.slice(0, 77)}…` : s;
-};
+const shown = (v: unknown): string => shownValue(v, 80);
 
 /**
  * Checks per-run values against the graph: every node exists, every parameter is declared by its

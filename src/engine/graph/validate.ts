@@ -8,6 +8,7 @@ import { nodeKind, nodeKinds, operatorTask } from '../../nodes/index';
 import type { NodeKind, PortSpec, Requirement } from '../../nodes/index';
 import { operatorSpec } from '../operators/registry';
 import type { GraphDocument, GraphEdge, GraphNode } from './format';
+import { shownValue } from '../../protocol/limits';
 import { describeIssues } from './format';
 import { allowedText, paramNames, paramSchema } from './set';
 
@@ -28,6 +29,8 @@ export interface ValidationResult {
 }
 
 const label = (n: GraphNode): string => `node "${n.id}" (${n.kind})`;
+/** A key from the document, cut short for a path. */
+const shownKey = (k: string): string => (k.length > 60 ? `${k.slice(0, 60)}…` : k);
 
 /** Validates `doc`; never throws for problems in the document. */
 export function validateGraph(doc: GraphDocument): ValidationResult {
@@ -47,11 +50,11 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
     // A parameter the kind does not declare would be dropped by the schema: say so instead.
     const declared = paramNames(kind);
     for (const p of Object.keys(node.params)) {
-      if (declared.length && !declared.includes(p)) errors.push({ path: `${path}.params.${p}`, nodeId: node.id, message: `${label(node)} has no parameter '${p}'; parameters: ${declared.join(', ')}` });
+      if (declared.length && !declared.includes(p)) errors.push({ path: `${path}.params.${shownKey(p)}`, nodeId: node.id, message: `${label(node)} has no parameter '${shownKey(p)}'; parameters: ${declared.join(', ')}` });
     }
     const parsed = kind.params.safeParse(node.params);
     if (!parsed.success) {
-      for (const line of describeIssues(node.params, parsed.error.issues, ['nodes', index, 'params'])) {
+      for (const line of describeIssues(node.params, parsed.error.issues, ['nodes', index, 'params'], kind.params)) {
         const colon = line.indexOf(': ');
         errors.push({ path: line.slice(0, colon), nodeId: node.id, message: `${line.slice(colon + 2)} (${label(node)})` });
       }
@@ -141,7 +144,7 @@ function checkOverrides(doc: GraphDocument, byId: Index, errors: GraphIssue[]): 
       for (const [param, value] of Object.entries(params)) {
         const schema = paramSchema(kind, param);
         if (!schema) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${who} has no parameter '${param}'; parameters: ${paramNames(kind).join(', ')}` });
-        else if (!schema.safeParse(value).success) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${who} parameter '${param}' must be ${allowedText(schema)}, got ${JSON.stringify(value)}` });
+        else if (!schema.safeParse(value).success) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${who} parameter '${param}' must be ${allowedText(schema)}, got ${shownValue(value)}` });
       }
     }
   }
@@ -174,34 +177,44 @@ function missingCapability(req: Requirement, edge: GraphEdge | undefined, byId: 
   return caps.includes(req.capability) ? undefined : `${label(src)} (task ${task}) has no ${req.capability}`;
 }
 
-/** A cycle (node ids) in the graph without the edges into State.next, or undefined. */
+/**
+ * A cycle (node ids) in the graph without the edges into State.next, or undefined. Depth-first
+ * with an explicit stack: user graphs may be chains thousands of nodes long, deeper than the call
+ * stack.
+ */
 function findCycle(doc: GraphDocument, byId: Index): string[] | undefined {
   const adj = new Map<string, string[]>();
   for (const e of doc.edges) {
     if (byId.get(e.target)?.node.kind === 'State' && e.targetPort === 'next') continue;
     if (!byId.has(e.source) || !byId.has(e.target)) continue;
-    adj.set(e.source, [...(adj.get(e.source) ?? []), e.target]);
+    const list = adj.get(e.source);
+    if (list) list.push(e.target);
+    else adj.set(e.source, [e.target]);
   }
-  const color = new Map<string, 1 | 2>();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    color.set(id, 1);
-    stack.push(id);
-    for (const next of adj.get(id) ?? []) {
-      if (color.get(next) === 1) return [...stack.slice(stack.indexOf(next)), next];
-      if (!color.has(next)) {
-        const c = visit(next);
-        if (c) return c;
+  const color = new Map<string, 1 | 2>(); // 1: on the current path, 2: finished
+  for (const root of byId.keys()) {
+    if (color.has(root)) continue;
+    const path: string[] = [root];
+    const next: number[] = [0]; // per path entry: the index of the next neighbour to visit
+    color.set(root, 1);
+    while (path.length) {
+      const id = path[path.length - 1]!;
+      const out = adj.get(id) ?? [];
+      const i = next[next.length - 1]!;
+      if (i === out.length) {
+        color.set(id, 2);
+        path.pop();
+        next.pop();
+        continue;
       }
-    }
-    stack.pop();
-    color.set(id, 2);
-    return undefined;
-  };
-  for (const id of byId.keys()) {
-    if (!color.has(id)) {
-      const c = visit(id);
-      if (c) return c;
+      next[next.length - 1] = i + 1;
+      const to = out[i]!;
+      if (color.get(to) === 1) return [...path.slice(path.indexOf(to)), to];
+      if (!color.has(to)) {
+        color.set(to, 1);
+        path.push(to);
+        next.push(0);
+      }
     }
   }
   return undefined;

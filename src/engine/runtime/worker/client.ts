@@ -8,6 +8,7 @@ import type { StudyRow } from '../../eval/study';
 import type { GraphDocument } from '../../graph/format';
 import type { Tensor } from '../../tensor/tensor';
 import { tensor } from '../../tensor/tensor';
+import { versions } from '../../version';
 import type { RunEvent, RunReport } from '../events';
 import type { FromWorker, WorkerJob } from './protocol';
 
@@ -71,20 +72,64 @@ export interface RunInputs {
   truth?: Tensor;
 }
 
-/** Compiles and runs `doc` in a fresh worker thread; events arrive as from `runPlan`. */
+/** How long a cancelled run may take to stop by itself before its worker is terminated. */
+export const CANCEL_GRACE_MS = 1000;
+
+/**
+ * Compiles and runs `doc` in a fresh worker thread; events arrive as from `runPlan`. A cancel
+ * stops the run between iterations; where the worker cannot notice it (compiling, loading a
+ * network: synchronous work), the worker is terminated after `graceMs` and the run ends
+ * 'cancelled' with nothing computed, so a cancel always takes effect within about a second.
+ */
 export async function runInWorker(
   doc: GraphDocument,
   options: CompileOptions,
-  opts: { onEvent?: (e: RunEvent) => void; onInputs?: (m: RunInputs) => void; signal?: AbortSignal; throttleMs?: number } = {},
+  opts: { onEvent?: (e: RunEvent) => void; onInputs?: (m: RunInputs) => void; signal?: AbortSignal; throttleMs?: number; graceMs?: number } = {},
 ): Promise<WorkerRunResult> {
   const worker = spawn();
-  try {
-    const m = await execute(worker, { type: 'run', doc, options, ...(opts.throttleMs !== undefined ? { throttleMs: opts.throttleMs } : {}) }, opts.onEvent, opts.signal, opts.onInputs);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Once iterating, the runtime stops at the next iteration and keeps what it has: no termination then.
+  let iterating = false;
+  const onEvent = (e: RunEvent): void => {
+    if (e.type === 'progress') iterating = true;
+    opts.onEvent?.(e);
+  };
+  const forced = new Promise<WorkerRunResult>((resolve) => {
+    const arm = (): void => {
+      timer = setTimeout(() => {
+        if (iterating) return;
+        // Settled before terminating, so the worker's exit (which rejects the job) comes second.
+        const report = unstartedReport(doc, options);
+        opts.onEvent?.({ type: 'cancelled', iteration: 0, report });
+        resolve({ status: 'cancelled', report });
+        void worker.terminate();
+      }, opts.graceMs ?? CANCEL_GRACE_MS);
+    };
+    if (opts.signal?.aborted) arm();
+    else opts.signal?.addEventListener('abort', arm, { once: true });
+  });
+  const ran = (async (): Promise<WorkerRunResult> => {
+    const m = await execute(worker, { type: 'run', doc, options, ...(opts.throttleMs !== undefined ? { throttleMs: opts.throttleMs } : {}) }, onEvent, opts.signal, opts.onInputs);
     if (m.type !== 'done') throw new Error(`engine worker answered '${m.type}' to a run`);
     return { status: m.status, report: m.report, ...(m.result ? { result: tensor(m.result.shape, m.result.data) } : {}) };
+  })();
+  // Once terminated, the worker's exit rejects `ran`; the forced result has already settled.
+  ran.catch(() => {});
+  try {
+    return await Promise.race([ran, forced]);
   } finally {
+    clearTimeout(timer);
     await worker.terminate();
   }
+}
+
+/** The report of a run cancelled before its first iteration: what was asked (iterations as requested; 0 when the schedule's own count was never read), nothing computed. */
+function unstartedReport(doc: GraphDocument, options: CompileOptions): RunReport {
+  return {
+    graph: doc.name, hash: '', seed: options.seed ?? doc.run.seed, samples: options.samples ?? 1, iterations: options.iterations ?? doc.run.iterations ?? 0, nfe: 0, vjpCalls: 0,
+    wallMs: 0, scoreModelMs: 0, engineMs: 0, secondsPerNfe: 0, provider: 'none', versions: versions(),
+    warnings: ['cancelled before the first iteration (the engine was still compiling or loading the network): nothing was computed'],
+  };
 }
 
 /** A fixed set of worker threads taking study rows from a shared queue. */
