@@ -204,7 +204,7 @@ describe('lagrange presets and run', () => {
     expect(cpu.code).toBe(0);
     expect(cpu.out[0]).toMatch(/onnx:cpu, seed 0$/);
     const cuda = await run('run', 'diffpir', '--provider', 'cuda', '--iterations', '3', '--out', join(tmp, 'pv-cuda'));
-    if (cuda.code !== 0) expect(cuda.err[0]).toMatch(/node "prior" \(ScoreModel\): .*model\.onnx: no execution provider could load it: cuda: .*(--onnxruntime-node-install=cuda12|CUDA)/);
+    if (cuda.code !== 0) expect(cuda.err[0]).toMatch(/node "prior" \(ScoreModel\): .*model\.onnx: no execution provider could load it: cuda: .*(ONNXRUNTIME_NODE_INSTALL=cuda12|CUDA)/);
     const bad = await run('run', 'diffpir', '--provider', 'tpu', '--out', join(tmp, 'pv-bad'));
     expect(bad.err[0]).toBe("lagrange: --provider must be auto, cuda, dml, webgpu, cpu; got 'tpu'");
   });

@@ -53,15 +53,32 @@ export interface OnnxScoreModel extends ScoreModel {
   release(): Promise<void>;
 }
 
-/** Why a provider cannot be used here without trying it (avoids native error spam), or undefined. */
-export function providerUnavailable(p: ExecutionProvider): string | undefined {
+/**
+ * Whether a Vulkan loader (libvulkan.so.1) is on this Linux machine's library paths. WebGPU on
+ * Linux runs through Vulkan: without the loader, creating a WebGPU session only prints Dawn's
+ * two-line "Couldn't load Vulkan" warning on stderr and fails, on every run.
+ */
+export function hasVulkanLoader(env: NodeJS.ProcessEnv = process.env): boolean {
+  const triplet = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+  const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), `/usr/lib/${triplet}`, `/lib/${triplet}`, '/usr/lib64', '/usr/lib', '/usr/local/lib'];
+  return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
+}
+
+/**
+ * Why a provider cannot be used here without trying it (avoids native error spam), or undefined.
+ * WebGPU on Linux is probed only where a Vulkan loader exists, or when LAGRANGE_WEBGPU=probe asks.
+ */
+export function providerUnavailable(p: ExecutionProvider, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const listed = ort.listSupportedBackends().map((b) => b.name as string);
   if (p === 'dml' && process.platform !== 'win32') return `DirectML runs on Windows only (this is ${process.platform})`;
   if (!listed.includes(p)) return `not supported by this onnxruntime-node build on ${process.platform}`;
+  if (p === 'webgpu' && process.platform === 'linux' && env.LAGRANGE_WEBGPU !== 'probe' && !hasVulkanLoader(env)) {
+    return 'no Vulkan loader (libvulkan.so.1) on this machine, which WebGPU on Linux needs (install libvulkan1 and a Vulkan driver; LAGRANGE_WEBGPU=probe tries anyway)';
+  }
   if (p === 'cuda') {
     const bin = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
     if (!existsSync(join(bin, 'libonnxruntime_providers_cuda.so'))) {
-      return 'CUDA add-on not installed (reinstall with --onnxruntime-node-install=cuda12 where the network allows)';
+      return 'CUDA add-on not installed (where the network allows: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install)';
     }
   }
   return undefined;
