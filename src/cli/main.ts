@@ -53,13 +53,14 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
   p.command('simulate')
     .description('simulate a measurement y = A(x) + noise and write a measurement bundle')
     .requiredOption('--task <id>', "task id (see 'lagrange tasks')")
-    .requiredOption('--image <file>', 'ground-truth image (.png, or .npy in [-1,1])')
+    .requiredOption('--image <file>', 'ground-truth image (.png, .npy in [-1,1], sample:<name> or model:<model>/<file>)')
     .requiredOption('--out <dir>', 'output directory')
     .option('--sigma <s>', 'Gaussian noise std σ_y in [-1,1] units', '0.05')
     .addOption(new Option('--noise <kind>', 'noise model').choices(['gaussian', 'poisson']).default('gaussian'))
     .option('--rate <r>', 'Poisson photons per unit [0,1] intensity')
     .option('--seed <n>', 'seed of the mask/kernel and of the noise', '0')
     .option('--size <n>', 'centre-crop to a square and resize to n×n first')
+    .option('--prior <p>', 'fit the image to this prior (bundled model name or model folder): its channels and size, as run does')
     .option('--param <key=value...>', 'override a task parameter (repeatable)')
     .action(async (o: SimulateArgs) => {
       (await runSimulate(o)).forEach((l) => io.out(l));

@@ -1,9 +1,14 @@
-/** `lagrange simulate`: a measurement bundle from an image file, a task, σ_y and a seed. */
+/**
+ * `lagrange simulate`: a measurement bundle from an image, a task, σ_y and a seed. With `--prior`
+ * the image is first fitted to that prior (its channels and size), as `run --image` does, so the
+ * bundle runs on it.
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readImageFile } from '../engine/io/image';
 import type { NoiseModel } from '../engine/operators/noise';
-import { sampleNames, squareResize } from '../engine/io/prepare';
+import { loadImage, sampleNames } from '../engine/io/prepare';
+import { resolveModelDir } from '../engine/priors/catalog';
+import { readModelCard } from '../engine/priors/modelCard';
 import { simulate, writeMeasurement } from '../engine/simulate';
 import { shapeStr } from '../engine/tensor/tensor';
 import { CliError, intOption, numberOption } from './errors';
@@ -18,7 +23,18 @@ export interface SimulateArgs {
   seed: string;
   size?: string;
   param?: string[];
+  /** A learned prior (bundled name or model folder) to fit the image to; gaussian/gmm fit any image. */
+  prior?: string;
   out: string;
+}
+
+/** The image shape C×H×W a prior needs, or undefined for the analytic priors (any shape). */
+export function priorFit(prior: string | undefined): { name: string; channels: number; size: number } | undefined {
+  if (prior === undefined || prior === 'gaussian' || prior === 'gmm') return undefined;
+  const { image } = readModelCard(resolveModelDir(prior));
+  // Images are centre-cropped to a square (as `run --image` does), so a prior must be square.
+  if (image.height !== image.width) throw new CliError(`--prior ${prior}: works on ${image.height}×${image.width} images; only square priors can be fitted`);
+  return { name: prior, channels: image.channels, size: image.height };
 }
 
 function missingImage(path: string): CliError {
@@ -61,14 +77,19 @@ export async function runSimulate(args: SimulateArgs): Promise<string[]> {
   const noise = noiseModel(args);
   const seed = intOption('--seed', args.seed, 0);
   const size = args.size === undefined ? undefined : intOption('--size', args.size, 8);
-  if (!existsSync(args.image)) throw missingImage(args.image);
-  let image = await readImageFile(args.image);
-  if (image.shape[0] !== 1) throw new CliError(`--image ${args.image}: expected one image, got a batch of ${image.shape[0]} (${shapeStr(image.shape)})`);
-  if (size !== undefined) image = squareResize(image, size);
+  const fit = priorFit(args.prior);
+  if (fit && size !== undefined && size !== fit.size) {
+    throw new CliError(`--size ${size}: prior ${fit.name} works on ${fit.channels}×${fit.size}×${fit.size} images; leave --size out (it follows the prior) or give --size ${fit.size}`);
+  }
+  const named = /^(sample|model):/.test(args.image);
+  if (!named && !existsSync(args.image)) throw missingImage(args.image);
+  // The same preparation as `run --image` on a learned prior: centre crop, resize, RGB → luma.
+  const image = await loadImage(args.image, fit?.size ?? size, fit?.channels);
   const m = simulate({ task: args.task, image, noise, seed, params: parseParams(args.param ?? []) });
   const files = writeMeasurement(args.out, m);
   const sigma = noise.kind === 'gaussian' ? `σ_y ${noise.sigma} (${noise.sigma / 2} in [0,1] units)` : `Poisson, rate ${noise.rate}`;
   return [
+    ...(fit ? [`fitted ${args.image} to prior ${fit.name}: ${shapeStr(image.shape)}`] : []),
     `${args.task}: x ${shapeStr(image.shape)} → y ${shapeStr(m.y.shape)}, ${sigma}, seed ${seed}`,
     `wrote ${args.out}: ${files.join(' ')}`,
   ];

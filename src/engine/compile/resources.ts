@@ -126,7 +126,14 @@ export async function evalPrior(n: GraphNode, shape: Shape | undefined): Promise
   const loaded = await wrap(n, () => loadOnnxPrior(dir, provider === 'auto' ? {} : { providers: [provider] }));
   const model = p.vjp === 'symmetric-fd' ? withSymmetricVjp(loaded) : loaded;
   if (shape && (model.shape.length !== shape.length || model.shape.some((v, i) => v !== shape[i]))) {
-    throw new CompileError(`${who(n)}: model ${model.id} works on ${model.shape.join('×')} images but the measurement's image is ${shape.join('×')}`, n.id);
+    // Say how to make a measurement that fits: a bundle is re-simulated for the prior; a
+    // simulated image follows the prior unless an explicit size overrides it.
+    const name = p.model as string;
+    throw new CompileError(
+      `${who(n)}: model ${model.id} works on ${model.shape.join('×')} images but the measurement's image is ${shape.join('×')}; ` +
+        `for a measurement bundle, re-simulate with --prior ${name} (lagrange simulate … --prior ${name} fits the image to it); for a simulated image, leave out --size`,
+      n.id,
+    );
   }
   return model;
 }
