@@ -27,6 +27,26 @@ describe('layer boundaries', () => {
     expect(await messages('src/renderer/x.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;")).toHaveLength(1);
   });
 
+  it('covers .tsx files, dynamic import() and require()', async () => {
+    expect(await messages('src/engine/x.tsx', "import React from 'react';\nexport const a = React;")).toHaveLength(1);
+    expect(await messages('src/engine/x.ts', "export const a = () => import('react');")).toHaveLength(1);
+    expect(await messages('src/engine/x.ts', "export const a = () => import('../cli/main');")).toHaveLength(1);
+    expect(await messages('src/nodes/x.ts', "export const fs = require('fs');")).toHaveLength(1);
+    expect(await messages('src/cli/x.ts', "export const s = () => import('../server/main');")).toHaveLength(0);
+  });
+
+  it('forbids Node built-ins and protocol values in src/nodes, allows protocol types', async () => {
+    expect(await messages('src/nodes/x.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;")).toHaveLength(1);
+    expect(await messages('src/nodes/x.ts', "import { join } from 'path';\nexport const j = join;")).toHaveLength(1);
+    expect(await messages('src/nodes/x.ts', "import { LIMITS } from '../protocol/limits';\nexport const l = LIMITS;")).toHaveLength(1);
+    expect(await messages('src/nodes/x.ts', "import type { WireGraph } from '../protocol/messages';\nexport type G = WireGraph;")).toHaveLength(0);
+  });
+
+  it('matches built-ins by exact name: a renderer file named like one (Inspector) is no built-in', async () => {
+    expect(await messages('src/renderer/x.tsx', "import { Inspector } from './editor/Inspector';\nexport const i = Inspector;")).toHaveLength(0);
+    expect(await messages('src/renderer/x.tsx', "import inspector from 'inspector';\nexport const i = inspector;")).toHaveLength(1);
+  });
+
   it('allows the CLI to import the engine', async () => {
     expect(await messages('src/cli/x.ts', "import { tensor } from '../engine/tensor/tensor';\nexport const t = tensor;")).toHaveLength(0);
   });
