@@ -31,6 +31,8 @@ export default defineConfig({
       rolldownOptions: {
         input: { index: resolve(import.meta.dirname, 'src/main/index.ts') },
         output: { format: 'es' },
+        // Only a checkout without the engine build reaches tsx (a development dependency): never bundled.
+        external: [/^tsx(\/|$)/],
       },
     },
   },

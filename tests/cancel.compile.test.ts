@@ -2,8 +2,8 @@
  * Cancel reaches a run that is still compiling: the worker cannot see the cancel while it builds
  * a large operator (synchronous work), so it is terminated after a grace period and the run ends
  * 'cancelled' with nothing computed. Before, `run.cancel` and Ctrl-C waited for the compile to
- * finish (minutes, for 2³¹ iterations). The compiles here are real: Gaussian deblurring at 1024
- * and 2048 px takes 3–40 s to build on these machines.
+ * finish (minutes, for 2³¹ iterations). The compiles here are real: Gaussian deblurring at 2048
+ * px takes 12–40 s to build on these machines.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -17,10 +17,10 @@ import { CANCEL_GRACE_MS, runInWorker } from '../src/engine/runtime/worker/clien
 const ROOT = new URL('..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'lagrange-cancel-'));
 
-/** The analytic-prior DDiff fixture with a 1024 px image and a wide blur: slow to compile. */
+/** The analytic-prior DDiff fixture with a 2048 px image and a wide blur: ~12 s to compile. */
 function slowGraph(): ReturnType<typeof parseGraph> {
   const d = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/graphs/ddiff-gaussian.lagrange.json'), 'utf8')) as { nodes: { id: string; kind: string; params: Record<string, unknown> }[] };
-  d.nodes.find((n) => n.id === 'image')!.params.size = 1024;
+  d.nodes.find((n) => n.id === 'image')!.params.size = 2048;
   Object.assign(d.nodes.find((n) => n.id === 'A')!, { kind: 'GaussianBlur', params: { kernelSize: 61, sigma: 10 } });
   return parseGraph(d);
 }

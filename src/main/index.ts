@@ -5,9 +5,9 @@
  */
 import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import type { OpenDialogOptions, SaveDialogOptions } from 'electron';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { register } from 'tsx/esm/api';
 import { IPC } from '../protocol/bridge';
 import type { WireRunEvent } from '../protocol/messages';
 import type { DialogsLike } from './ipc';
@@ -35,10 +35,15 @@ function createWindow(): BrowserWindow {
 }
 
 /**
- * The engine is loaded from its TypeScript sources through tsx, as the CLI and browser mode do,
- * rather than bundled here: its worker threads and resource paths are resolved from its own files.
+ * The engine API from the built engine (out/engine/service.mjs, scripts/build-engine.mjs: its
+ * worker bundles sit next to it and it finds resources/ by walking up), not bundled into this
+ * file. A checkout without that build falls back to the TypeScript sources through tsx (a
+ * development dependency; a packaged app never needs it).
  */
 async function loadEngine(): Promise<typeof import('../engine/api/service')> {
+  const built = join(ROOT, 'out/engine/service.mjs');
+  if (existsSync(built)) return import(pathToFileURL(built).href);
+  const { register } = await import('tsx/esm/api');
   register();
   return import(pathToFileURL(join(ROOT, 'src/engine/api/service.ts')).href);
 }

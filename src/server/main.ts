@@ -3,18 +3,39 @@
  * PORT chooses the port (default 5217; 0 for any free one); LAGRANGE_NO_OPEN=1 skips opening;
  * LAGRANGE_ALLOW lists folders (separated like PATH) whose files runs may read, as `allow` does.
  */
-import { delimiter, resolve } from 'node:path';
-import { build } from 'vite';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { ROOT } from '../engine/paths';
 import type { OpenedPage } from './open';
 import { openInBrowser } from './open';
 import { startServer } from './server';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+/** Newest modification time (ms) of the files under `dirs` and of `files`. */
+function newest(dirs: readonly string[], files: readonly string[]): number {
+  let t = 0;
+  const stack = dirs.filter((d) => existsSync(d));
+  while (stack.length) {
+    const dir = stack.pop()!;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) stack.push(join(dir, e.name));
+      else t = Math.max(t, statSync(join(dir, e.name)).mtimeMs);
+    }
+  }
+  return files.filter((f) => existsSync(f)).reduce((m, f) => Math.max(m, statSync(f).mtimeMs), t);
+}
 
-/** Builds the page into out/renderer. */
+/**
+ * The page in out/renderer, built ahead of time (`npm ci` runs the build) and rebuilt with vite
+ * only where its sources are newer, as in a checkout being edited: an installed studio needs no
+ * vite at run time.
+ */
 export async function buildRenderer(): Promise<string> {
-  const outDir = resolve(ROOT, 'out/renderer');
-  await build({ configFile: resolve(ROOT, 'vite.renderer.config.ts'), logLevel: 'warn' });
+  const outDir = join(ROOT, 'out/renderer');
+  const page = join(outDir, 'index.html');
+  const sources = ['src/renderer', 'src/protocol', 'src/nodes'].map((d) => join(ROOT, d));
+  if (existsSync(page) && statSync(page).mtimeMs >= newest(sources, [join(ROOT, 'vite.renderer.config.ts')])) return outDir;
+  const { build } = await import('vite');
+  await build({ configFile: join(ROOT, 'vite.renderer.config.ts'), logLevel: 'warn' });
   return outDir;
 }
 

@@ -1,9 +1,10 @@
 /** The shipped solver presets (`resources/presets/*.lagrange.json`): listing and lookup by name. */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { RESOURCES } from '../paths';
 
 /** Where the presets ship. */
-export const PRESETS_DIR = resolve(import.meta.dirname, '../../../resources/presets');
+export const PRESETS_DIR = join(RESOURCES, 'presets');
 
 /** A preset's name and description. */
 export interface PresetInfo {

@@ -4,16 +4,17 @@
  * [−1, 1] because cubic ringing overshoots) when a size is given.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { resizeImage } from '../operators/superResolution';
 import type { Tensor } from '../tensor/tensor';
 import { clamp, shapeStr, tensor } from '../tensor/tensor';
+import { RESOURCES } from '../paths';
 import { ImageError, readImageFile } from './image';
 
 /** The bundled sample images. */
-export const SAMPLES_DIR = resolve(import.meta.dirname, '../../../resources/samples');
+export const SAMPLES_DIR = join(RESOURCES, 'samples');
 /** The bundled score models. */
-export const MODELS_DIR = resolve(import.meta.dirname, '../../../resources/models');
+export const MODELS_DIR = join(RESOURCES, 'models');
 
 /** Names of the bundled samples (`astronaut`, …). */
 export function sampleNames(): string[] {

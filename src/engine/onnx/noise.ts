@@ -9,7 +9,8 @@
  * drawn in place, and to the numbers the JS kernels see on the same streams.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { engineWorker } from '../runtime/worker/spawn';
 import type { Rng } from '../tensor/rng';
 import { createRng } from '../tensor/rng';
 import type { Shape, Tensor } from '../tensor/tensor';
@@ -66,9 +67,9 @@ export type NoiseAnswer = { type: 'ready' } | { type: 'drawn'; id: number; field
 
 type Drawn = Record<string, Tensor> | undefined;
 
-/** A worker thread running `noise-worker.ts` through the engine's TypeScript bootstrap (runtime/worker/boot.mjs). */
+/** A worker thread running `noise-worker.ts` (runtime/worker/spawn.ts: from the sources or the built engine). */
 function spawnNoiseWorker(): Worker {
-  return new Worker(new URL('../runtime/worker/boot.mjs', import.meta.url), { workerData: { entry: new URL('./noise-worker.ts', import.meta.url).href } });
+  return engineWorker('noise-worker', new URL('./noise-worker.ts', import.meta.url));
 }
 
 /** Resolves with a booted worker, or rejects (the worker terminated) on error, exit or timeout. */

@@ -2,7 +2,7 @@
  * Hosts' side of engine worker threads: `runInWorker` runs a graph off the host's thread with the
  * same events and result as `runPlan`; `WorkerPool` spreads independent jobs over threads.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { CompileOptions } from '../../compile/compile';
 import type { StudyRow } from '../../eval/study';
 import type { GraphDocument } from '../../graph/format';
@@ -11,6 +11,7 @@ import { tensor } from '../../tensor/tensor';
 import { versions } from '../../version';
 import type { RunEvent, RunReport } from '../events';
 import type { FromWorker, WorkerJob } from './protocol';
+import { engineWorker } from './spawn';
 
 /** An error raised inside a worker, with the node and iteration it names. */
 export class WorkerJobError extends Error {
@@ -27,7 +28,7 @@ export interface WorkerRunResult {
 }
 
 function spawn(): Worker {
-  return new Worker(new URL('./boot.mjs', import.meta.url), { workerData: { entry: new URL('./entry.ts', import.meta.url).href } });
+  return engineWorker('worker', new URL('./entry.ts', import.meta.url));
 }
 
 /** Runs one job on `worker`; resolves with its final message. */
