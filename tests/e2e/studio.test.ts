@@ -389,6 +389,8 @@ describe('studio (browser mode)', () => {
     // Both rows carry a PSNR in dB from the same measurement and seed.
     for (const name of ['ddiff', 'diffpir']) expect(await page.getByTestId(`compare-row-${name}`).textContent()).toMatch(/\d\d\.\d\d.*ONNX backend/);
     expect(await page.getByTestId('compare-inputs-caption').textContent()).toMatch(/seed 0/);
+    // Entries ran one after another, so each time is a solo time, and the table says so.
+    expect(await page.getByTestId('compare-timing').textContent()).toBe('times: one run at a time');
     await page.getByTestId('compare-truth').waitFor();
     const slider = page.getByTestId('compare-slider');
     await slider.fill('500'); // half way through every run

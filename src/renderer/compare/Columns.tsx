@@ -21,6 +21,7 @@ export const card = 'rounded-lg border border-slate-200 bg-white shadow-sm dark:
 
 const STATUS: Record<Status, { text: string; cls: string }> = {
   idle: { text: 'not run', cls: 'bg-slate-100 text-slate-500 dark:bg-slate-800 dark:text-slate-400' },
+  queued: { text: 'queued', cls: 'bg-slate-100 text-slate-500 dark:bg-slate-800 dark:text-slate-400' },
   starting: { text: 'starting…', cls: 'bg-slate-100 text-slate-600 dark:bg-slate-800 dark:text-slate-300' },
   running: { text: 'running', cls: 'bg-blue-100 text-blue-700 dark:bg-blue-950 dark:text-blue-300' },
   cancelling: { text: 'cancelling…', cls: 'bg-amber-100 text-amber-700 dark:bg-amber-950 dark:text-amber-300' },
@@ -82,6 +83,7 @@ function Progress({ name, run, color }: { name: string; run: EntryRun | undefine
 /** What an empty frame says, by status. */
 const EMPTY: Record<Status, string> = {
   idle: 'press Run all',
+  queued: 'waits for the entries before it (one run at a time, so each is timed alone)',
   starting: 'starting…',
   running: 'waiting for the first frame…',
   cancelling: 'cancelling…',

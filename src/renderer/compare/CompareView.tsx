@@ -151,7 +151,7 @@ export function CompareView({ presets, images, current, initial }: CompareProps)
         <Columns entries={entries} runs={state.runs} position={position} inputs={state.inputs} settings={state.ranWith} />
         <Slider position={position} onPosition={setPosition} playing={playing} onPlaying={setPlaying} disabled={!anyFrames} />
         <Charts entries={entries} runs={state.runs} />
-        <Table entries={entries} rows={rows} {...(caption ? { caption } : {})} />
+        <Table entries={entries} rows={rows} concurrent={ran?.parallel === true} {...(caption ? { caption: `${caption}${ran?.parallel ? ' · entries run concurrently (times share the CPU)' : ' · entries run one at a time'}` } : {})} />
       </main>
     </div>
   );

@@ -161,6 +161,10 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, running
             <option value="onnx">ONNX (fused)</option>
           </select>
         </label>
+        <label className={label} title="one after another (the default) times each entry alone; at the same time they share the CPU and their times are not their solo times">
+          <input type="checkbox" checked={settings.parallel === true} disabled={running} onChange={(e) => set({ parallel: e.target.checked || undefined })} data-testid="compare-parallel" />
+          run at the same time
+        </label>
         <div className="ml-auto flex items-center gap-3">
           {stale && !running && <span className="text-xs text-amber-600 dark:text-amber-400">Setup changed since the last run</span>}
           <button

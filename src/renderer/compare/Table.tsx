@@ -10,10 +10,12 @@ export interface TableProps {
   rows: Row[];
   /** First line of the Markdown (task, σ_y, seed). */
   caption?: string;
+  /** The entries ran at the same time: their times shared the CPU. */
+  concurrent?: boolean;
 }
 
 /** The comparison table. */
-export function Table({ entries, rows, caption }: TableProps): React.JSX.Element {
+export function Table({ entries, rows, caption, concurrent }: TableProps): React.JSX.Element {
   const [copied, setCopied] = useState<'ok' | 'failed' | undefined>();
   useEffect(() => {
     if (!copied) return;
@@ -38,6 +40,9 @@ export function Table({ entries, rows, caption }: TableProps): React.JSX.Element
       <header className="flex items-center gap-3 border-b border-slate-200 px-3 py-2 dark:border-slate-800">
         <h3 className="text-[13px] font-semibold text-slate-800 dark:text-slate-100">Metrics</h3>
         <span className="text-xs text-slate-500 dark:text-slate-400">final values; best per column highlighted (higher PSNR/SSIM, lower residual, NFE and time)</span>
+        <span data-testid="compare-timing" className={`text-xs ${concurrent ? 'font-medium text-amber-700 dark:text-amber-400' : 'text-slate-500 dark:text-slate-400'}`}>
+          {concurrent ? 'times: concurrent runs sharing the CPU, not solo times' : 'times: one run at a time'}
+        </span>
         <button
           type="button"
           onClick={() => void copy()}

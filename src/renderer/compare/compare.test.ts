@@ -1,5 +1,5 @@
 /** The Compare view's pure logic: run planning, frame selection, curve alignment, the reducer, the table, the runner. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EngineClient } from '../../protocol/client';
 import type { Frame, WireGraph, WireReport, WireRunEvent } from '../../protocol/messages';
 import { alignCurves, defaultIterations, everyFor, formatSeconds, frameAt, planRun, pointAtOrBefore, previewNodeId, sameSettings } from './logic';
@@ -197,9 +197,12 @@ describe('run state', () => {
   });
 
   it('marks active runs as cancelling and keeps that status through progress', () => {
-    let s = after(['a', 'b'], [['a', { type: 'done', report: report() }]]);
+    let s = after(['a', 'b', 'c'], [['a', { type: 'done', report: report() }]]);
+    s = reduce(s, { type: 'prepared', token: 3, name: 'b', K: 10 });
+    expect(s.runs.b!.status).toBe('starting');
     s = reduce(s, { type: 'cancelling', token: 3 });
-    expect([s.runs.a!.status, s.runs.b!.status]).toEqual(['done', 'cancelling']);
+    // c was still waiting for its turn: it never starts.
+    expect([s.runs.a!.status, s.runs.b!.status, s.runs.c!.status]).toEqual(['done', 'cancelling', 'cancelled']);
     s = reduce(s, { type: 'events', batch: [{ token: 3, name: 'b', event: { type: 'progress', iteration: 2, of: 10, nfe: 2, elapsedMs: 3 } }] });
     expect(s.runs.b!.status).toBe('cancelling');
   });
@@ -267,6 +270,35 @@ describe('runner', () => {
     expect(state.runs.long).toMatchObject({ status: 'done', K: 960 });
     expect(state.runs.short!.frames[0]!.frame.rgba).toBe('48');
     expect(dispatched).toBeLessThan(8); // start + 2 prepared + a few batches, not one per event
+  });
+
+  it('runs entries one after another by default, each starting when the one before has ended; together when asked', async () => {
+    const log: string[] = [];
+    const engine: EngineClient = {
+      call: (async (_m: string, p: { name: string }) => ({ ...graph(10), name: p.name })) as EngineClient['call'],
+      async run(params, onEvent) {
+        const name = (params.doc as unknown as WireGraph).name;
+        log.push(`start ${name}`);
+        setTimeout(() => {
+          log.push(`end ${name}`);
+          onEvent({ type: 'done', report: report({ iterations: 10, nfe: 10 }) });
+        }, 15);
+        return { runId: name, cancel: async () => undefined };
+      },
+    };
+    let state = initialState;
+    const runner = createRunner(engine, (a) => (state = reduce(state, a)), 1);
+    runner.runAll(['a', 'b', 'c'], settings);
+    await new Promise((r) => setTimeout(r, 5));
+    runner.flush();
+    expect([state.runs.a!.status, state.runs.b!.status, state.runs.c!.status]).toEqual(['starting', 'queued', 'queued']);
+    await vi.waitFor(() => expect(log).toHaveLength(6), { timeout: 2000 });
+    expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+
+    log.length = 0;
+    runner.runAll(['a', 'b'], { ...settings, parallel: true });
+    await vi.waitFor(() => expect(log).toHaveLength(4), { timeout: 2000 });
+    expect(log.slice(0, 2)).toEqual(['start a', 'start b']);
   });
 
   it('reports a preset that cannot be fetched on its column', async () => {

@@ -1,6 +1,7 @@
 /**
  * Runs the compared entries on the engine: fetches preset graphs (cached), prepares each request
- * (see planRun), starts every run in parallel (each in its own engine worker), and hands their
+ * (see planRun), runs the entries one after another — so each is timed alone, as it would run by
+ * itself — or, when the settings ask, all at once (each in its own engine worker), and hands their
  * events to `dispatch` in batches (runs with `throttleMs: 0` emit an event per iteration, so
  * dispatching each would re-render thousands of times). No React: the store owns one per engine,
  * so runs go on, and their results stay, while the view is not shown.
@@ -61,6 +62,7 @@ export function createRunner(engine: EngineClient, dispatch: (a: Action) => void
     return p;
   };
 
+  /** Starts entry `name`; resolves when its run has ended (or could not start). */
   const start = async (t: number, name: string, settings: Settings, current?: WireGraph): Promise<void> => {
     try {
       const doc = name === CURRENT ? current : await presetDoc(name);
@@ -69,16 +71,20 @@ export function createRunner(engine: EngineClient, dispatch: (a: Action) => void
       const plan = planRun(doc, settings);
       dispatch({ type: 'prepared', token: t, name, K: plan.K, ...(plan.previewId ? { previewId: plan.previewId } : {}) });
       let ended = false;
+      let finished: () => void = () => {};
+      const over = new Promise<void>((resolve) => (finished = resolve));
       const h = await engine.run(plan.request, (event) => {
         push({ token: t, name, event });
         if (FINAL.has(event.type)) {
           ended = true;
           handles.delete(`${t}/${name}`);
+          finished();
         }
       });
       if (ended) return;
       if (t !== token || cancelled.has(t)) stop(h);
       else handles.set(`${t}/${name}`, h);
+      await over;
     } catch (e) {
       flush();
       dispatch({ type: 'failed', token: t, name, message: messageOf(e) });
@@ -94,7 +100,16 @@ export function createRunner(engine: EngineClient, dispatch: (a: Action) => void
       flush();
       const t = (token = ++lastToken);
       dispatch({ type: 'start', token: t, names, settings });
-      for (const name of names) void start(t, name, settings, current);
+      if (settings.parallel) {
+        for (const name of names) void start(t, name, settings, current);
+        return;
+      }
+      void (async () => {
+        for (const name of names) {
+          if (t !== token || cancelled.has(t)) return dispatch({ type: 'aborted', token: t, name }); // the reducer already shows the rest cancelled
+          await start(t, name, settings, current);
+        }
+      })();
     },
     cancelAll() {
       cancelled.add(token);

@@ -7,7 +7,7 @@
 import type { Frame, WireReport, WireRunEvent } from '../../protocol/messages';
 import type { Settings } from './logic';
 
-export type Status = 'idle' | 'starting' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'error';
+export type Status = 'idle' | 'queued' | 'starting' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'error';
 
 /** A preview frame with the iteration (0-based) and NFE count it was taken at. */
 export interface FramePoint {
@@ -76,10 +76,10 @@ export type Action =
 
 export const initialState: CompareState = { token: 0, runs: {} };
 
-/** A run about to start. */
-export const freshRun = (): EntryRun => ({ status: 'starting', K: 0, iteration: 0, nfe: 0, elapsedMs: 0, frames: [], metrics: [], sameInputs: true });
+/** A run waiting for its turn (entries run one after another unless the settings say parallel). */
+export const freshRun = (): EntryRun => ({ status: 'queued', K: 0, iteration: 0, nfe: 0, elapsedMs: 0, frames: [], metrics: [], sameInputs: true });
 
-export const isActive = (s: Status): boolean => s === 'starting' || s === 'running' || s === 'cancelling';
+export const isActive = (s: Status): boolean => s === 'queued' || s === 'starting' || s === 'running' || s === 'cancelling';
 
 const live = (r: EntryRun): Status => (r.status === 'cancelling' ? 'cancelling' : 'running');
 
@@ -146,14 +146,15 @@ export function reduce(s: CompareState, a: Action): CompareState {
     case 'start':
       return { token: a.token, runs: Object.fromEntries(a.names.map((n) => [n, freshRun()])), ranWith: a.settings };
     case 'prepared':
-      return patch(s, a.token, a.name, (r) => ({ ...r, K: a.K, ...(a.previewId ? { previewId: a.previewId } : {}) }));
+      return patch(s, a.token, a.name, (r) => ({ ...r, K: a.K, status: r.status === 'queued' ? 'starting' : r.status, ...(a.previewId ? { previewId: a.previewId } : {}) }));
     case 'failed':
       return patch(s, a.token, a.name, (r) => ({ ...r, status: 'error', error: { message: a.message } }));
     case 'aborted':
       return patch(s, a.token, a.name, (r) => ({ ...r, status: 'cancelled' }));
     case 'cancelling': {
       if (a.token !== s.token) return s;
-      const runs = Object.fromEntries(Object.entries(s.runs).map(([n, r]) => [n, isActive(r.status) ? { ...r, status: 'cancelling' as const } : r]));
+      // A queued entry never started: it is cancelled at once; the others stop at their next iteration.
+      const runs = Object.fromEntries(Object.entries(s.runs).map(([n, r]) => [n, r.status === 'queued' ? { ...r, status: 'cancelled' as const } : isActive(r.status) ? { ...r, status: 'cancelling' as const } : r]));
       return { ...s, runs };
     }
     case 'events': {
