@@ -136,6 +136,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   const put = (id: string, values: Record<string, Value>): void => {
     for (const [port, val] of Object.entries(values)) constants.set(`${id}.${port}`, val);
   };
+  const notes: string[] = []; // what loading did to the user's inputs (an image converted to fit the prior)
   const statics = order.filter((id) => !dynamic.has(id) && !SINKS.has(nodes.get(id)!.kind) && nodes.get(id)!.kind !== 'Result');
   // A learned prior fixes the image shape: images are loaded at its size and channel count.
   const fit = doc.nodes.filter((n) => n.kind === 'ScoreModel').map(priorImageShape).find((s) => s !== undefined);
@@ -146,7 +147,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   for (const id of statics) {
     const n = nodes.get(id)!;
     if (n.kind === 'ScoreModel' || n.kind === 'Schedule') continue;
-    put(id, await evalStatic(n, (port) => get(into(id, port)), seed, fit));
+    put(id, await evalStatic(n, (port) => get(into(id, port)), seed, fit, (m) => notes.push(m)));
   }
   const measurements = [...constants.values()].filter(isMeasurement);
   if (measurements.length !== 1) {
@@ -212,7 +213,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     previews,
     ...(metricsNode ? { metrics: { source: into(metricsNode.id, 'image')!, every: paramsOf(metricsNode).every as number } } : {}),
     ...(lpips ? { lpips } : {}),
-    warnings: v2.warnings.map((w) => w.message),
+    warnings: [...notes, ...v2.warnings.map((w) => w.message)],
     // The simulated operator's are its instance's, with the size-scaled defaults filled in.
     effectiveParams: Object.fromEntries(doc.nodes.map((n) => [n.id, n.id === early?.id ? { ...measurement.op.params } : paramsOf(n)])),
     ...(profile !== undefined ? { profile } : {}),

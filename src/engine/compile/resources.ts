@@ -69,7 +69,7 @@ export function priorImageShape(n: GraphNode): Shape | undefined {
  * Evaluates one static node other than ScoreModel/Schedule (which need the image shape). `fit`
  * is the learned prior's image shape: images follow its channels, and its size unless set.
  */
-export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number, fit?: Shape): Promise<Record<string, Value>> {
+export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number, fit?: Shape, warn?: (message: string) => void): Promise<Record<string, Value>> {
   const p = paramsOf(n);
   const task = operatorTask(n.kind);
   if (task) {
@@ -78,7 +78,7 @@ export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number
   }
   switch (n.kind) {
     case 'ImageInput': {
-      const image = await wrap(n, () => loadImage(p.source as string, (p.size as number | undefined) ?? fit?.[1], fit?.[0]));
+      const image = await wrap(n, () => loadImage(p.source as string, (p.size as number | undefined) ?? fit?.[1], fit?.[0], warn && ((m) => warn(`${who(n)}: ${m}`))));
       return { image: finite(n, image, `image ${p.source as string}`) };
     }
     case 'Simulate': {

@@ -77,7 +77,7 @@ export function imagePath(source: string): string {
  * Loads `source` (a .png/.npy path, `sample:<name>` or `model:<model>/<file>`) as 1×C×H×W in
  * [−1, 1], resized to size×size when `size` is given and converted to `channels` when given.
  */
-export async function loadImage(source: string, size?: number, channels?: number): Promise<Tensor> {
+export async function loadImage(source: string, size?: number, channels?: number, note?: (message: string) => void): Promise<Tensor> {
   const path = imagePath(source);
   if (!existsSync(path)) {
     throw new ImageError(`${source}: no such file; bundled samples: ${sampleNames().map((s) => `sample:${s}`).join(', ')}`);
@@ -85,5 +85,18 @@ export async function loadImage(source: string, size?: number, channels?: number
   const img = await readImageFile(path);
   if (img.shape[0] !== 1) throw new ImageError(`${source}: expected one image, got a batch of ${img.shape[0]} (${shapeStr(img.shape)})`);
   const sized = size === undefined ? img : squareResize(img, size);
-  return channels === undefined ? sized : toChannels(sized, channels, source);
+  const out = channels === undefined ? sized : toChannels(sized, channels, source);
+  if (note && shapeStr(out.shape) !== shapeStr(img.shape)) note(conversionNote(source, img.shape, out.shape));
+  return out;
+}
+
+/** What was done to an image to fit it: "… 3×64×48 → 1×32×32 (luma of RGB, centre crop 48×48, resized)". */
+function conversionNote(source: string, from: readonly number[], to: readonly number[]): string {
+  const [, c, h, w] = from as [number, number, number, number];
+  const [, c2, h2] = to as [number, number, number, number];
+  const steps: string[] = [];
+  if (c !== c2) steps.push(c === 3 && c2 === 1 ? 'luma of RGB' : c === 1 && c2 === 3 ? 'gray copied to RGB' : `${c} → ${c2} channels`);
+  if (h !== w) steps.push(`centre crop ${Math.min(h, w)}×${Math.min(h, w)}`);
+  if (Math.min(h, w) !== h2) steps.push(`resized ${Math.min(h, w) > h2 ? 'down' : 'up'} to ${h2}×${h2}`);
+  return `image ${source} was converted to fit: ${c}×${h}×${w} → ${c2}×${h2}×${h2} (${steps.join(', ')}); the prior sees that image, and PSNR is measured against it`;
 }
