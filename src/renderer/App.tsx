@@ -19,7 +19,7 @@ import { Gallery } from './presets/Gallery';
 import { openPreset, saveGraph } from './presets/files';
 import { RunPanel } from './run/RunPanel';
 import { startRun } from './run/actions';
-import { readAutosave, startAutosave } from './state/autosave';
+import { openAutosave, startAutosave } from './state/autosave';
 import { useCatalog } from './state/catalog';
 import { isDirty, useDocument } from './state/document';
 import { useRun } from './state/run';
@@ -87,17 +87,31 @@ export function App(): React.JSX.Element {
 
   useEffect(() => {
     void catalog.load(engine).catch((e: Error) => notify({ tone: 'error', text: e.message }));
-    const saved = readAutosave();
-    if (saved?.dirty) {
-      useDocument.getState().open(saved.doc, saved.source, saved.saved);
-      notify({ tone: 'info', text: `Restored unsaved changes to “${saved.doc.name}” from ${new Date(saved.at).toLocaleString()}` });
-    } else void openPreset(engine, EXAMPLE).catch((e: Error) => notify({ tone: 'error', text: e.message }));
-    const stop = startAutosave();
+    let stop = (): void => {};
+    let closed = false;
+    const example = (): void => void openPreset(engine, EXAMPLE).catch((e: Error) => notify({ tone: 'error', text: e.message }));
+    // Autosave decides first (this tab's own unsaved work, or the example); it never blanks the page.
+    void openAutosave({ engine }).then(
+      ({ restore, notices }) => {
+        if (closed) return;
+        if (restore) {
+          useDocument.getState().open(restore.doc, restore.source, restore.saved);
+          notify({ tone: 'info', text: `Restored unsaved changes to “${restore.doc.name}” from ${new Date(restore.at).toLocaleString()}` });
+        } else example();
+        notices.forEach(notify);
+        stop = startAutosave({ onNotice: notify });
+      },
+      (e: Error) => {
+        example();
+        notify({ tone: 'error', text: `Autosave is off: ${e.message}` });
+      },
+    );
     const guard = (e: BeforeUnloadEvent): void => {
       if (isDirty(useDocument.getState())) e.preventDefault();
     };
     window.addEventListener('beforeunload', guard);
     return () => {
+      closed = true;
       stop();
       window.removeEventListener('beforeunload', guard);
     };

@@ -2,7 +2,8 @@
 import { useEffect, useState } from 'react';
 import { useHost } from './host/context';
 import { useUi } from './editor/ui';
-import { saveGraph } from './presets/files';
+import { mayDiscard, saveGraph } from './presets/files';
+import { describeError, discardSlot, recoverSlot, useAutosave } from './state/autosave';
 import { isDirty, useDocument } from './state/document';
 
 const btn = 'rounded-md px-2.5 py-1 font-medium text-slate-600 hover:bg-slate-100 disabled:opacity-40 dark:text-slate-300 dark:hover:bg-slate-800';
@@ -14,6 +15,48 @@ function useTheme(): [boolean, () => void] {
     localStorage.setItem('lagrange.theme', dark ? 'dark' : 'light');
   }, [dark]);
   return [dark, () => setDark((d) => !d)];
+}
+
+/** Autosave's state in the title bar: a lasting warning while saves fail, and copies to recover. */
+function AutosaveStatus(): React.JSX.Element {
+  const failure = useAutosave((s) => s.failure);
+  const recoverable = useAutosave((s) => s.recoverable);
+  const notify = useUi((s) => s.notify);
+  const [open, setOpen] = useState(false);
+  const recover = (id: string): void => {
+    if (!mayDiscard()) return;
+    const problem = recoverSlot(id);
+    notify(problem ? { tone: 'error', text: `Recovered, but ${problem}` } : { tone: 'success', text: 'Recovered; it is now this tab’s document' });
+    setOpen(false);
+  };
+  return (
+    <div className="relative flex items-center gap-1">
+      {failure && (
+        <span className="rounded-md bg-red-100 px-2 py-0.5 text-[11px] font-medium text-red-800 dark:bg-red-950 dark:text-red-200" role="alert" data-testid="autosave-failed" title={failure.error}>
+          Autosave failed: {describeError(failure.error)} — save to a file
+        </span>
+      )}
+      {recoverable.length > 0 && (
+        <button className={btn} onClick={() => setOpen((o) => !o)} data-testid="autosave-recover" title="Unsaved work from tabs that are gone">
+          Recover ({recoverable.length})
+        </button>
+      )}
+      {open && recoverable.length > 0 && (
+        <ul className="absolute top-9 left-0 z-50 w-96 rounded-lg border border-slate-200 bg-white p-1 shadow-lg dark:border-slate-700 dark:bg-slate-900" data-testid="autosave-recover-list">
+          {recoverable.map((r) => (
+            <li key={r.id} className="flex items-center gap-2 rounded-md px-2 py-1.5 hover:bg-slate-50 dark:hover:bg-slate-800">
+              <span className="flex-1 text-[12px]">
+                <span className="font-medium">{r.doc.name}</span> <span className="text-slate-400">{r.source} · {new Date(r.at).toLocaleString()}</span>
+                {r.stale && <span className="block text-red-600 dark:text-red-300">older than the edits made after it (their autosave failed)</span>}
+              </span>
+              <button className={btn} onClick={() => recover(r.id)} data-testid={`recover-${r.id}`}>Open</button>
+              <button className={btn} onClick={() => window.confirm(`Delete this copy of “${r.doc.name}”?`) && discardSlot(r.id)} data-testid={`discard-${r.id}`} title="Delete this copy">Discard</button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
 }
 
 export function Header(): React.JSX.Element {
@@ -47,6 +90,7 @@ export function Header(): React.JSX.Element {
         <button className={btn} disabled={!canUndo} onClick={() => useDocument.getState().undo()} data-testid="undo" title="Undo (Ctrl+Z)">↶</button>
         <button className={btn} disabled={!canRedo} onClick={() => useDocument.getState().redo()} data-testid="redo" title="Redo (Ctrl+Shift+Z)">↷</button>
       </div>
+      <AutosaveStatus />
       <div className="mx-auto flex gap-0.5 rounded-lg bg-slate-100 p-0.5 dark:bg-slate-800">
         {tab('editor', 'Editor')}
         {tab('compare', 'Compare')}
