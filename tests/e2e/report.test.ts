@@ -1,18 +1,16 @@
 /**
  * `lagrange eval` on 2 presets × 2 tasks × 4 held-out images, as a user runs it, and its
- * self-contained report.html opened in Debian's chromium: tables, plots and image grids render,
- * with no errors. The screenshot goes to tests/e2e/artifacts/eval-report.png.
+ * self-contained report.html opened in a Chromium (found by ./browser.ts): tables, plots and image
+ * grids render, with no errors. The screenshot goes to tests/e2e/artifacts/eval-report.png.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
+import { launchBrowser } from './browser';
 
 const ARTIFACTS = resolve(import.meta.dirname, 'artifacts');
-const chromiumPath = (): string => process.env.CHROMIUM_PATH ?? execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
 
 describe('lagrange eval report', () => {
   it('runs a 2 × 2 × 4 study on CPU and its report opens in chromium', async () => {
@@ -30,7 +28,7 @@ describe('lagrange eval report', () => {
     expect(existsSync(join(out, 'table.md')) && existsSync(join(out, 'table.csv'))).toBe(true);
     console.log(`eval 2 presets × 2 tasks × 4 images (100 iterations): ${seconds.toFixed(1)} s`);
 
-    const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
       const errors: string[] = [];

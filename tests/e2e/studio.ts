@@ -1,28 +1,19 @@
 /**
  * Shared set-up of the studio e2e tests: build the page, start browser mode on a free port, and
- * drive Debian's chromium (playwright-core) like a user: drag from the palette, connect ports,
- * edit parameters in the inspector. Screenshots go to tests/e2e/artifacts/ (git-ignored).
+ * drive a Chromium (playwright-core; which one is found how: ./browser.ts) like a user: drag from
+ * the palette, connect ports, edit parameters in the inspector. Screenshots go to
+ * tests/e2e/artifacts/ (git-ignored).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
 import { startServer } from '../../src/server/server';
+import { launchBrowser } from './browser';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const ARTIFACTS = resolve(import.meta.dirname, 'artifacts');
-
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('e2e tests need Debian chromium: apt-get install -y chromium (or set CHROMIUM_PATH)');
-  }
-}
 
 /** A running studio and a browser. */
 export interface Studio {
@@ -32,11 +23,11 @@ export interface Studio {
   close(): Promise<void>;
 }
 
-/** Builds the page once and starts the server and chromium. */
+/** Builds the page once and starts the server and a browser ({@link launchBrowser}). */
 export async function launch(): Promise<Studio> {
   await build({ configFile: resolve(ROOT, process.env.E2E_VITE ?? 'vite.renderer.config.ts'), logLevel: 'warn' });
   const { server, url } = await startServer({ port: 0, staticDir: resolve(ROOT, 'out/renderer'), uploadsDir: resolve(ROOT, 'runs/e2e-uploads') });
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  const browser = await launchBrowser();
   mkdirSync(ARTIFACTS, { recursive: true });
   return {
     server,
