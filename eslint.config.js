@@ -65,30 +65,31 @@ export default tseslint.config(
   },
   {
     files: ['src/nodes/**/*.{ts,tsx}'],
-    rules: forbid('src/nodes declares node kinds: zod and the protocol\'s plain types, nothing else of ours, no Node built-ins.', [...ui, ...electron, ...builtins], [
-      'engine', 'main', 'preload', 'renderer', 'server', 'cli',
-    ], ['protocol']),
+    rules: forbid(
+      "src/nodes declares node kinds: zod and the protocol's plain types, nothing else of ours, no Node built-ins.",
+      [...ui, ...electron, ...builtins],
+      ['engine', 'main', 'preload', 'renderer', 'server', 'cli'],
+      ['protocol'],
+    ),
   },
   {
     files: ['src/protocol/**/*.{ts,tsx}'],
-    rules: forbid('src/protocol is shared by the renderer, preload and hosts: zod and node-kind types only.', [...ui, ...electron, ...builtins], [
-      'engine', 'main', 'preload', 'renderer', 'server', 'cli',
-    ]),
+    rules: forbid(
+      'src/protocol is shared by the renderer, preload and hosts: zod and node-kind types only.',
+      [...ui, ...electron, ...builtins],
+      ['engine', 'main', 'preload', 'renderer', 'server', 'cli'],
+    ),
   },
   {
     files: ['src/engine/**/*.{ts,tsx}'],
     rules: {
-      ...forbid('src/engine imports no React, Electron, DOM or host code; hosts import the engine.', [...ui, ...electron], [
-        'main', 'preload', 'renderer', 'server', 'cli',
-      ]),
+      ...forbid('src/engine imports no React, Electron, DOM or host code; hosts import the engine.', [...ui, ...electron], ['main', 'preload', 'renderer', 'server', 'cli']),
       'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'localStorage', 'HTMLElement', 'HTMLCanvasElement'],
     },
   },
   {
     files: ['src/cli/**/*.{ts,tsx}', 'src/server/**/*.{ts,tsx}'],
-    rules: forbid('hosts are thin layers over the engine; they never import the renderer or UI libraries.', [...ui, ...electron], [
-      'renderer', 'main', 'preload',
-    ]),
+    rules: forbid('hosts are thin layers over the engine; they never import the renderer or UI libraries.', [...ui, ...electron], ['renderer', 'main', 'preload']),
   },
   {
     files: ['src/main/**/*.{ts,tsx}', 'src/preload/**/*.{ts,tsx}'],
@@ -96,8 +97,10 @@ export default tseslint.config(
   },
   {
     files: ['src/renderer/**/*.{ts,tsx}'],
-    rules: forbid('the renderer talks to the engine only through the EngineClient interface; no engine internals, no Node built-ins, no Electron.', [
-      ...electron, ...builtins, 'onnxruntime-node',
-    ], ['engine', 'main', 'server', 'cli', 'preload']),
+    rules: forbid(
+      'the renderer talks to the engine only through the EngineClient interface; no engine internals, no Node built-ins, no Electron.',
+      [...electron, ...builtins, 'onnxruntime-node'],
+      ['engine', 'main', 'server', 'cli', 'preload'],
+    ),
   },
 );

@@ -84,7 +84,11 @@ function admModel(size: number, dir: string): string | undefined {
   const out = join(dir, `adm-${size}`);
   const py = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0);
   if (!py) return undefined;
-  const r = spawnSync(py, ['tools/export_guided_diffusion.py', '--random-init', '--config', 'ffhq256', '--image-size', String(size), '--out', out, '--name', `adm-random-${size}`, '--no-check'], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(
+    py,
+    ['tools/export_guided_diffusion.py', '--random-init', '--config', 'ffhq256', '--image-size', String(size), '--out', out, '--name', `adm-random-${size}`, '--no-check'],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   if (r.status !== 0) {
     console.error(`ADM export at ${size} px failed:\n${r.stderr}`);
     return undefined;
@@ -109,7 +113,25 @@ if (process.env.BENCH_ADM !== '0') {
 
 const fmt = (v: { ms: number } | string, d = 2): string => (typeof v === 'string' ? '—' : v.ms.toFixed(d));
 const ratio = (a: { ms: number } | string, b: number): string => (typeof a === 'string' ? '—' : (a.ms / b).toFixed(2));
-const rows: string[][] = [['preset', 'prior', 'px', 'NFE/it', 'fwd ms', 'noise ms/it', 'JS ms/it', 'node ms/it', 'fused ms/it', 'fused+prefetch ms/it', 'JS ÷ fwd·NFE', 'node ÷ fwd·NFE', 'fused ÷ fwd·NFE', 'fused+prefetch ÷ fwd·NFE', 'fused ÷ JS']];
+const rows: string[][] = [
+  [
+    'preset',
+    'prior',
+    'px',
+    'NFE/it',
+    'fwd ms',
+    'noise ms/it',
+    'JS ms/it',
+    'node ms/it',
+    'fused ms/it',
+    'fused+prefetch ms/it',
+    'JS ÷ fwd·NFE',
+    'node ÷ fwd·NFE',
+    'fused ÷ fwd·NFE',
+    'fused+prefetch ÷ fwd·NFE',
+    'fused ÷ JS',
+  ],
+];
 const notFused = new Map<string, string>();
 try {
   for (const { label, px, prior } of priors) {
@@ -117,7 +139,11 @@ try {
     // A 256 px ADM forward takes seconds on CPU: its row is DDiff alone unless asked for more.
     const presets = label === 'adm-random' && px === 256 ? (process.env.BENCH_ADM256_PRESETS ?? 'ddiff').split(',') : PRESETS;
     for (const preset of presets) {
-      const doc = withMeasurement(withPrior(load(preset), prior, false), { kind: 'simulate', task: 'inpaint-box', ...(px && label === 'gaussian' ? { image: 'sample:astronaut', size: px } : {}) });
+      const doc = withMeasurement(withPrior(load(preset), prior, false), {
+        kind: 'simulate',
+        task: 'inpaint-box',
+        ...(px && label === 'gaussian' ? { image: 'sample:astronaut', size: px } : {}),
+      });
       // Two probe iterations size the run to the budget (a 256 px ADM forward takes seconds on CPU).
       const probe = await compile(doc, { iterations: 100 });
       fwd ??= await forward(probe.prior, probe.imageShape);
@@ -133,7 +159,23 @@ try {
       if (typeof fused === 'string') notFused.set(preset, fused);
       else if (typeof prefetch === 'string') notFused.set(`${preset} (prefetch)`, prefetch);
       const per = fwd * nfePerIt;
-      rows.push([preset, label, String(plan.imageShape.at(-1)), String(nfePerIt), fwd.toFixed(2), noiseMs(plan).toFixed(2), fmt(js), fmt(node), fmt(fused), fmt(prefetch), ratio(js, per), ratio(node, per), ratio(fused, per), ratio(prefetch, per), typeof js === 'string' ? '—' : ratio(fused, js.ms)]);
+      rows.push([
+        preset,
+        label,
+        String(plan.imageShape.at(-1)),
+        String(nfePerIt),
+        fwd.toFixed(2),
+        noiseMs(plan).toFixed(2),
+        fmt(js),
+        fmt(node),
+        fmt(fused),
+        fmt(prefetch),
+        ratio(js, per),
+        ratio(node, per),
+        ratio(fused, per),
+        ratio(prefetch, per),
+        typeof js === 'string' ? '—' : ratio(fused, js.ms),
+      ]);
       console.error(`  ${preset} / ${label} ${plan.imageShape.at(-1)} px: ${iterations} iterations measured`);
     }
   }

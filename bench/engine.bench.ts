@@ -19,12 +19,14 @@ import { BufferPool } from '../src/engine/tensor/pool';
 const NFE = 100;
 const PRESETS = ['ddiff', 'ddiff-hqs', 'diff-pnp-admm', 'diff-pnp-hqs', 'diffpir', 'dps', 'daps'];
 /** Iterations and repeats of the preview-cost runs (median ratio of alternating pairs). */
-const PREVIEW_ITERATIONS = 200, PREVIEW_REPEATS = 5;
+const PREVIEW_ITERATIONS = 200,
+  PREVIEW_REPEATS = 5;
 /** Image size, iterations (a DAPS level costs ~30 DDiff iterations: 100 Langevin steps) and repeats of the pool runs. */
-const POOL_SIZE = 64, POOL_ITERATIONS: Record<string, number> = { ddiff: 300, daps: 10 }, POOL_REPEATS = 7;
+const POOL_SIZE = 64,
+  POOL_ITERATIONS: Record<string, number> = { ddiff: 300, daps: 10 },
+  POOL_REPEATS = 7;
 
-const preset = (name: string): GraphDocument =>
-  parseGraph(JSON.parse(readFileSync(new URL(`../resources/presets/${name}.lagrange.json`, import.meta.url), 'utf8')));
+const preset = (name: string): GraphDocument => parseGraph(JSON.parse(readFileSync(new URL(`../resources/presets/${name}.lagrange.json`, import.meta.url), 'utf8')));
 
 /** The document with every ScoreModel replaced by the analytic Gaussian prior (defaults: N(0, 0.5²I)). */
 function analytic(doc: GraphDocument): GraphDocument {
@@ -53,7 +55,16 @@ async function presetTable(prior: (d: GraphDocument) => GraphDocument): Promise<
     await runPlan(plan); // warm-up run: V8 optimises the kernels, ONNX Runtime allocates
     const { report: r } = await runPlan(plan);
     reports.set(name, r);
-    rows.push([name, `${r.iterations}`, `${r.nfe}`, r.wallMs.toFixed(0), r.scoreModelMs.toFixed(1), r.engineMs.toFixed(0), (r.engineMs / r.scoreModelMs).toFixed(1), (r.wallMs / r.nfe).toFixed(2)]);
+    rows.push([
+      name,
+      `${r.iterations}`,
+      `${r.nfe}`,
+      r.wallMs.toFixed(0),
+      r.scoreModelMs.toFixed(1),
+      r.engineMs.toFixed(0),
+      (r.engineMs / r.scoreModelMs).toFixed(1),
+      (r.wallMs / r.nfe).toFixed(2),
+    ]);
   }
   printTable(rows);
   return { reports, shape };
@@ -82,7 +93,9 @@ async function previewCost(prior: (d: GraphDocument) => GraphDocument): Promise<
   // Both with throttleMs 0: the per-iteration yield to the event loop is the same, only frames differ.
   await runPlan(bare, { stopAt: 2, throttleMs: 0 });
   await runPlan(full, { stopAt: 2, throttleMs: 0 });
-  const ratios: number[] = [], withouts: number[] = [], withs: number[] = [];
+  const ratios: number[] = [],
+    withouts: number[] = [],
+    withs: number[] = [];
   for (let i = 0; i < PREVIEW_REPEATS; i++) {
     const a = (await runPlan(bare, { throttleMs: 0 })).report.wallMs;
     frames = 0;
@@ -109,7 +122,9 @@ async function poolGain(name: string): Promise<{ ratio: number; withMs: number; 
   const plan = await compile(sized(analytic(preset(name)), POOL_SIZE), { iterations });
   await runPlan(plan);
   await runPlan(plan, { pool: false });
-  let withMs = Infinity, withoutMs = Infinity, created = 0;
+  let withMs = Infinity,
+    withoutMs = Infinity,
+    created = 0;
   for (let i = 0; i < POOL_REPEATS; i++) {
     withoutMs = Math.min(withoutMs, (await runPlan(plan, { pool: false })).report.wallMs / iterations);
     const pool = new BufferPool();
@@ -130,7 +145,10 @@ console.log(`\n${n.shape}, box inpainting; DPS's symmetric-difference VJP costs 
 const ddiffOverDaps = (r: Map<string, RunReport>): string => (r.get('ddiff')!.wallMs / r.get('daps')!.wallMs).toFixed(2);
 console.log(`\nDDiff time ÷ DAPS time at ${NFE} NFE: network prior ${ddiffOverDaps(n.reports)}, analytic prior ${ddiffOverDaps(a.reports)}`);
 
-for (const [label, prior] of [['analytic prior', analytic], ['fmnist-32 network', network]] as const) {
+for (const [label, prior] of [
+  ['analytic prior', analytic],
+  ['fmnist-32 network', network],
+] as const) {
   const c = await previewCost(prior);
   console.log(
     `preview cost, DDiff ${PREVIEW_ITERATIONS} iterations, ${label}: with ÷ without previews = ${c.ratio.toFixed(2)} ` +
@@ -139,9 +157,15 @@ for (const [label, prior] of [['analytic prior', analytic], ['fmnist-32 network'
 }
 
 const gains: [string, Awaited<ReturnType<typeof poolGain>>][] = [];
-for (const [label, name] of [['DDiff', 'ddiff'], ['DAPS', 'daps']] as const) gains.push([label, await poolGain(name)]);
+for (const [label, name] of [
+  ['DDiff', 'ddiff'],
+  ['DAPS', 'daps'],
+] as const)
+  gains.push([label, await poolGain(name)]);
 console.log(
   `buffer pool, analytic prior, ${POOL_SIZE}×${POOL_SIZE}: time per iteration with ÷ without the pool = ` +
-    gains.map(([label, g]) => `${label} ${g.ratio.toFixed(2)} (${g.withMs.toFixed(2)} vs ${g.withoutMs.toFixed(2)} ms; ${g.created} buffers created in ${g.iterations} iterations)`).join(', ') +
+    gains
+      .map(([label, g]) => `${label} ${g.ratio.toFixed(2)} (${g.withMs.toFixed(2)} vs ${g.withoutMs.toFixed(2)} ms; ${g.created} buffers created in ${g.iterations} iterations)`)
+      .join(', ') +
     ` (fastest of ${POOL_REPEATS} alternating runs each)`,
 );

@@ -26,15 +26,7 @@ for (const side of [64, 256]) {
     const applyRate = opsPerSecond(() => op.apply(x));
     const back = op.adjoint ? () => op.adjoint!(y) : op.vjp ? () => op.vjp!(x, y) : undefined;
     const backRate = back ? opsPerSecond(back) : NaN;
-    rows.push([
-      spec.id,
-      `${side}`,
-      fmt(applyRate),
-      back ? fmt(backRate) : '—',
-      fmt(fftRate),
-      (fftRate / applyRate).toFixed(2),
-      back ? (fftRate / backRate).toFixed(2) : '—',
-    ]);
+    rows.push([spec.id, `${side}`, fmt(applyRate), back ? fmt(backRate) : '—', fmt(fftRate), (fftRate / applyRate).toFixed(2), back ? (fftRate / backRate).toFixed(2) : '—']);
   }
 }
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -43,8 +35,14 @@ console.log('\nratios: time of one operator call ÷ time of three H×W complex 2
 
 // Phase retrieval's padded grid is 1.5× the side (not a power of two): Bluestein vs radix-4.
 console.log('\nFFT plans (one 2-D transform):');
-for (const [odd, pow2] of [[48, 64], [96, 128], [384, 512]] as const) {
-  const a = new Float64Array(2 * odd * odd), b = new Float64Array(2 * pow2 * pow2);
-  const ra = opsPerSecond(() => fft2(a, odd, odd), 250), rb = opsPerSecond(() => fft2(b, pow2, pow2), 250);
+for (const [odd, pow2] of [
+  [48, 64],
+  [96, 128],
+  [384, 512],
+] as const) {
+  const a = new Float64Array(2 * odd * odd),
+    b = new Float64Array(2 * pow2 * pow2);
+  const ra = opsPerSecond(() => fft2(a, odd, odd), 250),
+    rb = opsPerSecond(() => fft2(b, pow2, pow2), 250);
   console.log(`  ${odd}×${odd} Bluestein ${fmt(ra)}/s   ${pow2}×${pow2} radix-4 ${fmt(rb)}/s   time ratio ${(rb / ra).toFixed(2)}`);
 }

@@ -93,7 +93,23 @@ const { report: r } = await runPlan(plan);
 const threads = physicalCores();
 /** Runs bench/torch_reference.py on the bundle; `extra` adds or overrides arguments. */
 function torchRun(backend: 'eager' | 'onednn', extra: string[] = [], stepParams: Record<string, unknown> = params): TorchResult {
-  const args = ['bench/torch_reference.py', dir, '--threads', String(threads), '--iterations', String(K), '--seed', String(plan.seed), '--params', JSON.stringify(stepParams), '--device', DEVICE, '--backend', backend, ...extra];
+  const args = [
+    'bench/torch_reference.py',
+    dir,
+    '--threads',
+    String(threads),
+    '--iterations',
+    String(K),
+    '--seed',
+    String(plan.seed),
+    '--params',
+    JSON.stringify(stepParams),
+    '--device',
+    DEVICE,
+    '--backend',
+    backend,
+    ...extra,
+  ];
   const py = spawnSync(PYTHON, args, { cwd: ROOT, encoding: 'utf8' });
   if (py.status !== 0) throw new Error(`bench/torch_reference.py --backend ${backend} failed (${py.status}):\n${py.stdout}\n${py.stderr}`);
   return JSON.parse(py.stdout.trim().split('\n').at(-1)!) as TorchResult;
@@ -120,9 +136,7 @@ rmSync(dir, { recursive: true, force: true });
 
 const eng = { wall: r.wallMs / 1000, net: r.scoreModelMs / 1000, other: r.engineMs / 1000, nfe: r.nfe, psnr: r.metrics?.psnr?.[0] ?? NaN };
 const per = (wall: number, nfe: number): number => (1000 * wall) / nfe;
-const cells = (label: string, e: number, p: (t: TorchResult) => number): string[] => [
-  label, e.toFixed(2), ...refs.flatMap((t) => [p(t).toFixed(2), (e / p(t)).toFixed(2)]),
-];
+const cells = (label: string, e: number, p: (t: TorchResult) => number): string[] => [label, e.toFixed(2), ...refs.flatMap((t) => [p(t).toFixed(2), (e / p(t)).toFixed(2)])];
 const rows: string[][] = [
   ['', 'engine', ...refs.flatMap((t) => [`PyTorch ${t.backend}`, `engine÷${t.backend}`])],
   cells('wall s', eng.wall, (t) => t.wall_s),

@@ -29,4 +29,6 @@ const fmt = (r: { wallMs: number; p99: number; max: number }): string => `wall $
 console.log(`DDiff, ${ITERATIONS} iterations, preset prior`);
 console.log(`in this thread: ${fmt(inThread)}`);
 console.log(`in a worker:    ${fmt(inWorker)}`);
-console.log(`host max event-loop delay, worker ÷ in-thread: ${(inWorker.max / inThread.max).toFixed(3)}; wall time, worker ÷ in-thread: ${(inWorker.wallMs / inThread.wallMs).toFixed(2)} (includes worker start and model load)`);
+console.log(
+  `host max event-loop delay, worker ÷ in-thread: ${(inWorker.max / inThread.max).toFixed(3)}; wall time, worker ÷ in-thread: ${(inWorker.wallMs / inThread.wallMs).toFixed(2)} (includes worker start and model load)`,
+);

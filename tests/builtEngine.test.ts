@@ -45,7 +45,8 @@ describe('the built engine', () => {
 
   it('`lagrange studio` serves the prebuilt page without vite', async () => {
     const child = spawn(process.execPath, ['--import', deny, join(ROOT, 'bin/lagrange.mjs'), 'studio', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     child.stdout.on('data', (b: Buffer) => void (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => void (err += b.toString()));
     try {

@@ -39,7 +39,8 @@ describe(`bundled prior ${NAME}`, () => {
     const std = readNpy(join(DIR, 'check/data_std.npy')).data;
     const d = mean.length;
     const m = pixelMoments(x);
-    const sMean = m.mean, sStd = m.variance.map(Math.sqrt);
+    const sMean = m.mean,
+      sStd = m.variance.map(Math.sqrt);
     const rms = (f: (i: number) => number): number => Math.sqrt(Array.from({ length: d }, (_, i) => f(i) ** 2).reduce((a, b) => a + b) / d);
     // Per-pixel std of the data is ≤ 0.9, so with 64 samples the standard error of a pixel mean is
     // ≤ 0.11; an RMS mean error of 0.2 and a std ratio within ±25 % leave room for that, not for a

@@ -19,9 +19,14 @@ const tmp = mkdtempSync(join(tmpdir(), 'lagrange-cancel-'));
 
 /** The analytic-prior DDiff fixture with a 2048 px image and a wide blur: ~12 s to compile. */
 function slowGraph(): ReturnType<typeof parseGraph> {
-  const d = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/graphs/ddiff-gaussian.lagrange.json'), 'utf8')) as { nodes: { id: string; kind: string; params: Record<string, unknown> }[] };
+  const d = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/graphs/ddiff-gaussian.lagrange.json'), 'utf8')) as {
+    nodes: { id: string; kind: string; params: Record<string, unknown> }[];
+  };
   d.nodes.find((n) => n.id === 'image')!.params.size = 2048;
-  Object.assign(d.nodes.find((n) => n.id === 'A')!, { kind: 'GaussianBlur', params: { kernelSize: 61, sigma: 10 } });
+  Object.assign(
+    d.nodes.find((n) => n.id === 'A')!,
+    { kind: 'GaussianBlur', params: { kernelSize: 61, sigma: 10 } },
+  );
   return parseGraph(d);
 }
 
@@ -45,8 +50,30 @@ describe('cancel while compiling', () => {
 
   it('Ctrl-C of `lagrange run` while it compiles exits 130 within about a second, report.json saying cancelled', async () => {
     const out = join(tmp, 'run-compiling');
-    const child = spawn(process.execPath, [join(ROOT, 'bin/lagrange.mjs'), 'run', 'ddiff', '--task', 'deblur-gauss', '--image', 'sample:astronaut', '--size', '2048', '--prior', 'gaussian', '--iterations', '999', '--json', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin/lagrange.mjs'),
+        'run',
+        'ddiff',
+        '--task',
+        'deblur-gauss',
+        '--image',
+        'sample:astronaut',
+        '--size',
+        '2048',
+        '--prior',
+        'gaussian',
+        '--iterations',
+        '999',
+        '--json',
+        '--out',
+        out,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (b: Buffer) => void (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => void (stderr += b.toString()));
     const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -20,7 +20,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'lagrange-cli-boundary-'));
 
 async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await main(['node', 'lagrange', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out, err };
 }
@@ -50,7 +51,8 @@ describe('refused inputs', () => {
 /** Output of a child process as it arrives, and its exit. */
 function start(args: string[]): { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [join(ROOT, 'bin/lagrange.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
+  let out = '',
+    err = '';
   child.stdout!.on('data', (b: Buffer) => void (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => void (err += b.toString()));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -83,7 +85,23 @@ describe('Ctrl-C', () => {
   it('`run` interrupted after it started exits 130 and says the output is partial', async () => {
     const out = join(tmp, 'run-int');
     // 999 iterations at 128 px take several seconds: SIGINT comes at the first progress event.
-    const p = start(['run', 'ddiff', '--task', 'inpaint-box', '--image', 'sample:astronaut', '--size', '128', '--prior', 'gaussian', '--iterations', '999', '--json', '--out', out]);
+    const p = start([
+      'run',
+      'ddiff',
+      '--task',
+      'inpaint-box',
+      '--image',
+      'sample:astronaut',
+      '--size',
+      '128',
+      '--prior',
+      'gaussian',
+      '--iterations',
+      '999',
+      '--json',
+      '--out',
+      out,
+    ]);
     await until(() => p.out().includes('"type":"progress"'), 45_000, p.child, 'a progress event');
     p.child.kill('SIGINT');
     expect(await exitWithin(p, 30_000)).toBe(130);
@@ -94,8 +112,25 @@ describe('Ctrl-C', () => {
 
   it('`eval` interrupted after its first row exits 130, keeps that row and says the tables are partial', async () => {
     const out = join(tmp, 'eval-int');
-    const p = start(['eval', '--solvers', 'measurement,ddiff', '--tasks', 'inpaint-box', '--images', 'sample:astronaut', '--size', '128',
-      '--prior', 'gaussian', '--iterations', '999', '--workers', '1', '--out', out]);
+    const p = start([
+      'eval',
+      '--solvers',
+      'measurement,ddiff',
+      '--tasks',
+      'inpaint-box',
+      '--images',
+      'sample:astronaut',
+      '--size',
+      '128',
+      '--prior',
+      'gaussian',
+      '--iterations',
+      '999',
+      '--workers',
+      '1',
+      '--out',
+      out,
+    ]);
     await until(() => p.err().includes('[1/2]'), 45_000, p.child, 'the first row');
     p.child.kill('SIGINT');
     expect(await exitWithin(p, 30_000)).toBe(130);

@@ -63,7 +63,8 @@ describe('lagrange simulate', () => {
   });
 
   it('is reproducible by seed and changes with it', async () => {
-    const a = join(tmp, 'seedA'), b = join(tmp, 'seedB');
+    const a = join(tmp, 'seedA'),
+      b = join(tmp, 'seedB');
     await run('simulate', '--task', 'inpaint-random', '--image', SAMPLE, '--size', '32', '--seed', '4', '--out', a);
     await run('simulate', '--task', 'inpaint-random', '--image', SAMPLE, '--size', '32', '--seed', '4', '--out', b);
     expect(readFileSync(join(a, 'y.npy'))).toEqual(readFileSync(join(b, 'y.npy')));
@@ -188,7 +189,9 @@ describe('lagrange presets and run', () => {
     writeFileSync(file, JSON.stringify(doc));
     const r = await run('run', file, '--out', join(tmp, 'x'));
     expect(r.code).toBe(1);
-    expect(r.err[0]).toMatch(/node "guide" \(DPSGuidance\) needs denoiseVjp on 'prior', but node "prior" \(ScoreModel\) \(source bundled\) has no denoiser VJP; set its vjp to "symmetric-fd"/);
+    expect(r.err[0]).toMatch(
+      /node "guide" \(DPSGuidance\) needs denoiseVjp on 'prior', but node "prior" \(ScoreModel\) \(source bundled\) has no denoiser VJP; set its vjp to "symmetric-fd"/,
+    );
   });
 
   it('runs DPS on the bundled network prior with the finite-difference VJP (3 forwards per step)', async () => {
@@ -204,7 +207,8 @@ describe('lagrange presets and run', () => {
     expect(cpu.code).toBe(0);
     expect(cpu.out[0]).toMatch(/onnx:cpu, seed 0$/);
     const cuda = await run('run', 'diffpir', '--provider', 'cuda', '--iterations', '3', '--out', join(tmp, 'pv-cuda'));
-    if (cuda.code !== 0) expect(cuda.err[0]).toMatch(/node "prior" \(ScoreModel\): .*model\.onnx: no execution provider could load it: cuda: .*(ONNXRUNTIME_NODE_INSTALL=cuda12|CUDA)/);
+    if (cuda.code !== 0)
+      expect(cuda.err[0]).toMatch(/node "prior" \(ScoreModel\): .*model\.onnx: no execution provider could load it: cuda: .*(ONNXRUNTIME_NODE_INSTALL=cuda12|CUDA)/);
     const bad = await run('run', 'diffpir', '--provider', 'tpu', '--out', join(tmp, 'pv-bad'));
     expect(bad.err[0]).toBe("lagrange: --provider must be auto, cuda, dml, webgpu, cpu; got 'tpu'");
   });
@@ -250,7 +254,7 @@ describe('lagrange presets and run', () => {
   it('refuses a --set naming no node or parameter, or out of range, before running', async () => {
     const r = await run('run', 'ddiff', '--set', 'x.gamma0=0', '--out', join(tmp, 'set-bad'));
     expect(r.code).toBe(1);
-    expect(r.err[0]).toBe("lagrange: --set x.gamma0=0: node \"x\" (XUpdate) parameter 'gamma0' must be a number > 0");
+    expect(r.err[0]).toBe('lagrange: --set x.gamma0=0: node "x" (XUpdate) parameter \'gamma0\' must be a number > 0');
     expect((await run('run', 'ddiff', '--set', 'xx.gamma0=1', '--out', join(tmp, 'set-bad'))).err[0]).toMatch(/graph "ddiff" has no node "xx"; nodes: image, A, measure/);
   });
 

@@ -18,8 +18,7 @@ import { runPlan } from '../src/engine/runtime/run';
 import { simulate, writeMeasurement } from '../src/engine/simulate';
 import { tensor } from '../src/engine/tensor/tensor';
 
-const preset = (name: string): GraphDocument =>
-  parseGraph(JSON.parse(readFileSync(new URL(`../resources/presets/${name}.lagrange.json`, import.meta.url), 'utf8')));
+const preset = (name: string): GraphDocument => parseGraph(JSON.parse(readFileSync(new URL(`../resources/presets/${name}.lagrange.json`, import.meta.url), 'utf8')));
 const onGaussian = (name: string, task: string, size = 8): GraphDocument =>
   withMeasurement(withPrior(preset(name), 'gaussian', false), { kind: 'simulate', task, image: 'sample:astronaut', size });
 
@@ -51,7 +50,11 @@ describe('Result: x of the last pass or the last x_t', () => {
   it('refuses a choice whose input is not wired, naming the node', async () => {
     const doc = onGaussian('ddiff', 'inpaint-box');
     doc.edges = doc.edges.filter((e) => !(e.target === 'result' && e.targetPort === 'xt'));
-    expect(validateGraph(doc).errors.map((e) => e.message).join('\n')).toMatch(/result.*xt/);
+    expect(
+      validateGraph(doc)
+        .errors.map((e) => e.message)
+        .join('\n'),
+    ).toMatch(/result.*xt/);
   });
 
   // On the exact Gaussian posterior (N(0, 0.5²) prior, 3×8×8, random inpainting, 64 samples):
@@ -83,7 +86,14 @@ describe('Result: x of the last pass or the last x_t', () => {
 
 describe('phase retrieval input range per preset', () => {
   it('runs DDiff, DDiff-HQS and DPS on x in [−1, 1] and DAPS, DiffPIR on [0, 1]', async () => {
-    for (const [name, range] of [['ddiff', 'pm1'], ['ddiff-hqs', 'pm1'], ['dps', 'pm1'], ['diff-pnp-admm', 'pm1'], ['daps', '01'], ['diffpir', '01']] as const) {
+    for (const [name, range] of [
+      ['ddiff', 'pm1'],
+      ['ddiff-hqs', 'pm1'],
+      ['dps', 'pm1'],
+      ['diff-pnp-admm', 'pm1'],
+      ['daps', '01'],
+      ['diffpir', '01'],
+    ] as const) {
       const plan = await compile(onGaussian(name, 'phase-retrieval'), { iterations: 2 });
       expect(plan.measurement.op.params.inputRange, name).toBe(range);
       expect(plan.effectiveParams.A, name).toMatchObject({ inputRange: range });
@@ -125,7 +135,10 @@ describe('phase retrieval input range per preset', () => {
 describe('DAPS profiles', () => {
   // DAPS-1K is the repository's setting (commands/pixel_ffhq.sh: 200 levels × 5 ODE steps); the
   // repository ships no 4K, which follows the paper: 400 levels × 10 ODE steps = 4000 NFE.
-  it.each([['1k', 200, 5], ['4k', 400, 10]] as const)('%s runs %i levels × %i ODE steps', async (profile, levels, steps) => {
+  it.each([
+    ['1k', 200, 5],
+    ['4k', 400, 10],
+  ] as const)('%s runs %i levels × %i ODE steps', async (profile, levels, steps) => {
     const plan = await compile(onGaussian('daps', 'inpaint-box'), { profile });
     expect(plan.schedule.K).toBe(levels);
     expect(plan.body.find((s) => s.kind === 'ProbabilityFlowODE')?.params.steps).toBe(steps);
@@ -138,7 +151,9 @@ describe('DPS variance', () => {
   // the node and what it needs (learn_sigma runs: src/engine/onnx/learnedVariance.test.ts).
   it('refuses variance "learned" without v wired or without a learn_sigma prior, before the run', async () => {
     const doc = onGaussian('dps', 'inpaint-box');
-    await expect(compile(doc, { iterations: 2, set: { ancestral: { variance: 'learned' } } })).rejects.toThrow(/node "ancestral" \(ZUpdate\): variance "learned" needs its 'v' input wired from a Denoise/);
+    await expect(compile(doc, { iterations: 2, set: { ancestral: { variance: 'learned' } } })).rejects.toThrow(
+      /node "ancestral" \(ZUpdate\): variance "learned" needs its 'v' input wired from a Denoise/,
+    );
     doc.edges.push({ source: 'z', sourcePort: 'v', target: 'ancestral', targetPort: 'v' });
     await expect(compile(doc, { iterations: 2, set: { ancestral: { variance: 'learned' } } })).rejects.toThrow(/needs a prior with learned variance .* use variance "fixed"/);
     expect((await compile(doc, { iterations: 2 })).effectiveParams.ancestral).toMatchObject({ variance: 'fixed' });

@@ -7,7 +7,9 @@ describe('image conversion note', () => {
     const notes: string[] = [];
     const img = await loadImage('sample:astronaut', 32, 1, (m) => notes.push(m));
     expect(img.shape).toEqual([1, 1, 32, 32]);
-    expect(notes).toEqual(['image sample:astronaut was converted to fit: 3×256×256 → 1×32×32 (luma of RGB, resized down to 32×32); the prior sees that image, and PSNR is measured against it']);
+    expect(notes).toEqual([
+      'image sample:astronaut was converted to fit: 3×256×256 → 1×32×32 (luma of RGB, resized down to 32×32); the prior sees that image, and PSNR is measured against it',
+    ]);
     const same: string[] = [];
     await loadImage('sample:astronaut', undefined, 3, (m) => same.push(m));
     expect(same).toEqual([]);

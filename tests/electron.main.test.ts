@@ -77,7 +77,13 @@ vi.mock('electron', async () => {
     isMinimized = (): boolean => false;
   }
   const session = { defaultSession: { setPermissionRequestHandler: (h: typeof fake.permission) => void (fake.permission = h) } };
-  return { app, BrowserWindow, session, ipcMain: { handle: (c: string, l: Handler) => void fake.handlers.set(c, l) }, dialog: { showErrorBox: (t: string, m: string) => fake.calls.push(`error ${t}: ${m}`) } };
+  return {
+    app,
+    BrowserWindow,
+    session,
+    ipcMain: { handle: (c: string, l: Handler) => void fake.handlers.set(c, l) },
+    dialog: { showErrorBox: (t: string, m: string) => fake.calls.push(`error ${t}: ${m}`) },
+  };
 });
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -23,8 +23,15 @@ describe('windowOptions', () => {
   it('isolates and sandboxes the page, with the preload script passed through', () => {
     const o = windowOptions('/app/out/preload/index.cjs');
     expect(o.webPreferences).toMatchObject({
-      preload: '/app/out/preload/index.cjs', contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false,
-      webSecurity: true, allowRunningInsecureContent: false, webviewTag: false, spellcheck: false,
+      preload: '/app/out/preload/index.cjs',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
     });
     expect(o).toMatchObject({ width: 1480, height: 920, minWidth: 1100, minHeight: 700, title: 'Lagrange Studio', show: false });
   });
@@ -38,8 +45,16 @@ describe('isAppUrl', () => {
     expect(isAppUrl(`${DEV}/src/main.tsx?t=1`, PAGE, DEV)).toBe(true);
   });
   it('refuses other sites, other files and the dev origin when not in development', () => {
-    for (const url of ['https://evil.example/', 'file:///etc/passwd', pathToFileURL('/opt/Lagrange Studio/out/renderer/other.html').href,
-      'file://remote-host/opt/Lagrange%20Studio/out/renderer/index.html', 'http://localhost:5174/', 'javascript:alert(1)', 'not a url', ''])
+    for (const url of [
+      'https://evil.example/',
+      'file:///etc/passwd',
+      pathToFileURL('/opt/Lagrange Studio/out/renderer/other.html').href,
+      'file://remote-host/opt/Lagrange%20Studio/out/renderer/index.html',
+      'http://localhost:5174/',
+      'javascript:alert(1)',
+      'not a url',
+      '',
+    ])
       expect(isAppUrl(url, PAGE, DEV), url).toBe(false);
     expect(isAppUrl(`${DEV}/`, PAGE)).toBe(false);
     expect(isAppUrl('file:///etc/passwd', PAGE, 'file:///etc/passwd')).toBe(false);
@@ -53,7 +68,10 @@ function setup(service: { handle(m: string, p: unknown): Promise<unknown> }, dia
   const handlers = new Map<string, Handler>();
   const opened = vi.fn(dialogs.open ?? (async () => undefined));
   const saved = vi.fn(dialogs.save ?? (async () => undefined));
-  registerEngineIpc({ handle: (channel, l) => void handlers.set(channel, l as Handler) }, service, { isTrustedSender: (u) => isAppUrl(u, PAGE), dialogs: { open: opened, save: saved } });
+  registerEngineIpc({ handle: (channel, l) => void handlers.set(channel, l as Handler) }, service, {
+    isTrustedSender: (u) => isAppUrl(u, PAGE),
+    dialogs: { open: opened, save: saved },
+  });
   const invoke = (channel: string, args: unknown[], from = PAGE_URL): Promise<unknown> => handlers.get(channel)!({ senderFrame: { url: from } }, ...args);
   return { handlers, invoke, opened, saved };
 }
@@ -111,7 +129,10 @@ describe('registerEngineIpc: files', () => {
   it('openFile returns the picked file as base64, and undefined on cancel', async () => {
     const file = join(dir, 'picked.png');
     writeFileSync(file, Buffer.from([137, 80, 78, 71, 0, 1, 2]));
-    expect(await setup(echo, { open: async () => file }).invoke(IPC.openFile, [filters])).toEqual({ name: 'picked.png', base64: Buffer.from([137, 80, 78, 71, 0, 1, 2]).toString('base64') });
+    expect(await setup(echo, { open: async () => file }).invoke(IPC.openFile, [filters])).toEqual({
+      name: 'picked.png',
+      base64: Buffer.from([137, 80, 78, 71, 0, 1, 2]).toString('base64'),
+    });
     expect(await setup(echo).invoke(IPC.openFile, [filters])).toBeUndefined();
     expect(await setup(echo).invoke(IPC.saveFile, ['a.json', 'AAAA', filters])).toBeUndefined();
   });

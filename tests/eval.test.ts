@@ -50,13 +50,29 @@ describe('tikhonovBaseline', () => {
 });
 
 describe('runStudy', () => {
-  const spec: StudySpec = { solvers: ['diffpir', 'tikhonov', 'measurement'], tasks: ['inpaint-box', 'sr4'], images: ['sample:astronaut'], seeds: [1], sigma: 0.05, prior: 'gaussian', size: 16, iterations: 8 };
+  const spec: StudySpec = {
+    solvers: ['diffpir', 'tikhonov', 'measurement'],
+    tasks: ['inpaint-box', 'sr4'],
+    images: ['sample:astronaut'],
+    seeds: [1],
+    sigma: 0.05,
+    prior: 'gaussian',
+    size: 16,
+    iterations: 8,
+  };
 
   it('writes one row per run, skips finished rows when resumed, and survives a torn line', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lagrange-eval-'));
     const rows = await runStudy(spec, out);
     // SR's measurement row scores y replicated to the image size (doing nothing).
-    expect(rows.map((r) => `${r.solver}/${r.task}`).sort()).toEqual(['diffpir/inpaint-box', 'diffpir/sr4', 'measurement/inpaint-box', 'measurement/sr4', 'tikhonov/inpaint-box', 'tikhonov/sr4']);
+    expect(rows.map((r) => `${r.solver}/${r.task}`).sort()).toEqual([
+      'diffpir/inpaint-box',
+      'diffpir/sr4',
+      'measurement/inpaint-box',
+      'measurement/sr4',
+      'tikhonov/inpaint-box',
+      'tikhonov/sr4',
+    ]);
     expect(rows.find((r) => r.solver === 'measurement' && r.task === 'sr4')!.psnr[0]).toBeGreaterThan(10);
     const solver = rows.find((r) => r.solver === 'diffpir' && r.task === 'inpaint-box')!;
     expect(solver.nfe).toBe(8);

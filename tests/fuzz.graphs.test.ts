@@ -22,7 +22,20 @@ const seeds: Record<string, unknown>[] = readdirSync(PRESETS)
   .map((f) => JSON.parse(readFileSync(join(PRESETS, f), 'utf8')) as Record<string, unknown>);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
 /** What the engine raises for a document it refuses; anything else is a crash. */
-const ENGINE_ERRORS = new Set(['GraphFormatError', 'CompileError', 'ScheduleError', 'OperatorError', 'ImageError', 'NpyError', 'ModelError', 'ModelCardError', 'MeasurementError', 'ShapeError', 'SetError', 'RunError']);
+const ENGINE_ERRORS = new Set([
+  'GraphFormatError',
+  'CompileError',
+  'ScheduleError',
+  'OperatorError',
+  'ImageError',
+  'NpyError',
+  'ModelError',
+  'ModelCardError',
+  'MeasurementError',
+  'ShapeError',
+  'SetError',
+  'RunError',
+]);
 
 type Json = unknown;
 type Path = (string | number)[];
@@ -72,8 +85,18 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
   fc.record({ op: fc.constant('rename' as const), at: fc.nat(), key: fc.constantFrom('iteration', 'paramz', 'gamma', 'id', 'kind', '__proto__', 'x') }),
   fc.record({ op: fc.constant('duplicate' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('rewire' as const), edge: fc.nat(), end: fc.constantFrom('source' as const, 'target' as const, 'sourcePort' as const, 'targetPort' as const), node: fc.nat(), port: fc.constantFrom('x', 'z', 'u', 'next', 'image', 'prior', 'operator', 'measurement', 'schedule', 'x0', 'bogus') }),
-  fc.record({ op: fc.constant('swapKind' as const), node: fc.nat(), kind: fc.constantFrom('State', 'Denoise', 'XUpdate', 'Preview', 'Output', 'Result', 'Schedule', 'ScoreModel', 'Simulate', 'PhaseRetrieval', 'Nope') }),
+  fc.record({
+    op: fc.constant('rewire' as const),
+    edge: fc.nat(),
+    end: fc.constantFrom('source' as const, 'target' as const, 'sourcePort' as const, 'targetPort' as const),
+    node: fc.nat(),
+    port: fc.constantFrom('x', 'z', 'u', 'next', 'image', 'prior', 'operator', 'measurement', 'schedule', 'x0', 'bogus'),
+  }),
+  fc.record({
+    op: fc.constant('swapKind' as const),
+    node: fc.nat(),
+    kind: fc.constantFrom('State', 'Denoise', 'XUpdate', 'Preview', 'Output', 'Result', 'Schedule', 'ScoreModel', 'Simulate', 'PhaseRetrieval', 'Nope'),
+  }),
 );
 
 function apply(doc: Record<string, Json>, m: Mutation): void {
@@ -186,7 +209,9 @@ describe('graphs at and past the size limits', () => {
   it('a 10,000-way fan-out validates in well under a second', () => {
     const doc = structuredClone(base) as { nodes: Record<string, Json>[]; edges: Record<string, Json>[] } & Record<string, Json>;
     const from = doc.edges.find((e) => e.targetPort === 'next') as { source: string; sourcePort: string };
-    doc.edges.push(...Array.from({ length: LIMITS.edges - doc.edges.length }, (_, i) => ({ source: from.source, sourcePort: from.sourcePort, target: `p${i % 1900}`, targetPort: 'image' })));
+    doc.edges.push(
+      ...Array.from({ length: LIMITS.edges - doc.edges.length }, (_, i) => ({ source: from.source, sourcePort: from.sourcePort, target: `p${i % 1900}`, targetPort: 'image' })),
+    );
     doc.nodes.push(...Array.from({ length: 1900 }, (_, i) => ({ id: `p${i}`, kind: 'Preview', params: {} })));
     const t0 = performance.now();
     const v = validateGraph(parseGraph(doc));

@@ -47,8 +47,25 @@ function py(args: string[]): string {
 const FFHQ_PARAMETERS = 93_563_910;
 
 /** A tiny config of the FFHQ architecture: learn_sigma, scale-shift norm, resblock up/down, attention at 16×16. */
-const TINY = ['--config', 'custom', '--image-size', '32', '--num-channels', '32', '--num-res-blocks', '1', '--channel-mult', '1,2',
-  '--attention-resolutions', '16', '--num-head-channels', '16', '--learn-sigma', '--use-scale-shift-norm', '--resblock-updown'];
+const TINY = [
+  '--config',
+  'custom',
+  '--image-size',
+  '32',
+  '--num-channels',
+  '32',
+  '--num-res-blocks',
+  '1',
+  '--channel-mult',
+  '1,2',
+  '--attention-resolutions',
+  '16',
+  '--num-head-channels',
+  '16',
+  '--learn-sigma',
+  '--use-scale-shift-norm',
+  '--resblock-updown',
+];
 
 describe.skipIf(!python)('guided-diffusion ADM export', () => {
   it('exports a tiny ADM UNet that the engine runs like PyTorch (ε half of the learn_sigma output)', async () => {
@@ -58,8 +75,11 @@ describe.skipIf(!python)('guided-diffusion ADM export', () => {
     expect(log).toMatch(/ADM UNet 32x32: [\d,]+ parameters/);
     const card = readModelCard(out);
     expect(card).toMatchObject({
-      name: 'tiny-adm', parameterization: 'eps', image: { channels: 3, height: 32, width: 32 },
-      schedule: { kind: 'linear', T: 1000, betaMin: 0.0001, betaMax: 0.02 }, timestep: { dtype: 'int64', scale: 1 },
+      name: 'tiny-adm',
+      parameterization: 'eps',
+      image: { channels: 3, height: 32, width: 32 },
+      schedule: { kind: 'linear', T: 1000, betaMin: 0.0001, betaMax: 0.02 },
+      timestep: { dtype: 'int64', scale: 1 },
       outputs: { prediction: 'out', learnedVariance: true }, // the 2C-channel output is declared, not inferred
     });
     expect(card.license).toMatch(/licence of the converted checkpoint/);
@@ -71,14 +91,17 @@ describe.skipIf(!python)('guided-diffusion ADM export', () => {
       const eps = await prior.predictEps(tensor([2, 3, 32, 32]), 500);
       expect(eps.shape).toEqual([2, 3, 32, 32]);
 
-      const xs = readNpy(join(out, 'check/x.npy')), ts = readNpy(join(out, 'check/t.npy'), { integers: 'values' }), want = readNpy(join(out, 'check/eps.npy'));
+      const xs = readNpy(join(out, 'check/x.npy')),
+        ts = readNpy(join(out, 'check/t.npy'), { integers: 'values' }),
+        want = readNpy(join(out, 'check/eps.npy'));
       expect(Array.from(ts.data)).toEqual([50, 700]);
       expect(want.shape).toEqual([2, 3, 32, 32]);
       const per = 3 * 32 * 32;
       for (let k = 0; k < 2; k++) {
         // predictEps takes one timestep per batch: one sample at a time.
         const got = await prior.predictEps(tensor([1, 3, 32, 32], xs.data.slice(k * per, (k + 1) * per)), ts.data[k]!);
-        let err = 0, scale = 0;
+        let err = 0,
+          scale = 0;
         for (let i = 0; i < per; i++) {
           err = Math.max(err, Math.abs(got.data[i]! - want.data[k * per + i]!));
           scale = Math.max(scale, Math.abs(want.data[k * per + i]!));
@@ -96,12 +119,18 @@ describe.skipIf(!python)('guided-diffusion ADM export', () => {
     py(['tools/export_guided_diffusion.py', '--random-init', '--seed', '1', ...TINY, '--out', out, '--name', 'tiny-adm', '--no-check']);
     const vp = linearSchedule();
     // (K, k): t = 700 of the full schedule; t = 666 and the last step t = 0 (β̃ clipped) of 10 respaced steps.
-    const cases = [[1000, 299], [10, 3], [10, 9]].map(([K, k]) => {
+    const cases = [
+      [1000, 299],
+      [10, 3],
+      [10, 9],
+    ].map(([K, k]) => {
       const s = resolveSchedule({ iterations: K!, spacing: 'uniform', sigmaMax: 100, sigmaMin: 0.1, rho: 7 }, vp);
       return { K: K!, k: k!, s, kept: Array.from(s.t) };
     });
     // guided-diffusion: respaced betas (SpacedDiffusion), posterior_log_variance_clipped, learned_range, clip_denoised.
-    py(['-c', `import sys, json, numpy as np, torch; sys.path.insert(0, 'tools')
+    py([
+      '-c',
+      `import sys, json, numpy as np, torch; sys.path.insert(0, 'tools')
 import export_guided_diffusion as e
 out, cases = sys.argv[1], json.loads(sys.argv[2])
 cfg = e.resolve_config(e.parse_args(json.loads(sys.argv[3]) + ['--random-init', '--out', out]))
@@ -121,7 +150,10 @@ for c in cases:
     mean = betas[i] * np.sqrt(prev[i]) / (1 - acs[i]) * x0 + (1 - prev[i]) * np.sqrt(1 - betas[i]) / (1 - acs[i]) * x
     frac = (v + 1) / 2; sigma = torch.exp(0.5 * (frac * np.log(betas[i]) + (1 - frac) * log_clipped[i]))
     for name, a in (('eps', eps), ('mean', mean), ('sigma', sigma)): np.save(f"{out}/{name}_{c['K']}_{c['k']}.npy", a.numpy())`,
-    out, JSON.stringify(cases.map(({ K, k, kept }) => ({ K, k, kept }))), JSON.stringify(TINY)]);
+      out,
+      JSON.stringify(cases.map(({ K, k, kept }) => ({ K, k, kept }))),
+      JSON.stringify(TINY),
+    ]);
 
     const prior = await loadOnnxPrior(out, { providers: ['cpu'] });
     try {
@@ -146,7 +178,12 @@ for c in cases:
         // The step itself: mean + σ·n with n from the node's stream (t = 0 takes no noise, as [t > 0]).
         const n = createRng(4, stepStream('anc', k));
         const noisy = s.t[k]! > 0;
-        expect(worst(step.data, Array.from(mean.data, (m, i) => m + (noisy ? sigma[i]! * n.normal() : 0)))).toBeLessThan(1e-5);
+        expect(
+          worst(
+            step.data,
+            Array.from(mean.data, (m, i) => m + (noisy ? sigma[i]! * n.normal() : 0)),
+          ),
+        ).toBeLessThan(1e-5);
       }
     } finally {
       await prior.release();
@@ -157,9 +194,12 @@ for c in cases:
     const dir = mkdtempSync(join(tmpdir(), 'lagrange-adm-ckpt-'));
     const ckpt = join(dir, 'wrong.pt');
     // A "checkpoint" of the tiny net without learn_sigma and with one stray key.
-    py(['-c', `import sys, torch; sys.path.insert(0, 'tools'); from prior.adm_unet import create_model
+    py([
+      '-c',
+      `import sys, torch; sys.path.insert(0, 'tools'); from prior.adm_unet import create_model
 sd = create_model(32, 32, 1, channel_mult='1,2', num_head_channels=16, use_scale_shift_norm=True, resblock_updown=True).state_dict()
-sd['extra.weight'] = torch.zeros(1); torch.save(sd, '${ckpt}')`]);
+sd['extra.weight'] = torch.zeros(1); torch.save(sd, '${ckpt}')`,
+    ]);
     const r = spawnSync(python!, ['tools/export_guided_diffusion.py', '--checkpoint', ckpt, ...TINY, '--out', join(dir, 'm')], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/unexpected keys \(1\): extra\.weight/);
@@ -168,12 +208,15 @@ sd['extra.weight'] = torch.zeros(1); torch.save(sd, '${ckpt}')`]);
   }, 60_000);
 
   it('builds the FFHQ 256 config with the published parameter count and key names', () => {
-    const out = py(['-c', `import sys, json; sys.path.insert(0, 'tools')
+    const out = py([
+      '-c',
+      `import sys, json; sys.path.insert(0, 'tools')
 from prior.adm_unet import create_model, parameter_count, FFHQ_256
 m = create_model(**FFHQ_256); sd = m.state_dict()
 keys = ['time_embed.0.weight', 'input_blocks.0.0.weight', 'input_blocks.1.0.in_layers.0.weight', 'input_blocks.1.0.emb_layers.1.weight',
         'input_blocks.2.0.out_layers.3.weight', 'middle_block.1.qkv.weight', 'middle_block.1.proj_out.weight', 'out.2.weight']
-print(json.dumps({'count': parameter_count(m), 'keys': len(sd), 'shapes': {k: list(sd[k].shape) for k in keys if k in sd}}))`]);
+print(json.dumps({'count': parameter_count(m), 'keys': len(sd), 'shapes': {k: list(sd[k].shape) for k in keys if k in sd}}))`,
+    ]);
     const r = JSON.parse(out) as { count: number; keys: number; shapes: Record<string, number[]> };
     expect(r.count).toBe(FFHQ_PARAMETERS);
     expect(r.keys).toBe(362);

@@ -24,7 +24,8 @@ const cpu = (dir: string): Promise<LpipsNetwork> => loadLpips(dir, { providers: 
 /** x ~ 0.6·N(0, 1) (partly outside [−1, 1]) and ref = x + σ·N(0, 1). */
 function pair(shape: number[], seed: number, sigma = 0.3): [Tensor, Tensor] {
   const rng = createRng(seed);
-  const x = tensor(shape), ref = tensor(shape);
+  const x = tensor(shape),
+    ref = tensor(shape);
   for (let i = 0; i < x.data.length; i++) {
     x.data[i] = 0.6 * rng.normal();
     ref.data[i] = x.data[i]! + sigma * rng.normal();
@@ -125,7 +126,10 @@ describe.skipIf(!ready)('AlexNet-LPIPS from tools/export_lpips.py against PyTorc
     expect(card).toMatchObject({ architecture: 'alex', input: { channels: 3, range: [-1, 1], minSide: 31 }, weights: { kind: 'random', seed: 3 } });
     const net = await cpu(dir);
     const errs: number[] = [];
-    for (const [shape, seed] of [[[2, 1, 32, 32], 7], [[2, 3, 48, 40], 8]] as const) {
+    for (const [shape, seed] of [
+      [[2, 1, 32, 32], 7],
+      [[2, 3, 48, 40], 8],
+    ] as const) {
       const [x, ref] = pair([...shape], seed);
       const [engine, torch] = [await net.distance(x, ref), torchLpips(['--random-init', '--seed', '3'], x, ref)];
       expect(torch.every((v) => v > 0.05 && v < 2)).toBe(true); // a real distance, not a degenerate 0
@@ -145,16 +149,27 @@ describe.skipIf(!ready)('AlexNet-LPIPS from tools/export_lpips.py against PyTorc
   it('loads torchvision and LPIPS weight files by their key names, and refuses wrong ones with the keys listed', async () => {
     const w = tmp();
     // The seed-5 random network saved under the weight files' key names (features.K, linK.model.1).
-    ok(['-c', `import sys, torch; sys.path.insert(0, 'tools'); import export_lpips as e
+    ok([
+      '-c',
+      `import sys, torch; sys.path.insert(0, 'tools'); import export_lpips as e
 class A: random_init = True; seed = 5
 net, _ = e.build(A())
 torch.save({f'features.{i}.{p}': getattr(c, p).detach() for c, i in zip(net.convs, e.FEATURE_INDEX) for p in ('weight', 'bias')} | {'classifier.1.weight': torch.zeros(2, 2)}, '${w}/alexnet.pth')
 torch.save({f'lin{k}.model.1.weight': l.weight.detach() for k, l in enumerate(net.lins)}, '${w}/alex.pth')
-torch.save({'features.0.weight': torch.zeros(64, 3, 5, 5)}, '${w}/bad.pth')`]);
+torch.save({'features.0.weight': torch.zeros(64, 3, 5, 5)}, '${w}/bad.pth')`,
+    ]);
     const dir = join(tmp(), 'alex');
     const files = ['--alexnet', join(w, 'alexnet.pth'), '--lin', join(w, 'alex.pth')];
     ok(['tools/export_lpips.py', ...files, '--package', 'lpips 0.1.4', '--out', dir]);
-    expect(readLpipsCard(dir)).toMatchObject({ name: 'alex-lpips-v0.1', weights: { kind: 'pretrained', version: 'v0.1', package: 'lpips 0.1.4', sources: [expect.stringMatching(/^alexnet\.pth sha256:[0-9a-f]{16}$/), expect.stringMatching(/^alex\.pth sha256:/)] } });
+    expect(readLpipsCard(dir)).toMatchObject({
+      name: 'alex-lpips-v0.1',
+      weights: {
+        kind: 'pretrained',
+        version: 'v0.1',
+        package: 'lpips 0.1.4',
+        sources: [expect.stringMatching(/^alexnet\.pth sha256:[0-9a-f]{16}$/), expect.stringMatching(/^alex\.pth sha256:/)],
+      },
+    });
     const [x, ref] = pair([2, 3, 32, 32], 10);
     const net = await cpu(dir);
     const engine = await net.distance(x, ref);
@@ -171,4 +186,3 @@ torch.save({'features.0.weight': torch.zeros(64, 3, 5, 5)}, '${w}/bad.pth')`]);
     expect(neg.err).toMatch(/lin2 has negative weights \(min -0\.5\); LPIPS linear layers are non-negative/);
   }, 120_000);
 });
-

@@ -44,7 +44,11 @@ describe('Metrics node with an LPIPS network', () => {
     const events: RunEvent[] = [];
     const r = await runPlan(plan, { onEvent: (e) => events.push(e) });
     const truth = plan.measurement.x!;
-    const expected = clippedMse(r.result!.data, Float32Array.from({ length: r.result!.data.length }, (_, i) => truth.data[i % truth.data.length]!), 2);
+    const expected = clippedMse(
+      r.result!.data,
+      Float32Array.from({ length: r.result!.data.length }, (_, i) => truth.data[i % truth.data.length]!),
+      2,
+    );
     expect(r.report.metrics!.lpips).toHaveLength(2);
     r.report.metrics!.lpips!.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
     expect(expected[0]).toBeGreaterThan(1e-3);
@@ -59,13 +63,24 @@ describe('Metrics node with an LPIPS network', () => {
     const r = await runPlan(await compile(graph(32), { iterations: 2 }));
     expect(r.report.metrics!.psnr).toHaveLength(1);
     expect(r.report.metrics!.lpips).toBeUndefined();
-    await expect(compile(graph(16, net), { iterations: 2 })).rejects.toThrow(/node "metrics" \(Metrics\): LPIPS \(alex\) needs images of at least 31×31 px .*got 16×16 \(network .*model\.onnx\)/);
+    await expect(compile(graph(16, net), { iterations: 2 })).rejects.toThrow(
+      /node "metrics" \(Metrics\): LPIPS \(alex\) needs images of at least 31×31 px .*got 16×16 \(network .*model\.onnx\)/,
+    );
     await expect(compile(graph(32, '/nonexistent/lpips'), { iterations: 2 })).rejects.toThrow(/node "metrics" \(Metrics\): \/nonexistent\/lpips\/model\.json: missing/);
   });
 });
 
 describe('eval with --lpips', () => {
-  const spec: StudySpec = { solvers: ['diffpir', 'tikhonov', 'measurement'], tasks: ['inpaint-box'], images: ['sample:astronaut'], seeds: [1], sigma: 0.05, prior: 'gaussian', size: 32, iterations: 4 };
+  const spec: StudySpec = {
+    solvers: ['diffpir', 'tikhonov', 'measurement'],
+    tasks: ['inpaint-box'],
+    images: ['sample:astronaut'],
+    seeds: [1],
+    sigma: 0.05,
+    prior: 'gaussian',
+    size: 32,
+    iterations: 4,
+  };
 
   it('says LPIPS was not computed where no network is configured, then adds the column when one is', async () => {
     const out = tmp();

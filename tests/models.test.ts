@@ -48,7 +48,8 @@ afterAll(() => {
 });
 
 async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await main(['node', 'lagrange', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out, err };
 }
@@ -68,10 +69,12 @@ function withReference(name: string): string {
   createRng(2, 'reference').fillNormal(x.data);
   const eps = tensor(x.shape);
   ts.forEach((t, k) => {
-    const ab = Math.fround(sched.alphaBars[t]!), sa = Math.sqrt(ab);
+    const ab = Math.fround(sched.alphaBars[t]!),
+      sa = Math.sqrt(ab);
     const c = (sa * S * S) / (ab * S * S + 1 - ab);
     for (let i = 0; i < D; i++) {
-      const xi = x.data[k * D + i]!, x0 = MU[i]! + c * (xi - sa * MU[i]!);
+      const xi = x.data[k * D + i]!,
+        x0 = MU[i]! + c * (xi - sa * MU[i]!);
       eps.data[k * D + i] = (xi - sa * x0) / Math.sqrt(1 - ab);
     }
   });
@@ -184,7 +187,8 @@ describe('lagrange models check', () => {
 /** Per-pixel sample means and stds over the batch. */
 function pixelStats(x: Tensor): { rmsMeanError: number; avgStd: number } {
   const n = x.shape[0]!;
-  let err2 = 0, std = 0;
+  let err2 = 0,
+    std = 0;
   for (let i = 0; i < D; i++) {
     const v = Array.from({ length: n }, (_, k) => x.data[k * D + i]!);
     const m = v.reduce((p, q) => p + q) / n;
@@ -205,10 +209,11 @@ function ddimStd(steps: number): number {
   const v = (a: number): number => a * S * S + 1 - a;
   let scale = 1;
   for (let i = 0; i + 1 < steps; i++) {
-    const at = ab[ts[i]!]!, as = ab[ts[i + 1]!]!;
+    const at = ab[ts[i]!]!,
+      as = ab[ts[i + 1]!]!;
     scale *= (Math.sqrt(as * at) * S * S + Math.sqrt((1 - as) * (1 - at))) / v(at);
   }
-  return scale * (Math.sqrt(ab[0]!) * S * S) / v(ab[0]!);
+  return (scale * (Math.sqrt(ab[0]!) * S * S)) / v(ab[0]!);
 }
 
 describe('sampleUnconditional', () => {
@@ -257,7 +262,9 @@ describe('lagrange sample', () => {
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.out).toHaveLength(1);
-    expect(r.out[0]).toMatch(/^10 samples from gaussian-eps: 10 steps = 10 NFE \(batch 10\), [\d.]+ s, onnx:\w+, seed 3, η 0; pixel mean -?[\d.]+, mean per-pixel std [\d.]+; wrote /);
+    expect(r.out[0]).toMatch(
+      /^10 samples from gaussian-eps: 10 steps = 10 NFE \(batch 10\), [\d.]+ s, onnx:\w+, seed 3, η 0; pixel mean -?[\d.]+, mean per-pixel std [\d.]+; wrote /,
+    );
     const grid = readPng(join(out, 'grid.png'));
     expect(grid.shape).toEqual([1, 3, 2 * 8 + 2, 8 * 8 + 7 * 2]);
     const x = readNpy(join(out, 'x.npy'));
@@ -269,7 +276,10 @@ describe('lagrange sample', () => {
   });
 
   it('writes 1-channel samples as gray tiles', () => {
-    const x = tensor([3, 1, 4, 4], Float32Array.from({ length: 48 }, (_, i) => i / 24 - 1));
+    const x = tensor(
+      [3, 1, 4, 4],
+      Float32Array.from({ length: 48 }, (_, i) => i / 24 - 1),
+    );
     const png = decodePng(sampleGrid(x));
     expect(png.shape).toEqual([1, 3, 4, 3 * 4 + 2 * 2]);
     for (let i = 0; i < 4 * 16; i++) expect(png.data[i]).toBe(png.data[64 + i]);

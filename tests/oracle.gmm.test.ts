@@ -36,17 +36,32 @@ const N = 64;
 const SHAPE = [1, 3, 8, 8] as const;
 const D = 192;
 
-interface Component { weight: number; mean: number; std: number }
+interface Component {
+  weight: number;
+  mean: number;
+  std: number;
+}
 
 /** A measurement setting: grey ground truth, ×4 SR with noise σ_y, and the mixture prior. */
-interface Setting { truth: number; sigma: number; components: Component[] }
+interface Setting {
+  truth: number;
+  sigma: number;
+  components: Component[];
+}
 
 /**
  * Two components, ½N(−0.5·1, 0.2²I) + ½N(0.5·1, 0.2²I) (the ScoreModel "gmm" default); ground
  * truth the grey image 0, halfway between the modes; σ_y = 3, so the data only lean towards one
  * mode: exact weights (0.285, 0.715).
  */
-const TWO: Setting = { truth: 0, sigma: 3, components: [{ weight: 0.5, mean: -0.5, std: 0.2 }, { weight: 0.5, mean: 0.5, std: 0.2 }] };
+const TWO: Setting = {
+  truth: 0,
+  sigma: 3,
+  components: [
+    { weight: 0.5, mean: -0.5, std: 0.2 },
+    { weight: 0.5, mean: 0.5, std: 0.2 },
+  ],
+};
 
 /**
  * Three components at −0.6, 0, 0.6 with std 0.15 and prior weights (0.5, 0.3, 0.2); ground truth
@@ -55,7 +70,11 @@ const TWO: Setting = { truth: 0, sigma: 3, components: [{ weight: 0.5, mean: -0.
 const THREE: Setting = {
   truth: 0.3,
   sigma: 2,
-  components: [{ weight: 0.5, mean: -0.6, std: 0.15 }, { weight: 0.3, mean: 0, std: 0.15 }, { weight: 0.2, mean: 0.6, std: 0.15 }],
+  components: [
+    { weight: 0.5, mean: -0.6, std: 0.15 },
+    { weight: 0.3, mean: 0, std: 0.15 },
+    { weight: 0.2, mean: 0.6, std: 0.15 },
+  ],
 };
 
 /** Per-node parameter overrides for sr4, on top of the preset's own. */
@@ -129,7 +148,8 @@ async function modes(preset: string, setting: Setting, over: Over = {}): Promise
   const weights = post.map((p) => p.weight);
   let spread = 0;
   for (let i = 0; i < D; i++) {
-    let m = 0, m2 = 0;
+    let m = 0,
+      m2 = 0;
     for (let s = 0; s < N; s++) {
       const v = x.data[s * D + i]!;
       m += v / N;
@@ -277,7 +297,7 @@ describe('exact-posterior oracle, three-component Gaussian mixture (sr4, σ_y = 
   });
   // With the code's step meaning DDiff's SR table is as far off here as the shipped step: measured
   // share 1.0 in the leading mode, fit 5.8 (the in-mode fit 1.04 above was under the old factor).
-  it('ddiff-hqs with DDiff\'s SR step table: the leading mode only, off the modes (fit > 3)', async () => {
+  it("ddiff-hqs with DDiff's SR step table: the leading mode only, off the modes (fit > 3)", async () => {
     const r = await modes('ddiff-hqs', THREE, { x: { gamma0: 18, a: 3.3, b: 0.1 } });
     expect(r.frac[argmax(r.weights)]).toBe(1);
     expect(r.fit).toBeGreaterThan(3);

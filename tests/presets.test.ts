@@ -17,7 +17,9 @@ const NAMES = ['ddiff', 'ddiff-hqs', 'diff-pnp-admm', 'diff-pnp-hqs', 'diffpir',
 
 describe('presets', () => {
   it('ships the DDiff family, DiffPIR, DPS and DAPS', () => {
-    const files = readdirSync(DIR).filter((f) => f.endsWith('.lagrange.json')).map((f) => f.replace('.lagrange.json', ''));
+    const files = readdirSync(DIR)
+      .filter((f) => f.endsWith('.lagrange.json'))
+      .map((f) => f.replace('.lagrange.json', ''));
     expect(files.sort()).toEqual([...NAMES].sort());
   });
 
@@ -39,7 +41,8 @@ function shape(doc: GraphDocument): { nodes: Map<string, string>; edges: Set<str
 }
 
 function diff(a: GraphDocument, b: GraphDocument): { nodes: string[]; edgesOnlyA: string[]; edgesOnlyB: string[] } {
-  const sa = shape(a), sb = shape(b);
+  const sa = shape(a),
+    sb = shape(b);
   const ids = new Set([...sa.nodes.keys(), ...sb.nodes.keys()]);
   return {
     nodes: [...ids].filter((id) => sa.nodes.get(id) !== sb.nodes.get(id)).sort(),

@@ -15,7 +15,11 @@ const ROOT = new URL('..', import.meta.url).pathname;
 describe('quiet runs', () => {
   it('`lagrange run` on the bundled fmnist-32 network exits 0 with an empty stderr', () => {
     const out = mkdtempSync(join(tmpdir(), 'lagrange-quiet-'));
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin/lagrange.mjs'), 'run', 'ddiff', '--task', 'inpaint-box', '--iterations', '3', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/lagrange.mjs'), 'run', 'ddiff', '--task', 'inpaint-box', '--iterations', '3', '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/ddiff on inpaint-box: 3 iterations/);
     expect(r.stderr).toBe('');

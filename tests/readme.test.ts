@@ -20,8 +20,7 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const inputs = vi.hoisted((): RunInputs[] => []);
 vi.mock('../src/engine/runtime/worker/client', async (load) => {
   const real = await load<typeof import('../src/engine/runtime/worker/client')>();
-  const runInWorker: typeof real.runInWorker = (doc, opts, cb = {}) =>
-    real.runInWorker(doc, opts, { ...cb, onInputs: (m) => (inputs.push(m), cb.onInputs?.(m)) });
+  const runInWorker: typeof real.runInWorker = (doc, opts, cb = {}) => real.runInWorker(doc, opts, { ...cb, onInputs: (m) => (inputs.push(m), cb.onInputs?.(m)) });
   return { ...real, runInWorker };
 });
 
@@ -34,7 +33,10 @@ function shellCommands(markdown: string): string[] {
   for (const block of markdown.matchAll(/^```(?:sh|bash|shell)\n([\s\S]*?)^```/gm)) {
     const text = block[1]!.replace(/\\\n/g, ' ');
     for (const line of text.split('\n')) {
-      const cmd = line.replace(/(^|\s)#.*$/, '').trim().replace(/\s+/g, ' ');
+      const cmd = line
+        .replace(/(^|\s)#.*$/, '')
+        .trim()
+        .replace(/\s+/g, ' ');
       if (cmd) commands.push(cmd);
     }
   }
@@ -107,9 +109,15 @@ afterAll(() => {
 describe('README shell examples', () => {
   it('are all handled here: run, or skipped with a reason', () => {
     expect(commands.length).toBeGreaterThan(8);
-    const unhandled = commands.filter((c) => !(c in SKIPPED)).map((c) => [c, plan(c)] as const).filter(([, p]) => 'unhandled' in p);
+    const unhandled = commands
+      .filter((c) => !(c in SKIPPED))
+      .map((c) => [c, plan(c)] as const)
+      .filter(([, p]) => 'unhandled' in p);
     expect(unhandled.map(([c, p]) => `${c}: ${(p as { unhandled: string }).unhandled}`)).toEqual([]);
-    expect(Object.keys(SKIPPED).filter((c) => !commands.includes(c)), 'SKIPPED entries the README no longer has').toEqual([]);
+    expect(
+      Object.keys(SKIPPED).filter((c) => !commands.includes(c)),
+      'SKIPPED entries the README no longer has',
+    ).toEqual([]);
   });
 
   /** PSNR of each sample and of the measurement itself, for the report at the end. */
@@ -119,33 +127,40 @@ describe('README shell examples', () => {
   for (const cmd of commands.filter((c) => !(c in SKIPPED))) {
     const p = plan(cmd);
     if ('unhandled' in p) continue; // reported by the test above
-    it(cmd, async () => {
-      inputs.length = 0;
-      const out: string[] = [], err: string[] = [];
-      const code = await main(['node', 'lagrange', ...p.args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-      expect(err, out.join('\n')).toEqual([]);
-      expect(code).toBe(0);
-      const sub = p.args[0]!;
-      const dir = flag(p.args, '--out')!;
-      if (sub === 'simulate') {
-        const record = JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8'));
-        // A bundle for the bundled prior holds a 1×32×32 image (gray, resized).
-        if (flag(p.args, '--prior') === 'fmnist-32') expect(record.shapes.x).toEqual([1, 1, 32, 32]);
-      }
-      if (sub === 'sample') expect(existsSync(dir)).toBe(true);
-      if (sub !== 'run') return;
-      const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
-      expect(report.status).toBe('done');
-      expect(inputs).toHaveLength(1);
-      const { y, truth } = inputs[0]!;
-      expect(truth, 'README solver examples measure a known image').toBeDefined();
-      expect(y.shape, 'y is an image of the same shape as x, so its own PSNR is the baseline').toEqual(truth!.shape);
-      const baseline = psnr(y, truth!)[0]!;
-      const got = report.metrics.psnr as number[];
-      scores.push(`${cmd}\n  ${report.iterations} iterations: PSNR ${got.map((v) => v.toFixed(2)).join(', ')} dB vs measurement ${baseline.toFixed(2)} dB; residual/σ ${report.metrics.normalisedResidual.map((v: number) => v.toFixed(2)).join(', ')}`);
-      for (const v of got) expect(v, `PSNR of a sample vs the measurement's ${baseline.toFixed(2)} dB`).toBeGreaterThan(baseline + 0.5);
-      // Consistent with y: the residual is of the order of the noise (σ_y√m), not many σ off.
-      for (const r of report.metrics.normalisedResidual as number[]) expect(r).toBeLessThan(2);
-    }, 90_000);
+    it(
+      cmd,
+      async () => {
+        inputs.length = 0;
+        const out: string[] = [],
+          err: string[] = [];
+        const code = await main(['node', 'lagrange', ...p.args], { out: (l) => out.push(l), err: (l) => err.push(l) });
+        expect(err, out.join('\n')).toEqual([]);
+        expect(code).toBe(0);
+        const sub = p.args[0]!;
+        const dir = flag(p.args, '--out')!;
+        if (sub === 'simulate') {
+          const record = JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8'));
+          // A bundle for the bundled prior holds a 1×32×32 image (gray, resized).
+          if (flag(p.args, '--prior') === 'fmnist-32') expect(record.shapes.x).toEqual([1, 1, 32, 32]);
+        }
+        if (sub === 'sample') expect(existsSync(dir)).toBe(true);
+        if (sub !== 'run') return;
+        const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+        expect(report.status).toBe('done');
+        expect(inputs).toHaveLength(1);
+        const { y, truth } = inputs[0]!;
+        expect(truth, 'README solver examples measure a known image').toBeDefined();
+        expect(y.shape, 'y is an image of the same shape as x, so its own PSNR is the baseline').toEqual(truth!.shape);
+        const baseline = psnr(y, truth!)[0]!;
+        const got = report.metrics.psnr as number[];
+        scores.push(
+          `${cmd}\n  ${report.iterations} iterations: PSNR ${got.map((v) => v.toFixed(2)).join(', ')} dB vs measurement ${baseline.toFixed(2)} dB; residual/σ ${report.metrics.normalisedResidual.map((v: number) => v.toFixed(2)).join(', ')}`,
+        );
+        for (const v of got) expect(v, `PSNR of a sample vs the measurement's ${baseline.toFixed(2)} dB`).toBeGreaterThan(baseline + 0.5);
+        // Consistent with y: the residual is of the order of the noise (σ_y√m), not many σ off.
+        for (const r of report.metrics.normalisedResidual as number[]) expect(r).toBeLessThan(2);
+      },
+      90_000,
+    );
   }
 });

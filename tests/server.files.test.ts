@@ -23,17 +23,30 @@ import { openSocket, protocolClient } from './serverHelpers';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'lagrange-server-files-'));
-const uploads = join(dir, 'uploads'), allowed = join(dir, 'allowed'), outside = join(dir, 'outside');
+const uploads = join(dir, 'uploads'),
+  allowed = join(dir, 'allowed'),
+  outside = join(dir, 'outside');
 const servers: Server[] = [];
 const sockets: WebSocket[] = [];
 
 /** A 1×C×side×side image in [−1, 1]. */
-const image = (side: number, c = 1): ReturnType<typeof tensor> => tensor([1, c, side, side], Float32Array.from({ length: c * side * side }, (_, i) => Math.sin(i) * 0.9));
+const image = (side: number, c = 1): ReturnType<typeof tensor> =>
+  tensor(
+    [1, c, side, side],
+    Float32Array.from({ length: c * side * side }, (_, i) => Math.sin(i) * 0.9),
+  );
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
 /** Starts a server with these options and returns a client of one socket to it. */
 async function connect(extra: Record<string, unknown> = {}): Promise<ProtocolClient> {
-  const { server, token } = await startServer({ port: 0, staticDir: join(dir, 'renderer'), presetsDir: resolve(ROOT, 'resources/presets'), uploadsDir: uploads, allow: [allowed], ...extra });
+  const { server, token } = await startServer({
+    port: 0,
+    staticDir: join(dir, 'renderer'),
+    presetsDir: resolve(ROOT, 'resources/presets'),
+    uploadsDir: uploads,
+    allow: [allowed],
+    ...extra,
+  });
   servers.push(server);
   const port = (server.address() as { port: number }).port;
   const ws = await openSocket(`ws://127.0.0.1:${port}/api/socket?token=${token}`);
@@ -67,7 +80,12 @@ function pngHeader(width: number, height: number): Uint8Array {
     out.writeUInt32BE(crc32(body), body.length + 4);
     return out;
   };
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(10))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(10))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 function crc32(bytes: Uint8Array): number {
@@ -127,7 +145,10 @@ describe('files a run may read', () => {
     ddiff = (await c.call('presets.get', { name: 'ddiff' })).result as typeof ddiff;
   });
   /** The ddiff preset with node `id`'s params merged with `params`. */
-  const withParams = (id: string, params: Record<string, unknown>): typeof ddiff => ({ ...ddiff, nodes: ddiff.nodes.map((n) => (n.id === id ? { ...n, params: { ...n.params, ...params } } : n)) });
+  const withParams = (id: string, params: Record<string, unknown>): typeof ddiff => ({
+    ...ddiff,
+    nodes: ddiff.nodes.map((n) => (n.id === id ? { ...n, params: { ...n.params, ...params } } : n)),
+  });
   /** Starts a run; when it starts, cancels it at once. */
   async function start(params: Record<string, unknown>): Promise<Reply> {
     const r = await c.call('run.start', { iterations: 1000, ...params });
@@ -141,7 +162,9 @@ describe('files a run may read', () => {
   const secret = join(outside, 'secret.png');
 
   it('refuses paths outside the allowed folders, naming the node and the path', async () => {
-    const link = join(allowed, 'link.png'), viaModels = `model:${relative(MODELS_DIR, secret)}`, rel = relative(process.cwd(), secret);
+    const link = join(allowed, 'link.png'),
+      viaModels = `model:${relative(MODELS_DIR, secret)}`,
+      rel = relative(process.cwd(), secret);
     const refusals: [Record<string, unknown>, string, string][] = [
       [{ doc: withParams('image', { source: secret }) }, 'image', secret],
       [{ doc: ddiff, measurement: { kind: 'simulate', image: secret } }, 'image', secret],

@@ -21,7 +21,9 @@ afterAll(() => {
 
 /** A stand-in for xdg-open: records its arguments and a copy of the file it was given. */
 function fakeOpener(): { path: string; args: string; copy: string } {
-  const path = join(dir, 'opener.sh'), args = join(dir, 'args.txt'), copy = join(dir, 'copy.html');
+  const path = join(dir, 'opener.sh'),
+    args = join(dir, 'args.txt'),
+    copy = join(dir, 'copy.html');
   writeFileSync(path, `#!/bin/sh\nprintf '%s\\n' "$@" > "${args}.part"\ncat "$1" > "${copy}"\nmv "${args}.part" "${args}"\n`, { mode: 0o755 });
   return { path, args, copy };
 }

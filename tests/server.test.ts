@@ -20,7 +20,11 @@ let token: string;
 
 beforeAll(async () => {
   let page: string;
-  ({ server, url: page, token } = await startServer({ port: 0, staticDir: resolve(ROOT, 'out/renderer'), presetsDir: resolve(ROOT, 'resources/presets'), uploadsDir: resolve(ROOT, 'runs/test-uploads') }));
+  ({
+    server,
+    url: page,
+    token,
+  } = await startServer({ port: 0, staticDir: resolve(ROOT, 'out/renderer'), presetsDir: resolve(ROOT, 'resources/presets'), uploadsDir: resolve(ROOT, 'runs/test-uploads') }));
   url = new URL(page);
 });
 afterAll(() => void server?.close());
@@ -40,7 +44,9 @@ describe('browser-mode server', () => {
 
   it('listens on loopback only', async () => {
     expect((server.address() as { address: string }).address).toBe('127.0.0.1');
-    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal);
     // On a machine with a non-loopback interface, the port is closed there.
     if (external) await expect(open(socketUrl(token, external.address))).rejects.toThrow(/ECONNREFUSED/);
   });
@@ -55,7 +61,8 @@ describe('browser-mode server', () => {
     const bad = await c.call('run.start', { doc });
     expect(bad.error).toMatch(/input 'measurement' \(measurement\) is not connected/);
     expect(bad.issues).toContainEqual(expect.objectContaining({ nodeId: 'x' }));
-    const parsed = (await c.call('graph.parse', { text: '{"format":"lagrange-graph","version":1,"name":"g","nodes":[{"id":"a"}],"edges":[]}', source: 'g.lagrange.json' })).result as { ok: boolean; issues: string[] };
+    const parsed = (await c.call('graph.parse', { text: '{"format":"lagrange-graph","version":1,"name":"g","nodes":[{"id":"a"}],"edges":[]}', source: 'g.lagrange.json' }))
+      .result as { ok: boolean; issues: string[] };
     expect(parsed.ok).toBe(false);
     expect(parsed.issues.join('\n')).toMatch(/nodes\[0\]\.kind/);
     ws.close();
@@ -82,7 +89,16 @@ describe('browser-mode server', () => {
     const bundle = (await c.call('run.export', { runId })).result as { fileName: string; base64: string };
     expect(bundle.fileName).toBe(`diffpir-run${runId}-seed3.zip`);
     const files = unzipSync(Buffer.from(bundle.base64, 'base64'));
-    expect(Object.keys(files).sort()).toEqual(['graph.lagrange.json', 'measurement/task.json', 'measurement/x.npy', 'measurement/x.png', 'measurement/y.npy', 'report.json', 'result.npy', 'result.png']);
+    expect(Object.keys(files).sort()).toEqual([
+      'graph.lagrange.json',
+      'measurement/task.json',
+      'measurement/x.npy',
+      'measurement/x.png',
+      'measurement/y.npy',
+      'report.json',
+      'result.npy',
+      'result.png',
+    ]);
     expect(JSON.parse(strFromU8(files['report.json']!)).nfe).toBe(done.report.nfe);
     ws.close();
   });
@@ -109,7 +125,9 @@ describe('browser-mode server', () => {
     const c = client(ws);
     const doc = (await c.call('presets.get', { name: 'ddiff' })).result;
     const { runId } = (await c.call('run.start', { doc, iterations: 1000 })).result as { runId: string };
-    let cancelled = false, lastIteration = 0, presetsMidRun = 0;
+    let cancelled = false,
+      lastIteration = 0,
+      presetsMidRun = 0;
     const events = await c.events(runId, (e) => {
       if (e.type !== 'progress') return;
       lastIteration = e.iteration;

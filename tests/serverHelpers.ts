@@ -103,7 +103,7 @@ export function protocolClient(ws: WebSocket): ProtocolClient {
 
 /** Polls `check` every 50 ms until it holds; rejects after `ms`. */
 export async function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  for (const start = Date.now(); !check(); ) {
+  for (const start = Date.now(); !check();) {
     if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -16,7 +16,8 @@ const PHOTO = join(ROOT, 'resources/samples/astronaut.png');
 const tmp = mkdtempSync(join(tmpdir(), 'lagrange-simprior-'));
 
 async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await main(['node', 'lagrange', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out, err };
 }

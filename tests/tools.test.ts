@@ -36,12 +36,16 @@ function py(args: string[]): string {
 describe.skipIf(!python || !hasData)('model tools (tiny config)', () => {
   it('trains, resumes, exports, verifies against PyTorch and samples through the engine', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lagrange-tools-'));
-    const run = join(dir, 'run'), out = join(dir, 'model');
+    const run = join(dir, 'run'),
+      out = join(dir, 'model');
     const common = ['--out', run, '--tiny', '--limit', '256', '--batch', '16', '--log-every', '10', '--ckpt-every', '10', '--sample-every', '1000', '--threads', '1'];
     py(['tools/train_prior.py', ...common, '--steps', '10']);
     const resumed = py(['tools/train_prior.py', ...common, '--steps', '20']);
     expect(resumed).toMatch(/resumed .*checkpoint\.pt at step 10/);
-    const log = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
+    const log = readFileSync(join(run, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; loss: number });
     expect(log.map((l) => l.step)).toEqual([10, 20]);
     expect(log.every((l) => Number.isFinite(l.loss))).toBe(true);
 

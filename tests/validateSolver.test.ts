@@ -35,9 +35,11 @@ describe('exactPosteriorSamples', () => {
     const post = gaussianPosterior(m.op, m.y, mean, 0.5, 0.1);
     const n = 4096;
     const s = exactPosteriorSamples(m.op, m.y, [{ weight: 1, mean, std: 0.5 }], 0.1, n, createRng(3, 'test'));
-    let worstZ = 0, worstStd = 0;
+    let worstZ = 0,
+      worstStd = 0;
     for (let i = 0; i < 192; i++) {
-      let a = 0, b = 0;
+      let a = 0,
+        b = 0;
       for (let k = 0; k < n; k++) {
         a += s.data[k * 192 + i]! / n;
         b += s.data[k * 192 + i]! ** 2 / n;
@@ -55,8 +57,14 @@ describe('exactPosteriorSamples', () => {
 describe('slicedWasserstein', () => {
   it('is 0 for equal sets, small for independent draws and grows with a shift', () => {
     const rng = createRng(0, 'sw');
-    const draw = (shift: number): ReturnType<typeof tensor> => tensor([256, 16], Float32Array.from({ length: 4096 }, () => rng.normal() + shift));
-    const a = draw(0), b = draw(0), c = draw(0.5);
+    const draw = (shift: number): ReturnType<typeof tensor> =>
+      tensor(
+        [256, 16],
+        Float32Array.from({ length: 4096 }, () => rng.normal() + shift),
+      );
+    const a = draw(0),
+      b = draw(0),
+      c = draw(0.5);
     expect(slicedWasserstein(a, a, 64, createRng(1))).toBe(0);
     const same = slicedWasserstein(a, b, 64, createRng(1));
     expect(same).toBeLessThan(0.15);
@@ -97,13 +105,19 @@ describe('validateSolver', () => {
     expect(bad.meanErrorZ).toBeGreaterThan(10 * ok.meanErrorZ);
     expect(bad.slicedWasserstein).toBeGreaterThan(1.4 * ok.slicedWasserstein);
     // The dual update's sign flipped (u += z − x): u grows without bound and the run stops naming it.
-    const flipped = { ...ddiff, edges: ddiff.edges.map((e) => (e.target === 'dual' && (e.targetPort === 'x' || e.targetPort === 'z') ? { ...e, targetPort: e.targetPort === 'x' ? 'z' : 'x' } : e)) };
+    const flipped = {
+      ...ddiff,
+      edges: ddiff.edges.map((e) => (e.target === 'dual' && (e.targetPort === 'x' || e.targetPort === 'z') ? { ...e, targetPort: e.targetPort === 'x' ? 'z' : 'x' } : e)),
+    };
     await expect(validateSolver(flipped, { prior: 'gaussian', task: 'inpaint-random', samples: 32 })).rejects.toThrow(/node "dual" \(DualUpdate\) produced (Inf|NaN) on 'u'/);
   }, 60_000);
 
   it('runs from the CLI with one JSON line', async () => {
     const out: string[] = [];
-    const code = await main(['node', 'lagrange', 'validate-solver', 'diffpir', '--prior', 'gaussian', '--task', 'inpaint-random', '--samples', '16', '--json'], { out: (l) => out.push(l), err: () => {} });
+    const code = await main(['node', 'lagrange', 'validate-solver', 'diffpir', '--prior', 'gaussian', '--task', 'inpaint-random', '--samples', '16', '--json'], {
+      out: (l) => out.push(l),
+      err: () => {},
+    });
     expect(code).toBe(0);
     const v = JSON.parse(out[0]!) as { graph: string; samples: number; slicedWasserstein: number; slicedWassersteinReference: number };
     expect(v).toMatchObject({ graph: 'diffpir', samples: 16 });
@@ -117,7 +131,9 @@ describe('validateSolver', () => {
  */
 describe('validate-solver on a measurement bundle with a per-pixel prior', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lagrange-vs-'));
-  const bundle = join(dir, 'bundle'), meanFile = join(dir, 'mu.npy'), std = join(dir, 'std.npy');
+  const bundle = join(dir, 'bundle'),
+    meanFile = join(dir, 'mu.npy'),
+    std = join(dir, 'std.npy');
   const stdAt = (i: number): number => 0.2 + (0.6 * i) / 255;
   let mu: Tensor, x: Tensor, mask: Float32Array;
   beforeAll(async () => {
@@ -128,10 +144,17 @@ describe('validate-solver on a measurement bundle with a per-pixel prior', () =>
     for (let i = 0; i < x.data.length; i++) x.data[i]! += 0.5 * rng.normal();
     writeMeasurement(bundle, simulate({ task: 'inpaint-random', image: x, seed: 0, noise: { kind: 'gaussian', sigma: 0.05 } }));
     mask = readNpy(join(bundle, 'mask.npy')).data;
-    writeNpy(std, tensor([1, 1, 16, 16], Float32Array.from({ length: 256 }, (_, i) => stdAt(i))));
+    writeNpy(
+      std,
+      tensor(
+        [1, 1, 16, 16],
+        Float32Array.from({ length: 256 }, (_, i) => stdAt(i)),
+      ),
+    );
   });
   const cli = async (...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> => {
-    const out: string[] = [], err: string[] = [];
+    const out: string[] = [],
+      err: string[] = [];
     const code = await main(['node', 'lagrange', 'validate-solver', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
     return { code, out, err };
   };
@@ -160,19 +183,24 @@ describe('validate-solver on a measurement bundle with a per-pixel prior', () =>
   // measured observed-pixel error 3.26 / 2.81 posterior std with the clip, 0.088 / 0.077 without
   // (DDiff / DiffPIR, 32 samples). DPS without the clip stays off there (2.18, spread 2.69): its own
   // approximation, not the clip's.
-  it.each(['ddiff', 'diffpir'])('%s: says when the Denoise clip, not the sampler, is what is off', async (name) => {
-    const run = async (clip: boolean): Promise<SolverValidation> => {
-      const r = await cli(name, '--measurement', bundle, '--prior-mean', meanFile, '--prior-std', '0.5', '--samples', '32', '--set', `z.clip=${clip}`, '--json');
-      expect(r.err).toEqual([]);
-      return JSON.parse(r.out[0]!) as SolverValidation;
-    };
-    const clipped = await run(true), free = await run(false);
-    expect(clipped.notes.join()).toMatch(/Denoise z clips x̂₀ to \[−1, 1\] while this prior puts 17\.7 % of its mass outside.*--set z\.clip=false/);
-    expect(clipped.groups.mask![0]!.meanErrorZ).toBeGreaterThan(2);
-    expect(free.notes).toEqual([]);
-    expect(free.groups.mask![0]!.meanErrorZ).toBeLessThan(0.3);
-    expect(free.meanErrorZ).toBeLessThan(0.3);
-  }, 60_000);
+  it.each(['ddiff', 'diffpir'])(
+    '%s: says when the Denoise clip, not the sampler, is what is off',
+    async (name) => {
+      const run = async (clip: boolean): Promise<SolverValidation> => {
+        const r = await cli(name, '--measurement', bundle, '--prior-mean', meanFile, '--prior-std', '0.5', '--samples', '32', '--set', `z.clip=${clip}`, '--json');
+        expect(r.err).toEqual([]);
+        return JSON.parse(r.out[0]!) as SolverValidation;
+      };
+      const clipped = await run(true),
+        free = await run(false);
+      expect(clipped.notes.join()).toMatch(/Denoise z clips x̂₀ to \[−1, 1\] while this prior puts 17\.7 % of its mass outside.*--set z\.clip=false/);
+      expect(clipped.groups.mask![0]!.meanErrorZ).toBeGreaterThan(2);
+      expect(free.notes).toEqual([]);
+      expect(free.groups.mask![0]!.meanErrorZ).toBeLessThan(0.3);
+      expect(free.meanErrorZ).toBeLessThan(0.3);
+    },
+    60_000,
+  );
 
   it('takes a per-pixel std image: the unobserved pixels show the std image’s range', async () => {
     const r = await cli('diffpir', '--measurement', bundle, '--prior-mean', meanFile, '--prior-std', std, '--samples', '16', '--json');
@@ -217,4 +245,3 @@ describe('validate-solver on a measurement bundle with a per-pixel prior', () =>
     }
   });
 });
-

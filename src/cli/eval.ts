@@ -39,7 +39,11 @@ export interface EvalArgs {
   lpips?: string;
 }
 
-const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /** The studies an `eval` command line describes (one per σ_y), checked before anything runs. */
 export function studySpecs(a: EvalArgs): StudySpec[] {
@@ -57,15 +61,20 @@ export function studySpecs(a: EvalArgs): StudySpec[] {
   if (images.length === 0) throw new CliError('--images: no images found');
   const seeds = list(a.seeds).map((s) => intOption('--seeds', s, 0));
   const budgets = a.iterations ? list(a.iterations).map((k) => intOption('--iterations', k, 1)) : [undefined];
-  return list(a.sigma).flatMap((text) => budgets.map((iterations) => ({
-    solvers, tasks, images, seeds,
-    sigma: numberOption('--sigma', text, (v) => (v < 0 ? 'must be ≥ 0' : undefined)),
-    ...(a.prior ? { prior: a.prior } : {}),
-    ...(a.size ? { size: intOption('--size', a.size, 8) } : {}),
-    ...(a.samples ? { samples: intOption('--samples', a.samples, 1) } : {}),
-    ...(a.lpips ? { lpips: a.lpips } : {}),
-    ...(iterations ? { iterations } : {}),
-  })));
+  return list(a.sigma).flatMap((text) =>
+    budgets.map((iterations) => ({
+      solvers,
+      tasks,
+      images,
+      seeds,
+      sigma: numberOption('--sigma', text, (v) => (v < 0 ? 'must be ≥ 0' : undefined)),
+      ...(a.prior ? { prior: a.prior } : {}),
+      ...(a.size ? { size: intOption('--size', a.size, 8) } : {}),
+      ...(a.samples ? { samples: intOption('--samples', a.samples, 1) } : {}),
+      ...(a.lpips ? { lpips: a.lpips } : {}),
+      ...(iterations ? { iterations } : {}),
+    })),
+  );
 }
 
 /**
@@ -76,9 +85,11 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
   const specs = studySpecs(a);
   const spec = specs[0]!;
   // A bad LPIPS folder fails here, once, rather than in every row.
-  const lpips = a.lpips ? await lpipsNetwork(a.lpips).catch((e: unknown) => {
-    throw new CliError(`--lpips: ${(e as Error).message}`, { cause: e });
-  }) : undefined;
+  const lpips = a.lpips
+    ? await lpipsNetwork(a.lpips).catch((e: unknown) => {
+        throw new CliError(`--lpips: ${(e as Error).message}`, { cause: e });
+      })
+    : undefined;
   const t0 = Date.now();
   let ran = 0;
   const rows: StudyRow[] = [];
@@ -92,23 +103,25 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
   try {
     for (const one of specs) {
       if (ctrl.signal.aborted) break;
-      rows.push(...await runStudy(one, a.out, {
-      signal: ctrl.signal,
-      workers: a.workers ? intOption('--workers', a.workers, 1) : Math.max(1, Math.min(availableParallelism() - 1, 8)),
-      onFailure: (f) => {
-        failures.push(f);
-        io.err(`${io.tty ? '\n' : ''}failed: σ_y ${f.sigmaY} ${f.solver} ${f.task} ${f.image} seed ${f.seed}: ${f.error}`);
-      },
-      onProgress: (done, total, row, skipped) => {
-        if (!skipped) ran++;
-        const perRow = ran ? (Date.now() - t0) / ran : 0;
-        const eta = perRow * (total - done) / 1000;
-        const psnr = row.psnr.length ? `${(row.psnr.reduce((s, v) => s + v, 0) / row.psnr.length).toFixed(2)} dB` : '';
-        const line = `[${done}/${total}] σ_y ${row.sigmaY} ${row.solver} ${row.task} ${row.image} seed ${row.seed}: ${psnr}${skipped ? ' (done before)' : ''}  ETA ${(eta / 60).toFixed(1)} min`;
-        if (io.tty) io.err(`\r${line.padEnd(100)}`);
-        else io.err(line);
-      },
-    }));
+      rows.push(
+        ...(await runStudy(one, a.out, {
+          signal: ctrl.signal,
+          workers: a.workers ? intOption('--workers', a.workers, 1) : Math.max(1, Math.min(availableParallelism() - 1, 8)),
+          onFailure: (f) => {
+            failures.push(f);
+            io.err(`${io.tty ? '\n' : ''}failed: σ_y ${f.sigmaY} ${f.solver} ${f.task} ${f.image} seed ${f.seed}: ${f.error}`);
+          },
+          onProgress: (done, total, row, skipped) => {
+            if (!skipped) ran++;
+            const perRow = ran ? (Date.now() - t0) / ran : 0;
+            const eta = (perRow * (total - done)) / 1000;
+            const psnr = row.psnr.length ? `${(row.psnr.reduce((s, v) => s + v, 0) / row.psnr.length).toFixed(2)} dB` : '';
+            const line = `[${done}/${total}] σ_y ${row.sigmaY} ${row.solver} ${row.task} ${row.image} seed ${row.seed}: ${psnr}${skipped ? ' (done before)' : ''}  ETA ${(eta / 60).toFixed(1)} min`;
+            if (io.tty) io.err(`\r${line.padEnd(100)}`);
+            else io.err(line);
+          },
+        })),
+      );
     }
   } finally {
     process.off('SIGINT', stop);
@@ -143,6 +156,8 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
   if (!ctrl.signal.aborted) return lines;
   lines.forEach((l) => io.out(l));
   const total = specs.reduce((n, s) => n + s.solvers.length * s.tasks.length * s.images.length * s.seeds.length, 0);
-  io.err(`lagrange: interrupted: the output in ${a.out} is partial (table.md, table.csv and report.html cover ${rows.length} of ${total} rows); run the same command to resume${io.tty ? '\n' : ''}`);
+  io.err(
+    `lagrange: interrupted: the output in ${a.out} is partial (table.md, table.csv and report.html cover ${rows.length} of ${total} rows); run the same command to resume${io.tty ? '\n' : ''}`,
+  );
   throw new InterruptedError('interrupted');
 }

@@ -84,7 +84,10 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--seed <n>', 'run seed')
     .option('--samples <n>', 'posterior samples drawn together')
     .option('--profile <name>', 'preset profile (e.g. daps 1k/4k)')
-    .option('--set <node.param=value>', 'set a node parameter for this run (repeatable); wins over the graph’s task and profile overrides', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--set <node.param=value>', 'set a node parameter for this run (repeatable); wins over the graph’s task and profile overrides', (v: string, prev: string[] = []) => [
+      ...prev,
+      v,
+    ])
     .option('--backend <b>', 'iteration backend: js | onnx (each iteration as one ONNX model, network included); default: the graph’s run.backend, else js')
     .option('--json', 'JSON-lines events on stdout')
     .action(async (graph: string, o: RunArgs) => {
@@ -115,16 +118,19 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     });
 
   const models = p.command('models').description('score models: list, inspect, check');
-  models.command('list')
+  models
+    .command('list')
     .description('bundled models and yours (LAGRANGE_MODELS or ~/.lagrange/models)')
     .option('--json', 'one JSON line')
     .action((o: { json?: boolean }) => modelsList(!!o.json).forEach((l) => io.out(l)));
-  models.command('inspect')
+  models
+    .command('inspect')
     .description('a model card, the network inputs/outputs and the execution providers usable here')
     .argument('<model>', 'model folder or installed model name')
     .option('--json', 'one JSON line')
     .action(async (m: string, o: { json?: boolean }) => (await modelsInspect(m, !!o.json)).forEach((l) => io.out(l)));
-  models.command('check')
+  models
+    .command('check')
     .description('load and time the model on each provider, check shapes and finiteness, compare with check/{x,t,eps}.npy')
     .argument('<model>', 'model folder or installed model name')
     .addOption(new Option('--provider <p>', 'check only this execution provider').choices(PROVIDER_ORDER))
@@ -152,10 +158,10 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .action(async (o: SampleArgs) => (await runSample(o)).forEach((l) => io.out(l)));
 
   p.command('validate-solver')
-    .description('compare a solver graph\'s samples with the exact posterior (analytic prior, linear task)')
+    .description("compare a solver graph's samples with the exact posterior (analytic prior, linear task)")
     .argument('<graph>', 'graph file or preset name')
     .option('--prior <p>', 'gaussian | gmm', 'gaussian')
-    .option('--prior-mean <img>', 'gaussian prior mean image: sample:<name>, .png or .npy of the image\'s C×H×W')
+    .option('--prior-mean <img>', "gaussian prior mean image: sample:<name>, .png or .npy of the image's C×H×W")
     .option('--prior-std <s>', 'gaussian prior std: a number or an .npy of per-pixel stds')
     .option('--task <id>', 'a linear task, simulated on sample:astronaut (default inpaint-random)')
     .option('--measurement <dir>', 'a bundle from lagrange simulate (linear task) instead of --task/--size/--sigma')
@@ -173,7 +179,12 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .description('browser mode: serve the studio on 127.0.0.1 (the printed link carries a per-launch access token)')
     .option('--port <n>', 'port (0: any free one)', '5217')
     .option('--open', 'open the page in the default browser')
-    .option('--allow <dir>', 'a folder runs may read files from, besides uploads and the bundled resources (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--allow <dir>',
+      'a folder runs may read files from, besides uploads and the bundled resources (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .action(async (o: { port: string; open?: boolean; allow: string[] }) => {
       const { studio } = await import('../server/main');
       await studio({ port: intOption('--port', o.port, 0), open: o.open === true, allow: o.allow });

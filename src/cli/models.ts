@@ -80,9 +80,18 @@ function inspectLines(r: ModelInspection): string[] {
     ...field('training', [card.training]),
     ...(card.quality ? field('quality', [JSON.stringify(card.quality)]) : []),
     ...field('file', [`${card.files.model} (${mbText(sizeMB(r.dir, card))})`]),
-    ...field('inputs', r.io.inputs.map((t) => describeTensor(t, roles.get(t.name)))),
-    ...field('outputs', r.io.outputs.map((t) => describeTensor(t, roles.get(t.name)))),
-    ...field('providers', r.providers.map((p) => `${p.provider}: ${p.available ? 'available' : `unavailable (${p.reason})`}`)),
+    ...field(
+      'inputs',
+      r.io.inputs.map((t) => describeTensor(t, roles.get(t.name))),
+    ),
+    ...field(
+      'outputs',
+      r.io.outputs.map((t) => describeTensor(t, roles.get(t.name))),
+    ),
+    ...field(
+      'providers',
+      r.providers.map((p) => `${p.provider}: ${p.available ? 'available' : `unavailable (${p.reason})`}`),
+    ),
   ];
 }
 

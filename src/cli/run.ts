@@ -63,7 +63,12 @@ export function presetSummaries(): PresetInfo[] {
 
 function loadGraph(target: string): GraphDocument {
   const file = existsSync(target) ? target : presetFile(target);
-  if (!file) throw new CliError(`${target}: no such graph file or preset; presets: ${listPresets().map((p) => p.name).join(', ')}`);
+  if (!file)
+    throw new CliError(
+      `${target}: no such graph file or preset; presets: ${listPresets()
+        .map((p) => p.name)
+        .join(', ')}`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
@@ -137,7 +142,8 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
         io.out(JSON.stringify(rest));
       } else io.out(JSON.stringify(e));
     } else if (io.tty && e.type === 'progress') {
-      const w = 30, done = Math.round((w * e.iteration) / e.of);
+      const w = 30,
+        done = Math.round((w * e.iteration) / e.of);
       io.err(`\r[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${e.iteration}/${e.of}  NFE ${e.nfe}  ${(e.elapsedMs / 1000).toFixed(1)} s`);
     }
   };
@@ -156,7 +162,14 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   const files = ['report.json', 'graph.lagrange.json'];
   writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, status: r.status, task: inputs?.task, sigmaY: inputs?.sigma }, null, 2) + '\n');
   // The graph as it ran: per-run values written where they took effect, so it re-runs to the same numbers.
-  writeFileSync(join(args.out, 'graph.lagrange.json'), JSON.stringify(withValues(doc, set, { ...(inputs ? { task: inputs.task } : {}), ...(args.profile ? { profile: args.profile } : doc.run.profile ? { profile: doc.run.profile } : {}) }), null, 2) + '\n');
+  writeFileSync(
+    join(args.out, 'graph.lagrange.json'),
+    JSON.stringify(
+      withValues(doc, set, { ...(inputs ? { task: inputs.task } : {}), ...(args.profile ? { profile: args.profile } : doc.run.profile ? { profile: doc.run.profile } : {}) }),
+      null,
+      2,
+    ) + '\n',
+  );
   if (r.result) {
     writeNpy(join(args.out, 'result.npy'), r.result);
     writePng(join(args.out, 'result.png'), r.result);
@@ -170,9 +183,13 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   const fmt = (v: number[] | undefined, d = 3): string => (v ? v.map((x) => x.toFixed(d)).join(', ') : 'n/a');
   const done = stoppedAt ?? '?';
   const lines = [
-    ...(r.status === 'cancelled' ? [`interrupted (Ctrl-C) after ${done} of ${r.report.iterations} iterations, ${r.report.nfe} NFE: the output is partial; report.json has status "cancelled"`] : []),
+    ...(r.status === 'cancelled'
+      ? [`interrupted (Ctrl-C) after ${done} of ${r.report.iterations} iterations, ${r.report.nfe} NFE: the output is partial; report.json has status "cancelled"`]
+      : []),
     `${r.report.graph} on ${inputs?.task}: ${r.report.iterations} iterations, ${r.report.nfe} NFE, ${(r.report.wallMs / 1000).toFixed(2)} s (${(r.report.secondsPerNfe * 1000).toFixed(2)} ms/NFE, ${r.report.nfe > 0 && r.report.scoreModelMs === 0 ? 'network inside the fused iteration' : `score model ${((100 * r.report.scoreModelMs) / r.report.wallMs).toFixed(0)} %`}), ${r.report.provider}${backend === 'onnx' ? ', backend onnx' : ''}, seed ${r.report.seed}`,
-    ...(m ? [`PSNR ${fmt(m.psnr, 2)} dB  SSIM ${fmt(m.ssim)}${m.lpips ? `  LPIPS ${fmt(m.lpips)}` : ''}  residual ${fmt(m.residual)}  residual/σ ${fmt(m.normalisedResidual, 2)}`] : []),
+    ...(m
+      ? [`PSNR ${fmt(m.psnr, 2)} dB  SSIM ${fmt(m.ssim)}${m.lpips ? `  LPIPS ${fmt(m.lpips)}` : ''}  residual ${fmt(m.residual)}  residual/σ ${fmt(m.normalisedResidual, 2)}`]
+      : []),
     ...r.report.warnings.map((w) => `note: ${w}`),
     `wrote ${args.out}: ${files.join(' ')}`,
   ];

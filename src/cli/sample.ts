@@ -37,12 +37,15 @@ const to8 = (v: number): number => Math.round(((Math.min(1, Math.max(-1, v)) + 1
 export function sampleGrid(x: Tensor, cols = 8, gap = 2): Buffer {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   if (c !== 1 && c !== 3) throw new CliError(`a grid PNG needs 1 or 3 channels, the samples have ${c}`);
-  const nc = Math.min(cols, n), nr = Math.ceil(n / nc);
-  const width = nc * w + (nc - 1) * gap, height = nr * h + (nr - 1) * gap;
+  const nc = Math.min(cols, n),
+    nr = Math.ceil(n / nc);
+  const width = nc * w + (nc - 1) * gap,
+    height = nr * h + (nr - 1) * gap;
   const png = new PNG({ width, height });
   png.data.fill(255);
   for (let k = 0; k < n; k++) {
-    const x0 = (k % nc) * (w + gap), y0 = Math.floor(k / nc) * (h + gap);
+    const x0 = (k % nc) * (w + gap),
+      y0 = Math.floor(k / nc) * (h + gap);
     for (let r = 0; r < h; r++) {
       for (let q = 0; q < w; q++) {
         const o = 4 * ((y0 + r) * width + x0 + q);

@@ -79,7 +79,9 @@ export async function runSimulate(args: SimulateArgs): Promise<string[]> {
   const size = args.size === undefined ? undefined : intOption('--size', args.size, 8);
   const fit = priorFit(args.prior);
   if (fit && size !== undefined && size !== fit.size) {
-    throw new CliError(`--size ${size}: prior ${fit.name} works on ${fit.channels}×${fit.size}×${fit.size} images; leave --size out (it follows the prior) or give --size ${fit.size}`);
+    throw new CliError(
+      `--size ${size}: prior ${fit.name} works on ${fit.channels}×${fit.size}×${fit.size} images; leave --size out (it follows the prior) or give --size ${fit.size}`,
+    );
   }
   const named = /^(sample|model):/.test(args.image);
   if (!named && !existsSync(args.image)) throw missingImage(args.image);

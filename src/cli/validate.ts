@@ -26,10 +26,7 @@ export function runValidate(file: string): { ok: boolean; lines: string[] } {
     throw e;
   }
   const r = validateGraph(doc);
-  const lines = [
-    ...r.errors.map((e) => `${file}: error: ${e.path}: ${e.message}`),
-    ...r.warnings.map((w) => `${file}: warning: ${w.path}: ${w.message}`),
-  ];
+  const lines = [...r.errors.map((e) => `${file}: error: ${e.path}: ${e.message}`), ...r.warnings.map((w) => `${file}: warning: ${w.path}: ${w.message}`)];
   if (r.ok) {
     const kinds = [...new Set(doc.nodes.map((n) => n.kind))].join(', ');
     lines.unshift(`${file}: ok — "${doc.name}", ${doc.nodes.length} nodes, ${doc.edges.length} edges (${kinds})`);

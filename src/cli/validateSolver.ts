@@ -69,7 +69,8 @@ const f = (v: number, digits = 2): string => v.toFixed(digits);
 
 /** The report as text lines. */
 export function validationLines(v: SolverValidation): string[] {
-  const r = v.varianceRatio, w = v.whitened;
+  const r = v.varianceRatio,
+    w = v.whitened;
   const row = (g: GroupFigures): string =>
     `    ${g.name.padEnd(11)} ${String(g.pixels).padStart(6)}  ${f(g.posteriorStd[0], 3)}–${f(g.posteriorStd[1], 3).padEnd(6)}  ${f(g.meanErrorZ, 3).padStart(7)}  ${f(g.spreadRatio).padStart(6)}`;
   const table = (title: string, gs: readonly GroupFigures[]): string[] => [`  ${title}`, '    group       pixels  exact std      error  spread', ...gs.map(row)];
@@ -90,7 +91,12 @@ export function validationLines(v: SolverValidation): string[] {
 export async function runValidateSolver(target: string, a: ValidateSolverArgs): Promise<string[]> {
   const o = options(a);
   const file = existsSync(target) ? target : presetFile(target);
-  if (!file) throw new CliError(`${target}: no such graph file or preset; presets: ${listPresets().map((p) => p.name).join(', ')}`);
+  if (!file)
+    throw new CliError(
+      `${target}: no such graph file or preset; presets: ${listPresets()
+        .map((p) => p.name)
+        .join(', ')}`,
+    );
   const v = await validateSolver(parseGraph(JSON.parse(readFileSync(file, 'utf8')) as unknown, file), o);
   return a.json ? [JSON.stringify(v)] : validationLines(v);
 }

@@ -95,8 +95,11 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  app.whenReady().then(start).catch((e: unknown) => {
-    dialog.showErrorBox('Lagrange Studio could not start', e instanceof Error ? (e.stack ?? e.message) : String(e));
-    app.quit();
-  });
+  app
+    .whenReady()
+    .then(start)
+    .catch((e: unknown) => {
+      dialog.showErrorBox('Lagrange Studio could not start', e instanceof Error ? (e.stack ?? e.message) : String(e));
+      app.quit();
+    });
 }

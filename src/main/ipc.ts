@@ -57,8 +57,7 @@ export function registerEngineIpc(ipc: IpcLike, service: ServiceLike, opts: Engi
     const url = event.senderFrame?.url;
     return url !== undefined && opts.isTrustedSender(url);
   };
-  const refuse = (channel: string, event: InvokeEventLike): string =>
-    `${channel}: refused a message from ${event.senderFrame?.url ?? 'an unknown frame'} (not the studio page)`;
+  const refuse = (channel: string, event: InvokeEventLike): string => `${channel}: refused a message from ${event.senderFrame?.url ?? 'an unknown frame'} (not the studio page)`;
 
   ipc.handle(IPC.request, async (event, ...args): Promise<Reply> => {
     if (!trusted(event)) return { ok: false, error: refuse(IPC.request, event) };

@@ -8,11 +8,25 @@ export type { NodeCategory, NodeKind, PortSpec, PortType, Requirement } from './
 export { operatorNodes } from './operators';
 
 const all: readonly NodeKind[] = [
-  imageInput, measurementInput, simulate,
+  imageInput,
+  measurementInput,
+  simulate,
   ...operatorNodes,
-  scoreModel, schedule, state,
-  denoise, xUpdate, zUpdate, dualUpdate, noising, dpsGuidance, annealedLangevin, probabilityFlowODE,
-  result, preview, output, metrics,
+  scoreModel,
+  schedule,
+  state,
+  denoise,
+  xUpdate,
+  zUpdate,
+  dualUpdate,
+  noising,
+  dpsGuidance,
+  annealedLangevin,
+  probabilityFlowODE,
+  result,
+  preview,
+  output,
+  metrics,
 ] as unknown as readonly NodeKind[];
 
 /** All node kinds. */

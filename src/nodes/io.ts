@@ -39,7 +39,13 @@ export const simulate = defineNode({
   outputs: [{ name: 'measurement', type: 'measurement', doc: 'y with A, σ_y and x' }],
   params: z.object({
     sigma: z.number().min(0).default(0.05).meta({ unit: 'image units, x ∈ [−1, 1]', description: 'noise std σ_y in A’s output units' }),
-    seed: z.number().int().min(0).max(2 ** 31).optional().meta({ description: 'operator instance and noise; unset uses the run seed' }),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31)
+      .optional()
+      .meta({ description: 'operator instance and noise; unset uses the run seed' }),
   }),
 });
 

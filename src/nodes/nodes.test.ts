@@ -4,7 +4,33 @@ import { nodeKind, nodeKinds, operatorTask } from './index';
 describe('node kinds', () => {
   it('declares every kind the solvers are built from', () => {
     const names = nodeKinds().map((k) => k.kind);
-    for (const k of ['ImageInput', 'MeasurementInput', 'Simulate', 'SuperResolution', 'BoxInpainting', 'RandomInpainting', 'GaussianBlur', 'MotionBlur', 'PhaseRetrieval', 'NonlinearBlur', 'HDR', 'ScoreModel', 'Schedule', 'State', 'Denoise', 'XUpdate', 'ZUpdate', 'DualUpdate', 'Noising', 'DPSGuidance', 'AnnealedLangevin', 'ProbabilityFlowODE', 'Preview', 'Output', 'Metrics']) {
+    for (const k of [
+      'ImageInput',
+      'MeasurementInput',
+      'Simulate',
+      'SuperResolution',
+      'BoxInpainting',
+      'RandomInpainting',
+      'GaussianBlur',
+      'MotionBlur',
+      'PhaseRetrieval',
+      'NonlinearBlur',
+      'HDR',
+      'ScoreModel',
+      'Schedule',
+      'State',
+      'Denoise',
+      'XUpdate',
+      'ZUpdate',
+      'DualUpdate',
+      'Noising',
+      'DPSGuidance',
+      'AnnealedLangevin',
+      'ProbabilityFlowODE',
+      'Preview',
+      'Output',
+      'Metrics',
+    ]) {
       expect(names).toContain(k);
     }
     expect(new Set(names).size).toBe(names.length);

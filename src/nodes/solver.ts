@@ -26,12 +26,19 @@ export const scoreModel = defineNode({
     vjp: z.enum(['exact', 'symmetric-fd']).default('exact'),
     mean: z.number().default(0).meta({ unit: 'image units', description: 'Gaussian prior mean c (source gaussian)' }),
     std: z.number().positive().default(0.5).meta({ unit: 'image units', description: 'Gaussian prior std s (source gaussian)' }),
-    meanImage: z.string().min(1).optional().meta({ unit: 'image units', description: 'per-pixel mean μ (source gaussian), replacing mean: an image source like ImageInput’s (sample:<name>, .png, .npy) of exactly the measurement’s C×H×W' }),
+    meanImage: z.string().min(1).optional().meta({
+      unit: 'image units',
+      description: 'per-pixel mean μ (source gaussian), replacing mean: an image source like ImageInput’s (sample:<name>, .png, .npy) of exactly the measurement’s C×H×W',
+    }),
     stdImage: z.string().min(1).optional().meta({ unit: 'image units', description: 'per-pixel std sᵢ > 0 (source gaussian), replacing std: an .npy of C×H×W values' }),
-    components: z.array(gmmComponent).min(1).max(1024).default([
-      { weight: 0.5, mean: -0.5, std: 0.2 },
-      { weight: 0.5, mean: 0.5, std: 0.2 },
-    ]),
+    components: z
+      .array(gmmComponent)
+      .min(1)
+      .max(1024)
+      .default([
+        { weight: 0.5, mean: -0.5, std: 0.2 },
+        { weight: 0.5, mean: 0.5, std: 0.2 },
+      ]),
   }),
 });
 
@@ -109,9 +116,16 @@ export const xUpdate = defineNode({
   outputs: [{ name: 'x', type: 'image', doc: 'data-consistent estimate' }],
   params: z.object({
     mode: z.enum(['gradient', 'prox']).default('gradient'),
-    gamma0: z.number().positive().default(1).meta({ unit: 'step length', description: 'γ₀: ‖x − w‖ = γ₀·a(t) per sample (normalised), times √(d/(3·256²)) with stepScale per-pixel' }),
+    gamma0: z
+      .number()
+      .positive()
+      .default(1)
+      .meta({ unit: 'step length', description: 'γ₀: ‖x − w‖ = γ₀·a(t) per sample (normalised), times √(d/(3·256²)) with stepScale per-pixel' }),
     normalize: z.boolean().default(true),
-    stepScale: z.enum(['none', 'per-pixel']).default('none').meta({ description: 'none: γ₀ as the DDiff code; per-pixel: × √(d/(3·256²)), the 256 px value’s per-pixel effect at other sizes' }),
+    stepScale: z
+      .enum(['none', 'per-pixel'])
+      .default('none')
+      .meta({ description: 'none: γ₀ as the DDiff code; per-pixel: × √(d/(3·256²)), the 256 px value’s per-pixel effect at other sizes' }),
     tGamma: z.number().min(0).default(90).meta({ unit: 'timestep', description: 't_γ: a(t) = a above, b below' }),
     a: z.number().positive().default(3.3).meta({ unit: '× γ₀' }),
     b: z.number().positive().default(0.1).meta({ unit: '× γ₀' }),
@@ -142,7 +156,10 @@ export const zUpdate = defineNode({
     eta: z.number().min(0).default(1).meta({ unit: 'DDIM η' }),
     t0: z.number().min(0).default(0).meta({ unit: 'timestep', description: 'no noise at or below' }),
     posteriorStd: z.enum(['ddim', 'beta']).default('ddim'),
-    variance: z.enum(['fixed', 'learned']).default('fixed').meta({ description: 'fixed: noise std c; learned: per-pixel σ = exp(½(f log β′ + (1−f) log β̃)), f = (v+1)/2 from input v (DPS with a learn_sigma network; ζ = 0, η = 1)' }),
+    variance: z
+      .enum(['fixed', 'learned'])
+      .default('fixed')
+      .meta({ description: 'fixed: noise std c; learned: per-pixel σ = exp(½(f log β′ + (1−f) log β̃)), f = (v+1)/2 from input v (DPS with a learn_sigma network; ζ = 0, η = 1)' }),
   }),
 });
 

@@ -20,7 +20,12 @@ export const fileFilterSchema = z
   .object({
     name: z.string().min(1).max(100),
     extensions: z
-      .array(z.string().regex(/^(\*|[A-Za-z0-9]+(\.[A-Za-z0-9]+)*)$/, 'an extension like "json" or "*"').max(20))
+      .array(
+        z
+          .string()
+          .regex(/^(\*|[A-Za-z0-9]+(\.[A-Za-z0-9]+)*)$/, 'an extension like "json" or "*"')
+          .max(20),
+      )
       .min(1)
       .max(20),
   })

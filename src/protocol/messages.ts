@@ -27,7 +27,12 @@ export const runRequestSchema = z.object({
   /** A graph document; the host parses and validates it with the engine's schema. */
   doc: z.record(z.string(), z.unknown()),
   measurement: measurementSourceSchema.optional(),
-  seed: z.number().int().min(0).max(2 ** 31).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31)
+    .optional(),
   iterations: z.number().int().min(1).max(LIMITS.iterations).optional(),
   samples: z.number().int().min(1).max(LIMITS.samples).optional(),
   /** Minimum milliseconds between preview events (default 100). */
@@ -175,10 +180,7 @@ export type WireRunEvent =
   | { type: 'error'; nodeId?: string; iteration?: number; message: string };
 
 /** Host → renderer messages. */
-export type ServerMessage =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: string; issues?: WireIssue[] }
-  | { runId: string; event: WireRunEvent };
+export type ServerMessage = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; issues?: WireIssue[] } | { runId: string; event: WireRunEvent };
 
 /** Renderer → host request envelope. */
 export const clientMessageSchema = z.object({ id: z.number().int().min(0), method: z.string(), params: z.unknown() }).strict();

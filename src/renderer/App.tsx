@@ -36,7 +36,8 @@ function useValidationLoop(): void {
     const t = setTimeout(() => {
       engine.call('graph.validate', { doc: doc as unknown as Record<string, unknown> }).then(
         (v) => useValidation.getState().set(v),
-        (e: Error) => useValidation.getState().set(e instanceof EngineError && e.issues.length ? { errors: e.issues, warnings: [] } : { errors: [], warnings: [], unavailable: e.message }),
+        (e: Error) =>
+          useValidation.getState().set(e instanceof EngineError && e.issues.length ? { errors: e.issues, warnings: [] } : { errors: [], warnings: [], unavailable: e.message }),
       );
     }, 200);
     return () => clearTimeout(t);
@@ -51,7 +52,11 @@ function Editor(): React.JSX.Element {
     if (selected.length === 1 && useRun.getState().status !== 'running') setTab('inspect');
   }, [selected]);
   const tabBtn = (t: typeof tab, label: string): React.JSX.Element => (
-    <button className={`flex-1 border-b-2 py-2 font-medium ${tab === t ? 'border-sky-500 text-slate-900 dark:text-white' : 'border-transparent text-slate-500'}`} onClick={() => setTab(t)} data-testid={`side-${t}`}>
+    <button
+      className={`flex-1 border-b-2 py-2 font-medium ${tab === t ? 'border-sky-500 text-slate-900 dark:text-white' : 'border-transparent text-slate-500'}`}
+      onClick={() => setTab(t)}
+      data-testid={`side-${t}`}
+    >
       {label}
     </button>
   );
@@ -118,10 +123,7 @@ export function App(): React.JSX.Element {
     // Once per start.
   }, []);
   useValidationLoop();
-  const actions = useMemo(
-    () => ({ save: () => void saveGraph(files), run: () => void startRun(engine), open: () => useUi.getState().setGallery(true) }),
-    [engine, files],
-  );
+  const actions = useMemo(() => ({ save: () => void saveGraph(files), run: () => void startRun(engine), open: () => useUi.getState().setGallery(true) }), [engine, files]);
   useShortcuts(actions);
 
   return (

@@ -34,7 +34,8 @@ function runSlots(max: number): { reserve(): void; started(id: string): void; fa
   return {
     reserve() {
       const busy = starting + active.size;
-      if (busy >= max) throw new RequestError(`run.start: this connection already runs ${busy} graph${busy === 1 ? '' : 's'} (at most ${max} at a time); cancel one or wait for it to finish`);
+      if (busy >= max)
+        throw new RequestError(`run.start: this connection already runs ${busy} graph${busy === 1 ? '' : 's'} (at most ${max} at a time); cancel one or wait for it to finish`);
       starting++;
     },
     started(id) {

@@ -50,7 +50,8 @@ export const MAX_MESSAGE_BYTES = 50 * 2 ** 20;
 
 function sameToken(given: string | null, token: string): boolean {
   if (!given) return false;
-  const a = Buffer.from(given), b = Buffer.from(token);
+  const a = Buffer.from(given),
+    b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 

@@ -36,7 +36,10 @@ export function pngProblem(b: Buffer): string | undefined {
   if (b.length < 33) return 'the file ends inside its header';
   if (b.readUInt32BE(8) !== 13 || b.toString('latin1', 12, 16) !== 'IHDR') return 'its first chunk is not the 13-byte IHDR header';
   if (crc32(b.subarray(12, 29)) !== b.readUInt32BE(29)) return 'its IHDR header is damaged (CRC mismatch)';
-  const w = b.readUInt32BE(16), h = b.readUInt32BE(20), depth = b[24]!, colour = b[25]!;
+  const w = b.readUInt32BE(16),
+    h = b.readUInt32BE(20),
+    depth = b[24]!,
+    colour = b[25]!;
   if (w === 0 || h === 0) return `it declares a ${w}×${h} image`;
   if (!PNG_DEPTHS[colour]?.includes(depth)) return `bit depth ${depth} with colour type ${colour} is not a valid PNG combination`;
   if (w * h > MAX_PIXELS) return `its ${w}×${h} pixels are more than the ${MAX_PIXELS / 1e6} million (4096×4096) an upload may have`;

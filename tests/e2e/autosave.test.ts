@@ -98,7 +98,11 @@ describe('autosave (browser mode)', () => {
     expect(await page.getByTestId('autosave-recover-list').textContent()).toContain('older than the edits made after it');
     await shot(page, 'autosave-after-failed-save');
     // Space freed: the next edit saves again, and the warning goes.
-    await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('e2e.fill.')).forEach((k) => localStorage.removeItem(k)));
+    await page.evaluate(() =>
+      Object.keys(localStorage)
+        .filter((k) => k.startsWith('e2e.fill.'))
+        .forEach((k) => localStorage.removeItem(k)),
+    );
     await page.keyboard.press('Escape');
     await setSeed(page, 8);
     await expect.poll(() => page.getByTestId('autosave-failed').count()).toBe(0);

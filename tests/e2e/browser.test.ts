@@ -58,7 +58,11 @@ describe('e2e browser lookup', () => {
       const browser = await launchBrowser({ ...process.env, CHROMIUM_PATH: '', LAGRANGE_E2E_BROWSER: 'npm' });
       console.log(`npm chromium ${browser.version()} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       const secret = createServer((_q, r) => r.end('secret')).listen(0, '127.0.0.1');
-      const site = createServer((_q, r) => r.setHeader('Content-Type', 'text/html').end(`<meta http-equiv="Content-Security-Policy" content="script-src 'self'"><p>Lagrange</p><script>document.title = 'inline ran'</script>`)).listen(0, '127.0.0.1');
+      const site = createServer((_q, r) =>
+        r
+          .setHeader('Content-Type', 'text/html')
+          .end(`<meta http-equiv="Content-Security-Policy" content="script-src 'self'"><p>Lagrange</p><script>document.title = 'inline ran'</script>`),
+      ).listen(0, '127.0.0.1');
       await Promise.all([secret, site].map((s) => new Promise((r) => s.once('listening', r))));
       try {
         expect(browser.version()).toMatch(/^\d+\./);
@@ -72,7 +76,14 @@ describe('e2e browser lookup', () => {
         expect(await page.title()).toBe(''); // the inline script was refused
         expect(errors.join('\n')).toMatch(/Content Security Policy/);
         // Another origin without CORS headers stays unreadable, as in a user's browser.
-        const read = await page.evaluate((u) => fetch(u).then((r) => r.text(), () => 'refused'), `http://localhost:${(secret.address() as AddressInfo).port}/`);
+        const read = await page.evaluate(
+          (u) =>
+            fetch(u).then(
+              (r) => r.text(),
+              () => 'refused',
+            ),
+          `http://localhost:${(secret.address() as AddressInfo).port}/`,
+        );
         expect(read).toBe('refused');
         const blank = await browser.newPage();
         const worker = await blank.evaluate(

@@ -131,7 +131,8 @@ export async function npmBrowser(): Promise<Candidate> {
   const pkg = packageDir();
   if (!pkg) throw new Error('@sparticuz/chromium is not installed (it is a devDependency: run npm ci)');
   const { version } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string };
-  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`@sparticuz/chromium ${version} ships an x64 Linux binary only (this is ${process.platform}-${process.arch})`);
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    throw new Error(`@sparticuz/chromium ${version} ships an x64 Linux binary only (this is ${process.platform}-${process.arch})`);
   const dir = join(ROOT, 'node_modules/.cache/lagrange-e2e-chromium', version);
   await extract(dir);
   const { default: Chromium } = await import('@sparticuz/chromium');
@@ -196,5 +197,7 @@ export async function launchBrowser(env = process.env): Promise<Browser> {
       tried.push(c ? `${c.source} ${c.executablePath}: ${reason(e)}` : `npm @sparticuz/chromium: ${reason(e)}`);
     }
   }
-  throw new Error(`e2e tests found no Chromium that starts. Tried:\n  ${tried.join('\n  ')}\nInstall one (apt-get install chromium), set CHROMIUM_PATH, or run npm ci for the @sparticuz/chromium devDependency.`);
+  throw new Error(
+    `e2e tests found no Chromium that starts. Tried:\n  ${tried.join('\n  ')}\nInstall one (apt-get install chromium), set CHROMIUM_PATH, or run npm ci for the @sparticuz/chromium devDependency.`,
+  );
 }

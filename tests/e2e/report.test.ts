@@ -18,7 +18,27 @@ describe('lagrange eval report', () => {
     const lines: string[] = [];
     const t0 = performance.now();
     const code = await main(
-      ['node', 'lagrange', 'eval', '--solvers', 'ddiff,diffpir', '--tasks', 'inpaint-box,sr4', '--images', 'model:fmnist-32/heldout', '--count', '4', '--iterations', '100', '--prior', 'fmnist-32', '--workers', '2', '--out', out],
+      [
+        'node',
+        'lagrange',
+        'eval',
+        '--solvers',
+        'ddiff,diffpir',
+        '--tasks',
+        'inpaint-box,sr4',
+        '--images',
+        'model:fmnist-32/heldout',
+        '--count',
+        '4',
+        '--iterations',
+        '100',
+        '--prior',
+        'fmnist-32',
+        '--workers',
+        '2',
+        '--out',
+        out,
+      ],
       { out: (l) => lines.push(l), err: (l) => lines.push(l) },
     );
     const seconds = (performance.now() - t0) / 1000;

@@ -17,10 +17,20 @@ afterAll(async () => studio?.close());
 
 // DDiff's wiring by node: what a user drags in, where, and how it is connected.
 const LAYOUT: [string, string, number, number][] = [
-  ['ImageInput', 'imageinput', 20, 30], ['BoxInpainting', 'boxinpainting', 20, 230], ['ScoreModel', 'scoremodel', 20, 430], ['Schedule', 'schedule', 20, 630],
-  ['Simulate', 'simulate', 220, 30], ['State', 'state', 220, 230], ['State', 'state2', 220, 430],
-  ['Denoise', 'denoise', 420, 230], ['DualUpdate', 'dualupdate', 420, 470], ['XUpdate', 'xupdate', 620, 230], ['Metrics', 'metrics', 620, 30],
-  ['ZUpdate', 'zupdate', 820, 230], ['Output', 'output', 820, 30], ['Preview', 'preview', 820, 430],
+  ['ImageInput', 'imageinput', 20, 30],
+  ['BoxInpainting', 'boxinpainting', 20, 230],
+  ['ScoreModel', 'scoremodel', 20, 430],
+  ['Schedule', 'schedule', 20, 630],
+  ['Simulate', 'simulate', 220, 30],
+  ['State', 'state', 220, 230],
+  ['State', 'state2', 220, 430],
+  ['Denoise', 'denoise', 420, 230],
+  ['DualUpdate', 'dualupdate', 420, 470],
+  ['XUpdate', 'xupdate', 620, 230],
+  ['Metrics', 'metrics', 620, 30],
+  ['ZUpdate', 'zupdate', 820, 230],
+  ['Output', 'output', 820, 30],
+  ['Preview', 'preview', 820, 430],
 ];
 const WIRES = `imageinput.image>simulate.image boxinpainting.operator>simulate.operator scoremodel.prior>schedule.prior
 state.current>denoise.xt scoremodel.prior>denoise.prior schedule.schedule>denoise.schedule denoise.x0>xupdate.z
@@ -53,7 +63,10 @@ function wiring(doc: Doc, skip: (id: string) => boolean = () => false): string[]
     const from = doc.edges.find((x) => x.target === r.id && x.targetPort === ((r.params.returns as string | undefined) ?? 'x'))!;
     return [{ ...e, source: from.source, sourcePort: from.sourcePort }];
   });
-  return routed.filter((e) => !skip(e.source) && !skip(e.target)).map((e) => `${key(e.source)}.${e.sourcePort}>${key(e.target)}.${e.targetPort}`).sort();
+  return routed
+    .filter((e) => !skip(e.source) && !skip(e.target))
+    .map((e) => `${key(e.source)}.${e.sourcePort}>${key(e.target)}.${e.targetPort}`)
+    .sort();
 }
 
 describe('studio (browser mode)', () => {
@@ -127,11 +140,14 @@ describe('studio (browser mode)', () => {
     const seen = new Set<string>();
     const preview = page.getByTestId('node-preview-preview');
     await expect
-      .poll(async () => {
-        const frame = await preview.evaluate((c) => (c instanceof HTMLCanvasElement ? c.toDataURL() : undefined), undefined, { timeout: 1000 }).catch(() => undefined);
-        if (frame) seen.add(frame);
-        return (await page.getByTestId('summary').isVisible()) || (await page.getByTestId('run-error').isVisible());
-      }, { timeout: 90_000, interval: 50 })
+      .poll(
+        async () => {
+          const frame = await preview.evaluate((c) => (c instanceof HTMLCanvasElement ? c.toDataURL() : undefined), undefined, { timeout: 1000 }).catch(() => undefined);
+          if (frame) seen.add(frame);
+          return (await page.getByTestId('summary').isVisible()) || (await page.getByTestId('run-error').isVisible());
+        },
+        { timeout: 90_000, interval: 50 },
+      )
       .toBe(true)
       .catch(async (e: unknown) => {
         await shot(page, '03-run-timeout');
@@ -168,11 +184,14 @@ describe('studio (browser mode)', () => {
     const seen = new Set<string>();
     const preview = page.getByTestId('node-preview-preview');
     await expect
-      .poll(async () => {
-        const frame = await preview.evaluate((c) => (c instanceof HTMLCanvasElement ? c.toDataURL() : undefined), undefined, { timeout: 1000 }).catch(() => undefined);
-        if (frame) seen.add(frame);
-        return (await page.getByTestId('summary').isVisible()) || (await page.getByTestId('run-error').isVisible());
-      }, { timeout: 60_000, interval: 50 })
+      .poll(
+        async () => {
+          const frame = await preview.evaluate((c) => (c instanceof HTMLCanvasElement ? c.toDataURL() : undefined), undefined, { timeout: 1000 }).catch(() => undefined);
+          if (frame) seen.add(frame);
+          return (await page.getByTestId('summary').isVisible()) || (await page.getByTestId('run-error').isVisible());
+        },
+        { timeout: 60_000, interval: 50 },
+      )
       .toBe(true);
     const seconds = (performance.now() - t0) / 1000;
     const long = await longestTask(page);
@@ -186,7 +205,9 @@ describe('studio (browser mode)', () => {
     expect(report).toMatchObject({ backend: 'onnx', nfe: 500 });
     expect(report.warnings).toContainEqual(expect.stringMatching(/^backend: onnx \(fused/));
     writeFileSync(resolve(ARTIFACTS, 'longest-task-onnx.json'), `${JSON.stringify({ ...long, frames: seen.size, seconds, psnr })}\n`);
-    console.log(`ONNX backend: longest main-thread stall ${long.max.toFixed(0)} ms (${long.count} stalls ≥ 50 ms), ${seen.size} distinct preview frames, run ${seconds.toFixed(1)} s, PSNR ${psnr} dB`);
+    console.log(
+      `ONNX backend: longest main-thread stall ${long.max.toFixed(0)} ms (${long.count} stalls ≥ 50 ms), ${seen.size} distinct preview frames, run ${seconds.toFixed(1)} s, PSNR ${psnr} dB`,
+    );
     expect(seen.size).toBeGreaterThanOrEqual(6); // the x̂ preview changes every 50 iterations: 11 frames in all
     expect(long.max).toBeLessThan(STALL_BOUND_MS);
     await shot(page, '11-onnx-backend');
@@ -241,7 +262,14 @@ describe('studio (browser mode)', () => {
     await page.getByTestId('run').click();
     await page.getByTestId('summary').waitFor({ timeout: 60_000 });
     // The uploaded file is the ground truth the run scored against.
-    const truth = await page.getByTestId('run-truth').evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 0)));
+    const truth = await page.getByTestId('run-truth').evaluate((c: HTMLCanvasElement) =>
+      Array.from(
+        c
+          .getContext('2d')!
+          .getImageData(0, 0, c.width, c.height)
+          .data.filter((_, i) => i % 4 === 0),
+      ),
+    );
     const { PNG } = await import('pngjs');
     const png = PNG.sync.read(readFileSync(resolve(ROOT, 'resources/models/fmnist-32/heldout/07.png')));
     const expected = Array.from(png.data.filter((_, i) => i % 4 === 0));
@@ -287,7 +315,11 @@ describe('studio (browser mode)', () => {
     await page.getByTestId('open-gallery').click();
     page.once('dialog', (d) => void d.accept()); // discard the unsaved edit
     const [badChooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByTestId('gallery-import').click()]);
-    await badChooser.setFiles({ name: 'broken.lagrange.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"lagrange-graph","version":1,"name":"b","nodes":[{"id":"a","params":{}}],"edges":[{"source":"a"}]}') });
+    await badChooser.setFiles({
+      name: 'broken.lagrange.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from('{"format":"lagrange-graph","version":1,"name":"b","nodes":[{"id":"a","params":{}}],"edges":[{"source":"a"}]}'),
+    });
     await expect.poll(() => page.getByTestId('import-errors').textContent()).toMatch(/nodes\[0\]\.kind.*edges\[0\]\.sourcePort/s);
     await shot(page, '06-import-errors');
     page.once('dialog', (d) => void d.accept());

@@ -98,7 +98,15 @@ export async function setParam(page: Page, name: string, value: string): Promise
 }
 
 /** The document as autosaved in the page's storage. */
-export async function savedDoc(page: Page): Promise<{ doc: { name: string; nodes: { id: string; kind: string; params: Record<string, unknown> }[]; edges: { source: string; sourcePort: string; target: string; targetPort: string }[]; run: { seed: number } }; dirty: boolean }> {
+export async function savedDoc(page: Page): Promise<{
+  doc: {
+    name: string;
+    nodes: { id: string; kind: string; params: Record<string, unknown> }[];
+    edges: { source: string; sourcePort: string; target: string; targetPort: string }[];
+    run: { seed: number };
+  };
+  dirty: boolean;
+}> {
   await page.waitForTimeout(400); // autosave is debounced
   // Each tab autosaves to its own slot, named by the tab id kept in session storage.
   return page.evaluate(() => JSON.parse(localStorage.getItem(`lagrange.autosave.slot.${sessionStorage.getItem('lagrange.tab')}`) ?? 'null'));

@@ -27,11 +27,20 @@ export function outputShapeModel(opts: { doubled: boolean; dims: Dim[]; learnedV
   g.output(g.node('Identity', [t]), 't_seen', ['N']); // keeps t a used input
   writeFileSync(join(dir, 'model.onnx'), g.toBytes());
   const card = {
-    format: 'lagrange-model', version: 1, name: 'outshape', description: 'test network', dataset: 'none', license: 'MIT', training: 'none',
-    image: { channels: C, height: H, width: W, range: [-1, 1] }, parameterization: 'eps',
-    schedule: { kind: 'linear', T: 1000, betaMin: 0.0001, betaMax: 0.02 }, inputs: { x: 'x', t: 't' },
+    format: 'lagrange-model',
+    version: 1,
+    name: 'outshape',
+    description: 'test network',
+    dataset: 'none',
+    license: 'MIT',
+    training: 'none',
+    image: { channels: C, height: H, width: W, range: [-1, 1] },
+    parameterization: 'eps',
+    schedule: { kind: 'linear', T: 1000, betaMin: 0.0001, betaMax: 0.02 },
+    inputs: { x: 'x', t: 't' },
     outputs: { prediction: 'eps', ...(opts.learnedVariance ? { learnedVariance: true } : {}) },
-    timestep: { dtype: 'float32', scale: 1 }, files: { model: 'model.onnx' },
+    timestep: { dtype: 'float32', scale: 1 },
+    files: { model: 'model.onnx' },
   };
   writeFileSync(join(dir, 'model.json'), JSON.stringify(card));
   return dir;

@@ -54,7 +54,8 @@ export function sideBySide(left: Tensor, right: Tensor): Tensor {
   const out = tensor([1, c, h, W], new Float32Array(c * h * W).fill(1)); // 1 = white in [−1, 1]
   for (let k = 0; k < c; k++) {
     for (let r = 0; r < h; r++) {
-      const src = (k * h + r) * w, dst = (k * h + r) * W;
+      const src = (k * h + r) * w,
+        dst = (k * h + r) * W;
       out.data.set(left.data.subarray(src, src + w), dst);
       out.data.set(right.data.subarray(src, src + w), dst + w + THUMB_GAP);
     }

@@ -46,7 +46,10 @@ interface RunRecord {
 /** A request the engine refused, with the graph issues when there are some. */
 export class RequestError extends Error {
   override name = 'RequestError';
-  constructor(message: string, readonly issues?: { path: string; nodeId?: string; message: string }[]) {
+  constructor(
+    message: string,
+    readonly issues?: { path: string; nodeId?: string; message: string }[],
+  ) {
     super(message);
   }
 }
@@ -81,7 +84,12 @@ export class EngineService {
       case 'presets.get': {
         const { name } = p as Params<'presets.get'>;
         const f = presetFile(name, this.presetsDir);
-        if (!f) throw new RequestError(`no preset '${name}'; presets: ${listPresets(this.presetsDir).map((x) => x.name).join(', ')}`);
+        if (!f)
+          throw new RequestError(
+            `no preset '${name}'; presets: ${listPresets(this.presetsDir)
+              .map((x) => x.name)
+              .join(', ')}`,
+          );
         return parseGraph(JSON.parse(readFileSync(f, 'utf8')), f);
       }
       case 'graph.parse':
@@ -136,7 +144,11 @@ export class EngineService {
     try {
       return parseGraph(json, 'graph');
     } catch (e) {
-      if (e instanceof GraphFormatError) throw new RequestError(e.message, e.issues.map((m) => ({ path: m.split(':')[0]!, message: m })));
+      if (e instanceof GraphFormatError)
+        throw new RequestError(
+          e.message,
+          e.issues.map((m) => ({ path: m.split(':')[0]!, message: m })),
+        );
       throw e;
     }
   }
@@ -146,7 +158,9 @@ export class EngineService {
     for (const m of listModels().filter((x) => x.origin === 'bundled')) {
       const dir = join(MODELS_DIR, m.name, 'heldout');
       if (!existsSync(dir)) continue;
-      for (const f of readdirSync(dir).filter((x) => x.endsWith('.png')).sort()) {
+      for (const f of readdirSync(dir)
+        .filter((x) => x.endsWith('.png'))
+        .sort()) {
         out.push({ ref: `model:${m.name}/heldout/${f}`, label: `${m.name} held-out ${basename(f, '.png')}`, thumbnail: dataUrl(readFileSync(join(dir, f))) });
       }
     }
@@ -178,20 +192,24 @@ export class EngineService {
     const send = (e: WireRunEvent): void => this.emit(runId, e);
     void (async () => {
       try {
-        const r = await runInWorker(doc, { ...(req.iterations ? { iterations: req.iterations } : {}), ...(req.samples ? { samples: req.samples } : {}) }, {
-          signal: record.abort.signal,
-          throttleMs: req.throttleMs ?? 100,
-          onInputs: (m) => {
-            record.inputs = m;
-            send({ type: 'inputs', task: m.task, sigma: m.sigma, measurement: toFrame(toRgba(m.y, 'auto')), ...(m.truth ? { truth: toFrame(toRgba(m.truth)) } : {}) });
+        const r = await runInWorker(
+          doc,
+          { ...(req.iterations ? { iterations: req.iterations } : {}), ...(req.samples ? { samples: req.samples } : {}) },
+          {
+            signal: record.abort.signal,
+            throttleMs: req.throttleMs ?? 100,
+            onInputs: (m) => {
+              record.inputs = m;
+              send({ type: 'inputs', task: m.task, sigma: m.sigma, measurement: toFrame(toRgba(m.y, 'auto')), ...(m.truth ? { truth: toFrame(toRgba(m.truth)) } : {}) });
+            },
+            onEvent: (e) => {
+              if (e.type === 'preview') send({ ...e, rgba: toFrame(e).rgba });
+              else if (e.type === 'done') {
+                record.report = e.report; // the result arrives with the worker's answer, just after
+              } else send(e);
+            },
           },
-          onEvent: (e) => {
-            if (e.type === 'preview') send({ ...e, rgba: toFrame(e).rgba });
-            else if (e.type === 'done') {
-              record.report = e.report; // the result arrives with the worker's answer, just after
-            } else send(e);
-          },
-        });
+        );
         record.report = r.report;
         if (r.result) {
           record.result = r.result;

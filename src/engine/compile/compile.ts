@@ -45,7 +45,9 @@ export interface CompileOptions {
 export function applyOverrides(doc: GraphDocument, sel: Selection, frozen: ReadonlySet<string>): GraphDocument {
   const { profile } = sel;
   if (profile !== undefined && !doc.overrides[`profile:${profile}`]) {
-    const known = Object.keys(doc.overrides).filter((k) => k.startsWith('profile:')).map((k) => k.slice(8));
+    const known = Object.keys(doc.overrides)
+      .filter((k) => k.startsWith('profile:'))
+      .map((k) => k.slice(8));
     throw new CompileError(`graph "${doc.name}" has no profile '${profile}'; profiles: ${known.join(', ') || 'none'}`);
   }
   for (const [layer] of layers(doc, sel).slice(1)) {
@@ -53,7 +55,8 @@ export function applyOverrides(doc: GraphDocument, sel: Selection, frozen: Reado
     for (const id of Object.keys(doc.overrides[layer] ?? {})) {
       const n = doc.nodes.find((m) => m.id === id);
       if (!n) throw new CompileError(`overrides: no node "${id}" in graph "${doc.name}"`);
-      if (frozen.has(id)) throw new CompileError(`overrides: node "${id}" (${n.kind}) is evaluated before the task is known; only prior, schedule and per-iteration nodes can be overridden`, id);
+      if (frozen.has(id))
+        throw new CompileError(`overrides: node "${id}" (${n.kind}) is evaluated before the task is known; only prior, schedule and per-iteration nodes can be overridden`, id);
     }
   }
   const merged = mergedParams(doc, sel);
@@ -89,8 +92,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     if (list) list.push(e);
     else edgesInto.set(e.target, [e]);
   }
-  const inputsOf = (n: GraphNode): Record<string, PortRef> =>
-    Object.fromEntries((edgesInto.get(n.id) ?? []).map((e) => [e.targetPort, { node: e.source, port: e.sourcePort }]));
+  const inputsOf = (n: GraphNode): Record<string, PortRef> => Object.fromEntries((edgesInto.get(n.id) ?? []).map((e) => [e.targetPort, { node: e.source, port: e.sourcePort }]));
 
   // A Result node only routes: every reference to it becomes a reference to the input it returns.
   const route = (r: PortRef): PortRef => {
@@ -120,7 +122,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     else downstream.set(e.source, [e.target]);
   }
   const dynamic = new Set(doc.nodes.filter((n) => n.kind === 'State').map((n) => n.id));
-  for (const queue = [...dynamic]; queue.length; ) {
+  for (const queue = [...dynamic]; queue.length;) {
     for (const t of downstream.get(queue.pop()!) ?? []) {
       if (!dynamic.has(t)) {
         dynamic.add(t);
@@ -139,15 +141,31 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   const notes: string[] = []; // what loading did to the user's inputs (an image converted to fit the prior)
   const statics = order.filter((id) => !dynamic.has(id) && !SINKS.has(nodes.get(id)!.kind) && nodes.get(id)!.kind !== 'Result');
   // A learned prior fixes the image shape: images are loaded at its size and channel count.
-  const fit = doc.nodes.filter((n) => n.kind === 'ScoreModel').map(priorImageShape).find((s) => s !== undefined);
+  const fit = doc.nodes
+    .filter((n) => n.kind === 'ScoreModel')
+    .map(priorImageShape)
+    .find((s) => s !== undefined);
   // The simulated operator's own overrides (e.g. phase retrieval's input range in DDiff's
   // convention) apply before anything is evaluated: its task is its kind, known from the graph.
   const early = simulatedOperator(doc);
-  if (early) nodes.set(early.id, { ...nodes.get(early.id)!, params: mergedParams(graph, { task: early.task, ...(profile !== undefined ? { profile } : {}), ...(opts.set ? { set: opts.set } : {}) })[early.id] ?? {} });
+  if (early)
+    nodes.set(early.id, {
+      ...nodes.get(early.id)!,
+      params: mergedParams(graph, { task: early.task, ...(profile !== undefined ? { profile } : {}), ...(opts.set ? { set: opts.set } : {}) })[early.id] ?? {},
+    });
   for (const id of statics) {
     const n = nodes.get(id)!;
     if (n.kind === 'ScoreModel' || n.kind === 'Schedule') continue;
-    put(id, await evalStatic(n, (port) => get(into(id, port)), seed, fit, (m) => notes.push(m)));
+    put(
+      id,
+      await evalStatic(
+        n,
+        (port) => get(into(id, port)),
+        seed,
+        fit,
+        (m) => notes.push(m),
+      ),
+    );
   }
   const measurements = [...constants.values()].filter(isMeasurement);
   if (measurements.length !== 1) {
@@ -157,7 +175,11 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   const imageShape = measurement.op.inShape;
 
   // The task is known now: merge its overrides (and the profile's), then re-check the parameters.
-  doc = applyOverrides(base, { task: measurement.op.id, ...(profile !== undefined ? { profile } : {}), ...(opts.set ? { set: opts.set } : {}) }, new Set(statics.filter((i) => !['ScoreModel', 'Schedule'].includes(nodes.get(i)!.kind) && i !== early?.id)));
+  doc = applyOverrides(
+    base,
+    { task: measurement.op.id, ...(profile !== undefined ? { profile } : {}), ...(opts.set ? { set: opts.set } : {}) },
+    new Set(statics.filter((i) => !['ScoreModel', 'Schedule'].includes(nodes.get(i)!.kind) && i !== early?.id)),
+  );
   const v2 = validateGraph(doc);
   if (!v2.ok) throw new CompileError(v2.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v2.errors[0]?.nodeId);
   for (const n of doc.nodes) nodes.set(n.id, n);
@@ -184,7 +206,14 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
       const p = paramsOf(n);
       const initFrom = into(n.id, 'init');
       if (p.init === 'input' && !initFrom) throw new CompileError(`node "${n.id}" (State): init "input" needs its 'init' input connected`, n.id);
-      return { id: n.id, name: p.name as string, init: p.init as StateSpec['init'], noiseScale: p.noiseScale as number, next: into(n.id, 'next')!, ...(initFrom ? { initFrom } : {}) };
+      return {
+        id: n.id,
+        name: p.name as string,
+        init: p.init as StateSpec['init'],
+        noiseScale: p.noiseScale as number,
+        next: into(n.id, 'next')!,
+        ...(initFrom ? { initFrom } : {}),
+      };
     });
   const sink = (kind: string): GraphNode[] => doc.nodes.filter((n) => n.kind === kind);
   const previews: PreviewSpec[] = sink('Preview').map((n) => {
@@ -199,7 +228,9 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     name: doc.name,
     // Of what determines the numbers: the nodes with every layer merged in, not the override tables
     // they came from (nor the references, profile name or backend), so equal runs hash equal.
-    hash: createHash('sha256').update(JSON.stringify({ ...doc, overrides: undefined, reference: undefined, run: { ...doc.run, backend: undefined, profile: undefined } })).digest('hex'),
+    hash: createHash('sha256')
+      .update(JSON.stringify({ ...doc, overrides: undefined, reference: undefined, run: { ...doc.run, backend: undefined, profile: undefined } }))
+      .digest('hex'),
     seed,
     samples,
     imageShape,
@@ -228,10 +259,15 @@ function checkLearnedVariance(doc: GraphDocument, incoming: ReadonlyMap<string, 
   for (const n of doc.nodes.filter((m) => m.kind === 'ZUpdate' && paramsOf(m).variance === 'learned')) {
     const v = incoming.get(`${n.id}.v`);
     const denoise = v && doc.nodes.find((m) => m.id === v.node);
-    if (!v || denoise?.kind !== 'Denoise' || v.port !== 'v') throw new CompileError(`node "${n.id}" (ZUpdate): variance "learned" needs its 'v' input wired from a Denoise node's 'v' output`, n.id);
+    if (!v || denoise?.kind !== 'Denoise' || v.port !== 'v')
+      throw new CompileError(`node "${n.id}" (ZUpdate): variance "learned" needs its 'v' input wired from a Denoise node's 'v' output`, n.id);
     const p = incoming.get(`${denoise.id}.prior`);
     const prior = p && priorOf(p.node);
-    if (prior && !prior.predictEpsVariance) throw new CompileError(`node "${n.id}" (ZUpdate): variance "learned" needs a prior with learned variance (an ADM learn_sigma network whose card sets outputs.learnedVariance); ${prior.id} has none — use variance "fixed"`, n.id);
+    if (prior && !prior.predictEpsVariance)
+      throw new CompileError(
+        `node "${n.id}" (ZUpdate): variance "learned" needs a prior with learned variance (an ADM learn_sigma network whose card sets outputs.learnedVariance); ${prior.id} has none — use variance "fixed"`,
+        n.id,
+      );
   }
 }
 
@@ -260,7 +296,7 @@ function topoOrder(doc: GraphDocument): string[] {
   // instead of shift() keeps it linear.
   const ready = doc.nodes.filter((n) => indeg.get(n.id) === 0).map((n) => n.id);
   const order: string[] = [];
-  for (let next = 0; next < ready.length; ) {
+  for (let next = 0; next < ready.length;) {
     const id = ready[next++]!;
     order.push(id);
     for (const t of out.get(id) ?? []) {

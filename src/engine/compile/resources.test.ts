@@ -56,7 +56,9 @@ describe('MeasurementInput', () => {
     new DataView(bytes.buffer).setUint16(8, hdr.length, true);
     bytes.set(new TextEncoder().encode(hdr), 10);
     writeFileSync(join(dir3, 'y.npy'), bytes);
-    await expect(evalStatic(node('m', 'MeasurementInput', { path: dir3 }), none, 0)).rejects.toThrow(/node "m" \(MeasurementInput\): .*y\.npy: integer dtype \|u1 \(uint8, 0\.\.255\) is refused, not rescaled/);
+    await expect(evalStatic(node('m', 'MeasurementInput', { path: dir3 }), none, 0)).rejects.toThrow(
+      /node "m" \(MeasurementInput\): .*y\.npy: integer dtype \|u1 \(uint8, 0\.\.255\) is refused, not rescaled/,
+    );
   });
 });
 
@@ -79,6 +81,8 @@ describe('Simulate and ImageInput', () => {
     const t = tensor([1, 1, 8, 8]);
     t.data[9] = Number.NaN;
     writeNpy(file, t);
-    await expect(evalStatic(node('image', 'ImageInput', { source: file }), none, 0)).rejects.toThrow(`node "image" (ImageInput): ${file}: value NaN at index 9 [0, 0, 1, 1] of 1×1×8×8 is not finite`);
+    await expect(evalStatic(node('image', 'ImageInput', { source: file }), none, 0)).rejects.toThrow(
+      `node "image" (ImageInput): ${file}: value NaN at index 9 [0, 0, 1, 1] of 1×1×8×8 is not finite`,
+    );
   });
 });

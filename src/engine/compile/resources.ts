@@ -27,7 +27,10 @@ import { resolveSchedule } from './schedule';
 /** Raised when a graph cannot be compiled; names the node. */
 export class CompileError extends Error {
   override name = 'CompileError';
-  constructor(message: string, readonly nodeId?: string) {
+  constructor(
+    message: string,
+    readonly nodeId?: string,
+  ) {
     super(message);
   }
 }
@@ -111,9 +114,7 @@ export async function evalPrior(n: GraphNode, shape: Shape | undefined): Promise
       return await wrap(n, () => gaussianFromImages({ shape, mean: p.mean as number, std: p.std as number, ...images }));
     }
     const d = sizeOf(shape);
-    const comps = source === 'gaussian'
-      ? [{ weight: 1, mean: p.mean as number, std: p.std as number }]
-      : (p.components as { weight: number; mean: number; std: number }[]);
+    const comps = source === 'gaussian' ? [{ weight: 1, mean: p.mean as number, std: p.std as number }] : (p.components as { weight: number; mean: number; std: number }[]);
     return gaussianMixturePrior({
       id: source,
       shape,

@@ -62,7 +62,8 @@ function timesteps(p: ScheduleParams, vp: VPSchedule): { t: Float64Array; sigma?
     return { t };
   }
   if (!(p.sigmaMax > p.sigmaMin)) throw new ScheduleError(`sigmaMax: must exceed sigmaMin (${p.sigmaMin}), got ${p.sigmaMax}`);
-  const a = p.sigmaMax ** (1 / p.rho), b = p.sigmaMin ** (1 / p.rho);
+  const a = p.sigmaMax ** (1 / p.rho),
+    b = p.sigmaMin ** (1 / p.rho);
   const sigma = Float64Array.from({ length: K }, (_, k) => (a + frac(k) * (b - a)) ** p.rho);
   return { t: sigma.map((s) => vp.stepForSigma(s)), sigma };
 }

@@ -70,7 +70,8 @@ export function tableSchedule(alphaBars: Float64Array, betas?: Float64Array, vp?
       if (target >= 0) return -1;
       if (target <= logAb[T - 1]!) return T - 1;
       // first index whose log ᾱ is ≤ target (log ᾱ decreases with t)
-      let lo = 0, hi = T - 1;
+      let lo = 0,
+        hi = T - 1;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
         if (logAb[mid]! <= target) hi = mid;

@@ -20,7 +20,8 @@ export interface BaselineOptions {
 
 function objective(op: ForwardModel, x: Tensor, y: Tensor, lambda: number): number {
   const ax = op.apply(x);
-  let r = 0, s = 0;
+  let r = 0,
+    s = 0;
   for (let i = 0; i < ax.data.length; i++) r += (ax.data[i]! - y.data[i]!) ** 2;
   for (let i = 0; i < x.data.length; i++) s += x.data[i]! ** 2;
   return 0.5 * r + 0.5 * lambda * s;
@@ -39,15 +40,22 @@ export function tikhonovBaseline(op: ForwardModel, y: Tensor, opts: BaselineOpti
     x = tensor(shape);
     const rng = createRng(0, 'baseline');
     for (let i = 0; i < x.data.length; i++) x.data[i] = 0.01 * rng.normal();
-    let step = 1, f = objective(op, x, y, lambda);
+    let step = 1,
+      f = objective(op, x, y, lambda);
     for (let k = 0; k < (opts.iterations ?? 200); k++) {
       const ax = op.apply(x);
-      const r = tensor(ax.shape, Float32Array.from(ax.data, (v, i) => v - y.data[i]!));
+      const r = tensor(
+        ax.shape,
+        Float32Array.from(ax.data, (v, i) => v - y.data[i]!),
+      );
       const g = op.vjp(x, r);
       for (let i = 0; i < g.data.length; i++) g.data[i] = g.data[i]! + lambda * x.data[i]!;
       // Backtracking: halve until the objective decreases, then try a larger step next time.
       for (; step > 1e-8; step /= 2) {
-        const trial = tensor(shape, Float32Array.from(x.data, (v, i) => v - step * g.data[i]!));
+        const trial = tensor(
+          shape,
+          Float32Array.from(x.data, (v, i) => v - step * g.data[i]!),
+        );
         const ft = objective(op, trial, y, lambda);
         if (ft < f) {
           x = trial;

@@ -18,14 +18,24 @@ export interface RowImages {
 const safe = (s: string): string => s.replace(/[^\w.-]+/g, '_');
 
 /** Writes the three pictures under `<root>/images` and returns their relative paths. */
-export function saveRowImages(root: string, row: { solver: string; task: string; image: string; seed: number; sigmaY: number }, x: Tensor, truth: Tensor, measurementView: Tensor): RowImages {
+export function saveRowImages(
+  root: string,
+  row: { solver: string; task: string; image: string; seed: number; sigmaY: number },
+  x: Tensor,
+  truth: Tensor,
+  measurementView: Tensor,
+): RowImages {
   const stem = `${safe(basename(row.image).replace(/\.\w+$/, ''))}-s${row.seed}-y${row.sigmaY}`;
   const paths: RowImages = {
     result: join('images', safe(row.solver), row.task, `${stem}.png`),
     truth: join('images', 'truth', `${stem}.png`),
     measurement: join('images', 'measurement', row.task, `${stem}.png`),
   };
-  for (const [rel, t] of [[paths.result, x], [paths.truth, truth], [paths.measurement, measurementView]] as const) {
+  for (const [rel, t] of [
+    [paths.result, x],
+    [paths.truth, truth],
+    [paths.measurement, measurementView],
+  ] as const) {
     mkdirSync(join(root, dirname(rel)), { recursive: true });
     writePng(join(root, rel), t);
   }

@@ -11,7 +11,8 @@ import type { TableEntry } from './table';
 import { aggregate, LPIPS_NOT_COMPUTED } from './table';
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const pm = (c: { mean: number; ci: number } | undefined, d: number): string => (!c || Number.isNaN(c.mean) ? 'n/a' : Number.isNaN(c.ci) ? c.mean.toFixed(d) : `${c.mean.toFixed(d)} ± ${c.ci.toFixed(d)}`);
+const pm = (c: { mean: number; ci: number } | undefined, d: number): string =>
+  !c || Number.isNaN(c.mean) ? 'n/a' : Number.isNaN(c.ci) ? c.mean.toFixed(d) : `${c.mean.toFixed(d)} ± ${c.ci.toFixed(d)}`;
 
 function uplotAssets(): { js: string; css: string } {
   const require = createRequire(import.meta.url);
@@ -24,13 +25,17 @@ function table(entries: TableEntry[]): string {
   const head = `<tr><th>task</th><th>σ_y</th><th>solver</th><th>n</th><th>PSNR (dB)</th><th>SSIM</th>${lp ? '<th>LPIPS</th>' : ''}<th>residual</th><th>time (s)</th><th>NFE</th></tr>`;
   const body = [...entries]
     .sort((a, b) => a.task.localeCompare(b.task) || a.sigmaY - b.sigmaY)
-    .map((e) => `<tr><td>${esc(e.task)}</td><td>${e.sigmaY}</td><td>${esc(e.solver)}</td><td>${e.n}</td><td>${pm(e.psnr, 2)}</td><td>${pm(e.ssim, 3)}</td>${lp ? `<td>${pm(e.lpips, 3)}</td>` : ''}<td>${pm(e.residual, 3)}</td><td>${pm(e.seconds, 2)}</td><td>${e.nfe.toFixed(0)}</td></tr>`);
+    .map(
+      (e) =>
+        `<tr><td>${esc(e.task)}</td><td>${e.sigmaY}</td><td>${esc(e.solver)}</td><td>${e.n}</td><td>${pm(e.psnr, 2)}</td><td>${pm(e.ssim, 3)}</td>${lp ? `<td>${pm(e.lpips, 3)}</td>` : ''}<td>${pm(e.residual, 3)}</td><td>${pm(e.seconds, 2)}</td><td>${e.nfe.toFixed(0)}</td></tr>`,
+    );
   return `<table>${head}${body.join('')}</table>${lp ? '' : `<p>${esc(LPIPS_NOT_COMPUTED)}</p>`}`;
 }
 
 /** Per-task image grids: rows are images, columns truth, measurement and each solver. */
 function grids(rows: StudyRow[], root: string, maxImages: number): string {
-  const png = (rel: string | undefined): string => (rel && existsSync(join(root, rel)) ? `<img src="data:image/png;base64,${readFileSync(join(root, rel)).toString('base64')}">` : '');
+  const png = (rel: string | undefined): string =>
+    rel && existsSync(join(root, rel)) ? `<img src="data:image/png;base64,${readFileSync(join(root, rel)).toString('base64')}">` : '';
   const out: string[] = [];
   for (const task of [...new Set(rows.map((r) => r.task))].sort()) {
     const tr = rows.filter((r) => r.task === task && r.images);

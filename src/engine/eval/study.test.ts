@@ -12,8 +12,20 @@ import type { StudyFailure, StudyRow, StudySpec } from './study';
 import { appendRow, readRows, rowScoreProblem, runStudy } from './study';
 
 const row = (key: string): StudyRow => ({
-  key, solver: 'measurement', task: 'inpaint-box', image: 'sample:astronaut', seed: 0, sigmaY: 0.05, samples: 1,
-  psnr: [20], ssim: [0.5], residual: [0.1], nfe: 0, wallMs: 1, provider: 'none', prior: 'none',
+  key,
+  solver: 'measurement',
+  task: 'inpaint-box',
+  image: 'sample:astronaut',
+  seed: 0,
+  sigmaY: 0.05,
+  samples: 1,
+  psnr: [20],
+  ssim: [0.5],
+  residual: [0.1],
+  nfe: 0,
+  wallMs: 1,
+  provider: 'none',
+  prior: 'none',
 });
 
 describe('appendRow', () => {
@@ -64,7 +76,9 @@ describe('runStudy', () => {
 
   it('names a score JSON cannot hold', () => {
     expect(rowScoreProblem(row('a'))).toBeUndefined();
-    expect(rowScoreProblem({ ...row('a'), psnr: [21, Infinity] })).toBe('psnr of sample 1 is Infinity, which results.jsonl cannot hold (JSON would write null); the row is not written');
+    expect(rowScoreProblem({ ...row('a'), psnr: [21, Infinity] })).toBe(
+      'psnr of sample 1 is Infinity, which results.jsonl cannot hold (JSON would write null); the row is not written',
+    );
     expect(rowScoreProblem({ ...row('a'), lpips: [Number.NaN] })).toMatch(/^lpips of sample 0 is NaN/);
   });
 });

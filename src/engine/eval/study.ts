@@ -90,7 +90,10 @@ export function expandImages(sources: string[], count?: number): string[] {
   for (const s of sources) {
     const path = s.startsWith('model:') || !s.startsWith('sample:') ? imagePath(s) : s;
     if (existsSync(path) && statSync(path).isDirectory()) {
-      for (const f of readdirSync(path).filter((f) => f.endsWith('.png')).sort()) out.push(s.startsWith('model:') ? `${s}/${f}` : join(path, f));
+      for (const f of readdirSync(path)
+        .filter((f) => f.endsWith('.png'))
+        .sort())
+        out.push(s.startsWith('model:') ? `${s}/${f}` : join(path, f));
     } else out.push(s);
   }
   return count === undefined ? out : out.slice(0, count);
@@ -178,7 +181,9 @@ const upsamplable = (y: readonly number[], x: readonly number[]): boolean =>
 /** Pixel replication to the truth's size: the measurement's own score for SR ("do nothing"). */
 function nearestUpsample(y: Tensor, shape: readonly number[]): Tensor {
   const [n, c, h, w] = shape as [number, number, number, number];
-  const f = h / y.shape[2]!, hy = y.shape[2]!, wy = y.shape[3]!;
+  const f = h / y.shape[2]!,
+    hy = y.shape[2]!,
+    wy = y.shape[3]!;
   const out = new Float32Array(n * c * h * w);
   for (let p = 0; p < n * c; p++) {
     for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) out[(p * h + i) * w + j] = y.data[(p * hy + Math.floor(i / f)) * wy + Math.floor(j / f)]!;
@@ -218,9 +223,14 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   const row = { solver, task, image, seed, sigmaY: spec.sigma };
   const images = spec.root ? { images: saveRowImages(spec.root, row, r.result, truth, plan.measurement.op.view(plan.measurement.y)) } : {};
   return {
-    ...row, samples: plan.samples,
+    ...row,
+    samples: plan.samples,
     ...(await metricsOf(plan.measurement, r.result, lpips)),
-    nfe: r.report.nfe, wallMs: r.report.wallMs, provider: r.report.provider, prior: plan.prior.id, ...images,
+    nfe: r.report.nfe,
+    wallMs: r.report.wallMs,
+    provider: r.report.provider,
+    prior: plan.prior.id,
+    ...images,
   };
 }
 
@@ -266,9 +276,7 @@ export async function runStudy(study: StudySpec, out: string, opts: StudyOptions
     }
     let row: Omit<StudyRow, 'key'> | undefined;
     try {
-      row = pool
-        ? await pool.studyRow({ type: 'studyRow', spec, solver, task, image, seed }, opts.signal)
-        : await studyRow(spec, solver, task, image, seed, opts.signal);
+      row = pool ? await pool.studyRow({ type: 'studyRow', spec, solver, task, image, seed }, opts.signal) : await studyRow(spec, solver, task, image, seed, opts.signal);
     } catch (e) {
       // One bad combination must not end a long study: report it, keep going, retry on resume.
       opts.onFailure?.({ solver, task, image, seed, sigmaY: spec.sigma, error: (e as Error).message.split('\n')[0]! });

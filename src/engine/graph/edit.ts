@@ -8,9 +8,7 @@ import type { ParamTable, Selection } from '../../protocol/params';
 import type { GraphDocument, GraphNode } from './format';
 
 /** Where the measurement comes from. */
-export type MeasurementSource =
-  | { kind: 'bundle'; path: string }
-  | { kind: 'simulate'; task?: string; image?: string; size?: number; sigma?: number };
+export type MeasurementSource = { kind: 'bundle'; path: string } | { kind: 'simulate'; task?: string; image?: string; size?: number; sigma?: number };
 
 /** Raised when an edit does not fit the graph; names what is missing. */
 export class GraphEditError extends Error {
@@ -27,7 +25,7 @@ function measurementNode(doc: GraphDocument): GraphNode {
 
 /** Removes nodes that only fed `id` (transitively) and their edges. */
 function pruneUpstream(doc: GraphDocument, id: string): void {
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const n of [...doc.nodes]) {
       const outs = doc.edges.filter((e) => e.source === n.id);

@@ -45,14 +45,22 @@ export const graphSchema = z.strictObject({
   run: z
     .strictObject({
       iterations: z.number().int().min(1).max(LIMITS.iterations).optional(),
-      seed: z.number().int().min(0).max(2 ** 31).default(0),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31)
+        .default(0),
       /**
        * Where the iterations compute: 'js' (the runtime's executors) or 'onnx' (`onnx/backend.ts`).
        * No default, so documents that never chose one keep their bytes and hash; absent means js.
        */
       backend: z.enum(BACKENDS).optional(),
       /** The `profile:<name>` overrides this run applies (e.g. DAPS's 4k); absent means none. */
-      profile: z.string().regex(/^[\w-]+$/).optional(),
+      profile: z
+        .string()
+        .regex(/^[\w-]+$/)
+        .optional(),
     })
     .default({ seed: 0 }),
   models: z.record(z.string(), z.unknown()).default({}),
@@ -69,7 +77,10 @@ export const graphSchema = z.strictObject({
    * documents without references keep their bytes and hash.
    */
   reference: z
-    .record(z.string().regex(/^[\w-]+$/), z.strictObject({ note: z.string().default(''), overrides: z.record(z.string().regex(/^(base|task:[\w-]+|profile:[\w-]+)$/), paramTable) }))
+    .record(
+      z.string().regex(/^[\w-]+$/),
+      z.strictObject({ note: z.string().default(''), overrides: z.record(z.string().regex(/^(base|task:[\w-]+|profile:[\w-]+)$/), paramTable) }),
+    )
     .optional(),
 });
 
@@ -87,7 +98,10 @@ export const MIGRATIONS: Readonly<Record<number, Migration>> = {};
 /** Raised for documents that cannot be read; `issues` holds every problem with its path. */
 export class GraphFormatError extends Error {
   override name = 'GraphFormatError';
-  constructor(readonly issues: readonly string[], source?: string) {
+  constructor(
+    readonly issues: readonly string[],
+    source?: string,
+  ) {
     super(`${source ? `${source}: ` : ''}${issues.join('; ')}`);
   }
 }
@@ -113,7 +127,14 @@ function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   for (const k of path) {
     if (!at) return [];
     const t: z.ZodType = unwrap(at);
-    at = t instanceof z.ZodObject ? (t.shape as Record<string, z.ZodType>)[String(k)] : t instanceof z.ZodArray ? (t.element as z.ZodType) : t instanceof z.ZodRecord ? (t.valueType as z.ZodType) : undefined;
+    at =
+      t instanceof z.ZodObject
+        ? (t.shape as Record<string, z.ZodType>)[String(k)]
+        : t instanceof z.ZodArray
+          ? (t.element as z.ZodType)
+          : t instanceof z.ZodRecord
+            ? (t.valueType as z.ZodType)
+            : undefined;
   }
   const t = at && unwrap(at);
   return t instanceof z.ZodObject ? Object.keys(t.shape) : [];
@@ -141,13 +162,7 @@ export function describeIssues(doc: unknown, issues: readonly z.core.$ZodIssue[]
  * Applies the migration steps from version `from` up to `to` (each step's result gets version + 1).
  * @throws GraphFormatError for a document newer than `to` or a missing step
  */
-export function migrateDocument(
-  doc: Record<string, unknown>,
-  from: number,
-  to: number,
-  migrations: Readonly<Record<number, Migration>>,
-  source?: string,
-): Record<string, unknown> {
+export function migrateDocument(doc: Record<string, unknown>, from: number, to: number, migrations: Readonly<Record<number, Migration>>, source?: string): Record<string, unknown> {
   if (from > to) {
     throw new GraphFormatError([`version: this graph is version ${from}, made by a newer Lagrange Studio; this one reads up to version ${to}`], source);
   }

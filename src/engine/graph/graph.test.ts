@@ -78,12 +78,14 @@ describe('graph validation', () => {
     expect(errorsOf((g) => (g.edges[6] = { source: 'prior', sourcePort: 'prior', target: 'x', targetPort: 'z' }))).toContainEqual(
       'edges[6]: node "prior" (ScoreModel) output \'prior\' is prior but node "x" (XUpdate) input \'z\' expects image',
     );
-    expect(errorsOf((g) => (g.edges[6]!.targetPort = 'zz'))).toContainEqual(expect.stringMatching(/node "x" \(XUpdate\) has no input 'zz'; inputs: z \(image\), u \(image\), measurement/));
+    expect(errorsOf((g) => (g.edges[6]!.targetPort = 'zz'))).toContainEqual(
+      expect.stringMatching(/node "x" \(XUpdate\) has no input 'zz'; inputs: z \(image\), u \(image\), measurement/),
+    );
     expect(errorsOf((g) => (g.edges[6]!.source = 'ghost'))).toContainEqual(expect.stringMatching(/no node "ghost"/));
   });
 
   it('reports unconnected required inputs and doubled inputs', () => {
-    expect(errorsOf((g) => g.edges.splice(8, 1))).toEqual(["nodes[8]: node \"x\" (XUpdate): input 'measurement' (measurement) is not connected"]);
+    expect(errorsOf((g) => g.edges.splice(8, 1))).toEqual(['nodes[8]: node "x" (XUpdate): input \'measurement\' (measurement) is not connected']);
     expect(errorsOf((g) => g.edges.push({ source: 'z', sourcePort: 'eps', target: 'x', targetPort: 'z' }))).toContainEqual(
       expect.stringMatching(/node "x" \(XUpdate\) input 'z' has more than one incoming edge/),
     );
@@ -121,6 +123,8 @@ describe('graph validation', () => {
     (g.nodes[8]!.params as Record<string, unknown>).mode = 'prox';
     const r = validateGraph(g);
     expect(r.ok).toBe(true);
-    expect(r.warnings[0]!.message).toMatch(/node "x" \(XUpdate\) needs proxL2 on 'measurement', but node "A" \(PhaseRetrieval\) \(task phase-retrieval\) has no proxL2; using the linearized step/);
+    expect(r.warnings[0]!.message).toMatch(
+      /node "x" \(XUpdate\) needs proxL2 on 'measurement', but node "A" \(PhaseRetrieval\) \(task phase-retrieval\) has no proxL2; using the linearized step/,
+    );
   });
 });

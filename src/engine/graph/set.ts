@@ -25,7 +25,15 @@ export function paramSchema(kind: NodeKind, param: string): z.ZodType | undefine
   return kind.params instanceof z.ZodObject ? (kind.params.shape as Record<string, z.ZodType>)[param] : undefined;
 }
 
-interface JsonField { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number; anyOf?: JsonField[] }
+interface JsonField {
+  type?: string | string[];
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  anyOf?: JsonField[];
+}
 
 /** "a number > 0", "one of gradient, prox", "an integer ≥ 1, ≤ 100": what a parameter accepts. */
 export function allowedText(schema: z.ZodType): string {
@@ -84,7 +92,8 @@ export function checkSet(doc: GraphDocument, set: ParamTable): void {
     for (const [param, value] of Object.entries(params)) {
       const schema = paramSchema(kind, param);
       if (!schema) throw new SetError(`--set ${id}.${param}: node "${id}" (${node.kind}) has no parameter '${param}'; parameters: ${paramNames(kind).join(', ')}`);
-      if (!schema.safeParse(value).success) throw new SetError(`--set ${id}.${param}=${shown(value)}: node "${id}" (${node.kind}) parameter '${param}' must be ${allowedText(schema)}`);
+      if (!schema.safeParse(value).success)
+        throw new SetError(`--set ${id}.${param}=${shown(value)}: node "${id}" (${node.kind}) parameter '${param}' must be ${allowedText(schema)}`);
     }
   }
 }

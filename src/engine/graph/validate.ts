@@ -44,13 +44,20 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
     const kind = nodeKind(node.kind);
     byId.set(node.id, { node, index, kind });
     if (!kind) {
-      errors.push({ path: `${path}.kind`, nodeId: node.id, message: `${label(node)}: unknown node kind '${node.kind}'; known kinds: ${nodeKinds().map((k) => k.kind).join(', ')}` });
+      errors.push({
+        path: `${path}.kind`,
+        nodeId: node.id,
+        message: `${label(node)}: unknown node kind '${node.kind}'; known kinds: ${nodeKinds()
+          .map((k) => k.kind)
+          .join(', ')}`,
+      });
       return;
     }
     // A parameter the kind does not declare would be dropped by the schema: say so instead.
     const declared = paramNames(kind);
     for (const p of Object.keys(node.params)) {
-      if (declared.length && !declared.includes(p)) errors.push({ path: `${path}.params.${shownKey(p)}`, nodeId: node.id, message: `${label(node)} has no parameter '${shownKey(p)}'; parameters: ${declared.join(', ')}` });
+      if (declared.length && !declared.includes(p))
+        errors.push({ path: `${path}.params.${shownKey(p)}`, nodeId: node.id, message: `${label(node)} has no parameter '${shownKey(p)}'; parameters: ${declared.join(', ')}` });
     }
     const parsed = kind.params.safeParse(node.params);
     if (!parsed.success) {
@@ -67,7 +74,8 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
   const into = new Map<string, GraphEdge>(); // `${target}.${port}` → edge
   doc.edges.forEach((e, i) => {
     const path = `edges[${i}]`;
-    const src = byId.get(e.source), dst = byId.get(e.target);
+    const src = byId.get(e.source),
+      dst = byId.get(e.target);
     if (!src || !dst) {
       errors.push({ path, message: `edge ${e.source}.${e.sourcePort} → ${e.target}.${e.targetPort}: no node "${!src ? e.source : e.target}"` });
       return;
@@ -138,13 +146,19 @@ function checkOverrides(doc: GraphDocument, byId: Index, errors: GraphIssue[]): 
         continue;
       }
       // An operator node's task override applies when the node builds that task: check it against that kind.
-      const kind = operatorTask(entry.node.kind) !== undefined && selector.startsWith('task:') ? taskKind(selector.slice(5)) ?? entry.kind : entry.kind;
+      const kind = operatorTask(entry.node.kind) !== undefined && selector.startsWith('task:') ? (taskKind(selector.slice(5)) ?? entry.kind) : entry.kind;
       if (!kind) continue; // reported as an unknown kind already
       const who = kind === entry.kind ? label(entry.node) : `node "${id}" as ${kind.kind} (task ${selector.slice(5)})`;
       for (const [param, value] of Object.entries(params)) {
         const schema = paramSchema(kind, param);
-        if (!schema) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${who} has no parameter '${param}'; parameters: ${paramNames(kind).join(', ')}` });
-        else if (!schema.safeParse(value).success) errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${who} parameter '${param}' must be ${allowedText(schema)}, got ${shownValue(value)}` });
+        if (!schema)
+          errors.push({ path: `${path}.${param}`, nodeId: id, message: `overrides "${selector}": ${who} has no parameter '${param}'; parameters: ${paramNames(kind).join(', ')}` });
+        else if (!schema.safeParse(value).success)
+          errors.push({
+            path: `${path}.${param}`,
+            nodeId: id,
+            message: `overrides "${selector}": ${who} parameter '${param}' must be ${allowedText(schema)}, got ${shownValue(value)}`,
+          });
       }
     }
   }

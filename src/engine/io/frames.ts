@@ -17,7 +17,8 @@ export function toRgba(t: Tensor, range: 'signal' | 'auto' = 'signal'): RgbaImag
   const s = t.shape;
   const [c, h, w] = s.length === 4 ? [s[1]!, s[2]!, s[3]!] : s.length === 3 ? [s[0]!, s[1]!, s[2]!] : [1, 1, t.data.length];
   const hw = h * w;
-  let lo = -1, hi = 1;
+  let lo = -1,
+    hi = 1;
   if (range === 'auto') {
     lo = Infinity;
     hi = -Infinity;

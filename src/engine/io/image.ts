@@ -25,7 +25,9 @@ export function decodePng(bytes: Uint8Array, name = 'image', channels: 1 | 3 = 3
   const { width: w, height: h, data } = png; // RGBA, 8 bit after pngjs normalisation
   const t = tensor([1, channels, h, w]);
   for (let i = 0; i < h * w; i++) {
-    const r = data[4 * i]!, g = data[4 * i + 1]!, b = data[4 * i + 2]!;
+    const r = data[4 * i]!,
+      g = data[4 * i + 1]!,
+      b = data[4 * i + 2]!;
     if (channels === 1) {
       t.data[i] = (2 * (0.299 * r + 0.587 * g + 0.114 * b)) / 255 - 1;
     } else {

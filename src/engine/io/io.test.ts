@@ -25,7 +25,10 @@ function npyBytes(descr: string, shape: number[], size: number, put: (v: DataVie
 
 describe('npy', () => {
   it('round-trips float32 tensors with a 64-byte aligned header', () => {
-    const t = tensor([2, 3, 4], Float32Array.from({ length: 24 }, (_, i) => i / 7 - 1));
+    const t = tensor(
+      [2, 3, 4],
+      Float32Array.from({ length: 24 }, (_, i) => i / 7 - 1),
+    );
     const bytes = encodeNpy(t);
     const headerEnd = bytes.indexOf(0x0a) + 1;
     expect(headerEnd % 64).toBe(0);
@@ -52,7 +55,10 @@ describe('npy', () => {
   });
 
   it('refuses NaN and ±Infinity, naming the file and the first bad index', () => {
-    const t = tensor([1, 2, 2, 3], Float32Array.from({ length: 12 }, (_, i) => i / 12));
+    const t = tensor(
+      [1, 2, 2, 3],
+      Float32Array.from({ length: 12 }, (_, i) => i / 12),
+    );
     t.data[7] = Number.NaN;
     t.data[9] = Infinity;
     writeNpy(join(dir, 'nan.npy'), t);
@@ -83,7 +89,10 @@ describe('npy', () => {
 
 describe('png', () => {
   it('maps 8-bit levels to [−1, 1] and back exactly', () => {
-    const t = tensor([1, 3, 2, 2], Float32Array.from({ length: 12 }, (_, i) => (2 * (i * 20)) / 255 - 1));
+    const t = tensor(
+      [1, 3, 2, 2],
+      Float32Array.from({ length: 12 }, (_, i) => (2 * (i * 20)) / 255 - 1),
+    );
     const back = decodePng(encodePng(t));
     expect(back.shape).toEqual([1, 3, 2, 2]);
     back.data.forEach((v, i) => expect(v).toBeCloseTo(t.data[i]!, 6));
@@ -105,7 +114,10 @@ describe('png', () => {
   it('refuses a .npy image with a non-finite value or integer levels, naming the file', async () => {
     writeNpy(join(dir, 'img-nan.npy'), tensor([3, 2, 2], [0, 0, 0, 0, 0, Number.NEGATIVE_INFINITY, 0, 0, 0, 0, 0, 0]));
     await expect(readImageFile(join(dir, 'img-nan.npy'))).rejects.toThrow(/img-nan\.npy: value -Infinity at index 5 \[1, 0, 1\] of 3×2×2 is not finite/);
-    writeFileSync(join(dir, 'img-u8.npy'), npyBytes('|u1', [1, 2, 2], 1, (v, o) => v.setUint8(o, 200)));
+    writeFileSync(
+      join(dir, 'img-u8.npy'),
+      npyBytes('|u1', [1, 2, 2], 1, (v, o) => v.setUint8(o, 200)),
+    );
     await expect(readImageFile(join(dir, 'img-u8.npy'))).rejects.toThrow(/img-u8\.npy: integer dtype \|u1/);
   });
 

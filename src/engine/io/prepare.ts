@@ -18,14 +18,19 @@ export const MODELS_DIR = join(RESOURCES, 'models');
 
 /** Names of the bundled samples (`astronaut`, …). */
 export function sampleNames(): string[] {
-  return existsSync(SAMPLES_DIR) ? readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.png')).map((f) => f.slice(0, -4)) : [];
+  return existsSync(SAMPLES_DIR)
+    ? readdirSync(SAMPLES_DIR)
+        .filter((f) => f.endsWith('.png'))
+        .map((f) => f.slice(0, -4))
+    : [];
 }
 
 /** Centre crop to a square, then resize to size×size, clamped to [−1, 1]. */
 export function squareResize(img: Tensor, size: number): Tensor {
   const [n, c, h, w] = img.shape as [number, number, number, number];
   const side = Math.min(h, w);
-  const top = Math.floor((h - side) / 2), left = Math.floor((w - side) / 2);
+  const top = Math.floor((h - side) / 2),
+    left = Math.floor((w - side) / 2);
   const crop = tensor([n, c, side, side]);
   for (let k = 0; k < n * c; k++) {
     for (let r = 0; r < side; r++) {
@@ -80,7 +85,11 @@ export function imagePath(source: string): string {
 export async function loadImage(source: string, size?: number, channels?: number, note?: (message: string) => void): Promise<Tensor> {
   const path = imagePath(source);
   if (!existsSync(path)) {
-    throw new ImageError(`${source}: no such file; bundled samples: ${sampleNames().map((s) => `sample:${s}`).join(', ')}`);
+    throw new ImageError(
+      `${source}: no such file; bundled samples: ${sampleNames()
+        .map((s) => `sample:${s}`)
+        .join(', ')}`,
+    );
   }
   const img = await readImageFile(path);
   if (img.shape[0] !== 1) throw new ImageError(`${source}: expected one image, got a batch of ${img.shape[0]} (${shapeStr(img.shape)})`);

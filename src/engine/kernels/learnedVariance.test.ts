@@ -59,7 +59,8 @@ describe('learned variance (DPS learned_range)', () => {
   it('on the full table β′ is the table β, and the endpoints are √β̃ (v = −1, bit for bit the fixed c) and √β (v = 1)', () => {
     const s = uniform(1000);
     for (const k of [0, 400, 998]) {
-      const t = s.t[k]!, range = learnedVarianceRange(s, k);
+      const t = s.t[k]!,
+        range = learnedVarianceRange(s, k);
       const { c } = noisingCoefficients(levelOf(s, k), DDPM);
       expect(learnedStd(-1, range)).toBe(c);
       expect(learnedStd(1, range)).toBeCloseTo(Math.sqrt(vp.betas[t]!), 12);
@@ -73,9 +74,12 @@ describe('learned variance (DPS learned_range)', () => {
   });
 
   it('noisingStep with v: the fixed mean plus σᵢ(vᵢ)·nᵢ, n from the node stream in the fixed order', () => {
-    const s = uniform(10), k = 4, lv = levelOf(s, k);
+    const s = uniform(10),
+      k = 4,
+      lv = levelOf(s, k);
     const shape = [2, 1, 4, 4];
-    const xt = filled(shape, (i) => Math.sin(i) * 1.3), x = filled(shape, (i) => Math.cos(0.7 * i) * 0.8);
+    const xt = filled(shape, (i) => Math.sin(i) * 1.3),
+      x = filled(shape, (i) => Math.cos(0.7 * i) * 0.8);
     const v = filled(shape, (i) => -1 + (2 * i) / 31);
     const range = learnedVarianceRange(s, k);
     const got = noisingStep(xt, x, undefined, lv, { ...DDPM, variance: 'learned' }, createRng(3, 'z'), undefined, { v, range });
@@ -95,9 +99,11 @@ describe('learned variance (DPS learned_range)', () => {
   it('reproduces the fixed step exactly when v = −1 (σ = c), and differs elsewhere', () => {
     const s = uniform(1000);
     const shape = [1, 3, 4, 4];
-    const xt = filled(shape, (i) => Math.sin(3 * i)), x = filled(shape, (i) => Math.cos(i) * 0.5);
+    const xt = filled(shape, (i) => Math.sin(3 * i)),
+      x = filled(shape, (i) => Math.cos(i) * 0.5);
     for (const k of [0, 500, 990]) {
-      const lv = levelOf(s, k), range = learnedVarianceRange(s, k);
+      const lv = levelOf(s, k),
+        range = learnedVarianceRange(s, k);
       const fixed = noisingStep(xt, x, undefined, lv, DDPM, createRng(5, `k${k}`));
       const low = noisingStep(xt, x, undefined, lv, { ...DDPM, variance: 'learned' }, createRng(5, `k${k}`), undefined, { v: filled(shape, () => -1), range });
       expect(Array.from(low.data)).toEqual(Array.from(fixed.data));
@@ -107,11 +113,14 @@ describe('learned variance (DPS learned_range)', () => {
   });
 
   it('draws n at a noisy step where c = 0 (the last one, ᾱ_s = 1), with the clipped σ', () => {
-    const s = uniform(10), k = 9, lv = levelOf(s, k);
+    const s = uniform(10),
+      k = 9,
+      lv = levelOf(s, k);
     const p = { ...DDPM, t0: -1 }; // t = 0 > t₀: noisy
     expect(noisingCoefficients(lv, p).c).toBe(0);
     const shape = [1, 1, 2, 2];
-    const x = filled(shape, () => 0.25), xt = filled(shape, () => 0.3);
+    const x = filled(shape, () => 0.25),
+      xt = filled(shape, () => 0.3);
     const range = learnedVarianceRange(s, k);
     const got = noisingStep(xt, x, undefined, lv, { ...p, variance: 'learned' }, createRng(1, 'last'), undefined, { v: filled(shape, () => 0), range });
     const n = createRng(1, 'last');
@@ -123,7 +132,9 @@ describe('learned variance (DPS learned_range)', () => {
     expect(learnedVarianceProblem(DDPM)).toBeUndefined();
     expect(learnedVarianceProblem({ ...DDPM, zeta: 0.5, eta: 0.7 })).toMatch(/needs ζ = 0, η = 1, posteriorStd 'ddim'; got ζ = 0.5, η = 0.7$/);
     expect(learnedVarianceProblem({ ...DDPM, posteriorStd: 'beta' })).toMatch(/got posteriorStd 'beta'/);
-    const s = uniform(10), lv = levelOf(s, 2), range = learnedVarianceRange(s, 2);
+    const s = uniform(10),
+      lv = levelOf(s, 2),
+      range = learnedVarianceRange(s, 2);
     const x = tensor([1, 1, 2, 2]);
     const step = (p: NoisingStepParams, v: Tensor) => () => noisingStep(x, x, undefined, lv, p, createRng(1), undefined, { v, range });
     expect(step({ ...DDPM, zeta: 1 }, tensor([1, 1, 2, 2]))).toThrow(/variance 'learned' is the DDPM ancestral step's.*ζ = 1/);

@@ -40,7 +40,9 @@ describe('gradientXStep (DDiff)', () => {
   const measureStep = (p: GradientStepParams, z: Tensor, u: Tensor, t: number): { step: number; cos: number }[] => {
     const x = gradientXStep(m, z, u, t, p);
     return [0, 1].map((s) => {
-      let step = 0, dotg = 0, gg = 0;
+      let step = 0,
+        dotg = 0,
+        gg = 0;
       for (let i = s * 64; i < (s + 1) * 64; i++) {
         const w = z.data[i]! - u.data[i]!;
         const d = x.data[i]! - w;
@@ -54,8 +56,12 @@ describe('gradientXStep (DDiff)', () => {
   };
 
   it('moves w = z − u by exactly γ₀·a(t) per sample along −Jᵀ(A(w) − y), y broadcast over the batch (no size factor, as the DDiff code)', () => {
-    const z = randn([2, 1, 8, 8]), u = randn([2, 1, 8, 8], 0.1);
-    for (const [t, mult] of [[500, 3.3], [90, 0.1]] as const) {
+    const z = randn([2, 1, 8, 8]),
+      u = randn([2, 1, 8, 8], 0.1);
+    for (const [t, mult] of [
+      [500, 3.3],
+      [90, 0.1],
+    ] as const) {
       for (const { step, cos } of measureStep(p, z, u, t)) {
         expect(step).toBeCloseTo(2 * mult, 5);
         expect(cos).toBeCloseTo(-1, 5); // antiparallel to the gradient
@@ -64,11 +70,13 @@ describe('gradientXStep (DDiff)', () => {
   });
 
   it("stepScale 'per-pixel' shortens the step by √(d/(3·256²)); 'none' equals the default", () => {
-    const z = randn([2, 1, 8, 8]), u = randn([2, 1, 8, 8], 0.1);
+    const z = randn([2, 1, 8, 8]),
+      u = randn([2, 1, 8, 8], 0.1);
     for (const { step } of measureStep({ ...p, stepScale: 'per-pixel' }, z, u, 500)) expect(step).toBeCloseTo(2 * 3.3 * Math.sqrt(64 / (3 * 256 * 256)), 5);
     expect(gradientXStep(m, z, u, 500, { ...p, stepScale: 'none' }).data).toEqual(gradientXStep(m, z, u, 500, p).data);
     const plain = { ...p, normalize: false };
-    const a = gradientXStep(m, z, u, 500, plain), b = gradientXStep(m, z, u, 500, { ...plain, stepScale: 'per-pixel' });
+    const a = gradientXStep(m, z, u, 500, plain),
+      b = gradientXStep(m, z, u, 500, { ...plain, stepScale: 'per-pixel' });
     const s = Math.sqrt(64 / (3 * 256 * 256));
     a.data.forEach((v, i) => {
       const w = z.data[i]! - u.data[i]!;
@@ -96,7 +104,13 @@ describe('proxXStep (DiffPIR)', () => {
     const { x, exact } = proxXStep(m, z, undefined, 1, { lambda: 1, guidance: 1 });
     expect(exact).toBe(false);
     const rho = 0.05 * 0.05;
-    const g = op.vjp!(z, tensor(z.shape, op.apply(z).data.map((v, i) => v - m.y.data[i]!)));
+    const g = op.vjp!(
+      z,
+      tensor(
+        z.shape,
+        op.apply(z).data.map((v, i) => v - m.y.data[i]!),
+      ),
+    );
     x.data.forEach((v, i) => expect(v).toBeCloseTo(z.data[i]! - g.data[i]! / rho, 3));
   });
 });
@@ -105,17 +119,24 @@ describe('noisingStep', () => {
   const shape = [1, 1, 64, 64];
 
   it('with ζ = 0, η = 0 is deterministic DDIM: consistent noise carries over exactly', () => {
-    const x = randn(shape, 0.5), e = randn(shape);
+    const x = randn(shape, 0.5),
+      e = randn(shape);
     const a = at(600, 500);
-    const xt = tensor(shape, x.data.map((v, i) => Math.sqrt(a.alphaBarT) * v + Math.sqrt(1 - a.alphaBarT) * e.data[i]!));
+    const xt = tensor(
+      shape,
+      x.data.map((v, i) => Math.sqrt(a.alphaBarT) * v + Math.sqrt(1 - a.alphaBarT) * e.data[i]!),
+    );
     const xs = noisingStep(xt, x, undefined, a, { zeta: 0, eta: 0, t0: 0, posteriorStd: 'ddim' }, rng);
     xs.data.forEach((v, i) => expect(v).toBeCloseTo(Math.sqrt(a.alphaBarS) * x.data[i]! + Math.sqrt(1 - a.alphaBarS) * e.data[i]!, 4));
   });
 
   it('with ζ = 0, η = 1 and s = t − 1 is the DDPM ancestral step (posterior mean and variance)', () => {
-    const t = 300, a = at(t, t - 1);
-    const x = randn(shape, 0.5), xt = randn(shape);
-    const beta = vp.betas[t]!, alpha = 1 - beta;
+    const t = 300,
+      a = at(t, t - 1);
+    const x = randn(shape, 0.5),
+      xt = randn(shape);
+    const beta = vp.betas[t]!,
+      alpha = 1 - beta;
     // noise-free (t ≤ t0): exactly the DDPM posterior mean
     const mean = noisingStep(xt, x, undefined, a, { zeta: 0, eta: 1, t0: 1000, posteriorStd: 'ddim' }, rng);
     mean.data.forEach((v, i) => {
@@ -131,7 +152,8 @@ describe('noisingStep', () => {
 
   it('with ζ = 1 is DDiff’s fresh mode √ᾱ_s(x + u) + √(1−ᾱ_s)n, and returns x + u after the last step', () => {
     const a = at(400, 399);
-    const x = tensor(shape, new Float32Array(4096).fill(0.3)), u = tensor(shape, new Float32Array(4096).fill(0.1));
+    const x = tensor(shape, new Float32Array(4096).fill(0.3)),
+      u = tensor(shape, new Float32Array(4096).fill(0.1));
     const xs = noisingStep(randn(shape), x, u, a, { zeta: 1, eta: 1, t0: 0, posteriorStd: 'ddim' }, rng);
     const mean = xs.data.reduce((s, v) => s + v, 0) / 4096;
     const std = Math.sqrt(xs.data.reduce((s, v) => s + (v - mean) ** 2, 0) / 4096);
@@ -144,7 +166,9 @@ describe('noisingStep', () => {
 
 describe('dualStep and renoise', () => {
   it('adds ρ(x − z) to u', () => {
-    const u = tensor([1, 2], [1, 2]), x = tensor([1, 2], [0.5, 0.5]), z = tensor([1, 2], [0, 1]);
+    const u = tensor([1, 2], [1, 2]),
+      x = tensor([1, 2], [0.5, 0.5]),
+      z = tensor([1, 2], [0, 1]);
     expect(Array.from(dualStep(u, x, z, 2).data)).toEqual([2, 1]);
   });
 
@@ -161,12 +185,21 @@ describe('dualStep and renoise', () => {
 
 describe('noisingStep noise order', () => {
   // The per-element definition: n then n′ for each entry, each only when its coefficient is used.
-  function reference(xt: Tensor, x: Tensor, u: Tensor | undefined, at: { t: number; alphaBarT: number; alphaBarS: number; betaT: number }, p: { zeta: number; eta: number; t0: number }, seed: number): Float32Array {
+  function reference(
+    xt: Tensor,
+    x: Tensor,
+    u: Tensor | undefined,
+    at: { t: number; alphaBarT: number; alphaBarS: number; betaT: number },
+    p: { zeta: number; eta: number; t0: number },
+    seed: number,
+  ): Float32Array {
     const rng = createRng(seed, 'noise');
     const { alphaBarT: abT, alphaBarS: abS } = at;
     const c = p.eta * Math.sqrt((1 - abS) / (1 - abT)) * Math.sqrt(Math.max(0, 1 - abT / abS));
-    const noisy = at.t > p.t0, fresh = Math.sqrt(p.zeta) * Math.sqrt(1 - abS);
-    const dir = Math.sqrt(Math.max(0, 1 - abS - c * c)), keep = Math.sqrt(1 - p.zeta);
+    const noisy = at.t > p.t0,
+      fresh = Math.sqrt(p.zeta) * Math.sqrt(1 - abS);
+    const dir = Math.sqrt(Math.max(0, 1 - abS - c * c)),
+      keep = Math.sqrt(1 - p.zeta);
     return Float32Array.from(x.data, (xv, i) => {
       const eps = (xt.data[i]! - Math.sqrt(abT) * xv) / Math.sqrt(1 - abT);
       const n1 = noisy && c > 0 ? rng.normal() : 0;
@@ -182,7 +215,9 @@ describe('noisingStep noise order', () => {
     ['none (t ≤ t₀)', 0.5, 1, 900],
   ] as const)('%s: bit-identical to drawing n, n′ per element', (_name, zeta, eta, t0) => {
     const shape = [2, 3, 5, 7];
-    const xt = tensor(shape), x = tensor(shape), u = tensor(shape);
+    const xt = tensor(shape),
+      x = tensor(shape),
+      u = tensor(shape);
     createRng(1).fillNormal(xt.data);
     createRng(2).fillNormal(x.data, 0.5);
     createRng(3).fillNormal(u.data, 0.1);

@@ -69,7 +69,8 @@ function sampleNorms(t: Tensor): number[] {
  */
 export function dataGradient(m: MeasurementValue, w: Tensor, scratch?: Allocator): { g: Tensor; done: () => void } {
   if (!scratch) return { g: m.op.vjp!(w, dataResidual(m, w)), done: () => {} };
-  const r = scratch.alloc([w.shape[0]!, ...m.op.outShape]), g = scratch.alloc(w.shape);
+  const r = scratch.alloc([w.shape[0]!, ...m.op.outShape]),
+    g = scratch.alloc(w.shape);
   return {
     g: m.op.vjp!(w, dataResidual(m, w, r), g),
     done: () => {
@@ -100,8 +101,7 @@ export const REFERENCE_VALUES = 3 * 256 * 256;
 export type StepScaleMode = 'none' | 'per-pixel';
 
 /** The factor {@link StepScaleMode} puts on a step for per-sample images of d values: 1 or √(d/(3·256²)). */
-export const stepScale = (mode: StepScaleMode | undefined, perSample: number): number =>
-  mode === 'per-pixel' ? Math.sqrt(perSample / REFERENCE_VALUES) : 1;
+export const stepScale = (mode: StepScaleMode | undefined, perSample: number): number => (mode === 'per-pixel' ? Math.sqrt(perSample / REFERENCE_VALUES) : 1);
 
 /** Parameters of the gradient x-step. */
 export interface GradientStepParams {
@@ -120,15 +120,7 @@ export interface GradientStepParams {
  * w − γ₀·a(t)·s·g without normalisation; s = 1, or √(d/(3·256²)) with stepScale 'per-pixel'
  * ({@link stepScale}). The 1/σ_y² of the data term cancels in the normalised step.
  */
-export function gradientXStep(
-  m: MeasurementValue,
-  z: Tensor,
-  u: Tensor | undefined,
-  t: number,
-  p: GradientStepParams,
-  out?: Tensor,
-  scratch?: Allocator,
-): Tensor {
+export function gradientXStep(m: MeasurementValue, z: Tensor, u: Tensor | undefined, t: number, p: GradientStepParams, out?: Tensor, scratch?: Allocator): Tensor {
   const x = outputOf(z.shape, out, 'gradientXStep');
   const w = startPoint(z, u, x);
   const { g, done } = dataGradient(m, w, scratch);
@@ -219,7 +211,8 @@ const posteriorStdOf = (abT: number, abS: number): number => Math.sqrt((1 - abS)
  * other step and takes β̃ := β′.
  */
 export function learnedVarianceRange(sched: { alphaBarT: ArrayLike<number>; alphaBarS: ArrayLike<number> }, k: number): LearnedVarianceRange {
-  const abT = sched.alphaBarT[k]!, abS = sched.alphaBarS[k]!;
+  const abT = sched.alphaBarT[k]!,
+    abS = sched.alphaBarS[k]!;
   const beta = 1 - abT / abS;
   let sigmaMin = posteriorStdOf(abT, abS);
   if (!(sigmaMin > 0)) sigmaMin = k > 0 ? posteriorStdOf(sched.alphaBarT[k - 1]!, sched.alphaBarS[k - 1]!) : Math.sqrt(beta);
@@ -280,9 +273,11 @@ export function noisingStep(
     if (why) throw new Error(why);
     if (learned.v.data.length !== x.data.length) throw new Error(`variance 'learned': v is ${learned.v.shape.join('×')}, x is ${x.shape.join('×')}`);
   }
-  const sa = Math.sqrt(abS), dir = Math.sqrt(Math.max(0, 1 - abS - c * c));
+  const sa = Math.sqrt(abS),
+    dir = Math.sqrt(Math.max(0, 1 - abS - c * c));
   const keep = Math.sqrt(1 - p.zeta);
-  const saT = Math.sqrt(abT), sbT = Math.sqrt(1 - abT);
+  const saT = Math.sqrt(abT),
+    sbT = Math.sqrt(1 - abT);
   const o = outputOf(x.shape, out, 'noisingStep');
   const len = o.data.length;
   // n, n′ drawn first (float64, in the per-element order n then n′), then one arithmetic pass.
@@ -322,15 +317,7 @@ export function dualStep(u: Tensor, x: Tensor, z: Tensor, rho: number, out?: Ten
 /**
  * Puts x (+ u) at a noise level: VP √ᾱ(x+u) + √(1−ᾱ)n, or VE x + u + σn; `fresh: false` omits n.
  */
-export function renoise(
-  x: Tensor,
-  u: Tensor | undefined,
-  level: { alphaBar: number; sigma: number },
-  domain: 'vp' | 've',
-  fresh: boolean,
-  rng: Rng,
-  out?: Tensor,
-): Tensor {
+export function renoise(x: Tensor, u: Tensor | undefined, level: { alphaBar: number; sigma: number }, domain: 'vp' | 've', fresh: boolean, rng: Rng, out?: Tensor): Tensor {
   const scale = domain === 'vp' ? Math.sqrt(level.alphaBar) : 1;
   const std = domain === 'vp' ? Math.sqrt(1 - level.alphaBar) : level.sigma;
   const o = outputOf(x.shape, out, 'renoise');

@@ -54,7 +54,12 @@ export type LpipsCard = z.infer<typeof lpipsCardSchema>;
 
 /** Reads and validates `<dir>/model.json` as an LPIPS card; errors name the file and JSON path. */
 export function readLpipsCard(dir: string): LpipsCard {
-  return readJsonFile(join(dir, 'model.json'), lpipsCardSchema, (m) => new ModelError(m), 'an LPIPS model folder holds model.json and model.onnx (tools/export_lpips.py writes both)');
+  return readJsonFile(
+    join(dir, 'model.json'),
+    lpipsCardSchema,
+    (m) => new ModelError(m),
+    'an LPIPS model folder holds model.json and model.onnx (tools/export_lpips.py writes both)',
+  );
 }
 
 /** Why images of per-sample shape C×H×W cannot be scored by `card`'s network, or undefined. */
@@ -89,7 +94,8 @@ function networkInput(t: Tensor, n: number, c: number, hw: number): Float32Array
   const out = new Float32Array(n * 3 * hw);
   for (let s = 0; s < n; s++) {
     for (let k = 0; k < 3; k++) {
-      const src = (s * c + (c === 1 ? 0 : k)) * hw, dst = (s * 3 + k) * hw;
+      const src = (s * c + (c === 1 ? 0 : k)) * hw,
+        dst = (s * 3 + k) * hw;
       for (let i = 0; i < hw; i++) out[dst + i] = Math.min(1, Math.max(-1, t.data[src + i]!));
     }
   }

@@ -55,7 +55,11 @@ describe('ssim', () => {
     expect(ssim(a, a)[0]).toBeCloseTo(1, 12);
     expect(ssim(a, b)[0]).toBeCloseTo(ssim(b, a)[0]!, 12);
     const rng = createRng(0);
-    const noisy = (s: number): Tensor => tensor(a.shape, a.data.map((v) => v + s * rng.normal()));
+    const noisy = (s: number): Tensor =>
+      tensor(
+        a.shape,
+        a.data.map((v) => v + s * rng.normal()),
+      );
     expect(ssim(noisy(0.3), a)[0]).toBeLessThan(ssim(noisy(0.05), a)[0]!);
   });
 
@@ -77,7 +81,9 @@ describe('non-finite inputs', () => {
   it('are refused by PSNR, SSIM and the residuals, naming the argument and the first bad index (no NaN score)', () => {
     const truth = tensor(a.shape, a.data.slice());
     truth.data[1030] = Number.NaN; // channel 1, row 0, column 6
-    expect(() => psnr(b, truth)).toThrow('psnr: the reference (ground truth): value NaN at index 1030 [0, 1, 0, 6] of 1×3×32×32 is not finite; the psnr of non-finite values is undefined');
+    expect(() => psnr(b, truth)).toThrow(
+      'psnr: the reference (ground truth): value NaN at index 1030 [0, 1, 0, 6] of 1×3×32×32 is not finite; the psnr of non-finite values is undefined',
+    );
     expect(() => ssim(truth, a)).toThrow(/^ssim: the image scored: value NaN at index 1030/);
     const y = tensor([1, 4], [1, Infinity, 2, 0]);
     expect(() => relativeResidual(y, tensor([1, 4]))).toThrow('residual: y: value Infinity at index 1 [0, 1] of 1×4 is not finite');
@@ -97,7 +103,10 @@ describe('residuals', () => {
   it('is about 1 when the misfit is exactly the noise', () => {
     const rng = createRng(5);
     const ax = tensor([1, 20000]);
-    const y = tensor([1, 20000], ax.data.map(() => 0.05 * rng.normal()));
+    const y = tensor(
+      [1, 20000],
+      ax.data.map(() => 0.05 * rng.normal()),
+    );
     expect(noiseNormalisedResidual(y, ax, 0.05)[0]).toBeCloseTo(1, 1);
   });
 

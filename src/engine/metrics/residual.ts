@@ -19,10 +19,12 @@ function residualNorms(y: Tensor, ax: Tensor): { r: number[]; y: number[]; m: nu
   finiteInput('residual', 'A(x̂)', ax);
   const m = sizeOf(ax.shape.slice(1));
   const n = ax.shape[0]!;
-  const r: number[] = [], yn: number[] = [];
+  const r: number[] = [],
+    yn: number[] = [];
   for (let s = 0; s < n; s++) {
     const yo = (y.shape[0] === 1 ? 0 : s) * m;
-    let rr = 0, yy = 0;
+    let rr = 0,
+      yy = 0;
     for (let i = 0; i < m; i++) {
       const yv = y.data[yo + i]!;
       rr += (yv - ax.data[s * m + i]!) ** 2;

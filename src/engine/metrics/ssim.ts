@@ -23,7 +23,8 @@ const WINDOW = ((): Float64Array => {
 
 /** 'valid' separable Gaussian filtering of an h×w plane: (h−2r)×(w−2r) output. */
 function filterValid(p: Float64Array, h: number, w: number): Float64Array {
-  const ho = h - 2 * RADIUS, wo = w - 2 * RADIUS;
+  const ho = h - 2 * RADIUS,
+    wo = w - 2 * RADIUS;
   const rows = new Float64Array(h * wo);
   for (let r = 0; r < h; r++) {
     for (let c = 0; c < wo; c++) {
@@ -46,12 +47,18 @@ function filterValid(p: Float64Array, h: number, w: number): Float64Array {
 /** Mean SSIM of two h×w planes given in [0, 1]. */
 function planeSsim(x: Float64Array, y: Float64Array, h: number, w: number): number {
   const prod = (a: Float64Array, b: Float64Array): Float64Array => a.map((v, i) => v * b[i]!);
-  const ux = filterValid(x, h, w), uy = filterValid(y, h, w);
-  const uxx = filterValid(prod(x, x), h, w), uyy = filterValid(prod(y, y), h, w), uxy = filterValid(prod(x, y), h, w);
+  const ux = filterValid(x, h, w),
+    uy = filterValid(y, h, w);
+  const uxx = filterValid(prod(x, x), h, w),
+    uyy = filterValid(prod(y, y), h, w),
+    uxy = filterValid(prod(x, y), h, w);
   let sum = 0;
   for (let i = 0; i < ux.length; i++) {
-    const mx = ux[i]!, my = uy[i]!;
-    const vx = uxx[i]! - mx * mx, vy = uyy[i]! - my * my, vxy = uxy[i]! - mx * my;
+    const mx = ux[i]!,
+      my = uy[i]!;
+    const vx = uxx[i]! - mx * mx,
+      vy = uyy[i]! - my * my,
+      vxy = uxy[i]! - mx * my;
     sum += ((2 * mx * my + C1) * (2 * vxy + C2)) / ((mx * mx + my * my + C1) * (vx + vy + C2));
   }
   return sum / ux.length;

@@ -17,13 +17,15 @@ export interface AxisPad {
 /** reflect(i, n): d c b | a b c d | c b a (edge not repeated), periodic so wide pads reflect again. */
 export function reflectIndex(i: number, n: number): number {
   if (n === 1) return 0;
-  const p = 2 * (n - 1), m = ((i % p) + p) % p;
+  const p = 2 * (n - 1),
+    m = ((i % p) + p) % p;
   return m < n ? m : p - m;
 }
 
 /** symmetric(i, n): c b a | a b c | c b a (edge repeated, MATLAB's rule), period 2n. */
 export function symmetricIndex(i: number, n: number): number {
-  const p = 2 * n, m = ((i % p) + p) % p;
+  const p = 2 * n,
+    m = ((i % p) + p) % p;
   return m < n ? m : p - 1 - m;
 }
 
@@ -43,7 +45,9 @@ export function padRowsCols(g: GraphBuilder, x: string, rows: AxisPad, cols: Axi
 
 /** The 0/1 matrix S (padded × n) with S[p, src[p]] = 1, row-major, or its transpose. */
 function selection(pad: AxisPad, transpose: boolean): Float32Array {
-  const m = pad.src.length, n = pad.n, s = new Float32Array(m * n);
+  const m = pad.src.length,
+    n = pad.n,
+    s = new Float32Array(m * n);
   pad.src.forEach((j, p) => {
     s[transpose ? j * m + p : p * n + j] = 1;
   });

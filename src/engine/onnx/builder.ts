@@ -120,10 +120,7 @@ function tensorProto(name: string, t: TensorData): Record<string, unknown> {
   const n = t.dims.reduce((a, b) => a * b, 1);
   if (t.data.length !== n) throw new OnnxBuildError(`tensor ${name}: dims [${t.dims.join(', ')}] need ${n} values, got ${t.data.length}`);
   // raw_data is little-endian; Node's typed arrays are little-endian on every supported platform.
-  const raw =
-    t.type === 'float32'
-      ? new Uint8Array(Float32Array.from(t.data).buffer)
-      : new Uint8Array(BigInt64Array.from(Array.from(t.data, (v) => BigInt(v))).buffer);
+  const raw = t.type === 'float32' ? new Uint8Array(Float32Array.from(t.data).buffer) : new Uint8Array(BigInt64Array.from(Array.from(t.data, (v) => BigInt(v))).buffer);
   return { name, dims: [...t.dims], dataType: t.type === 'float32' ? DataType.FLOAT : DataType.INT64, rawData: raw };
 }
 

@@ -20,13 +20,15 @@ export interface ComplexMatrix {
  * length-n DFT of a signal placed at offset `pad`, rows in fftshift order (frequency 0 at ⌊n/2⌋).
  */
 export function shiftedDftMatrix(n: number, m: number, pad: number): ComplexMatrix {
-  const re = new Float32Array(n * m), im = new Float32Array(n * m);
+  const re = new Float32Array(n * m),
+    im = new Float32Array(n * m);
   const s = 1 / Math.sqrt(n);
   for (let k = 0; k < n; k++) {
     const kappa = (((k - Math.floor(n / 2)) % n) + n) % n;
     for (let i = 0; i < m; i++) {
       // Reduce the phase index exactly in integers before the float64 angle.
-      const t = (kappa * (i + pad)) % n, a = (-2 * Math.PI * t) / n;
+      const t = (kappa * (i + pad)) % n,
+        a = (-2 * Math.PI * t) / n;
       re[k * m + i] = s * Math.cos(a);
       im[k * m + i] = s * Math.sin(a);
     }
@@ -64,8 +66,10 @@ function spectrum(g: GraphBuilder, x: string, p: FourierMeasurement): { a: Compl
   const x01 = p.slope === 1 && p.offset === 0 ? x : g.node('Add', [g.node('Mul', [x, g.scalar(p.slope)]), g.scalar(p.offset)]);
   const btr = g.constant(f32([b.cols, b.rows], transposed(b.re, b.rows, b.cols)));
   const bti = g.constant(f32([b.cols, b.rows], transposed(b.im, b.rows, b.cols)));
-  const ar = g.constant(f32([a.rows, a.cols], a.re)), ai = g.constant(f32([a.rows, a.cols], a.im));
-  const ur = g.node('MatMul', [x01, btr]), ui = g.node('MatMul', [x01, bti]);
+  const ar = g.constant(f32([a.rows, a.cols], a.re)),
+    ai = g.constant(f32([a.rows, a.cols], a.im));
+  const ur = g.node('MatMul', [x01, btr]),
+    ui = g.node('MatMul', [x01, bti]);
   const zr = g.node('Sub', [g.node('MatMul', [ar, ur]), g.node('MatMul', [ai, ui])]);
   const zi = g.node('Add', [g.node('MatMul', [ar, ui]), g.node('MatMul', [ai, ur])]);
   return { a, zr, zi };
@@ -93,8 +97,10 @@ export function fourierVjp(g: GraphBuilder, x: string, v: string, p: FourierMeas
     // The division's inf/NaN at |z| = 0 is never selected.
     f = g.node('Where', [g.node('Greater', [m, g.scalar(0)]), g.node('Div', [v, m]), g.scalar(0)]);
   }
-  const wr = g.node('Mul', [f, zr]), wi = g.node('Mul', [f, zi]);
-  const br = g.constant(f32([b.rows, b.cols], b.re)), bi = g.constant(f32([b.rows, b.cols], b.im));
+  const wr = g.node('Mul', [f, zr]),
+    wi = g.node('Mul', [f, zi]);
+  const br = g.constant(f32([b.rows, b.cols], b.re)),
+    bi = g.constant(f32([b.rows, b.cols], b.im));
   const tr = g.node('Add', [g.node('MatMul', [wr, br]), g.node('MatMul', [wi, bi])]);
   const ti = g.node('Sub', [g.node('MatMul', [wi, br]), g.node('MatMul', [wr, bi])]);
   const art = g.constant(f32([a.cols, a.rows], transposed(a.re, a.rows, a.cols)));

@@ -61,7 +61,8 @@ export async function fuseIteration(plan: Plan, providers: readonly ExecutionPro
   if ('reason' in built) return built;
   const { steps, hostWires, feedNames, outputs } = built;
   const drawing = steps.filter((s) => s.lowered.noise);
-  const K = plan.schedule.K, n = plan.samples;
+  const K = plan.schedule.K,
+    n = plan.samples;
   /** Iteration j's noise requests, field names made unique across steps as `<node>|<feed>`. */
   const requestsOf = (j: number): NoiseRequest[] =>
     drawing.flatMap(({ step, lowered }) => lowered.noise!(j, n).map((r) => ({ ...r, fields: r.fields.map((f) => ({ ...f, name: `${step.id}|${f.name}` })) })));
@@ -178,7 +179,8 @@ export function buildFused(plan: Plan): Built | { reason: string } {
   const hostWires = new Map<string, string>();
   const feedNames = new Map<string, string>();
   const steps: Built['steps'] = [];
-  let nfe = 0, vjpCalls = 0;
+  let nfe = 0,
+    vjpCalls = 0;
   for (const step of plan.body) {
     let lowered: LoweredStep | string;
     try {

@@ -13,16 +13,52 @@ import { createHash } from 'node:crypto';
 import type { AttrValue, GraphBuilder, TensorData } from './builder';
 import { AttrType, DataType, ModelProto, ONNX_OPSET, OnnxBuildError } from './builder';
 
-interface DecodedTensor { dims: number[]; dataType: number; name: string; rawData?: Uint8Array; floatData?: number[]; int64Data?: number[]; dataLocation?: number }
-interface DecodedAttr { name: string; type: number; f?: number; i?: number; s?: Uint8Array; t?: DecodedTensor; floats: number[]; ints: number[] }
-interface DecodedNode { input: string[]; output: string[]; opType: string; domain?: string; attribute: DecodedAttr[] }
-interface DecodedDim { dimValue?: number; dimParam?: string }
-interface DecodedValueInfo { name: string; type?: { tensorType?: { elemType?: number; shape?: { dim?: DecodedDim[] } } } }
-interface DecodedGraph { node: DecodedNode[]; initializer: DecodedTensor[]; input: DecodedValueInfo[]; output: DecodedValueInfo[] }
-interface DecodedModel { graph: DecodedGraph; opsetImport?: { domain?: string; version?: number }[] }
+interface DecodedTensor {
+  dims: number[];
+  dataType: number;
+  name: string;
+  rawData?: Uint8Array;
+  floatData?: number[];
+  int64Data?: number[];
+  dataLocation?: number;
+}
+interface DecodedAttr {
+  name: string;
+  type: number;
+  f?: number;
+  i?: number;
+  s?: Uint8Array;
+  t?: DecodedTensor;
+  floats: number[];
+  ints: number[];
+}
+interface DecodedNode {
+  input: string[];
+  output: string[];
+  opType: string;
+  domain?: string;
+  attribute: DecodedAttr[];
+}
+interface DecodedDim {
+  dimValue?: number;
+  dimParam?: string;
+}
+interface DecodedValueInfo {
+  name: string;
+  type?: { tensorType?: { elemType?: number; shape?: { dim?: DecodedDim[] } } };
+}
+interface DecodedGraph {
+  node: DecodedNode[];
+  initializer: DecodedTensor[];
+  input: DecodedValueInfo[];
+  output: DecodedValueInfo[];
+}
+interface DecodedModel {
+  graph: DecodedGraph;
+  opsetImport?: { domain?: string; version?: number }[];
+}
 
-const decode = (model: Uint8Array): DecodedModel =>
-  ModelProto.toObject(ModelProto.decode(model), { longs: Number, arrays: true, defaults: false }) as DecodedModel;
+const decode = (model: Uint8Array): DecodedModel => ModelProto.toObject(ModelProto.decode(model), { longs: Number, arrays: true, defaults: false }) as DecodedModel;
 
 /** A graph input or output of a model: name, element type (DataType) and dims (a name for a symbolic one). */
 export interface ModelValue {
@@ -48,7 +84,8 @@ export function modelSignature(model: Uint8Array): { inputs: ModelValue[]; outpu
 function tensorData(t: DecodedTensor): TensorData {
   // A copy into an own, aligned buffer (Node decodes bytes as Buffer views into a shared pool).
   const dims = t.dims ?? [];
-  if (t.dataLocation === 1) throw new OnnxBuildError(`inline: tensor '${t.name}' is stored in an external data file; only models with their weights inside the .onnx file can be inlined`);
+  if (t.dataLocation === 1)
+    throw new OnnxBuildError(`inline: tensor '${t.name}' is stored in an external data file; only models with their weights inside the .onnx file can be inlined`);
   if (!t.rawData) {
     if (t.dataType === DataType.FLOAT) return { type: 'float32', dims, data: t.floatData ?? [] };
     if (t.dataType === DataType.INT64) return { type: 'int64', dims, data: t.int64Data ?? [] };
@@ -65,7 +102,9 @@ const sharedConstants = new WeakMap<GraphBuilder, Map<string, string>>();
 /** A key equal for two tensors exactly when their type, dims and values are equal. */
 function contentKey(t: TensorData): string {
   const values = t.type === 'float32' ? Float32Array.from(t.data) : Float64Array.from(t.data);
-  const h = createHash('sha256').update(`${t.type}[${t.dims.join(',')}]`).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  const h = createHash('sha256')
+    .update(`${t.type}[${t.dims.join(',')}]`)
+    .update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   return h.digest('base64');
 }
 
@@ -83,13 +122,20 @@ function sharedConstant(g: GraphBuilder, t: TensorData, name: string): string {
 
 function attrValue(a: DecodedAttr): AttrValue {
   switch (a.type) {
-    case AttrType.FLOAT: return { f: a.f ?? 0 };
-    case AttrType.INT: return { i: a.i ?? 0 };
-    case AttrType.STRING: return { s: new TextDecoder().decode(a.s) };
-    case AttrType.TENSOR: return { t: tensorData(a.t!) };
-    case AttrType.FLOATS: return { floats: a.floats };
-    case AttrType.INTS: return { ints: a.ints };
-    default: throw new OnnxBuildError(`inline: attribute '${a.name}' has unsupported type ${a.type}`);
+    case AttrType.FLOAT:
+      return { f: a.f ?? 0 };
+    case AttrType.INT:
+      return { i: a.i ?? 0 };
+    case AttrType.STRING:
+      return { s: new TextDecoder().decode(a.s) };
+    case AttrType.TENSOR:
+      return { t: tensorData(a.t!) };
+    case AttrType.FLOATS:
+      return { floats: a.floats };
+    case AttrType.INTS:
+      return { ints: a.ints };
+    default:
+      throw new OnnxBuildError(`inline: attribute '${a.name}' has unsupported type ${a.type}`);
   }
 }
 
@@ -116,7 +162,8 @@ export function inlineModelOutputs(g: GraphBuilder, model: Uint8Array, inputs: R
   const decoded = decode(model);
   for (const o of decoded.opsetImport ?? []) {
     if (o.domain) throw new OnnxBuildError(`inline ${prefix}: the model imports operator domain '${o.domain}'; only the default ONNX domain can be inlined`);
-    if ((o.version ?? 0) > ONNX_OPSET) throw new OnnxBuildError(`inline ${prefix}: the model uses opset ${o.version}; at most ${ONNX_OPSET} can be inlined (export it at opset ${ONNX_OPSET})`);
+    if ((o.version ?? 0) > ONNX_OPSET)
+      throw new OnnxBuildError(`inline ${prefix}: the model uses opset ${o.version}; at most ${ONNX_OPSET} can be inlined (export it at opset ${ONNX_OPSET})`);
   }
   const graph = decoded.graph;
   const inits = new Set(graph.initializer.map((t) => t.name));

@@ -31,13 +31,25 @@ function tinyNetwork(learned: boolean): string {
   g.output(out, 'out', ['N', learned ? 2 * C : C, H, W]);
   g.output(g.node('Identity', [t]), 't_seen', ['N']); // keeps t a used input
   writeFileSync(join(dir, 'model.onnx'), g.toBytes());
-  writeFileSync(join(dir, 'model.json'), JSON.stringify({
-    format: 'lagrange-model', version: 1, name: learned ? 'tiny-learn-sigma' : 'tiny-eps', description: 'test network', dataset: 'none', license: 'MIT', training: 'none',
-    image: { channels: C, height: H, width: W, range: [-1, 1] }, parameterization: 'eps',
-    schedule: { kind: 'linear', T: 1000, betaMin: 0.0001, betaMax: 0.02 }, inputs: { x: 'x', t: 't' },
-    outputs: { prediction: 'out', ...(learned ? { learnedVariance: true } : {}) },
-    timestep: { dtype: 'float32', scale: 1 }, files: { model: 'model.onnx' },
-  }));
+  writeFileSync(
+    join(dir, 'model.json'),
+    JSON.stringify({
+      format: 'lagrange-model',
+      version: 1,
+      name: learned ? 'tiny-learn-sigma' : 'tiny-eps',
+      description: 'test network',
+      dataset: 'none',
+      license: 'MIT',
+      training: 'none',
+      image: { channels: C, height: H, width: W, range: [-1, 1] },
+      parameterization: 'eps',
+      schedule: { kind: 'linear', T: 1000, betaMin: 0.0001, betaMax: 0.02 },
+      inputs: { x: 'x', t: 't' },
+      outputs: { prediction: 'out', ...(learned ? { learnedVariance: true } : {}) },
+      timestep: { dtype: 'float32', scale: 1 },
+      files: { model: 'model.onnx' },
+    }),
+  );
   return dir;
 }
 
@@ -76,7 +88,7 @@ describe("ZUpdate variance 'learned' on the ONNX backend", () => {
     }
   }, 60_000);
 
-  it("a fixed run on a learn_sigma network is the same as before v existed (ε̂ unchanged, v unread)", async () => {
+  it('a fixed run on a learn_sigma network is the same as before v existed (ε̂ unchanged, v unread)', async () => {
     const plan = await compile(dpsDoc(LEARNED, { variance: 'fixed' }, false), OPTS);
     const js = await runPlan(plan);
     const backend = await onnxBackend(plan, { prefetchNoise: false });
@@ -97,20 +109,22 @@ describe("ZUpdate variance 'learned' on the ONNX backend", () => {
     await expect(compile(doc(), { ...OPTS, iterations: 2 })).rejects.toThrow(new RegExp(`node "ancestral" \\(ZUpdate\\): variance "learned" ${message.source}`));
   });
 
-  it.each([
-    ['ζ ≠ 0', () => dpsDoc(LEARNED, { variance: 'learned', zeta: 0.5 }), /needs ζ = 0, η = 1, posteriorStd 'ddim'; got ζ = 0\.5/, /got ζ = 0\.5/],
-  ])("refuses when %s: JS and ONNX fail alike, naming the node", async (_, doc, message, reason) => {
-    const plan = await compile(doc(), { ...OPTS, iterations: 2 });
-    const js = await runPlan(plan).catch((e: Error) => e.message);
-    expect(js).toMatch(/^node "ancestral" \(ZUpdate\) at iteration 0: /);
-    expect(js).toMatch(message);
-    const backend = await onnxBackend(plan, { prefetchNoise: false });
-    try {
-      expect(backend.form).toBe('node');
-      expect(backend.note).toMatch(reason); // the fused form's reason
-      expect(await runPlan(plan, backend.options).catch((e: Error) => e.message)).toBe(js);
-    } finally {
-      await backend.release();
-    }
-  }, 60_000);
+  it.each([['ζ ≠ 0', () => dpsDoc(LEARNED, { variance: 'learned', zeta: 0.5 }), /needs ζ = 0, η = 1, posteriorStd 'ddim'; got ζ = 0\.5/, /got ζ = 0\.5/]])(
+    'refuses when %s: JS and ONNX fail alike, naming the node',
+    async (_, doc, message, reason) => {
+      const plan = await compile(doc(), { ...OPTS, iterations: 2 });
+      const js = await runPlan(plan).catch((e: Error) => e.message);
+      expect(js).toMatch(/^node "ancestral" \(ZUpdate\) at iteration 0: /);
+      expect(js).toMatch(message);
+      const backend = await onnxBackend(plan, { prefetchNoise: false });
+      try {
+        expect(backend.form).toBe('node');
+        expect(backend.note).toMatch(reason); // the fused form's reason
+        expect(await runPlan(plan, backend.options).catch((e: Error) => e.message)).toBe(js);
+      } finally {
+        await backend.release();
+      }
+    },
+    60_000,
+  );
 });

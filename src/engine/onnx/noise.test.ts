@@ -71,7 +71,14 @@ describe('noise drawn ahead in a worker thread', () => {
       expect(rel(ahead.result!, js.result!)).toBeLessThan(1e-5);
       expect(prefetcher.served).toBe(iterations - 1); // every iteration but the first came from the worker
       expect(prefetcher.failure).toBeUndefined();
-      rows[name] = { onVsOff: 'identical', vsJs: rel(ahead.result!, js.result!), jsMs: js.report.wallMs, offMs: plain.report.wallMs, onMs: ahead.report.wallMs, served: prefetcher.served };
+      rows[name] = {
+        onVsOff: 'identical',
+        vsJs: rel(ahead.result!, js.result!),
+        jsMs: js.report.wallMs,
+        offMs: plain.report.wallMs,
+        onMs: ahead.report.wallMs,
+        served: prefetcher.served,
+      };
     });
   });
 
@@ -133,12 +140,28 @@ describe('noise drawn ahead in a worker thread', () => {
   it('draws what the requests say: the same numbers in a worker, in place and from the stream', async () => {
     const shape = [2, 3, 4, 5];
     const requests = [
-      { stream: 'run/z/3', draw: 'pairs' as const, fields: [{ name: 'z|n', shape }, { name: 'z|n2', shape }] },
-      { stream: 'run/r/3', draw: 'normal' as const, fields: [{ name: 'r|n2', shape }, { name: 'r|n', shape }] },
+      {
+        stream: 'run/z/3',
+        draw: 'pairs' as const,
+        fields: [
+          { name: 'z|n', shape },
+          { name: 'z|n2', shape },
+        ],
+      },
+      {
+        stream: 'run/r/3',
+        draw: 'normal' as const,
+        fields: [
+          { name: 'r|n2', shape },
+          { name: 'r|n', shape },
+        ],
+      },
       { stream: 'run/q/3', draw: 'zeros' as const, fields: [{ name: 'q|n', shape }] },
     ];
     const here = drawNoise(requests, 4);
-    const a = new Float32Array(120), b = new Float32Array(120), c = new Float32Array(120);
+    const a = new Float32Array(120),
+      b = new Float32Array(120),
+      c = new Float32Array(120);
     createRng(4, 'run/z/3').fillNormalPairs(a, b);
     createRng(4, 'run/r/3').fillNormal(c);
     expect([here['z|n']!.data, here['z|n2']!.data, here['r|n2']!.data]).toEqual([a, b, c]);
@@ -160,7 +183,8 @@ describe('noise drawn ahead in a worker thread', () => {
   });
 
   it('starts threads only where drawing in place costs more than a thread risks, unless told', () => {
-    const ddiff256 = 2 * 3 * 256 * 256, daps256 = 100 * 3 * 256 * 256;
+    const ddiff256 = 2 * 3 * 256 * 256,
+      daps256 = 100 * 3 * 256 * 256;
     expect(noiseThreads(undefined, 'cuda', ddiff256, 16)).toBe(1);
     expect(noiseThreads(undefined, 'cuda', 2 * 3 * 32 * 32, 16)).toBe(0); // ~0.2 ms: not worth a thread
     expect(noiseThreads(undefined, 'cuda', daps256, 16)).toBe(6); // 512 MiB drawn ahead at most

@@ -37,7 +37,8 @@ const relScalar = (a: number, b: number): number => Math.abs(a - b) / Math.max(M
 
 /** N samples: the spec's test input (away from kinks) if it has one, else uniform in [−0.9, 0.9]. */
 function input(spec: OperatorSpec, shape: Shape, n: number, rng: Rng): Tensor {
-  const per = shape.reduce((a, b) => a * b, 1), out = tensor([n, ...shape]);
+  const per = shape.reduce((a, b) => a * b, 1),
+    out = tensor([n, ...shape]);
   for (let s = 0; s < n; s++) {
     const one = spec.testInput ? spec.testInput(shape, rng).data : Float32Array.from({ length: per }, () => 1.8 * rng.uniform() - 0.9);
     out.data.set(one, s * per);
@@ -65,7 +66,8 @@ afterAll(() => {
 describe('ONNX lowering coverage', () => {
   it('lowers every registry task or lists it in NOT_LOWERED with a reason', () => {
     for (const spec of operatorSpecs()) {
-      const lowered = LOWERED_TASKS.includes(spec.id), listed = spec.id in NOT_LOWERED;
+      const lowered = LOWERED_TASKS.includes(spec.id),
+        listed = spec.id in NOT_LOWERED;
       expect(lowered !== listed, `${spec.id}: lowered=${lowered}, in NOT_LOWERED=${listed}`).toBe(true);
       if (listed) expect(NOT_LOWERED[spec.id]!.length).toBeGreaterThan(10);
     }
@@ -122,7 +124,8 @@ describe.each(cases)('ONNX %s on %s', (id, label, shape, params) => {
       // is also checked against the Cauchy–Schwarz scale ‖Ax‖‖v‖, where it is ~1e-8.
       const xn = randn([n, ...op.inShape], rng);
       const axn = await apply.run({ x: xn });
-      const lhs = dot(axn, v), rhs = dot(xn, xt);
+      const lhs = dot(axn, v),
+        rhs = dot(xn, xt);
       const eTest = relScalar(lhs, rhs);
       record(id, 'adjoint', eAdj);
       record(id, 'adjointTest', eTest);

@@ -47,7 +47,8 @@ function unary(op: ForwardModel, kind: string, inShape: readonly number[], outSh
 /** A VJP model (x, v) → y. */
 function vjpModel(op: ForwardModel, body: (g: GraphBuilder, x: string, v: string) => string): Uint8Array {
   const g = new GraphBuilder(`${op.id}.vjp`);
-  const x = g.input('x', batched(op.inShape)), v = g.input('v', batched(op.outShape));
+  const x = g.input('x', batched(op.inShape)),
+    v = g.input('v', batched(op.outShape));
   g.output(body(g, x, v), 'y', batched(op.inShape));
   return g.toBytes(`${op.id} vjp, lowered from the JS operator`);
 }
@@ -71,7 +72,8 @@ function artifact(op: ForwardModel, key: string): Tensor {
 
 /** Depthwise 'same' correlation with reflect padding by a square kernel artifact [1, 1, k, k]. */
 function reflectConv(op: ForwardModel, kernel: Tensor): PaddedConv {
-  const k = kernel.shape[3]!, r = (k - 1) / 2;
+  const k = kernel.shape[3]!,
+    r = (k - 1) / 2;
   if (kernel.shape[2] !== k || k % 2 !== 1) throw new LoweringError(`operator ${op.id}: expected an odd square kernel, got ${kernel.shape.join('×')}`);
   const [c, h, w] = op.inShape as [number, number, number];
   return { channels: c, rows: axisPad(h, r, r, reflectIndex), cols: axisPad(w, r, r, reflectIndex), stages: [{ kernel: kernel.data, kh: k, kw: k }] };
@@ -98,21 +100,34 @@ function lowerHdr(op: ForwardModel): LoweredOperator {
 
 /** `deblur-gauss`: reflect pad by r, then the normalised 1-D Gaussian down the columns and along the rows. */
 function lowerGaussian(op: ForwardModel): LoweredOperator {
-  const k = param(op, 'kernelSize'), taps = gaussianKernel1d(k, param(op, 'sigma')), r = (k - 1) / 2;
+  const k = param(op, 'kernelSize'),
+    taps = gaussianKernel1d(k, param(op, 'sigma')),
+    r = (k - 1) / 2;
   const [c, h, w] = op.inShape as [number, number, number];
   const pc: PaddedConv = {
     channels: c,
     rows: axisPad(h, r, r, reflectIndex),
     cols: axisPad(w, r, r, reflectIndex),
-    stages: [{ kernel: taps, kh: k, kw: 1 }, { kernel: taps, kh: 1, kw: k }],
+    stages: [
+      { kernel: taps, kh: k, kw: 1 },
+      { kernel: taps, kh: 1, kw: k },
+    ],
   };
-  return linearPair(op, (g, x) => paddedConv(g, x, pc), (g, y) => paddedConvAdjoint(g, y, pc));
+  return linearPair(
+    op,
+    (g, x) => paddedConv(g, x, pc),
+    (g, y) => paddedConvAdjoint(g, y, pc),
+  );
 }
 
 /** `deblur-motion`: reflect pad by r, then the k×k kernel artifact. */
 function lowerMotion(op: ForwardModel): LoweredOperator {
   const pc = reflectConv(op, artifact(op, 'kernel'));
-  return linearPair(op, (g, x) => paddedConv(g, x, pc), (g, y) => paddedConvAdjoint(g, y, pc));
+  return linearPair(
+    op,
+    (g, x) => paddedConv(g, x, pc),
+    (g, y) => paddedConvAdjoint(g, y, pc),
+  );
 }
 
 /**
@@ -120,9 +135,12 @@ function lowerMotion(op: ForwardModel): LoweredOperator {
  * mirrored taps there): output i reads inputs f·i − before … f·i − before + L − 1.
  */
 function bicubicTaps(f: number): { taps: Float64Array; before: number } {
-  const m = bicubicResizeMatrix(16 * f, 16), row = 8;
-  const s = m.ptr[row]!, e = m.ptr[row + 1]!;
-  const j0 = m.idx[s]!, taps = new Float64Array(m.idx[e - 1]! - j0 + 1);
+  const m = bicubicResizeMatrix(16 * f, 16),
+    row = 8;
+  const s = m.ptr[row]!,
+    e = m.ptr[row + 1]!;
+  const j0 = m.idx[s]!,
+    taps = new Float64Array(m.idx[e - 1]! - j0 + 1);
   for (let p = s; p < e; p++) taps[m.idx[p]! - j0] = m.val[p]!;
   return { taps, before: f * row - j0 };
 }
@@ -159,15 +177,23 @@ function lowerResize(op: ForwardModel): LoweredOperator {
     channels: c,
     rows: axis(h),
     cols: axis(w),
-    stages: [{ kernel: taps, kh: taps.length, kw: 1, strideH: f }, { kernel: taps, kh: 1, kw: taps.length, strideW: f }],
+    stages: [
+      { kernel: taps, kh: taps.length, kw: 1, strideH: f },
+      { kernel: taps, kh: 1, kw: taps.length, strideW: f },
+    ],
   };
-  return linearPair(op, (g, x) => paddedConv(g, x, pc), (g, y) => paddedConvAdjoint(g, y, pc));
+  return linearPair(
+    op,
+    (g, x) => paddedConv(g, x, pc),
+    (g, y) => paddedConvAdjoint(g, y, pc),
+  );
 }
 
 /** `phase-retrieval`: dense shifted-DFT MatMuls + magnitude (fourier.ts); vjp analytic. */
 function lowerPhaseRetrieval(op: ForwardModel): LoweredOperator {
   const [, h, w] = op.inShape as [number, number, number];
-  const range = op.params.inputRange, measure = op.params.measure;
+  const range = op.params.inputRange,
+    measure = op.params.measure;
   if ((range !== '01' && range !== 'pm1') || (measure !== 'amplitude' && measure !== 'intensity')) {
     throw new LoweringError(`operator ${op.id}: unknown inputRange '${String(range)}' or measure '${String(measure)}'`);
   }
@@ -180,8 +206,10 @@ function lowerPhaseRetrieval(op: ForwardModel): LoweredOperator {
 
 /** `deblur-nonlinear`: y = K₂ ⋆ φ(K₁ ⋆ x), φ(h) = tanh(βh)/tanh β; vjp K₁ᵀ(φ'(K₁x) ⊙ K₂ᵀv). */
 function lowerNonlinearBlur(op: ForwardModel): LoweredOperator {
-  const beta = param(op, 'beta'), tb = Math.tanh(beta);
-  const c1 = reflectConv(op, artifact(op, 'kernel1')), c2 = reflectConv(op, artifact(op, 'kernel2'));
+  const beta = param(op, 'beta'),
+    tb = Math.tanh(beta);
+  const c1 = reflectConv(op, artifact(op, 'kernel1')),
+    c2 = reflectConv(op, artifact(op, 'kernel2'));
   const tanh = (g: GraphBuilder, x: string): string => g.node('Tanh', [g.node('Mul', [paddedConv(g, x, c1), g.scalar(beta)])]);
   return {
     apply: unary(op, 'apply', op.inShape, op.outShape, (g, x) => paddedConv(g, g.node('Mul', [tanh(g, x), g.scalar(1 / tb)]), c2)),

@@ -15,7 +15,10 @@ import { norm, sub } from '../tensor/tensor';
 import { onnxBackend } from './backend';
 
 const DIR = new URL('../../../resources/presets/', import.meta.url);
-const PRESETS = readdirSync(DIR).filter((f) => f.endsWith('.lagrange.json')).map((f) => f.replace('.lagrange.json', '')).sort();
+const PRESETS = readdirSync(DIR)
+  .filter((f) => f.endsWith('.lagrange.json'))
+  .map((f) => f.replace('.lagrange.json', ''))
+  .sort();
 
 const preset = (name: string, prior: string, task: string, size: number | undefined) => {
   const doc = withPrior(parseGraph(JSON.parse(readFileSync(new URL(`${name}.lagrange.json`, DIR), 'utf8'))), prior, false);
@@ -28,7 +31,13 @@ afterAll(() => {
 });
 
 /** Runs `name` on JS and on the ONNX backend (fused first unless `fused` is false); returns the form and ‖Δx‖/‖x‖. */
-async function compare(name: string, prior: string, task: string, iterations: number, opts: { size?: number; fused?: boolean } = {}): Promise<{ form: string; rel: number; note: string }> {
+async function compare(
+  name: string,
+  prior: string,
+  task: string,
+  iterations: number,
+  opts: { size?: number; fused?: boolean } = {},
+): Promise<{ form: string; rel: number; note: string }> {
   const plan = await compile(preset(name, prior, task, opts.size), { iterations, samples: 2, seed: 7 });
   const js = await runPlan(plan);
   const backend = await onnxBackend(plan, { fused: opts.fused ?? true });
@@ -36,7 +45,13 @@ async function compare(name: string, prior: string, task: string, iterations: nu
     const onnx = await runPlan(plan, backend.options);
     expect(onnx.status).toBe('done');
     const rel = norm(sub(onnx.result!, js.result!)) / norm(js.result!);
-    rows[`${name}/${prior}/${task}${opts.fused === false ? ' (node)' : ''}`] = { form: backend.form, relDiff: rel, nfe: onnx.report.nfe, jsMs: js.report.wallMs, onnxMs: onnx.report.wallMs };
+    rows[`${name}/${prior}/${task}${opts.fused === false ? ' (node)' : ''}`] = {
+      form: backend.form,
+      relDiff: rel,
+      nfe: onnx.report.nfe,
+      jsMs: js.report.wallMs,
+      onnxMs: onnx.report.wallMs,
+    };
     expect(onnx.report.nfe).toBe(js.report.nfe); // network evaluations inside the graph are counted
     expect(onnx.report.vjpCalls).toBe(js.report.vjpCalls); // and denoiser VJPs (DPS)
     // The JS executors' own notes (e.g. a linearized prox) are recorded the same.

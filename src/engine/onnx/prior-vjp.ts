@@ -18,7 +18,8 @@ import { GraphBuilder, i64 } from './builder';
 import { inlineModel } from './inline';
 import { mixtureTerms, priorEpsModel } from './prior';
 
-const FLOAT = 1, DOUBLE = 11;
+const FLOAT = 1,
+  DOUBLE = 11;
 
 /** A lowered denoiser VJP and the network evaluations it costs per run. */
 export interface LoweredVjp {

@@ -47,11 +47,14 @@ describe('score models as ONNX eps models', () => {
   it('a three-component Gaussian mixture matches the closed-form JS prior to 5e-5', async () => {
     const shape = [3, 4, 5];
     const mean = (v: number) => Float32Array.from({ length: 60 }, (_, i) => v + 0.01 * i);
-    const prior = gaussianMixturePrior({ shape, components: [
-      { weight: 0.2, mean: mean(-0.6), std: 0.1 },
-      { weight: 0.5, mean: mean(0), std: 0.3 },
-      { weight: 0.3, mean: mean(0.5), std: 0.05 },
-    ] });
+    const prior = gaussianMixturePrior({
+      shape,
+      components: [
+        { weight: 0.2, mean: mean(-0.6), std: 0.1 },
+        { weight: 0.5, mean: mean(0), std: 0.3 },
+        { weight: 0.3, mean: mean(0.5), std: 0.05 },
+      ],
+    });
     expect(await worstError(prior, [0, 10, 300, 700, 999], 3)).toBeLessThan(5e-5);
   });
 });

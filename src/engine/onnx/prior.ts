@@ -17,7 +17,10 @@ import { f32, GraphBuilder, i64 } from './builder';
 import { inlineModelOutputs } from './inline';
 import { scalarInputs } from './updates';
 
-const FLOAT = 1, INT32 = 6, INT64 = 7, DOUBLE = 11;
+const FLOAT = 1,
+  INT32 = 6,
+  INT64 = 7,
+  DOUBLE = 11;
 
 /**
  * The ε-model of `prior` over per-sample `shape`, or the reason it cannot be lowered (the fused
@@ -37,7 +40,10 @@ function networkModel(prior: OnnxScoreModel, shape: Shape, variance: boolean): U
   const { card } = prior;
   const g = new GraphBuilder(`prior.${card.name}`);
   const dims = ['N', ...shape];
-  const xt = g.input('xt', dims), t = g.input('t', []), ab = g.input('alphaBar', []), ob = g.input('oneMinusAlphaBar', []);
+  const xt = g.input('xt', dims),
+    t = g.input('t', []),
+    ab = g.input('alphaBar', []),
+    ob = g.input('oneMinusAlphaBar', []);
   const batch = g.node('Slice', [g.node('Shape', [xt]), g.constant(i64([1], [0])), g.constant(i64([1], [1]))]);
   let step = g.node('Mul', [t, g.scalar(card.timestep.scale)]);
   if (card.timestep.dtype !== 'float32') {
@@ -50,7 +56,8 @@ function networkModel(prior: OnnxScoreModel, shape: Shape, variance: boolean): U
   if (!raw) throw new Error(`${prior.file}: no output '${card.outputs.prediction}'`);
   // ADM learn_sigma networks append C variance channels: keep the first C.
   const pred = g.node('Slice', [raw, g.constant(i64([1], [0])), g.constant(i64([1], [shape[0]!])), g.constant(i64([1], [1]))]);
-  const a = g.node('Sqrt', [ab]), b = g.node('Sqrt', [ob]);
+  const a = g.node('Sqrt', [ab]),
+    b = g.node('Sqrt', [ob]);
   let eps = pred;
   if (card.parameterization === 'x0') eps = g.node('Div', [g.node('Sub', [xt, g.node('Mul', [a, pred])]), b]);
   if (card.parameterization === 'v') eps = g.node('Add', [g.node('Mul', [a, pred]), g.node('Mul', [b, xt])]);
@@ -85,18 +92,39 @@ export interface MixtureTerms {
  * `priors/gaussianMixture.ts` computes them. Shared by the ε-model (float32 terms) and the
  * closed-form VJP (`float64`: every term in float64, as the JS prior, for the cancellations there).
  */
-export function mixtureTerms(g: GraphBuilder, components: readonly GaussianComponent[], shape: Shape, inputs: { xt: string; ab: string; ob: string }, float64 = false): MixtureTerms {
-  const K = components.length, D = sizeOf(shape);
+export function mixtureTerms(
+  g: GraphBuilder,
+  components: readonly GaussianComponent[],
+  shape: Shape,
+  inputs: { xt: string; ab: string; ob: string },
+  float64 = false,
+): MixtureTerms {
+  const K = components.length,
+    D = sizeOf(shape);
   const total = components.reduce((s, c) => s + c.weight, 0);
   const f64 = (x: string): string => g.node('Cast', [x], { to: { i: DOUBLE } });
   const own = float64 ? f64 : (x: string): string => x;
   const means = new Float32Array(K * D);
   components.forEach((c, k) => means.set(c.mean, k * D));
   const comp = [1, K, 1, 1, 1];
-  const xt = own(inputs.xt), ab = own(inputs.ab), ob = own(inputs.ob);
+  const xt = own(inputs.xt),
+    ab = own(inputs.ab),
+    ob = own(inputs.ob);
   const mu = own(g.constant(f32([1, K, ...shape], means)));
-  const s2 = own(g.constant(f32(comp, components.map((c) => c.std * c.std))));
-  const logW = g.constant(f32(comp, components.map((c) => Math.log(c.weight / total))));
+  const s2 = own(
+    g.constant(
+      f32(
+        comp,
+        components.map((c) => c.std * c.std),
+      ),
+    ),
+  );
+  const logW = g.constant(
+    f32(
+      comp,
+      components.map((c) => Math.log(c.weight / total)),
+    ),
+  );
   const sqrtAb = g.node('Sqrt', [ab]);
   const d = g.node('Sub', [g.node('Unsqueeze', [xt, g.constant(i64([1], [1]))]), g.node('Mul', [sqrtAb, mu])]);
   const v = g.node('Add', [g.node('Mul', [ab, s2]), ob]);
@@ -123,7 +151,8 @@ function mixtureModel(components: readonly GaussianComponent[], shape: Shape): U
   const dims = ['N', ...shape];
   const xt = g.input('xt', dims);
   g.input('t', []); // part of the contract; the closed form needs only ᾱ
-  const ab = g.input('alphaBar', []), ob = g.input('oneMinusAlphaBar', []);
+  const ab = g.input('alphaBar', []),
+    ob = g.input('oneMinusAlphaBar', []);
   const { d, v, r } = mixtureTerms(g, components, shape, { xt, ab, ob });
   const weighted = g.node('Div', [g.node('Mul', [r, d]), v]);
   const sum = g.node('ReduceSum', [weighted, g.constant(i64([1], [1]))], { keepdims: { i: 0 } });

@@ -34,10 +34,13 @@ const batched = (shape: readonly number[]): Dim[] => ['N', ...shape];
 export function dpsModel(op: ForwardModel, vjp?: Uint8Array): Uint8Array {
   const g = new GraphBuilder(`update.dps.${op.id}`);
   const dims = batched(op.inShape);
-  const next = g.input('next', dims), step = g.input('step', []);
+  const next = g.input('next', dims),
+    step = g.input('step', []);
   let grad: string;
   if (vjp) {
-    const xt = g.input('xt', dims), x0 = g.input('x0', dims), y = g.input('y', ['M', ...op.outShape]);
+    const xt = g.input('xt', dims),
+      x0 = g.input('x0', dims),
+      y = g.input('y', ['M', ...op.outShape]);
     const { residual, grad: v } = dataGradient(g, lowerOperator(op), x0, y, 'data');
     const zero = g.scalar(0);
     const q = g.node('ReduceSumSquare', [residual], { axes: { ints: op.outShape.map((_, i) => i + 1) }, keepdims: { i: 1 } });
@@ -56,9 +59,11 @@ export function dpsModel(op: ForwardModel, vjp?: Uint8Array): Uint8Array {
 /** v = m⊙J_A(x̂₀)ᵀr/‖r‖ and the prior's VJP at (x_t, t), on the host, as `dpsGuidance`. */
 async function hostVjp(ctx: StepContext, prior: ScoreModel, t: number): Promise<Tensor> {
   const m = measurementOf(ctx);
-  const x0 = ctx.input('x0') as Tensor, xt = ctx.input('xt') as Tensor;
+  const x0 = ctx.input('x0') as Tensor,
+    xt = ctx.input('xt') as Tensor;
   const r = dataResidual(m, x0);
-  const perR = sizeOf(r.shape.slice(1)), perX = sizeOf(x0.shape.slice(1));
+  const perR = sizeOf(r.shape.slice(1)),
+    perX = sizeOf(x0.shape.slice(1));
   const v = m.op.vjp!(x0, r);
   for (let s = 0; s < x0.shape[0]!; s++) {
     let q = 0;

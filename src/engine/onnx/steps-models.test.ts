@@ -101,11 +101,14 @@ describe('denoiser VJP models against the priors’ denoiseVjp', () => {
   it('a three-component Gaussian mixture, in closed form (no network evaluation)', async () => {
     const shape = [3, 4, 5];
     const mean = (v: number) => Float32Array.from({ length: 60 }, (_, i) => v + 0.01 * i);
-    const prior = gaussianMixturePrior({ shape, components: [
-      { weight: 0.2, mean: mean(-0.6), std: 0.1 },
-      { weight: 0.5, mean: mean(0), std: 0.3 },
-      { weight: 0.3, mean: mean(0.5), std: 0.05 },
-    ] });
+    const prior = gaussianMixturePrior({
+      shape,
+      components: [
+        { weight: 0.2, mean: mean(-0.6), std: 0.1 },
+        { weight: 0.5, mean: mean(0), std: 0.3 },
+        { weight: 0.3, mean: mean(0.5), std: 0.05 },
+      ],
+    });
     expect(priorVjpModel(prior, shape)).toMatchObject({ nfe: 0 });
     const e = await vjpError(prior, [0, 10, 300, 700, 999], 3);
     record('vjp gmm', e);

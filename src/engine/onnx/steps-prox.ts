@@ -61,7 +61,8 @@ export function xProxModel(op: ForwardModel, opts: XProxModelOptions): { model: 
   const g = new GraphBuilder(`update.prox.${op.id}`);
   const z = g.input('z', batched(op.inShape));
   const u = opts.withU ? g.input('u', batched(op.inShape)) : undefined;
-  const y = g.input('y', ['M', ...op.outShape]), rho = g.input('rho', []);
+  const y = g.input('y', ['M', ...op.outShape]),
+    rho = g.input('rho', []);
   const w = u ? g.node('Sub', [z, u]) : z;
   let prox: string;
   if (form === 'mask') {
@@ -108,7 +109,8 @@ function separableFactors(op: ForwardModel): { r: SparseRows; c: SparseRows } {
   // The factors must be the operator's own: compare on a random input (same float64 arithmetic).
   const x = tensor([1, ...op.inShape]);
   createRng(0, 'onnx/prox-check').fillNormal(x.data);
-  const want = op.apply(x), got = applySeparable(r, c, x);
+  const want = op.apply(x),
+    got = applySeparable(r, c, x);
   const err = want.data.reduce((m, v, i) => Math.max(m, Math.abs(v - got.data[i]!)), 0);
   if (err > 1e-6) throw new LoweringError(`operator ${op.id}: the rebuilt separable factors differ from the operator by ${err}`);
   return { r, c };
@@ -116,7 +118,8 @@ function separableFactors(op: ForwardModel): { r: SparseRows; c: SparseRows } {
 
 /** MᵀM = U diag(λ) Uᵀ (float64, λ clamped at 0) and G = (M U)ᵀ, for M rows×n. */
 function gramFactors(m: SparseRows): { u: Float64Array; g: Float64Array; lambda: Float64Array } {
-  const n = m.cols, rows = m.rows;
+  const n = m.cols,
+    rows = m.rows;
   const dense = denseOf(m);
   const gram = new Matrix(n, n);
   for (let i = 0; i < n; i++) {
@@ -157,8 +160,10 @@ const transposed = (a: Float64Array, rows: number, cols: number): Float64Array =
  */
 function separableProx(g: GraphBuilder, op: ForwardModel, w: string, y: string, rho: string): string {
   const { r, c } = separableFactors(op);
-  const fr = gramFactors(r), fc = r === c ? fr : gramFactors(c);
-  const h = r.cols, wd = c.cols;
+  const fr = gramFactors(r),
+    fc = r === c ? fr : gramFactors(c);
+  const h = r.cols,
+    wd = c.cols;
   const mat = (rows: number, cols: number, data: Float64Array): string => g.constant(f32([rows, cols], data));
   const mm = (a: string, b: string): string => g.node('MatMul', [a, b]);
   const lam = new Float64Array(h * wd);

@@ -38,16 +38,20 @@ export function noisingModel(shape: Shape, opts: { withU: boolean; fresh: boolea
   const x = g.input('x', batched(shape));
   const u = opts.withU ? g.input('u', batched(shape)) : undefined;
   const n = opts.fresh ? g.input('n', batched(shape)) : undefined;
-  const scale = g.input('scale', []), std = g.input('std', []);
+  const scale = g.input('scale', []),
+    std = g.input('std', []);
   const mean = g.node('Mul', [scale, u ? g.node('Add', [x, u]) : x]);
   g.output(n ? g.node('Add', [mean, g.node('Mul', [std, n])]) : mean, 'xt', batched(shape));
   return g.toBytes('re-noising scale (x + u) + std n (kernels/updates.ts renoise)');
 }
 
 const noising: StepLowering = (step, plan) => {
-  const fresh = step.params.noise === 'fresh', vp = step.params.domain === 'vp', next = step.params.level === 'next';
+  const fresh = step.params.noise === 'fresh',
+    vp = step.params.domain === 'vp',
+    next = step.params.level === 'next';
   const level = (s: ResolvedSchedule, k: number): { scale: number; std: number } => {
-    const alphaBar = next ? s.alphaBarS[k]! : s.alphaBarT[k]!, sigma = next ? s.sigmaS[k]! : s.sigmaT[k]!;
+    const alphaBar = next ? s.alphaBarS[k]! : s.alphaBarT[k]!,
+      sigma = next ? s.sigmaS[k]! : s.sigmaT[k]!;
     return { scale: vp ? Math.sqrt(alphaBar) : 1, std: vp ? Math.sqrt(1 - alphaBar) : sigma };
   };
   // One draw per entry, in order, only when the kernel draws (fresh and std > 0).
@@ -79,7 +83,9 @@ export function langevinModel(op: ForwardModel, steps: number): Uint8Array {
   const x0 = g.input('x0', batched(op.inShape));
   const y = g.input('y', ['M', ...op.outShape]);
   const noise = g.input('noise', [steps, 'N', ...op.inShape]);
-  const a = g.input('a', []), b = g.input('b', []), c = g.input('c', []);
+  const a = g.input('a', []),
+    b = g.input('b', []),
+    c = g.input('c', []);
   let x = x0;
   for (let it = 0; it < steps; it++) {
     const { grad } = dataGradient(g, lowered, x, y, `step${it}`);
@@ -100,15 +106,19 @@ const langevin: StepLowering = (step, plan) => {
     return `AnnealedLangevin (${reasonOf(e)})`;
   }
   // The kernel draws n per entry, step after step: the same order fills [K, N, …] row-major.
-  const requests = (k: number, n: number): NoiseRequest[] => [{ stream: stepStream(step.id, k), draw: 'normal', fields: [{ name: 'noise', shape: [p.steps, n, ...plan.imageShape] }] }];
+  const requests = (k: number, n: number): NoiseRequest[] => [
+    { stream: stepStream(step.id, k), draw: 'normal', fields: [{ name: 'noise', shape: [p.steps, n, ...plan.imageShape] }] },
+  ];
   return {
     model,
     wires: { x0: 'x0' },
     outputs: { x: 'x0' },
     nfe: 0,
     async feeds(ctx, n, noise) {
-      const s = scheduleOf(ctx), m = measurementOf(ctx);
-      const lr = p.lr * (1 + (ctx.k / s.K) * (p.lrMinRatio - 1)), sigma = s.sigmaT[ctx.k]!;
+      const s = scheduleOf(ctx),
+        m = measurementOf(ctx);
+      const lr = p.lr * (1 + (ctx.k / s.K) * (p.lrMinRatio - 1)),
+        sigma = s.sigmaT[ctx.k]!;
       const drawn = noise ?? drawNoise(requests(ctx.k, n), () => ctx.rng());
       return { y: m.y, noise: drawn.noise!, ...scalarInputs({ a: lr / (p.tau * p.tau), b: lr / (sigma * sigma), c: Math.sqrt(2 * lr) }) };
     },
@@ -119,7 +129,8 @@ const langevin: StepLowering = (step, plan) => {
 /** The Euler grid of `probabilityFlowOde` at level σ: M levels, then 0. */
 export function odeGrid(sigma: number, p: { steps: number; sigmaMin: number; rho: number }): number[] {
   const M = sigma > p.sigmaMin ? p.steps : 1;
-  const a = sigma ** (1 / p.rho), b = p.sigmaMin ** (1 / p.rho);
+  const a = sigma ** (1 / p.rho),
+    b = p.sigmaMin ** (1 / p.rho);
   const grid = Array.from({ length: M }, (_, m) => (M === 1 ? sigma : (a + (m / (M - 1)) * (b - a)) ** p.rho));
   grid.push(0);
   return grid;
@@ -135,7 +146,12 @@ export function odeModel(eps: Uint8Array, shape: Shape, steps: number): Uint8Arr
   const g = new GraphBuilder('update.pf-ode');
   const x = g.input('x', batched(shape));
   const vec = (name: string): string => g.input(name, [steps]);
-  const sigma = vec('sigma'), scale = vec('scale'), h = vec('h'), t = vec('t'), ab = vec('alphaBar'), ob = vec('oneMinusAlphaBar');
+  const sigma = vec('sigma'),
+    scale = vec('scale'),
+    h = vec('h'),
+    t = vec('t'),
+    ab = vec('alphaBar'),
+    ob = vec('oneMinusAlphaBar');
   let y = x;
   for (let m = 0; m < steps; m++) {
     const at = g.constant(i64([], [m]));
@@ -155,7 +171,8 @@ const pfOde: StepLowering = (step, plan, target) => {
   const sched = (constantInput(plan, step, 'schedule') ?? plan.schedule) as ResolvedSchedule;
   // The graph has a fixed number of Euler steps; at σ ≤ σ_min the kernel takes a single one.
   const low = sched.sigmaT.findIndex((s) => !(s > p.sigmaMin));
-  if (low >= 0) return `ProbabilityFlowODE: at iteration ${low} σ = ${sched.sigmaT[low]} ≤ sigmaMin = ${p.sigmaMin}, where the ODE takes 1 step instead of ${p.steps}; a fused graph has a fixed number of steps`;
+  if (low >= 0)
+    return `ProbabilityFlowODE: at iteration ${low} σ = ${sched.sigmaT[low]} ≤ sigmaMin = ${p.sigmaMin}, where the ODE takes 1 step instead of ${p.steps}; a fused graph has a fixed number of steps`;
   const eps = priorEpsModel(prior, plan.imageShape);
   if (!('model' in eps)) return eps.reason;
   return {

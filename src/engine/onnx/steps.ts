@@ -81,7 +81,8 @@ const denoise: StepLowering = (step, plan, target) => {
   const tweedie = denoiseModel(plan.imageShape, { clip });
   const g = new GraphBuilder('step.denoise');
   const dims = ['N', ...plan.imageShape];
-  const xt = g.input('xt', dims), alphaBar = g.input('alphaBar', []);
+  const xt = g.input('xt', dims),
+    alphaBar = g.input('alphaBar', []);
   let eps: string, v: string | undefined;
   if (target === 'fused') {
     const net = priorEpsModel(prior, plan.imageShape, { variance });
@@ -107,7 +108,8 @@ const denoise: StepLowering = (step, plan, target) => {
       const p = ctx.input('prior') as ScoreModel;
       // ᾱ from the prior's own schedule, as `denoiseWithEps`.
       if (target === 'fused') return priorScalars(p, t);
-      const xt = ctx.input('xt') as Tensor, alphaBar = scalarInputs({ alphaBar: p.schedule.alphaBarAt(t) });
+      const xt = ctx.input('xt') as Tensor,
+        alphaBar = scalarInputs({ alphaBar: p.schedule.alphaBarAt(t) });
       if (variance) return { ...(await p.predictEpsVariance!(xt, t)), ...alphaBar };
       return { eps: await p.predictEps(xt, t), ...alphaBar };
     },

@@ -36,7 +36,11 @@ const randn = (shape: Shape, rng: Rng, std = 1): Tensor => {
   rng.fillNormal(t.data, std);
   return t;
 };
-const uniform = (shape: Shape, rng: Rng, lo: number, hi: number): Tensor => tensor(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rng.uniform()));
+const uniform = (shape: Shape, rng: Rng, lo: number, hi: number): Tensor =>
+  tensor(
+    shape,
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rng.uniform()),
+  );
 
 const worst = worstErrors();
 const check = (name: string, got: Tensor, want: Tensor, tol = TOL): void => worst.check(name, got, want, tol);
@@ -58,8 +62,12 @@ describe('ONNX update kernels against the JS kernels', () => {
       for (const n of BATCHES) {
         for (const k of ITERS) {
           const { t, alphaBarT: ab } = level(k);
-          const x0 = uniform([n, ...SHAPE], rng, -1.2, 1.2), noise = randn([n, ...SHAPE], rng);
-          const xt = tensor(x0.shape, x0.data.map((v, i) => Math.sqrt(ab) * v + Math.sqrt(1 - ab) * noise.data[i]!));
+          const x0 = uniform([n, ...SHAPE], rng, -1.2, 1.2),
+            noise = randn([n, ...SHAPE], rng);
+          const xt = tensor(
+            x0.shape,
+            x0.data.map((v, i) => Math.sqrt(ab) * v + Math.sqrt(1 - ab) * noise.data[i]!),
+          );
           const want = await denoiseStep(plan.prior, xt, t, clip);
           const got = await model.run({ xt, eps: want.eps, ...scalarInputs({ alphaBar: ab }) });
           check(`denoise clip=${clip}`, got, want.x0);
@@ -94,9 +102,14 @@ describe('ONNX update kernels against the JS kernels', () => {
         const model = await openOnnxModel(zUpdateModel(SHAPE, { posteriorStd: p.posteriorStd, withU }));
         for (const n of BATCHES) {
           for (const k of ITERS) {
-            const at = level(k), shape: Shape = [n, ...SHAPE];
-            const x = uniform(shape, rng, -1, 1), u = randn(shape, rng, 0.05);
-            const xt = tensor(shape, x.data.map((v) => Math.sqrt(at.alphaBarT) * v + Math.sqrt(1 - at.alphaBarT) * rng.normal()));
+            const at = level(k),
+              shape: Shape = [n, ...SHAPE];
+            const x = uniform(shape, rng, -1, 1),
+              u = randn(shape, rng, 0.05);
+            const xt = tensor(
+              shape,
+              x.data.map((v) => Math.sqrt(at.alphaBarT) * v + Math.sqrt(1 - at.alphaBarT) * rng.normal()),
+            );
             const want = noisingStep(xt, x, withU ? u : undefined, at, p, createRng(5, `run/noise/${k}`));
             const { n: n1, n2 } = noisingNoise(shape, at, p, createRng(5, `run/noise/${k}`));
             const got = await model.run({ xt, x, ...(withU ? { u } : {}), n: n1, n2, ...zUpdateScalars(at, p) });
@@ -116,14 +129,20 @@ describe('ONNX update kernels against the JS kernels', () => {
       const truth = uniform([1, ...SHAPE], rng, -0.9, 0.9);
       const m: MeasurementValue = { op, y: op.apply(truth), sigmaY: 0.05 };
       m.y.data.forEach((v, i) => (m.y.data[i] = v + 0.05 * rng.normal()));
-      const forms = [[true, 'none'], [true, 'per-pixel'], [false, 'none']] as const;
+      const forms = [
+        [true, 'none'],
+        [true, 'per-pixel'],
+        [false, 'none'],
+      ] as const;
       for (const [normalize, stepScale] of forms) {
         const p: GradientStepParams = { ...grad, normalize, stepScale, gamma0: normalize ? 30 : 0.5 };
         const model = await openOnnxModel(xUpdateGradientModel(op, { normalize, withU: true }));
         for (const n of BATCHES) {
           for (const k of ITERS) {
-            const t = level(k).t, shape: Shape = [n, ...SHAPE];
-            const z = uniform(shape, rng, -0.95, 0.95), u = randn(shape, rng, 0.05);
+            const t = level(k).t,
+              shape: Shape = [n, ...SHAPE];
+            const z = uniform(shape, rng, -0.95, 0.95),
+              u = randn(shape, rng, 0.05);
             const got = await model.run({ z, u, y: m.y, ...scalarInputs({ gamma: gradientStepSize(SHAPE, t, p) }) });
             check(`x ${task} normalize=${normalize} ${stepScale}`, got, gradientXStep(m, z, u, t, p));
           }
@@ -153,7 +172,8 @@ describe('ONNX update kernels against the JS kernels', () => {
 async function onnxDdiff(p: Plan, iters: number): Promise<{ x: Tensor; xt: Tensor; u: Tensor }> {
   const step = (kind: string) => p.body.find((s) => s.kind === kind)!;
   const [den, xu, zu, du] = [step('Denoise'), step('XUpdate'), step('ZUpdate'), step('DualUpdate')];
-  const xp = xu.params as unknown as GradientStepParams, zp = zu.params as unknown as NoisingStepParams;
+  const xp = xu.params as unknown as GradientStepParams,
+    zp = zu.params as unknown as NoisingStepParams;
   const shape: Shape = [p.samples, ...p.imageShape];
   const m = {
     denoise: await openOnnxModel(denoiseModel(p.imageShape, { clip: den.params.clip as boolean })),
@@ -162,7 +182,9 @@ async function onnxDdiff(p: Plan, iters: number): Promise<{ x: Tensor; xt: Tenso
     dual: await openOnnxModel(dualUpdateModel(p.imageShape)),
   };
   const xtState = p.states.find((s) => s.init === 'noise')!;
-  let xt = tensor(shape), u = tensor(shape), x = tensor(shape);
+  let xt = tensor(shape),
+    u = tensor(shape),
+    x = tensor(shape);
   createRng(p.seed, `init/${xtState.id}`).fillNormal(xt.data, xtState.noiseScale);
   const s = p.schedule;
   for (let k = 0; k < iters; k++) {
@@ -188,7 +210,8 @@ describe('DDiff iterations through the ONNX update models', () => {
     const long = await compile(preset(), { samples: 2 });
     const paused = await runPlan(long, { stopAt: 5 });
     const first5 = await onnxDdiff(long, 5);
-    const xtId = long.states.find((st) => st.init === 'noise')!.id, uId = long.states.find((st) => st.init === 'zeros')!.id;
+    const xtId = long.states.find((st) => st.init === 'noise')!.id,
+      uId = long.states.find((st) => st.init === 'zeros')!.id;
     check('DDiff 5 iterations (K=1000) x_t', first5.xt, paused.snapshot!.states[xtId]!, 1e-4);
     check('DDiff 5 iterations (K=1000) u', first5.u, paused.snapshot!.states[uId]!, 1e-4);
   });

@@ -21,7 +21,8 @@ import { drawNoise } from './noise';
 
 const batched = (shape: readonly number[]): Dim[] => ['N', ...shape];
 /** ONNX TensorProto data types for Cast. */
-const FLOAT = 1, DOUBLE = 11;
+const FLOAT = 1,
+  DOUBLE = 11;
 
 /** 0-d float32 tensors for a model's scalar inputs. */
 export function scalarInputs(values: Readonly<Record<string, number>>): Record<string, Tensor> {
@@ -37,7 +38,9 @@ export function scalarInputs(values: Readonly<Record<string, number>>): Record<s
 export function denoiseModel(shape: Shape, opts: { clip: boolean }): Uint8Array {
   const g = new GraphBuilder('update.denoise');
   const f64 = (v: string): string => g.node('Cast', [v], { to: { i: DOUBLE } });
-  const xt = f64(g.input('xt', batched(shape))), eps = f64(g.input('eps', batched(shape))), ab = f64(g.input('alphaBar', []));
+  const xt = f64(g.input('xt', batched(shape))),
+    eps = f64(g.input('eps', batched(shape))),
+    ab = f64(g.input('alphaBar', []));
   const b = g.node('Sqrt', [g.node('Sub', [f64(g.scalar(1)), ab])]);
   let x0 = g.node('Div', [g.node('Sub', [xt, g.node('Mul', [b, eps])]), g.node('Sqrt', [ab])]);
   if (opts.clip) x0 = g.node('Clip', [x0, f64(g.scalar(-1)), f64(g.scalar(1))]);
@@ -48,7 +51,10 @@ export function denoiseModel(shape: Shape, opts: { clip: boolean }): Uint8Array 
 /** DualUpdate: inputs `u`, `x`, `z` (N×shape), `rho` (0-d); output `u` ← u + ρ(x − z) (as `dualStep`). */
 export function dualUpdateModel(shape: Shape): Uint8Array {
   const g = new GraphBuilder('update.dual');
-  const u = g.input('u', batched(shape)), x = g.input('x', batched(shape)), z = g.input('z', batched(shape)), rho = g.input('rho', []);
+  const u = g.input('u', batched(shape)),
+    x = g.input('x', batched(shape)),
+    z = g.input('z', batched(shape)),
+    rho = g.input('rho', []);
   g.output(g.node('Add', [u, g.node('Mul', [rho, g.node('Sub', [x, z])])]), 'u_next', batched(shape));
   return g.toBytes('dual ascent u + rho (x - z) (kernels/updates.ts dualStep)');
 }
@@ -75,11 +81,19 @@ export interface ZUpdateModelOptions {
 export function zUpdateModel(shape: Shape, opts: ZUpdateModelOptions): Uint8Array {
   const g = new GraphBuilder('update.z');
   const img = (name: string): string => g.input(name, batched(shape));
-  const xt = img('xt'), x = img('x'), u = opts.withU ? img('u') : undefined, n1 = img('n'), n2 = img('n2');
-  const abT = g.input('alphaBarT', []), abS = g.input('alphaBarS', []);
+  const xt = img('xt'),
+    x = img('x'),
+    u = opts.withU ? img('u') : undefined,
+    n1 = img('n'),
+    n2 = img('n2');
+  const abT = g.input('alphaBarT', []),
+    abS = g.input('alphaBarS', []);
   const betaT = opts.posteriorStd === 'beta' ? g.input('betaT', []) : undefined;
-  const zeta = g.input('zeta', []), eta = g.input('eta', []), noisy = g.input('noisy', []);
-  const one = g.scalar(1), zero = g.scalar(0);
+  const zeta = g.input('zeta', []),
+    eta = g.input('eta', []),
+    noisy = g.input('noisy', []);
+  const one = g.scalar(1),
+    zero = g.scalar(0);
   const sqrt = (v: string): string => g.node('Sqrt', [v]);
   const mul = (a: string, b: string): string => g.node('Mul', [a, b]);
   const oneMinus = (v: string): string => g.node('Sub', [one, v]);
@@ -96,7 +110,9 @@ export function zUpdateModel(shape: Shape, opts: ZUpdateModelOptions): Uint8Arra
   const mean = mul(sqrt(abS), u ? g.node('Add', [x, u]) : x);
   let std = c;
   if (opts.learned) {
-    const v = img('v'), sigmaMin = g.input('sigmaMin', []), logRatio = g.input('logRatio', []);
+    const v = img('v'),
+      sigmaMin = g.input('sigmaMin', []),
+      logRatio = g.input('logRatio', []);
     const f = mul(g.node('Add', [v, one]), g.scalar(0.25)); // ½·f = (v + 1)/4
     std = mul(sigmaMin, g.node('Exp', [mul(f, logRatio)]));
   }
@@ -122,7 +138,8 @@ export interface NoisingLevel {
  */
 export function noisingRequest(shape: Shape, at: NoisingLevel, p: NoisingStepParams, stream: string): NoiseRequest {
   const { c, fresh, noisy } = noisingCoefficients(at, p);
-  const n = { name: 'n', shape }, n2 = { name: 'n2', shape };
+  const n = { name: 'n', shape },
+    n2 = { name: 'n2', shape };
   const drawN = noisy && (c > 0 || p.variance === 'learned'); // learned σ > 0 even where c = 0
   if (drawN && fresh > 0) return { stream, draw: 'pairs', fields: [n, n2] }; // per element n, then n′
   if (drawN) return { stream, draw: 'normal', fields: [n, n2] };
@@ -167,12 +184,11 @@ export function xUpdateGradientModel(op: ForwardModel, opts: XUpdateModelOptions
   const g = new GraphBuilder(`update.x.${op.id}`);
   const z = g.input('z', batched(op.inShape));
   const u = opts.withU ? g.input('u', batched(op.inShape)) : undefined;
-  const y = g.input('y', ['M', ...op.outShape]), gamma = g.input('gamma', []);
+  const y = g.input('y', ['M', ...op.outShape]),
+    gamma = g.input('gamma', []);
   const w = u ? g.node('Sub', [z, u]) : z;
   const r = g.node('Sub', [inlineModel(g, lowered.apply, { x: w }, 'A'), y]);
-  const grad = lowered.adjoint
-    ? inlineModel(g, lowered.adjoint, { x: r }, 'At')
-    : inlineModel(g, lowered.vjp!, { x: w, v: r }, 'vjp');
+  const grad = lowered.adjoint ? inlineModel(g, lowered.adjoint, { x: r }, 'At') : inlineModel(g, lowered.vjp!, { x: w, v: r }, 'vjp');
   let step: string;
   if (opts.normalize) {
     const zero = g.scalar(0);

@@ -55,15 +55,12 @@ export function mapBatch2(
   const n = batchOf(x, xShape, who, 'input x');
   const nv = batchOf(v, vShape, who, 'cotangent v');
   if (n !== nv) throw new ShapeError(`${who}: x has batch ${n} but v has batch ${nv} (${shapeStr(x.shape)} vs ${shapeStr(v.shape)})`);
-  const xs = sizeOf(xShape), vs = sizeOf(vShape), os = sizeOf(outShape);
+  const xs = sizeOf(xShape),
+    vs = sizeOf(vShape),
+    os = sizeOf(outShape);
   const out = resultOf(n, outShape, who, result);
   for (let i = 0; i < n; i++) {
-    fn(
-      x.data.subarray(i * xs, (i + 1) * xs),
-      v.data.subarray(i * vs, (i + 1) * vs),
-      out.data.subarray(i * os, (i + 1) * os),
-      i,
-    );
+    fn(x.data.subarray(i * xs, (i + 1) * xs), v.data.subarray(i * vs, (i + 1) * vs), out.data.subarray(i * os, (i + 1) * os), i);
   }
   return out;
 }

@@ -25,7 +25,10 @@ function randn(shape: Shape, rng: Rng): Tensor {
 function input(spec: OperatorSpec, rng: Rng): Tensor {
   const single = (): Tensor => {
     if (spec.testInput) return spec.testInput(SHAPE, rng);
-    return tensor([1, ...SHAPE], Float32Array.from({ length: SHAPE.reduce((a, b) => a * b) }, () => 1.8 * rng.uniform() - 0.9));
+    return tensor(
+      [1, ...SHAPE],
+      Float32Array.from({ length: SHAPE.reduce((a, b) => a * b) }, () => 1.8 * rng.uniform() - 0.9),
+    );
   };
   const parts = Array.from({ length: BATCH }, single);
   const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
@@ -102,11 +105,18 @@ describe.each(specs.map((s) => [s.id, s] as const))('operator %s', (id, spec) =>
     // against the O(ε²) term, large for phase retrieval where some |F P x| come close to its kink at 0
     // (worst pooled error over 10 seeds: 6.5e-4 there, ≤ 2.6e-4 for every other operator).
     const eps = 2e-4;
-    let num = 0, den = 0;
+    let num = 0,
+      den = 0;
     for (let trial = 0; trial < 4; trial++) {
       const d = randn(x.shape, rng);
-      const xp = tensor(x.shape, x.data.map((a, i) => a + eps * d.data[i]!));
-      const xm = tensor(x.shape, x.data.map((a, i) => a - eps * d.data[i]!));
+      const xp = tensor(
+        x.shape,
+        x.data.map((a, i) => a + eps * d.data[i]!),
+      );
+      const xm = tensor(
+        x.shape,
+        x.data.map((a, i) => a - eps * d.data[i]!),
+      );
       const fd = (dot(op.apply(xp), v) - dot(op.apply(xm), v)) / (2 * eps);
       const an = dot(g, d);
       num += (fd - an) ** 2;
@@ -126,7 +136,8 @@ describe.each(specs.map((s) => [s.id, s] as const))('operator %s', (id, spec) =>
     for (const gamma of [0.05, 1, 20]) {
       const p = op.proxL2!(z, y, gamma);
       const ref = cgProx(op, z, y, gamma);
-      let num = 0, den = 0;
+      let num = 0,
+        den = 0;
       for (let i = 0; i < ref.length; i++) {
         num += (p.data[i]! - ref[i]!) ** 2;
         den += ref[i]! ** 2;

@@ -11,8 +11,7 @@ const randn = (n: number, seed: number): Float64Array => {
   return Float64Array.from({ length: n }, () => rng.normal());
 };
 const maxAbs = (a: ArrayLike<number>): number => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number =>
-  Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => Array.from(a).reduce((s, v, i) => s + v * b[i]!, 0);
 
 // [h, w, k]: odd/even sides, non-square, and kernels whose radius reaches or passes the side.
@@ -52,11 +51,14 @@ describe('createConv2d', () => {
     const kern = randn(k * k, 200 + k);
     const conv = createConv2d(kern, k, h, w);
     const planes = 2;
-    const x = randn(planes * h * w, 7), y = randn(planes * h * w, 8);
-    const ax = new Float64Array(x.length), aty = new Float64Array(y.length);
+    const x = randn(planes * h * w, 7),
+      y = randn(planes * h * w, 8);
+    const ax = new Float64Array(x.length),
+      aty = new Float64Array(y.length);
     conv.apply(x, ax, planes);
     conv.adjoint(y, aty, planes);
-    const lhs = dot(ax, y), rhs = dot(x, aty);
+    const lhs = dot(ax, y),
+      rhs = dot(x, aty);
     expect(Math.abs(lhs - rhs) / Math.max(Math.abs(lhs), Math.abs(rhs))).toBeLessThan(1e-12);
     for (let p = 0; p < planes; p++) {
       const ref = directCorrT(y.subarray(p * h * w, (p + 1) * h * w), kern, k, h, w);
@@ -65,7 +67,9 @@ describe('createConv2d', () => {
   });
 
   it('writes float32 outputs and leaves other planes alone', () => {
-    const k = 5, h = 6, w = 7;
+    const k = 5,
+      h = 6,
+      w = 7;
     const kern = randn(k * k, 1);
     const conv = createConv2d(Float32Array.from(kern), k, h, w);
     const x = Float32Array.from(randn(2 * h * w, 2));
@@ -84,12 +88,16 @@ describe('createConv2d', () => {
 
 describe('periodic gain and filter', () => {
   it('gives |Σ K e^{−2πi(ua/h + vb/w)}|² with the kernel centred at the origin', () => {
-    const k = 3, h = 4, w = 5, r = 1;
+    const k = 3,
+      h = 4,
+      w = 5,
+      r = 1;
     const kern = randn(k * k, 3);
     const gain = createConv2d(kern, k, h, w).periodicGain();
     for (let u = 0; u < h; u++) {
       for (let v = 0; v < w; v++) {
-        let re = 0, im = 0;
+        let re = 0,
+          im = 0;
         for (let a = 0; a < k; a++) {
           for (let b = 0; b < k; b++) {
             const ang = -2 * Math.PI * (((a - r) * u) / h + ((b - r) * v) / w);
@@ -103,8 +111,16 @@ describe('periodic gain and filter', () => {
   });
 
   it('filters with a constant spectrum as a scaling, plane by plane', () => {
-    const h = 6, w = 5, x = randn(3 * h * w, 4), out = new Float64Array(x.length);
+    const h = 6,
+      w = 5,
+      x = randn(3 * h * w, 4),
+      out = new Float64Array(x.length);
     periodicFilter(x, out, h, w, 3, new Float64Array(h * w).fill(2));
-    expect(maxDiff(out, x.map((v) => 2 * v))).toBeLessThan(1e-12);
+    expect(
+      maxDiff(
+        out,
+        x.map((v) => 2 * v),
+      ),
+    ).toBeLessThan(1e-12);
   });
 });

@@ -54,9 +54,12 @@ export function createConv2d(kernel: Floats, k: number, h: number, w: number): C
   if (kernel.length !== k * k) throw new RangeError(`createConv2d: kernel has ${kernel.length} values, expected ${k}×${k}`);
   if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) throw new RangeError(`createConv2d: bad plane size ${h}×${w}`);
   const r = (k - 1) / 2;
-  const ph = h + 2 * r, pw = w + 2 * r;
-  const m = nextPow2(ph), n = nextPow2(pw);
-  const rowPlan = fftPlan(n), colPlan = fftPlan(m);
+  const ph = h + 2 * r,
+    pw = w + 2 * r;
+  const m = nextPow2(ph),
+    n = nextPow2(pw);
+  const rowPlan = fftPlan(n),
+    colPlan = fftPlan(m);
   const buf = new Float64Array(2 * m * n);
   const col = new Float64Array(2 * m);
   const rowSrc = Int32Array.from({ length: ph }, (_, p) => reflect(p - r, h));
@@ -90,7 +93,8 @@ export function createConv2d(kernel: Floats, k: number, h: number, w: number): C
   // then Ŷ = X̂·conj(K̂c) read at offset (r, r); its transpose is X̂ = Ŷ·K̂c.
   for (let a = 0; a < k; a++) {
     for (let b = 0; b < k; b++) {
-      const i = (a - r + m) % m, j = (b - r + n) % n;
+      const i = (a - r + m) % m,
+        j = (b - r + n) % n;
       buf[2 * (i * n + j)] = kernel[a * k + b]!;
     }
   }
@@ -101,7 +105,10 @@ export function createConv2d(kernel: Floats, k: number, h: number, w: number): C
   const multiply = (conjugate: boolean): void => {
     const s = conjugate ? -1 : 1;
     for (let t = 0; t < buf.length; t += 2) {
-      const xr = buf[t]!, xi = buf[t + 1]!, kr = khat[t]!, ki = s * khat[t + 1]!;
+      const xr = buf[t]!,
+        xi = buf[t + 1]!,
+        kr = khat[t]!,
+        ki = s * khat[t + 1]!;
       buf[t] = xr * kr - xi * ki;
       buf[t + 1] = xr * ki + xi * kr;
     }
@@ -110,7 +117,8 @@ export function createConv2d(kernel: Floats, k: number, h: number, w: number): C
   const applyPair = (a: Floats, b: Floats | undefined, oa: Floats, ob: Floats | undefined, off: number): void => {
     buf.fill(0);
     for (let p = 0; p < ph; p++) {
-      const src = off + rowSrc[p]! * w, dst = 2 * p * n;
+      const src = off + rowSrc[p]! * w,
+        dst = 2 * p * n;
       for (let q = 0; q < pw; q++) {
         buf[dst + 2 * q] = a[src + colSrc[q]!]!;
         if (b) buf[dst + 2 * q + 1] = b[src + colSrc[q]!]!;
@@ -122,7 +130,8 @@ export function createConv2d(kernel: Floats, k: number, h: number, w: number): C
     rows(true);
     cols(r, r + w, true);
     for (let i = 0; i < h; i++) {
-      const src = 2 * ((i + r) * n + r), dst = off + i * w;
+      const src = 2 * ((i + r) * n + r),
+        dst = off + i * w;
       for (let j = 0; j < w; j++) {
         oa[dst + j] = buf[src + 2 * j]!;
         if (ob) ob[dst + j] = buf[src + 2 * j + 1]!;
@@ -133,7 +142,8 @@ export function createConv2d(kernel: Floats, k: number, h: number, w: number): C
   const adjointPair = (a: Floats, b: Floats | undefined, oa: Floats, ob: Floats | undefined, off: number): void => {
     buf.fill(0);
     for (let i = 0; i < h; i++) {
-      const src = off + i * w, dst = 2 * ((i + r) * n + r);
+      const src = off + i * w,
+        dst = 2 * ((i + r) * n + r);
       for (let j = 0; j < w; j++) {
         buf[dst + 2 * j] = a[src + j]!;
         if (b) buf[dst + 2 * j + 1] = b[src + j]!;
@@ -148,7 +158,8 @@ export function createConv2d(kernel: Floats, k: number, h: number, w: number): C
     // Accumulate in float64 first so a float32 output is rounded once.
     const acc = new Float64Array(2 * h * w);
     for (let p = 0; p < ph; p++) {
-      const dst = rowSrc[p]! * w, src = 2 * p * n;
+      const dst = rowSrc[p]! * w,
+        src = 2 * p * n;
       for (let q = 0; q < pw; q++) {
         const t = 2 * (dst + colSrc[q]!);
         acc[t] = acc[t]! + buf[src + 2 * q]!;
@@ -267,16 +278,10 @@ const dot64 = (a: Float64Array, b: Float64Array): number => {
  * {@link ConvergenceError} rather than return an unconverged x.
  * @param who - `operator <id>`, for the error message
  */
-export function solveConvProx(
-  conv: Conv2d,
-  b: Float64Array,
-  x: Float64Array,
-  planes: number,
-  gamma: number,
-  opts: PcgOptions = {},
-  who = 'conv2d',
-): PcgResult {
-  const tol = opts.tol ?? 1e-8, maxIter = opts.maxIter ?? 500, acceptAtCap = opts.acceptAtCap ?? 1e-4;
+export function solveConvProx(conv: Conv2d, b: Float64Array, x: Float64Array, planes: number, gamma: number, opts: PcgOptions = {}, who = 'conv2d'): PcgResult {
+  const tol = opts.tol ?? 1e-8,
+    maxIter = opts.maxIter ?? 500,
+    acceptAtCap = opts.acceptAtCap ?? 1e-4;
   const { h, w } = conv;
   const len = planes * h * w;
   if (b.length !== len || x.length !== len) throw new RangeError(`${who}: PCG needs ${len} values, got b ${b.length}, x ${x.length}`);
@@ -287,7 +292,9 @@ export function solveConvProx(
     conv.adjoint(t, out, planes);
     for (let i = 0; i < len; i++) out[i] = out[i]! + v[i]! / gamma;
   };
-  const r = new Float64Array(len), q = new Float64Array(len), s = new Float64Array(len);
+  const r = new Float64Array(len),
+    q = new Float64Array(len),
+    s = new Float64Array(len);
   normal(x, q);
   for (let i = 0; i < len; i++) r[i] = b[i]! - q[i]!;
   const bnorm = Math.sqrt(dot64(b, b));

@@ -33,7 +33,8 @@ const K61_CENTRE = 0.017683882566;
 /** The script's fixed image: x[i, j] = sin(0.9 i + 0.4 j + phase)·cos(0.3 i j). */
 const fixedImage = (h: number, w: number, phase: number): number[] =>
   Array.from({ length: h * w }, (_, k) => {
-    const i = Math.floor(k / w), j = k % w;
+    const i = Math.floor(k / w),
+      j = k % w;
     return Math.sin(0.9 * i + 0.4 * j + phase) * Math.cos(0.3 * i * j);
   });
 
@@ -52,7 +53,11 @@ describe('reflectIndex', () => {
 
 describe('deblur-gauss', () => {
   it('has the reference kernel and blur on a 2-channel 6×7 image (k = 5, σ = 1.2)', () => {
-    expectClose(gaussianKernel1d(5, 1.2).map((g) => g * gaussianKernel1d(5, 1.2)[2]!), KERNEL5_CENTRE_ROW, 1e-9);
+    expectClose(
+      gaussianKernel1d(5, 1.2).map((g) => g * gaussianKernel1d(5, 1.2)[2]!),
+      KERNEL5_CENTRE_ROW,
+      1e-9,
+    );
     const op = createOperator('deblur-gauss', { shape: [2, 6, 7], params: { kernelSize: 5, sigma: 1.2 } });
     const x = tensor([1, 2, 6, 7], [...fixedImage(6, 7, 0), ...fixedImage(6, 7, 1)]);
     const y = op.apply(x);

@@ -47,7 +47,11 @@ export function reflectConvMatrix(n: number, taps: Float64Array): SparseRows {
 
 const schema = z.object({
   /** Kernel side k (odd), in pixels. */
-  kernelSize: z.number().int().min(1).refine((k) => k % 2 === 1, 'kernel size must be odd'),
+  kernelSize: z
+    .number()
+    .int()
+    .min(1)
+    .refine((k) => k % 2 === 1, 'kernel size must be odd'),
   /** Gaussian standard deviation σ, in pixels. */
   sigma: z.number().positive(),
 });

@@ -16,9 +16,7 @@ export const hdr: OperatorSpec<typeof hdrParams> = {
   id: 'hdr',
   title: 'High dynamic range',
   summary: 'A(x) = clip(2x, −1, 1): recover the highlights and shadows an over-exposed capture clipped',
-  doc:
-    'A(x) = clip(s·x, −1, 1) with s = 2 (DAPS). VJP: s·v where |s·x| < 1, else 0 (defined almost everywhere). ' +
-    'No length to rescale with the image size.',
+  doc: 'A(x) = clip(s·x, −1, 1) with s = 2 (DAPS). VJP: s·v where |s·x| < 1, else 0 (defined almost everywhere). ' + 'No length to rescale with the image size.',
   linear: false,
   seeded: false,
   capabilities: ['vjp'],
@@ -36,13 +34,30 @@ export const hdr: OperatorSpec<typeof hdrParams> = {
       params: { ...p },
       artifacts: {},
       apply: (x: Tensor, result?: Tensor) =>
-        mapBatch(x, shape, shape, who, 'input x', (inp, out) => {
-          for (let i = 0; i < inp.length; i++) out[i] = Math.min(1, Math.max(-1, s * inp[i]!));
-        }, result),
+        mapBatch(
+          x,
+          shape,
+          shape,
+          who,
+          'input x',
+          (inp, out) => {
+            for (let i = 0; i < inp.length; i++) out[i] = Math.min(1, Math.max(-1, s * inp[i]!));
+          },
+          result,
+        ),
       vjp: (x: Tensor, v: Tensor, result?: Tensor) =>
-        mapBatch2(x, v, shape, shape, shape, who, (xi, vi, out) => {
-          for (let i = 0; i < xi.length; i++) out[i] = Math.abs(s * xi[i]!) < 1 ? s * vi[i]! : 0;
-        }, result),
+        mapBatch2(
+          x,
+          v,
+          shape,
+          shape,
+          shape,
+          who,
+          (xi, vi, out) => {
+            for (let i = 0; i < xi.length; i++) out[i] = Math.abs(s * xi[i]!) < 1 ? s * vi[i]! : 0;
+          },
+          result,
+        ),
       view: (y: Tensor) => y,
     };
   },

@@ -3,8 +3,7 @@ import { tensor } from '../tensor/tensor';
 import { HOLE_VIEW_VALUE } from './inpainting';
 import { createOperator } from './registry';
 
-const maskOf = (id: string, shape: number[], seed = 0, params = {}): Float32Array =>
-  createOperator(id, { shape, seed, params }).artifacts.mask!.data;
+const maskOf = (id: string, shape: number[], seed = 0, params = {}): Float32Array => createOperator(id, { shape, seed, params }).artifacts.mask!.data;
 
 describe('inpaint-random', () => {
   it('removes exactly round(0.7·H·W) pixels, the same in every channel', () => {
@@ -23,10 +22,14 @@ describe('inpaint-random', () => {
 
 describe('inpaint-box', () => {
   const box = (mask: Float32Array, w: number): { top: number; left: number; bottom: number; right: number } => {
-    let top = Infinity, left = Infinity, bottom = -1, right = -1;
+    let top = Infinity,
+      left = Infinity,
+      bottom = -1,
+      right = -1;
     mask.forEach((m, i) => {
       if (m === 0) {
-        const r = Math.floor(i / w), c = i % w;
+        const r = Math.floor(i / w),
+          c = i % w;
         top = Math.min(top, r);
         left = Math.min(left, c);
         bottom = Math.max(bottom, r);
@@ -70,7 +73,10 @@ describe('inpaint-box', () => {
 
 describe('inpainting masks', () => {
   it('rescales box and margin with the image: 32×32 box ≥ 8 px in at 64 px, 16×16 ≥ 4 px at 32 px', () => {
-    for (const [side, len, margin] of [[64, 32, 8], [32, 16, 4]] as const) {
+    for (const [side, len, margin] of [
+      [64, 32, 8],
+      [32, 16, 4],
+    ] as const) {
       const op = createOperator('inpaint-box', { shape: [3, side, side], seed: 9 });
       expect(op.params).toMatchObject({ placement: 'random', boxHeight: len, boxWidth: len, margin });
       expect(op.artifacts.mask!.shape).toEqual([1, 1, side, side]);
@@ -94,7 +100,10 @@ describe('inpainting masks', () => {
   it('uses the same box in every channel and marks the hole mid-grey in the view', () => {
     const op = createOperator('inpaint-box', { shape: [3, 16, 16], seed: 1 });
     const mask = op.artifacts.mask!.data;
-    const x = tensor([1, 3, 16, 16], Float32Array.from({ length: 768 }, (_, i) => 0.9 - (i % 7) * 0.1));
+    const x = tensor(
+      [1, 3, 16, 16],
+      Float32Array.from({ length: 768 }, (_, i) => 0.9 - (i % 7) * 0.1),
+    );
     const y = op.apply(x);
     const view = op.view(y);
     for (let k = 0; k < 3; k++) {
@@ -109,7 +118,10 @@ describe('inpainting masks', () => {
     const op = createOperator('inpaint-random', { shape: [1, 4, 4], seed: 0 });
     const mask = op.artifacts.mask!.data;
     const y = tensor([1, 1, 4, 4], new Float32Array(16).fill(0.5));
-    const z = tensor([2, 1, 4, 4], Float32Array.from({ length: 32 }, (_, i) => (i < 16 ? -1 : 1)));
+    const z = tensor(
+      [2, 1, 4, 4],
+      Float32Array.from({ length: 32 }, (_, i) => (i < 16 ? -1 : 1)),
+    );
     const p = op.proxL2!(z, y, 1);
     for (let i = 0; i < 32; i++) {
       const m = mask[i % 16]!;

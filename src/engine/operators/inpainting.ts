@@ -21,9 +21,17 @@ function maskOperator(id: string, shape: Shape, mask: Float32Array, params: Reco
   const hw = h * w;
   const who = `operator ${id}`;
   const masked = (x: Tensor, what: string, result?: Tensor): Tensor =>
-    mapBatch(x, shape, shape, who, what, (inp, out) => {
-      for (let k = 0; k < c; k++) for (let i = 0; i < hw; i++) out[k * hw + i] = mask[i]! * inp[k * hw + i]!;
-    }, result);
+    mapBatch(
+      x,
+      shape,
+      shape,
+      who,
+      what,
+      (inp, out) => {
+        for (let k = 0; k < c; k++) for (let i = 0; i < hw; i++) out[k * hw + i] = mask[i]! * inp[k * hw + i]!;
+      },
+      result,
+    );
   const op = {
     id,
     inShape: [...shape],
@@ -90,7 +98,8 @@ export const inpaintBox: OperatorSpec<typeof boxParams> = {
     const [, h, w] = ctx.shape as [number, number, number];
     const who = 'operator inpaint-box';
     if (p.boxHeight > h || p.boxWidth > w) throw new RangeError(`${who}: box ${p.boxHeight}×${p.boxWidth} does not fit the image ${h}×${w}`);
-    const topRange = h - p.boxHeight - 2 * p.margin, leftRange = w - p.boxWidth - 2 * p.margin;
+    const topRange = h - p.boxHeight - 2 * p.margin,
+      leftRange = w - p.boxWidth - 2 * p.margin;
     if (p.placement === 'random' && (topRange < 0 || leftRange < 0)) {
       throw new RangeError(`${who}: box ${p.boxHeight}×${p.boxWidth} with margin ${p.margin} does not fit the image ${h}×${w}`);
     }

@@ -21,7 +21,8 @@ function plainCg(b: Float64Array, normal: (v: Float64Array) => Float64Array): Fl
 }
 
 const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < b.length; i++) {
     num += (a[i]! - b[i]!) ** 2;
     den += b[i]! ** 2;
@@ -43,7 +44,10 @@ describe('deblur-motion', () => {
 
   it('maps a centred delta to the kernel flipped in both axes (torch conv2d = cross-correlation)', () => {
     // y[i, j] = Σ K[a, b]·x[i + a − r, j + b − r], so a delta at c gives y[c + u, c + v] = K[r − u, r − v].
-    const k = 9, r = 4, side = 31, c = 15;
+    const k = 9,
+      r = 4,
+      side = 31,
+      c = 15;
     const op = createOperator('deblur-motion', { shape: [2, side, side], seed: 1, params: { kernelSize: k } });
     const kern = op.artifacts.kernel!.data;
     const x = tensor([1, 2, side, side]);
@@ -52,7 +56,8 @@ describe('deblur-motion', () => {
     const y = op.apply(x);
     for (let i = 0; i < side; i++) {
       for (let j = 0; j < side; j++) {
-        const u = i - c, v = j - c;
+        const u = i - c,
+          v = j - c;
         const want = Math.abs(u) <= r && Math.abs(v) <= r ? kern[(r - u) * k + (r - v)]! : 0;
         expect(Math.abs(y.data[i * side + j]! - want)).toBeLessThan(1e-6);
         expect(Math.abs(y.data[side * side + i * side + j]! + 2 * want)).toBeLessThan(1e-6);
@@ -64,7 +69,10 @@ describe('deblur-motion', () => {
   });
 
   it('keeps a constant image constant (reflect padding, kernel sums to 1), also with the kernel wider than the image', () => {
-    for (const [shape, k] of [[[3, 20, 17], 9], [[1, 6, 5], 15]] as const) {
+    for (const [shape, k] of [
+      [[3, 20, 17], 9],
+      [[1, 6, 5], 15],
+    ] as const) {
       const op = createOperator('deblur-motion', { shape: [...shape], seed: 4, params: { kernelSize: k } });
       const y = op.apply(tensor([1, ...shape], new Float32Array(shape[0] * shape[1] * shape[2]).fill(0.37)));
       expect(y.data.every((v) => Math.abs(v - 0.37) < 1e-6)).toBe(true);
@@ -120,7 +128,8 @@ describe('deblur-motion', () => {
       expect(last!.relResidual).toBeLessThanOrEqual(1e-4);
       // with a weak prior the prox is (nearly) a deconvolution: A x reproduces the noise-free y
       const ax = op.apply(x);
-      let num = 0, den = 0;
+      let num = 0,
+        den = 0;
       ax.data.forEach((v, i) => {
         num += (v - y.data[i]!) ** 2;
         den += y.data[i]! ** 2;

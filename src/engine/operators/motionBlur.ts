@@ -17,7 +17,11 @@ import type { ForwardModel, OperatorSpec } from './types';
 // Plain zod rather than registry's `param` helpers: the registry imports this module.
 const schema = z.object({
   /** Kernel side k (odd), in pixels. */
-  kernelSize: z.number().int().min(1).refine((k) => k % 2 === 1, 'kernel size must be odd'),
+  kernelSize: z
+    .number()
+    .int()
+    .min(1)
+    .refine((k) => k % 2 === 1, 'kernel size must be odd'),
   /** Shake intensity i ∈ [0, 1] (0 = straight line). */
   intensity: z.number().min(0).max(1),
 });
@@ -90,7 +94,7 @@ export const motionBlur: OperatorSpec<typeof schema> = {
   title: 'Motion deblurring',
   summary: 'depthwise motion blur, random 61×61 camera-shake kernel, intensity 0.5 (at 256 px), reflect padding',
   doc:
-    'y = K ⋆ x on every channel (cross-correlation, as torch conv2d), \'same\' output size with reflect ' +
+    "y = K ⋆ x on every channel (cross-correlation, as torch conv2d), 'same' output size with reflect " +
     'padding (d c b | a b c d, repeated when the kernel is wider than the image). K is a random ' +
     'camera-shake kernel drawn from the instance seed: a momentum random walk (turning rate, speed, ' +
     'tremor and rare jerks all growing with the intensity; intensity 0 is a straight line) rasterised ' +

@@ -6,7 +6,9 @@ const kernelFor = (seed: number, k: number, intensity: number): Float32Array => 
 
 /** Mass, centre of mass (row, col) and the principal direction (unit, in (row, col)) of a kernel. */
 function moments(kern: Float32Array, k: number): { mass: number; cy: number; cx: number; dir: [number, number] } {
-  let mass = 0, cy = 0, cx = 0;
+  let mass = 0,
+    cy = 0,
+    cx = 0;
   for (let a = 0; a < k; a++) {
     for (let b = 0; b < k; b++) {
       const m = kern[a * k + b]!;
@@ -17,7 +19,9 @@ function moments(kern: Float32Array, k: number): { mass: number; cy: number; cx:
   }
   cy /= mass;
   cx /= mass;
-  let syy = 0, sxx = 0, sxy = 0;
+  let syy = 0,
+    sxx = 0,
+    sxy = 0;
   for (let a = 0; a < k; a++) {
     for (let b = 0; b < k; b++) {
       const m = kern[a * k + b]!;
@@ -46,7 +50,9 @@ function offLine(kern: Float32Array, k: number): number {
 /** √(λ_min/λ_max) of the kernel's second-moment matrix. */
 function spread(kern: Float32Array, k: number): number {
   const { cy, cx } = moments(kern, k);
-  let syy = 0, sxx = 0, sxy = 0;
+  let syy = 0,
+    sxx = 0,
+    sxy = 0;
   for (let a = 0; a < k; a++) {
     for (let b = 0; b < k; b++) {
       const m = kern[a * k + b]!;
@@ -55,7 +61,9 @@ function spread(kern: Float32Array, k: number): number {
       sxy += m * (a - cy) * (b - cx);
     }
   }
-  const tr = sxx + syy, det = sxx * syy - sxy * sxy, disc = Math.sqrt(Math.max(0, (tr * tr) / 4 - det));
+  const tr = sxx + syy,
+    det = sxx * syy - sxy * sxy,
+    disc = Math.sqrt(Math.max(0, (tr * tr) / 4 - det));
   return Math.sqrt(Math.max(0, tr / 2 - disc) / (tr / 2 + disc));
 }
 
@@ -109,7 +117,9 @@ describe('motionKernel', () => {
       for (let seed = 0; seed < 12; seed++) s += spread(kernelFor(seed, 61, intensity), 61);
       return s / 12;
     };
-    const r0 = roundness(0), r5 = roundness(0.5), r1 = roundness(1);
+    const r0 = roundness(0),
+      r5 = roundness(0.5),
+      r1 = roundness(1);
     expect(r0).toBeLessThan(0.06);
     expect(r5).toBeGreaterThan(0.15);
     expect(r1).toBeGreaterThan(r5);

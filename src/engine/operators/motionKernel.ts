@@ -46,13 +46,19 @@ export interface MotionTrajectory {
 export function motionTrajectory(intensity: number, rng: Rng): MotionTrajectory {
   if (!(intensity >= 0 && intensity <= 1)) throw new RangeError(`motion kernel: intensity must be in [0, 1], got ${intensity}`);
   const i = intensity;
-  const x = new Float64Array(STEPS + 1), y = new Float64Array(STEPS + 1);
+  const x = new Float64Array(STEPS + 1),
+    y = new Float64Array(STEPS + 1);
   let theta = 2 * Math.PI * rng.uniform();
-  let omega = 0, logSpeed = 0;
+  let omega = 0,
+    logSpeed = 0;
   for (let t = 0; t < STEPS; t++) {
     // Draw everything every step, so the stream does not depend on the intensity.
-    const e1 = rng.normal(), e2 = rng.normal(), e3 = rng.normal(), e4 = rng.normal();
-    const jerkDraw = rng.uniform(), jerkSize = rng.uniform();
+    const e1 = rng.normal(),
+      e2 = rng.normal(),
+      e3 = rng.normal(),
+      e4 = rng.normal();
+    const jerkDraw = rng.uniform(),
+      jerkSize = rng.uniform();
     omega = TURN_MOMENTUM * omega + TURN_NOISE * i * e1;
     theta += omega;
     if (jerkDraw < JERK_RATE * i * i) theta += (jerkSize < 0.5 ? -1 : 1) * (Math.PI / 4 + Math.PI * Math.abs(jerkSize - 0.5));
@@ -85,10 +91,14 @@ export function motionKernel(k: number, intensity: number, rng: Rng): Float32Arr
   const unit = arc > 0 ? (LENGTH_FRACTION * (k - 1)) / arc : 0;
 
   // Sub-points at equal time spacing within each step: slow steps pile light up, as in a real exposure.
-  const px: number[] = [], py: number[] = [], pw: number[] = [];
+  const px: number[] = [],
+    py: number[] = [],
+    pw: number[] = [];
   for (let t = 0; t < STEPS; t++) {
-    const x0 = traj.x[t]! * unit, y0 = traj.y[t]! * unit;
-    const dx = traj.x[t + 1]! * unit - x0, dy = traj.y[t + 1]! * unit - y0;
+    const x0 = traj.x[t]! * unit,
+      y0 = traj.y[t]! * unit;
+    const dx = traj.x[t + 1]! * unit - x0,
+      dy = traj.y[t + 1]! * unit - y0;
     const sub = Math.max(1, Math.ceil(Math.hypot(dx, dy) / SUBSTEP));
     for (let j = 0; j < sub; j++) {
       const f = (j + 0.5) / sub;
@@ -97,7 +107,9 @@ export function motionKernel(k: number, intensity: number, rng: Rng): Float32Arr
       pw.push(1 / (STEPS * sub));
     }
   }
-  let cx = 0, cy = 0, total = 0;
+  let cx = 0,
+    cy = 0,
+    total = 0;
   for (let j = 0; j < px.length; j++) {
     cx += pw[j]! * px[j]!;
     cy += pw[j]! * py[j]!;
@@ -112,10 +124,14 @@ export function motionKernel(k: number, intensity: number, rng: Rng): Float32Arr
 
   const acc = new Float64Array(k * k);
   for (let j = 0; j < px.length; j++) {
-    const u = r + (px[j]! - cx) * fit, v = r + (py[j]! - cy) * fit;
+    const u = r + (px[j]! - cx) * fit,
+      v = r + (py[j]! - cy) * fit;
     // Clamp the cell so a point on the far edge splats with weight 1 onto the last pixel.
-    const c0 = Math.min(k - 2, Math.max(0, Math.floor(u))), r0 = Math.min(k - 2, Math.max(0, Math.floor(v)));
-    const fu = u - c0, fv = v - r0, wt = pw[j]!;
+    const c0 = Math.min(k - 2, Math.max(0, Math.floor(u))),
+      r0 = Math.min(k - 2, Math.max(0, Math.floor(v)));
+    const fu = u - c0,
+      fv = v - r0,
+      wt = pw[j]!;
     acc[r0 * k + c0] = acc[r0 * k + c0]! + wt * (1 - fu) * (1 - fv);
     acc[r0 * k + c0 + 1] = acc[r0 * k + c0 + 1]! + wt * fu * (1 - fv);
     acc[(r0 + 1) * k + c0] = acc[(r0 + 1) * k + c0]! + wt * (1 - fu) * fv;

@@ -37,14 +37,17 @@ describe('Poisson noise', () => {
   it.each([0.5, 4, 29, 30, 250])('draws with mean and variance λ = %f', (lambda) => {
     const rng = createRng(3);
     const n = 40_000;
-    let s = 0, s2 = 0, bad = 0;
+    let s = 0,
+      s2 = 0,
+      bad = 0;
     for (let i = 0; i < n; i++) {
       const k = poisson(lambda, rng);
       if (!Number.isInteger(k) || k < 0) bad++;
       s += k;
       s2 += k * k;
     }
-    const mean = s / n, variance = s2 / n - mean * mean;
+    const mean = s / n,
+      variance = s2 / n - mean * mean;
     expect(bad).toBe(0);
     expect(Math.abs(mean - lambda)).toBeLessThan(5 * Math.sqrt(lambda / n));
     expect(Math.abs(variance / lambda - 1)).toBeLessThan(0.05);
@@ -80,7 +83,8 @@ describe('Poisson noise', () => {
   });
 
   it('has variance 2(y+1)/rate in y units', () => {
-    const n = 40_000, rate = 50;
+    const n = 40_000,
+      rate = 50;
     const out = addNoise(tensor([n], new Float32Array(n).fill(-0.2)), { kind: 'poisson', rate }, createRng(4));
     const mean = out.data.reduce((a, b) => a + b, 0) / n;
     const variance = out.data.reduce((a, b) => a + (b - mean) ** 2, 0) / n;

@@ -43,7 +43,8 @@ export function poisson(lambda: number, rng: Rng): number {
     }
     return k;
   }
-  const slam = Math.sqrt(lambda), loglam = Math.log(lambda);
+  const slam = Math.sqrt(lambda),
+    loglam = Math.log(lambda);
   const b = 0.931 + 2.53 * slam;
   const a = -0.059 + 0.02483 * b;
   const invalpha = 1.1239 + 1.1328 / (b - 3.4);
@@ -55,7 +56,7 @@ export function poisson(lambda: number, rng: Rng): number {
     const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
     if (us >= 0.07 && v <= vr) return k;
     if (k < 0 || (us < 0.013 && v > us)) continue;
-    const lhs = Math.log(v * invalpha / (a / (us * us) + b));
+    const lhs = Math.log((v * invalpha) / (a / (us * us) + b));
     if (lhs <= -lambda + k * loglam - logFactorial(k)) return k;
   }
 }

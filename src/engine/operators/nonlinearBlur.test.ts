@@ -47,26 +47,41 @@ describe('deblur-nonlinear (stand-in)', () => {
     const shape = [2, 12, 10];
     const params = { kernelSize: 7, intensity: 0.5, beta: 1.5, blurSigma: 0.8 };
     const op = createOperator('deblur-nonlinear', { shape, seed: 3, params });
-    const k1 = op.artifacts.kernel1!, k2 = op.artifacts.kernel2!;
+    const k1 = op.artifacts.kernel1!,
+      k2 = op.artifacts.kernel2!;
     const x = tensor([1, ...shape]);
     createRng(5).fillNormal(x.data, 0.6);
     const y = op.apply(x);
     const plane = 12 * 10;
     for (let c = 0; c < 2; c++) {
       const h = corr(x.data.subarray(c * plane, (c + 1) * plane), k1.data, 7, 12, 10);
-      const ref = corr(h.map((v) => saturate(v, 1.5)), k2.data, k2.shape[2]!, 12, 10);
+      const ref = corr(
+        h.map((v) => saturate(v, 1.5)),
+        k2.data,
+        k2.shape[2]!,
+        12,
+        10,
+      );
       for (let i = 0; i < plane; i++) expect(Math.abs(y.data[c * plane + i]! - ref[i]!)).toBeLessThan(1e-6);
     }
     // Not linear: doubling the input does not double the output.
-    const y2 = op.apply(tensor(x.shape, x.data.map((v) => 2 * v)));
+    const y2 = op.apply(
+      tensor(
+        x.shape,
+        x.data.map((v) => 2 * v),
+      ),
+    );
     expect(Math.max(...Array.from(y2.data, (v, i) => Math.abs(v - 2 * y.data[i]!)))).toBeGreaterThan(0.1);
   });
 
   it('maps a small centred delta to K₂ ⋆ φ(flipped K₁) (cross-correlation convention)', () => {
-    const side = 33, c = 16, eps = 0.5;
+    const side = 33,
+      c = 16,
+      eps = 0.5;
     const params = { kernelSize: 9, intensity: 0.5, beta: 1.5, blurSigma: 1 };
     const op = createOperator('deblur-nonlinear', { shape: [1, side, side], seed: 4, params });
-    const k1 = op.artifacts.kernel1!.data, k2 = op.artifacts.kernel2!;
+    const k1 = op.artifacts.kernel1!.data,
+      k2 = op.artifacts.kernel2!;
     const x = tensor([1, 1, side, side]);
     x.data[c * side + c] = eps;
     // K₁ ⋆ (εδ) is ε·K₁ rotated by 180° about the delta; everything stays away from the border.
@@ -81,14 +96,21 @@ describe('deblur-nonlinear (stand-in)', () => {
     const shape = [3, 20, 20];
     const op = createOperator('deblur-nonlinear', { shape, seed: 6 });
     const rng = createRng(8);
-    const x = tensor([1, ...shape]), v = tensor([1, ...shape]), d = tensor([1, ...shape]);
+    const x = tensor([1, ...shape]),
+      v = tensor([1, ...shape]),
+      d = tensor([1, ...shape]);
     rng.fillNormal(x.data, 0.5);
     rng.fillNormal(v.data);
     rng.fillNormal(d.data);
     const g = op.vjp!(x, v);
     const eps = 1e-3;
     const f = (s: number): number => {
-      const y = op.apply(tensor(x.shape, x.data.map((a, i) => a + s * eps * d.data[i]!)));
+      const y = op.apply(
+        tensor(
+          x.shape,
+          x.data.map((a, i) => a + s * eps * d.data[i]!),
+        ),
+      );
       return y.data.reduce((acc, yv, i) => acc + yv * v.data[i]!, 0);
     };
     const fd = (f(1) - f(-1)) / (2 * eps);

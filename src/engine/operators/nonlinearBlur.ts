@@ -21,7 +21,11 @@ import type { OperatorSpec } from './types';
 // Plain zod rather than registry's `param` helpers: the registry imports this module.
 const schema = z.object({
   /** Side of the motion kernel K₁ (odd), in pixels. */
-  kernelSize: z.number().int().min(1).refine((k) => k % 2 === 1, 'kernel size must be odd'),
+  kernelSize: z
+    .number()
+    .int()
+    .min(1)
+    .refine((k) => k % 2 === 1, 'kernel size must be odd'),
   /** Shake intensity of K₁, in [0, 1]. */
   intensity: z.number().min(0).max(1),
   /** Saturation strength β of φ(h) = tanh(βh)/tanh(β). */
@@ -38,7 +42,8 @@ export const saturate = (h: number, beta: number): number => Math.tanh(beta * h)
  * @returns the kernel and its side
  */
 export function gaussianKernel2d(sigma: number): { kernel: Float32Array; k: number } {
-  const r = Math.ceil(3 * sigma), k = 2 * r + 1;
+  const r = Math.ceil(3 * sigma),
+    k = 2 * r + 1;
   const g = Array.from({ length: k }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
   const s = g.reduce((a, b) => a + b, 0);
   const kernel = new Float32Array(k * k);
@@ -56,16 +61,16 @@ export const nonlinearBlur: OperatorSpec<typeof schema> = {
   title: 'Nonlinear deblurring (stand-in)',
   summary: 'STAND-IN for the learned bkse/GOPRO blur: motion blur → tanh saturation → Gaussian blur',
   doc:
-    'A STAND-IN, not the papers\' operator. DPS/DAPS use a learned GOPRO blur network (bkse ' +
+    "A STAND-IN, not the papers' operator. DPS/DAPS use a learned GOPRO blur network (bkse " +
     'KernelWizard with a fixed random latent kernel) whose weights cannot be shipped; this operator ' +
     'keeps the character of the task — blur that is not linear in the image — with a closed form: ' +
     'A(x) = K₂ ⋆ φ(K₁ ⋆ x) on every channel, K₁ a seeded camera-shake kernel (same generator as ' +
     'deblur-motion), φ(h) = tanh(βh)/tanh(β) a smooth saturation mapping [−1, 1] onto [−1, 1], K₂ a ' +
     'normalised Gaussian (side 2⌈3σ⌉ + 1), both correlations with reflect padding. At 256×256: K₁ 31×31 ' +
-    'with intensity 0.5, β = 1.5, σ = 1.5; other sizes scale K₁\'s side to the odd size nearest 31·s ' +
+    "with intensity 0.5, β = 1.5, σ = 1.5; other sizes scale K₁'s side to the odd size nearest 31·s " +
     '(at least 9) and σ to 1.5·s (at least 1), s = min(H, W)/256. Its VJP is analytic, ' +
-    'K₁ᵀ(φ\'(K₁x) ⊙ K₂ᵀv); there is no adjoint or prox. Numbers on this task are not comparable with ' +
-    'the papers\'. A learned blur can replace it later as a user-supplied ONNX operator: the ' +
+    "K₁ᵀ(φ'(K₁x) ⊙ K₂ᵀv); there is no adjoint or prox. Numbers on this task are not comparable with " +
+    "the papers'. A learned blur can replace it later as a user-supplied ONNX operator: the " +
     'ForwardModel contract (apply, vjp, shapes) is all a replacement must satisfy.',
   linear: false,
   seeded: true,
@@ -87,10 +92,12 @@ export const nonlinearBlur: OperatorSpec<typeof schema> = {
     const { kernel: kernel2, k: k2 } = gaussianKernel2d(blurSigma);
     const conv1 = createConv2d(kernel1, k1, h, w);
     const conv2 = createConv2d(kernel2, k2, h, w);
-    const id = 'deblur-nonlinear', who = `operator ${id}`;
+    const id = 'deblur-nonlinear',
+      who = `operator ${id}`;
     const size = sizeOf(shape);
     const tb = Math.tanh(beta);
-    const hidden = new Float64Array(size), mid = new Float64Array(size);
+    const hidden = new Float64Array(size),
+      mid = new Float64Array(size);
     return {
       id,
       inShape: shape,
@@ -99,22 +106,39 @@ export const nonlinearBlur: OperatorSpec<typeof schema> = {
       params: { kernelSize: k1, intensity, beta, blurSigma },
       artifacts: { kernel1: tensor([1, 1, k1, k1], kernel1.slice()), kernel2: tensor([1, 1, k2, k2], kernel2.slice()) },
       apply: (x: Tensor, result?: Tensor): Tensor =>
-        mapBatch(x, shape, shape, who, 'input x', (inp, out) => {
-          conv1.apply(inp, hidden, c);
-          for (let i = 0; i < size; i++) mid[i] = Math.tanh(beta * hidden[i]!) / tb;
-          conv2.apply(mid, out, c);
-        }, result),
+        mapBatch(
+          x,
+          shape,
+          shape,
+          who,
+          'input x',
+          (inp, out) => {
+            conv1.apply(inp, hidden, c);
+            for (let i = 0; i < size; i++) mid[i] = Math.tanh(beta * hidden[i]!) / tb;
+            conv2.apply(mid, out, c);
+          },
+          result,
+        ),
       vjp: (x: Tensor, v: Tensor, result?: Tensor): Tensor =>
-        mapBatch2(x, v, shape, shape, shape, who, (xs, vs, out) => {
-          conv1.apply(xs, hidden, c);
-          conv2.adjoint(vs, mid, c);
-          // φ'(h) = β(1 − tanh²(βh))/tanh β
-          for (let i = 0; i < size; i++) {
-            const t = Math.tanh(beta * hidden[i]!);
-            mid[i] = (mid[i]! * beta * (1 - t * t)) / tb;
-          }
-          conv1.adjoint(mid, out, c);
-        }, result),
+        mapBatch2(
+          x,
+          v,
+          shape,
+          shape,
+          shape,
+          who,
+          (xs, vs, out) => {
+            conv1.apply(xs, hidden, c);
+            conv2.adjoint(vs, mid, c);
+            // φ'(h) = β(1 − tanh²(βh))/tanh β
+            for (let i = 0; i < size; i++) {
+              const t = Math.tanh(beta * hidden[i]!);
+              mid[i] = (mid[i]! * beta * (1 - t * t)) / tb;
+            }
+            conv1.adjoint(mid, out, c);
+          },
+          result,
+        ),
       view: (y: Tensor): Tensor => y,
     };
   },

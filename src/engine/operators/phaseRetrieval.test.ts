@@ -25,12 +25,19 @@ function vjpError(op: ForwardModel, at: Tensor, seed: number): number {
   rng.fillNormal(v.data);
   const g = op.vjp!(at, v);
   const eps = 2e-4;
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let t = 0; t < 4; t++) {
     const d = tensor(at.shape);
     rng.fillNormal(d.data);
-    const xp = tensor(at.shape, at.data.map((a, i) => a + eps * d.data[i]!));
-    const xm = tensor(at.shape, at.data.map((a, i) => a - eps * d.data[i]!));
+    const xp = tensor(
+      at.shape,
+      at.data.map((a, i) => a + eps * d.data[i]!),
+    );
+    const xm = tensor(
+      at.shape,
+      at.data.map((a, i) => a - eps * d.data[i]!),
+    );
     const fd = (dot(op.apply(xp), v) - dot(op.apply(xm), v)) / (2 * eps);
     const an = dot(g, d);
     num += (fd - an) ** 2;
@@ -72,15 +79,23 @@ describe('phase-retrieval', () => {
   });
 
   it('pads to 384/96/48 at 256/64/32 px (oversampling 2, DAPS)', () => {
-    for (const [side, grid] of [[256, 384], [64, 96], [32, 48]] as const) {
+    for (const [side, grid] of [
+      [256, 384],
+      [64, 96],
+      [32, 48],
+    ] as const) {
       expect(createOperator('phase-retrieval', { shape: [3, side, side] }).outShape).toEqual([3, grid, grid]);
     }
   });
 
   it('is invariant to the global sign of x₀₁ (pm1 convention) — an ambiguity of the problem', () => {
     const pm = createOperator('phase-retrieval', { shape: [2, 8, 8], params: { pad: 2, inputRange: 'pm1' } });
-    const neg = tensor(x.shape, x.data.map((v) => -v));
-    const ya = pm.apply(x), yb = pm.apply(neg);
+    const neg = tensor(
+      x.shape,
+      x.data.map((v) => -v),
+    );
+    const ya = pm.apply(x),
+      yb = pm.apply(neg);
     ya.data.forEach((v, i) => expect(yb.data[i]).toBeCloseTo(v, 5));
   });
 

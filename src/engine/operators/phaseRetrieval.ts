@@ -45,7 +45,8 @@ export const phaseRetrieval: OperatorSpec<typeof prParams> = {
   defaults: (shape) => ({ pad: scaleLength(64, shape, 0), measure: 'amplitude', inputRange: '01' }),
   create(p, ctx) {
     const [c, h, w] = ctx.shape as [number, number, number];
-    const H = h + 2 * p.pad, W = w + 2 * p.pad;
+    const H = h + 2 * p.pad,
+      W = w + 2 * p.pad;
     const inShape: Shape = [c, h, w];
     const outShape: Shape = [c, H, W];
     const who = 'operator phase-retrieval';
@@ -71,47 +72,66 @@ export const phaseRetrieval: OperatorSpec<typeof prParams> = {
       params: { ...p },
       artifacts: {},
       apply: (x: Tensor, result?: Tensor) =>
-        mapBatch(x, inShape, outShape, who, 'input x', (inp, out) => {
-          const amp = new Float64Array(H * W);
-          for (let k = 0; k < c; k++) {
-            const z = spectrum(inp, k);
-            for (let i = 0; i < H * W; i++) {
-              const m2 = z[2 * i]! ** 2 + z[2 * i + 1]! ** 2;
-              amp[i] = intensity ? m2 : Math.sqrt(m2);
-            }
-            out.set(fftshift2(amp, H, W), k * H * W);
-          }
-        }, result),
-      vjp: (x: Tensor, v: Tensor, result?: Tensor) =>
-        mapBatch2(x, v, inShape, outShape, inShape, who, (xi, vi, out) => {
-          for (let k = 0; k < c; k++) {
-            const z = spectrum(xi, k);
-            // v lives in the shifted layout; bring it back to F's layout first.
-            const vk = fftshift2(Float64Array.from(vi.subarray(k * H * W, (k + 1) * H * W)), H, W, 1, true);
-            for (let i = 0; i < H * W; i++) {
-              const re = z[2 * i]!, im = z[2 * i + 1]!;
-              let f: number;
-              if (intensity) f = 2 * vk[i]!;
-              else {
-                const m = Math.sqrt(re * re + im * im); // not Math.hypot: several times slower in V8
-                f = m > 0 ? vk[i]! / m : 0;
+        mapBatch(
+          x,
+          inShape,
+          outShape,
+          who,
+          'input x',
+          (inp, out) => {
+            const amp = new Float64Array(H * W);
+            for (let k = 0; k < c; k++) {
+              const z = spectrum(inp, k);
+              for (let i = 0; i < H * W; i++) {
+                const m2 = z[2 * i]! ** 2 + z[2 * i + 1]! ** 2;
+                amp[i] = intensity ? m2 : Math.sqrt(m2);
               }
-              z[2 * i] = f * re;
-              z[2 * i + 1] = f * im;
+              out.set(fftshift2(amp, H, W), k * H * W);
             }
-            // F is unitary, so Fᴴ = F⁻¹ (ortho); Pᵀ crops; the real part is the real-input gradient.
-            fft2(z, H, W, true, 'ortho');
-            for (let r = 0; r < h; r++) {
-              for (let q = 0; q < w; q++) out[k * h * w + r * w + q] = slope * z[2 * ((r + p.pad) * W + q + p.pad)]!;
+          },
+          result,
+        ),
+      vjp: (x: Tensor, v: Tensor, result?: Tensor) =>
+        mapBatch2(
+          x,
+          v,
+          inShape,
+          outShape,
+          inShape,
+          who,
+          (xi, vi, out) => {
+            for (let k = 0; k < c; k++) {
+              const z = spectrum(xi, k);
+              // v lives in the shifted layout; bring it back to F's layout first.
+              const vk = fftshift2(Float64Array.from(vi.subarray(k * H * W, (k + 1) * H * W)), H, W, 1, true);
+              for (let i = 0; i < H * W; i++) {
+                const re = z[2 * i]!,
+                  im = z[2 * i + 1]!;
+                let f: number;
+                if (intensity) f = 2 * vk[i]!;
+                else {
+                  const m = Math.sqrt(re * re + im * im); // not Math.hypot: several times slower in V8
+                  f = m > 0 ? vk[i]! / m : 0;
+                }
+                z[2 * i] = f * re;
+                z[2 * i + 1] = f * im;
+              }
+              // F is unitary, so Fᴴ = F⁻¹ (ortho); Pᵀ crops; the real part is the real-input gradient.
+              fft2(z, H, W, true, 'ortho');
+              for (let r = 0; r < h; r++) {
+                for (let q = 0; q < w; q++) out[k * h * w + r * w + q] = slope * z[2 * ((r + p.pad) * W + q + p.pad)]!;
+              }
             }
-          }
-        }, result),
+          },
+          result,
+        ),
       view(y: Tensor): Tensor {
         // log(1 + y) per sample, rescaled to [−1, 1] (amplitudes are ≥ 0 up to noise).
         const out = tensor(y.shape);
         const per = c * H * W;
         for (let s = 0; s < y.shape[0]!; s++) {
-          let lo = Infinity, hi = -Infinity;
+          let lo = Infinity,
+            hi = -Infinity;
           const lg = new Float64Array(per);
           for (let i = 0; i < per; i++) {
             lg[i] = Math.log1p(Math.max(0, y.data[s * per + i]!));

@@ -16,16 +16,7 @@ import { superResolution } from './superResolution';
 import type { ForwardModel, OperatorSpec } from './types';
 
 // Registered operators, in the order of the papers' task table.
-const specs: OperatorSpec[] = [
-  superResolution,
-  inpaintBox,
-  inpaintRandom,
-  gaussianBlur,
-  motionBlur,
-  phaseRetrieval,
-  nonlinearBlur,
-  hdr,
-] as OperatorSpec[];
+const specs: OperatorSpec[] = [superResolution, inpaintBox, inpaintRandom, gaussianBlur, motionBlur, phaseRetrieval, nonlinearBlur, hdr] as OperatorSpec[];
 
 /** All registered operator specs. */
 export function operatorSpecs(): readonly OperatorSpec[] {

@@ -71,18 +71,28 @@ export function denseOf(m: SparseRows): Float64Array {
  * Four taps per sweep, so the accumulator row is loaded and stored a quarter as often.
  */
 function mulRows(m: SparseRows, t: Float64Array, n: number, out: Float64Array): void {
-  const ptr = m.ptr, idx = m.idx, val = m.val;
+  const ptr = m.ptr,
+    idx = m.idx,
+    val = m.val;
   out.fill(0);
   for (let i = 0; i < m.rows; i++) {
-    const o = i * n, e = ptr[i + 1]!;
+    const o = i * n,
+      e = ptr[i + 1]!;
     let p = ptr[i]!;
     for (; p + 3 < e; p += 4) {
-      const w0 = val[p]!, w1 = val[p + 1]!, w2 = val[p + 2]!, w3 = val[p + 3]!;
-      const a0 = idx[p]! * n, a1 = idx[p + 1]! * n, a2 = idx[p + 2]! * n, a3 = idx[p + 3]! * n;
+      const w0 = val[p]!,
+        w1 = val[p + 1]!,
+        w2 = val[p + 2]!,
+        w3 = val[p + 3]!;
+      const a0 = idx[p]! * n,
+        a1 = idx[p + 1]! * n,
+        a2 = idx[p + 2]! * n,
+        a3 = idx[p + 3]! * n;
       for (let j = 0; j < n; j++) out[o + j] = out[o + j]! + w0 * t[a0 + j]! + w1 * t[a1 + j]! + w2 * t[a2 + j]! + w3 * t[a3 + j]!;
     }
     for (; p < e; p++) {
-      const w0 = val[p]!, a0 = idx[p]! * n;
+      const w0 = val[p]!,
+        a0 = idx[p]! * n;
       for (let j = 0; j < n; j++) out[o + j] = out[o + j]! + w0 * t[a0 + j]!;
     }
   }
@@ -98,8 +108,14 @@ function transpose(src: Floats, off: number, rows: number, cols: number, dst: Fl
  * passes are contiguous row sweeps; float64 scratch, so a float32 result is the rounded exact value.
  */
 function applyPlanes(r: SparseRows, c: SparseRows, x: Floats, channels: number, out: Floats): void {
-  const h = r.cols, w = c.cols, ho = r.rows, wo = c.rows;
-  const xt = new Float64Array(w * h), ut = new Float64Array(wo * h), t = new Float64Array(h * wo), y = new Float64Array(ho * wo);
+  const h = r.cols,
+    w = c.cols,
+    ho = r.rows,
+    wo = c.rows;
+  const xt = new Float64Array(w * h),
+    ut = new Float64Array(wo * h),
+    t = new Float64Array(h * wo),
+    y = new Float64Array(ho * wo);
   for (let ch = 0; ch < channels; ch++) {
     transpose(x, ch * h * w, h, w, xt); // Xᵀ, W×H
     mulRows(c, xt, h, ut); // C Xᵀ, wo×H
@@ -171,15 +187,23 @@ function gramEig(m: SparseRows): GramEig {
 function mulAB(a: Float64Array, lda: number, m: number, k: number, b: Float64Array, n: number, out: Float64Array): void {
   out.fill(0, 0, m * n);
   for (let i = 0; i < m; i++) {
-    const o = i * n, ai = i * lda;
+    const o = i * n,
+      ai = i * lda;
     let p = 0;
     for (; p + 3 < k; p += 4) {
-      const w0 = a[ai + p]!, w1 = a[ai + p + 1]!, w2 = a[ai + p + 2]!, w3 = a[ai + p + 3]!;
-      const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+      const w0 = a[ai + p]!,
+        w1 = a[ai + p + 1]!,
+        w2 = a[ai + p + 2]!,
+        w3 = a[ai + p + 3]!;
+      const b0 = p * n,
+        b1 = b0 + n,
+        b2 = b1 + n,
+        b3 = b2 + n;
       for (let j = 0; j < n; j++) out[o + j] = out[o + j]! + w0 * b[b0 + j]! + w1 * b[b1 + j]! + w2 * b[b2 + j]! + w3 * b[b3 + j]!;
     }
     for (; p < k; p++) {
-      const w0 = a[ai + p]!, b0 = p * n;
+      const w0 = a[ai + p]!,
+        b0 = p * n;
       for (let j = 0; j < n; j++) out[o + j] = out[o + j]! + w0 * b[b0 + j]!;
     }
   }
@@ -189,8 +213,10 @@ function mulAB(a: Float64Array, lda: number, m: number, k: number, b: Float64Arr
 function mulABt(a: Float64Array, m: number, k: number, b: Float64Array, n: number, out: Float64Array): void {
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
-      let s0 = 0, s1 = 0;
-      const ai = i * k, bj = j * k;
+      let s0 = 0,
+        s1 = 0;
+      const ai = i * k,
+        bj = j * k;
       let p = 0;
       for (; p + 1 < k; p += 2) {
         s0 += a[ai + p]! * b[bj + p]!;
@@ -230,7 +256,8 @@ export interface SeparableDefinition {
  */
 export function separableOperator(def: SeparableDefinition): ForwardModel {
   const [ch, h, w] = def.inShape as [number, number, number];
-  const r = def.rows, c = def.cols;
+  const r = def.rows,
+    c = def.cols;
   if (def.inShape.length !== 3 || r.cols !== h || c.cols !== w) {
     throw new ShapeError(`operator ${def.id}: separable matrices ${r.rows}×${r.cols} and ${c.rows}×${c.cols} do not fit input ${shapeStr(def.inShape)}`);
   }
@@ -251,12 +278,16 @@ export function separableOperator(def: SeparableDefinition): ForwardModel {
     const n = checkProx({ id: def.id, inShape: def.inShape, outShape }, z, y, gamma);
     const ny = batchOf(y, outShape, who, 'measurement y');
     const { u, v } = eigens();
-    const inSize = sizeOf(def.inShape), outSize = sizeOf(outShape), plane = h * w;
+    const inSize = sizeOf(def.inShape),
+      outSize = sizeOf(outShape),
+      plane = h * w;
     // 1/(λμ + 1/γ) = γ − γ²λμ/(1 + γλμ): x = γB − U[(UᵀBV) ⊙ γ²λμ/(1 + γλμ)]Vᵀ, and the
     // correction only involves directions with γλμ above rounding — a few for SR (rank H/f),
     // the low frequencies for a blur — so the dense products shrink to those blocks.
-    const lmax = u.lambda[0] ?? 0, mmax = v.lambda[0] ?? 0;
-    let ru = 0, rv = 0;
+    const lmax = u.lambda[0] ?? 0,
+      mmax = v.lambda[0] ?? 0;
+    let ru = 0,
+      rv = 0;
     while (ru < h && gamma * u.lambda[ru]! * mmax > NEGLIGIBLE) ru++;
     while (rv < w && gamma * v.lambda[rv]! * lmax > NEGLIGIBLE) rv++;
     const coef = new Float64Array(ru * rv);
@@ -268,7 +299,10 @@ export function separableOperator(def: SeparableDefinition): ForwardModel {
     }
     const out = tensor([n, ...def.inShape]);
     const b = new Float64Array(inSize);
-    const p = new Float64Array(ru * w), q = new Float64Array(ru * rv), sm = new Float64Array(h * rv), corr = new Float64Array(plane);
+    const p = new Float64Array(ru * w),
+      q = new Float64Array(ru * rv),
+      sm = new Float64Array(h * rv),
+      corr = new Float64Array(plane);
     let aty: Float64Array | undefined;
     for (let s = 0; s < n; s++) {
       // With a broadcast y (batch 1), Aᵀy is the same for every sample: compute it once.

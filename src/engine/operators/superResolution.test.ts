@@ -8,8 +8,14 @@ import { bicubicResizeMatrix, resizeImage, superResolution } from './superResolu
 // `contributions` algorithm written independently of this code).
 const W16_4 = [
   [0.279296875, 0.263671875, 0.2290039062, 0.1635742188, 0.0864257812, 0.0209960938, -0.0119628906, -0.0183105469, -0.0109863281, -0.0017089844, 0, 0, 0, 0, 0, 0],
-  [-0.029296875, -0.013671875, 0.0227050781, 0.0974121094, 0.1818847656, 0.2409667969, 0.2409667969, 0.1818847656, 0.0974121094, 0.0227050781, -0.0119628906, -0.0183105469, -0.0109863281, -0.0017089844, 0, 0],
-  [0, 0, -0.0017089844, -0.0109863281, -0.0183105469, -0.0119628906, 0.0227050781, 0.0974121094, 0.1818847656, 0.2409667969, 0.2409667969, 0.1818847656, 0.0974121094, 0.0227050781, -0.013671875, -0.029296875],
+  [
+    -0.029296875, -0.013671875, 0.0227050781, 0.0974121094, 0.1818847656, 0.2409667969, 0.2409667969, 0.1818847656, 0.0974121094, 0.0227050781, -0.0119628906, -0.0183105469,
+    -0.0109863281, -0.0017089844, 0, 0,
+  ],
+  [
+    0, 0, -0.0017089844, -0.0109863281, -0.0183105469, -0.0119628906, 0.0227050781, 0.0974121094, 0.1818847656, 0.2409667969, 0.2409667969, 0.1818847656, 0.0974121094,
+    0.0227050781, -0.013671875, -0.029296875,
+  ],
   [0, 0, 0, 0, 0, 0, -0.0017089844, -0.0109863281, -0.0183105469, -0.0119628906, 0.0209960938, 0.0864257812, 0.1635742188, 0.2290039062, 0.263671875, 0.279296875],
 ];
 const W12_3 = [
@@ -44,7 +50,8 @@ const OUT_16x12_TO_5x7 = [
 /** The script's fixed image: x[i, j] = sin(0.7 i + 0.3 j)·cos(0.2 i j). */
 const fixedImage = (h: number, w: number): Float32Array =>
   Float32Array.from({ length: h * w }, (_, k) => {
-    const i = Math.floor(k / w), j = k % w;
+    const i = Math.floor(k / w),
+      j = k % w;
     return Math.sin(0.7 * i + 0.3 * j) * Math.cos(0.2 * i * j);
   });
 
@@ -65,7 +72,11 @@ describe('bicubicResizeMatrix', () => {
   });
 
   it('is the identity at scale 1 and rows sum to 1', () => {
-    expectMatrix(denseOf(bicubicResizeMatrix(5, 5)), [0, 1, 2, 3, 4].map((i) => [0, 1, 2, 3, 4].map((j) => (i === j ? 1 : 0))), 1e-15);
+    expectMatrix(
+      denseOf(bicubicResizeMatrix(5, 5)),
+      [0, 1, 2, 3, 4].map((i) => [0, 1, 2, 3, 4].map((j) => (i === j ? 1 : 0))),
+      1e-15,
+    );
     const m = denseOf(bicubicResizeMatrix(256, 64));
     for (let i = 0; i < 64; i++) expect(Math.abs(m.subarray(i * 256, (i + 1) * 256).reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-12);
   });
@@ -88,10 +99,17 @@ describe('sr4', () => {
     const op = createOperator('sr4', { shape: [2, 16, 12] });
     expect(op.outShape).toEqual([2, 4, 3]);
     const plane = fixedImage(16, 12);
-    const x = tensor([1, 2, 16, 12], Float32Array.from({ length: 384 }, (_, k) => (k < 192 ? plane[k]! : -2 * plane[k - 192]!)));
+    const x = tensor(
+      [1, 2, 16, 12],
+      Float32Array.from({ length: 384 }, (_, k) => (k < 192 ? plane[k]! : -2 * plane[k - 192]!)),
+    );
     const y = op.apply(x);
     expectMatrix(y.data.subarray(0, 12), OUT_16x12_TO_4x3, 1e-6);
-    expectMatrix(y.data.subarray(12), OUT_16x12_TO_4x3.map((r) => r.map((v) => -2 * v)), 2e-6);
+    expectMatrix(
+      y.data.subarray(12),
+      OUT_16x12_TO_4x3.map((r) => r.map((v) => -2 * v)),
+      2e-6,
+    );
   });
 
   it('maps a constant image to the same constant', () => {

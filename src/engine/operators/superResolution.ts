@@ -12,7 +12,9 @@ import type { OperatorSpec } from './types';
 
 /** Keys cubic kernel with a = −0.5 (MATLAB's and the Resizer's `cubic`). */
 function cubic(t: number): number {
-  const a = Math.abs(t), a2 = a * a, a3 = a2 * a;
+  const a = Math.abs(t),
+    a2 = a * a,
+    a3 = a2 * a;
   if (a <= 1) return 1.5 * a3 - 2.5 * a2 + 1;
   if (a <= 2) return -0.5 * a3 + 2.5 * a2 - 4 * a + 2;
   return 0;
@@ -64,7 +66,8 @@ export function bicubicResizeMatrix(nIn: number, nOut: number): SparseRows {
  */
 export function resizeImage(x: Tensor, h: number, w: number): Tensor {
   if (x.shape.length < 2) throw new ShapeError(`resizeImage: input must be …×H×W, got ${shapeStr(x.shape)}`);
-  const hIn = x.shape[x.shape.length - 2]!, wIn = x.shape[x.shape.length - 1]!;
+  const hIn = x.shape[x.shape.length - 2]!,
+    wIn = x.shape[x.shape.length - 1]!;
   const r = bicubicResizeMatrix(hIn, h);
   const c = hIn === wIn && h === w ? r : bicubicResizeMatrix(wIn, w);
   return applySeparable(r, c, x);
@@ -124,10 +127,12 @@ export const superResolution: OperatorSpec<typeof schema> = {
         // Nearest-neighbour ×f so the low-res image shows at image size.
         const n = batchOf(y, outShape, 'operator sr4', 'measurement y');
         const out = tensor([n, ch, h, w]);
-        const ho = h / f, wo = w / f;
+        const ho = h / f,
+          wo = w / f;
         for (let p = 0; p < n * ch; p++) {
           for (let i = 0; i < h; i++) {
-            const src = p * ho * wo + Math.floor(i / f) * wo, dst = p * h * w + i * w;
+            const src = p * ho * wo + Math.floor(i / f) * wo,
+              dst = p * h * w + i * w;
             for (let j = 0; j < w; j++) out.data[dst + j] = y.data[src + Math.floor(j / f)]!;
           }
         }

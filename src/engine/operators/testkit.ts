@@ -17,13 +17,15 @@ export function bounce(i: number, n: number): number {
  * output back onto the pixels it read), in float64.
  */
 export function directCorrelation(v: ArrayLike<number>, kern: ArrayLike<number>, k: number, h: number, w: number, transpose = false): Float64Array {
-  const r = (k - 1) / 2, out = new Float64Array(v.length);
+  const r = (k - 1) / 2,
+    out = new Float64Array(v.length);
   for (let o = 0; o < v.length; o += h * w) {
     for (let i = 0; i < h; i++) {
       for (let j = 0; j < w; j++) {
         for (let a = 0; a < k; a++) {
           for (let b = 0; b < k; b++) {
-            const t = o + bounce(i + a - r, h) * w + bounce(j + b - r, w), g = kern[a * k + b]!;
+            const t = o + bounce(i + a - r, h) * w + bounce(j + b - r, w),
+              g = kern[a * k + b]!;
             if (transpose) out[t] = out[t]! + g * v[o + i * w + j]!;
             else out[o + i * w + j] = out[o + i * w + j]! + g * v[t]!;
           }
@@ -43,10 +45,12 @@ export function conjugateGradients(
   normal: (v: Float64Array) => Float64Array,
   opts: { x0?: Float64Array; tol?: number; maxIter?: number } = {},
 ): { x: Float64Array; relResidual: number } {
-  const tol = opts.tol ?? 1e-8, maxIter = opts.maxIter ?? 5000;
+  const tol = opts.tol ?? 1e-8,
+    maxIter = opts.maxIter ?? 5000;
   const x = opts.x0 ? opts.x0.slice() : new Float64Array(b.length);
   const ax = normal(x);
-  const r = b.map((v, i) => v - ax[i]!), p = r.slice();
+  const r = b.map((v, i) => v - ax[i]!),
+    p = r.slice();
   const bb = b.reduce((s, v) => s + v * v, 0);
   let rr = r.reduce((s, v) => s + v * v, 0);
   for (let it = 0; it < maxIter && rr > tol * tol * bb; it++) {

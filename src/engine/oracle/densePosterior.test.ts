@@ -22,7 +22,8 @@ const op = (task: string, side = 6): ReturnType<typeof createOperator> =>
 describe('densePosterior', () => {
   it.each(['inpaint-random', 'deblur-gauss', 'sr4'])('equals the probing oracle for N(μ, s²I) on %s', (task) => {
     const A = op(task, 8);
-    const mu = rand([1, 1, 8, 8], 0.3), y = rand([1, ...A.outShape], 0.5);
+    const mu = rand([1, 1, 8, 8], 0.3),
+      y = rand([1, ...A.outShape], 0.5);
     const dense = densePosterior(A, y, [{ weight: 1, mean: mu.data, std: 0.5 }], 0.1);
     const probe = gaussianPosterior(A, y, mu, 0.5, 0.1);
     for (let i = 0; i < 64; i++) {
@@ -34,9 +35,11 @@ describe('densePosterior', () => {
 
   it('has Σ = (AᵀA/σ² + S⁻²)⁻¹ and its mean for a per-pixel std (ml-matrix)', () => {
     const A = op('deblur-gauss');
-    const d = 36, sigma = 0.2;
+    const d = 36,
+      sigma = 0.2;
     const std = Float64Array.from({ length: d }, (_, i) => 0.1 + 0.05 * (i % 7));
-    const mu = rand([1, 1, 6, 6], 0.3), y = rand([1, 1, 6, 6], 0.5);
+    const mu = rand([1, 1, 6, 6], 0.3),
+      y = rand([1, 1, 6, 6], 0.5);
     const post = densePosterior(A, y, [{ weight: 1, mean: mu.data, std }], sigma);
     const M = new Matrix(d, d);
     for (let j = 0; j < d; j++) {
@@ -44,9 +47,15 @@ describe('densePosterior', () => {
       e.data[j] = 1;
       A.apply(e).data.forEach((v, i) => M.set(i, j, v));
     }
-    const prec = M.transpose().mmul(M).div(sigma * sigma).add(Matrix.diag(Array.from(std, (s) => 1 / (s * s))));
+    const prec = M.transpose()
+      .mmul(M)
+      .div(sigma * sigma)
+      .add(Matrix.diag(Array.from(std, (s) => 1 / (s * s))));
     const cov = inverse(prec);
-    const rhs = M.transpose().mmul(Matrix.columnVector(Array.from(y.data))).div(sigma * sigma).add(Matrix.columnVector(Array.from(mu.data, (m, i) => m / std[i]! ** 2)));
+    const rhs = M.transpose()
+      .mmul(Matrix.columnVector(Array.from(y.data)))
+      .div(sigma * sigma)
+      .add(Matrix.columnVector(Array.from(mu.data, (m, i) => m / std[i]! ** 2)));
     const m = cov.mmul(rhs);
     for (let i = 0; i < d; i++) {
       expect(post.mean[i]).toBeCloseTo(m.get(i, 0), 8);
@@ -62,7 +71,12 @@ describe('densePosterior', () => {
     ];
     const y = A.apply(comps[1]!.mean);
     const want = mixturePosterior(A, y, comps, 0.2);
-    const post = densePosterior(A, y, comps.map((c) => ({ ...c, mean: c.mean.data })), 0.2);
+    const post = densePosterior(
+      A,
+      y,
+      comps.map((c) => ({ ...c, mean: c.mean.data })),
+      0.2,
+    );
     post.components.forEach((c, k) => expect(c.weight).toBeCloseTo(want[k]!.weight, 6));
     for (let i = 0; i < 36; i++) {
       const m = want.reduce((s, c) => s + c.weight * c.mean.data[i]!, 0);
@@ -78,7 +92,8 @@ describe('densePosterior', () => {
     const post = densePosterior(A, rand([1, 1, 6, 6], 0.5), [{ weight: 1, mean: new Float64Array(36), std }], 0.05);
     const n = 8000;
     const w = whiten(post, denseSamples(post, [1, 6, 6], n, createRng(9)));
-    let worstMean = 0, worstCov = 0;
+    let worstMean = 0,
+      worstCov = 0;
     for (let i = 0; i < 36; i++) {
       let m = 0;
       for (let s = 0; s < n; s++) m += w.data[s * 36 + i]! / n;
@@ -100,6 +115,8 @@ describe('densePosterior', () => {
     expect(() => densePosterior(op('hdr'), y, comp, 0.05)).toThrow(/hdr is nonlinear/);
     expect(() => densePosterior(op('inpaint-random'), y, comp, 0)).toThrow(/σ_y must be > 0/);
     const big = createOperator('inpaint-random', { shape: [3, 32, 32], seed: 1 });
-    expect(() => densePosterior(big, tensor([1, 3, 32, 32]), [{ weight: 1, mean: new Float64Array(sizeOf(big.inShape)), std: 0.5 }], 0.05)).toThrow(/3×32×32 has 3072 values; the dense oracle takes at most 2048/);
+    expect(() => densePosterior(big, tensor([1, 3, 32, 32]), [{ weight: 1, mean: new Float64Array(sizeOf(big.inShape)), std: 0.5 }], 0.05)).toThrow(
+      /3×32×32 has 3072 values; the dense oracle takes at most 2048/,
+    );
   });
 });

@@ -106,7 +106,8 @@ function forwardSolve(l: Float64Array, d: number, b: ArrayLike<number>, out: Flo
 
 /** The rows of A (m×d) as sparse lists: A is materialised by applying it to the d basis images. */
 function sparseRows(op: ForwardModel): { idx: number[]; val: number[] }[] {
-  const d = sizeOf(op.inShape), m = sizeOf(op.outShape);
+  const d = sizeOf(op.inShape),
+    m = sizeOf(op.outShape);
   const basis = tensor([d, ...op.inShape]);
   for (let j = 0; j < d; j++) basis.data[j * d + j] = 1;
   const cols = op.apply(basis);
@@ -135,7 +136,8 @@ export function densePosterior(op: ForwardModel, y: Tensor, components: readonly
   if (!(sigmaY > 0)) throw new RangeError(`oracle: σ_y must be > 0 (with noiseless data the posterior is degenerate), got ${sigmaY}`);
   const rows = sparseRows(op);
   const s2y = sigmaY * sigmaY;
-  const gram = new Float64Array(d * d), aty = new Float64Array(d);
+  const gram = new Float64Array(d * d),
+    aty = new Float64Array(d);
   const observed = new Array<boolean>(d).fill(false);
   rows.forEach(({ idx, val }, r) => {
     for (let p = 0; p < idx.length; p++) {
@@ -159,7 +161,8 @@ export function densePosterior(op: ForwardModel, y: Tensor, components: readonly
     const cov = inverseFromCholesky(lp, d);
     const mean = matVec(cov, rhs, d);
     // log N(y; Aμ, σ²I + AS²Aᵀ) up to a constant shared by the components.
-    let logdet = 0, rr = 0;
+    let logdet = 0,
+      rr = 0;
     for (let i = 0; i < d; i++) logdet += Math.log(s2[i]!) + 2 * Math.log(lp[i * d + i]!);
     const atr = new Float64Array(d);
     rows.forEach(({ idx, val }, r) => {
@@ -176,7 +179,8 @@ export function densePosterior(op: ForwardModel, y: Tensor, components: readonly
   const mx = Math.max(...logw);
   const un = logw.map((l) => Math.exp(l - mx));
   const z = un.reduce((a, b) => a + b, 0);
-  const mean = new Float64Array(d), cov = new Float64Array(d * d);
+  const mean = new Float64Array(d),
+    cov = new Float64Array(d * d);
   comps.forEach((c, k) => {
     c.weight = un[k]! / z;
     for (let i = 0; i < d; i++) mean[i]! += c.weight * c.mean[i]!;
@@ -215,7 +219,8 @@ export function denseSamples(post: DensePosterior, shape: readonly number[], n: 
   if (out.data.length !== n * d) throw new RangeError(`oracle: sample shape ${shapeStr(shape)} does not hold ${d} values`);
   const z = new Float64Array(d);
   for (let s = 0; s < n; s++) {
-    let u = rng.uniform(), k = 0;
+    let u = rng.uniform(),
+      k = 0;
     while (k < post.components.length - 1 && u >= post.components[k]!.weight) u -= post.components[k++]!.weight;
     const c = post.components[k]!;
     for (let i = 0; i < d; i++) z[i] = rng.normal();
@@ -238,7 +243,8 @@ export function whiten(post: DensePosterior, samples: Tensor): Tensor {
   const n = samples.data.length / d;
   if (!Number.isInteger(n)) throw new RangeError(`oracle: samples ${shapeStr(samples.shape)} do not split into images of ${d} values`);
   const out = tensor([n, d]);
-  const b = new Float64Array(d), w = new Float64Array(d);
+  const b = new Float64Array(d),
+    w = new Float64Array(d);
   for (let s = 0; s < n; s++) {
     for (let i = 0; i < d; i++) b[i] = samples.data[s * d + i]! - post.mean[i]!;
     out.data.set(forwardSolve(post.chol, d, b, w), s * d);

@@ -30,11 +30,18 @@ export function exactPosteriorSampler(op: ForwardModel, y: Tensor, components: r
   return (n, rng) => {
     const out = tensor([n, ...op.inShape]);
     for (let s = 0; s < n; s++) {
-      let u = rng.uniform(), k = 0;
+      let u = rng.uniform(),
+        k = 0;
       while (k < weights.length - 1 && u >= weights[k]!) u -= weights[k++]!;
       const c = components[k]!;
-      const yt = tensor(y.shape, Float32Array.from(y.data, (v) => v + sigmaY * rng.normal()));
-      const zt = tensor([1, ...op.inShape], Float32Array.from(c.mean.data, (v) => v + c.std * rng.normal()));
+      const yt = tensor(
+        y.shape,
+        Float32Array.from(y.data, (v) => v + sigmaY * rng.normal()),
+      );
+      const zt = tensor(
+        [1, ...op.inShape],
+        Float32Array.from(c.mean.data, (v) => v + c.std * rng.normal()),
+      );
       out.data.set(prox(zt, yt, (c.std * c.std) / (sigmaY * sigmaY)).data, s * d);
     }
     return out;
@@ -51,7 +58,8 @@ export function exactPosteriorSamples(op: ForwardModel, y: Tensor, components: r
  * random unit directions of the W₂ distance between the projected 1-D empirical distributions.
  */
 export function slicedWasserstein(a: Tensor, b: Tensor, slices: number, rng: Rng): number {
-  const n = a.shape[0]!, d = a.data.length / n;
+  const n = a.shape[0]!,
+    d = a.data.length / n;
   if (b.shape[0] !== n || b.data.length !== a.data.length) throw new RangeError('sliced Wasserstein: the two sample sets must have the same shape');
   let total = 0;
   const dir = new Float64Array(d);
@@ -64,7 +72,8 @@ export function slicedWasserstein(a: Tensor, b: Tensor, slices: number, rng: Rng
       for (let s = 0; s < n; s++) for (let i = 0; i < d; i++) p[s]! += (t.data[s * d + i]! * dir[i]!) / nrm;
       return p.sort();
     };
-    const pa = project(a), pb = project(b);
+    const pa = project(a),
+      pb = project(b);
     for (let s = 0; s < n; s++) total += (pa[s]! - pb[s]!) ** 2 / n;
   }
   return Math.sqrt(total / slices);

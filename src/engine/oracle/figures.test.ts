@@ -12,7 +12,9 @@ import { densePosterior, denseSamples } from './densePosterior';
 import { slicedWasserstein } from './exactSamples';
 import { pixelFigures, whitenedSlicedWasserstein } from './figures';
 
-const shape = [1, 16, 16], d = 256, n = 64;
+const shape = [1, 16, 16],
+  d = 256,
+  n = 64;
 const op = createOperator('inpaint-random', { shape, seed: 1 });
 const truth = tensor([1, ...shape]);
 createRng(3).fillNormal(truth.data, 0.5);

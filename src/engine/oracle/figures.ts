@@ -52,7 +52,10 @@ export interface PixelTruth {
 
 /** Figures of `pixels` (indices) from per-pixel z-scores and variance ratios. */
 function group(name: string, pixels: readonly number[], z: Float64Array, ratio: Float64Array, truth: PixelTruth): GroupFigures {
-  let zz = 0, rr = 0, lo = Infinity, hi = -Infinity;
+  let zz = 0,
+    rr = 0,
+    lo = Infinity,
+    hi = -Infinity;
   for (const i of pixels) {
     zz += z[i]! ** 2;
     rr += ratio[i]!;
@@ -73,7 +76,8 @@ export function pixelFigures(samples: Tensor, truth: PixelTruth, quantiles = 10)
   const got = pixelMoments(samples, 1);
   const d = got.mean.length;
   if (truth.mean.length !== d || truth.variance.length !== d) throw new RangeError(`figures: samples have ${d} values per image, the posterior ${truth.mean.length}`);
-  const z = new Float64Array(d), ratio = new Float64Array(d);
+  const z = new Float64Array(d),
+    ratio = new Float64Array(d);
   for (let i = 0; i < d; i++) {
     z[i] = (got.mean[i]! - truth.mean[i]!) / Math.sqrt(truth.variance[i]!);
     ratio[i] = got.variance[i]! / truth.variance[i]!;
@@ -92,7 +96,26 @@ export function pixelFigures(samples: Tensor, truth: PixelTruth, quantiles = 10)
     spreadRatio: whole.spreadRatio,
     varianceRatio: { median: q(0.5), p10: q(0.1), p90: q(0.9) },
     groups: {
-      ...(split ? { mask: [group('observed', all.filter((i) => seen[i]), z, ratio, truth), group('unobserved', all.filter((i) => !seen[i]), z, ratio, truth)] } : {}),
+      ...(split
+        ? {
+            mask: [
+              group(
+                'observed',
+                all.filter((i) => seen[i]),
+                z,
+                ratio,
+                truth,
+              ),
+              group(
+                'unobserved',
+                all.filter((i) => !seen[i]),
+                z,
+                ratio,
+                truth,
+              ),
+            ],
+          }
+        : {}),
       variance,
     },
   };

@@ -12,7 +12,8 @@ import { gaussianPosterior, mixturePosterior } from './gaussianPosterior';
 
 /** A as an m×d matrix, column j = A(e_j). */
 function denseA(op: ForwardModel): Matrix {
-  const d = sizeOf(op.inShape), m = sizeOf(op.outShape);
+  const d = sizeOf(op.inShape),
+    m = sizeOf(op.outShape);
   const a = new Matrix(m, d);
   for (let j = 0; j < d; j++) {
     const e = tensor([1, ...op.inShape]);
@@ -33,14 +34,21 @@ const rand = (shape: number[], s = 1): ReturnType<typeof tensor> => {
 describe.each(['inpaint-random', 'deblur-gauss', 'sr4'])('gaussianPosterior on %s', (task) => {
   it('matches the dense posterior mean and covariance diagonal', () => {
     const op = createOperator(task, { shape: [1, 8, 8], seed: 1, params: task === 'deblur-gauss' ? { kernelSize: 5, sigma: 1 } : {} });
-    const sigma = 0.1, s = 0.5;
+    const sigma = 0.1,
+      s = 0.5;
     const mu = rand([1, 1, 8, 8], 0.3);
     const y = rand([1, ...op.outShape], 0.5);
     const post = gaussianPosterior(op, y, mu, s, sigma);
     const A = denseA(op);
-    const prec = A.transpose().mmul(A).div(sigma * sigma).add(Matrix.eye(64).div(s * s));
+    const prec = A.transpose()
+      .mmul(A)
+      .div(sigma * sigma)
+      .add(Matrix.eye(64).div(s * s));
     const cov = inverse(prec);
-    const rhs = A.transpose().mmul(Matrix.columnVector(Array.from(y.data))).div(sigma * sigma).add(Matrix.columnVector(Array.from(mu.data)).div(s * s));
+    const rhs = A.transpose()
+      .mmul(Matrix.columnVector(Array.from(y.data)))
+      .div(sigma * sigma)
+      .add(Matrix.columnVector(Array.from(mu.data)).div(s * s));
     const m = cov.mmul(rhs);
     for (let i = 0; i < 64; i++) {
       expect(post.mean.data[i]).toBeCloseTo(m.get(i, 0), 4);
@@ -62,7 +70,9 @@ describe('mixturePosterior', () => {
     const A = denseA(op);
     const m = A.rows;
     const logml = comps.map(({ weight, mean, std }) => {
-      const C = Matrix.eye(m).mul(sigma * sigma).add(A.mmul(A.transpose()).mul(std * std));
+      const C = Matrix.eye(m)
+        .mul(sigma * sigma)
+        .add(A.mmul(A.transpose()).mul(std * std));
       const r = Matrix.columnVector(Array.from(y.data)).sub(A.mmul(Matrix.columnVector(Array.from(mean.data))));
       const quad = r.transpose().mmul(inverse(C)).mmul(r).get(0, 0);
       return Math.log(weight) - 0.5 * logDet(C) - 0.5 * quad;

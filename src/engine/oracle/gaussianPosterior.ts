@@ -73,12 +73,7 @@ function denseGram(op: ForwardModel & { adjoint: NonNullable<ForwardModel['adjoi
  * r_k = y − Aμ_k, P_k(r) = (AᵀA + (σ²/s_k²)I)⁻¹Aᵀr = proxL2(0, r, s_k²/σ²)  (matrix determinant
  * lemma and Woodbury). Uses a dense Gram matrix, so images up to d = 4096 values.
  */
-export function mixturePosterior(
-  op: ForwardModel,
-  y: Tensor,
-  components: readonly { weight: number; mean: Tensor; std: number }[],
-  sigmaY: number,
-): MixtureComponentPosterior[] {
+export function mixturePosterior(op: ForwardModel, y: Tensor, components: readonly { weight: number; mean: Tensor; std: number }[], sigmaY: number): MixtureComponentPosterior[] {
   requireProx(op);
   const gram = denseGram(op);
   const d = gram.rows;

@@ -100,7 +100,8 @@ function massOutsideRange(comps: readonly OracleComponent[], d: number): number 
   let out = 0;
   for (const c of comps) {
     for (let i = 0; i < d; i++) {
-      const m = c.mean[i]!, s = typeof c.std === 'number' ? c.std : c.std[i]!;
+      const m = c.mean[i]!,
+        s = typeof c.std === 'number' ? c.std : c.std[i]!;
       out += c.weight * (normalCdf((-1 - m) / s) + 1 - normalCdf((1 - m) / s));
     }
   }
@@ -115,9 +116,14 @@ function massOutsideRange(comps: readonly OracleComponent[], d: number): number 
 function clipNotes(plan: Plan, comps: readonly OracleComponent[]): string[] {
   const clipping = plan.body.filter((s) => s.kind === 'Denoise' && s.params.clip === true).map((s) => s.id);
   if (!clipping.length) return [];
-  const mass = massOutsideRange(comps, plan.imageShape.reduce((a, b) => a * b, 1));
+  const mass = massOutsideRange(
+    comps,
+    plan.imageShape.reduce((a, b) => a * b, 1),
+  );
   if (mass < 0.01) return [];
-  return [`Denoise ${clipping.join(', ')} clips x̂₀ to [−1, 1] while this prior puts ${(100 * mass).toFixed(1)} % of its mass outside: the clip biases the samples; --set ${clipping[0]}.clip=false checks the sampler alone`];
+  return [
+    `Denoise ${clipping.join(', ')} clips x̂₀ to [−1, 1] while this prior puts ${(100 * mass).toFixed(1)} % of its mass outside: the clip biases the samples; --set ${clipping[0]}.clip=false checks the sampler alone`,
+  ];
 }
 
 /** The graph set up for the validation: prior, its mean/std images, and the measurement. */
@@ -140,7 +146,10 @@ function prepare(base: GraphDocument, o: ValidateSolverOptions): { doc: GraphDoc
   }
   // Read it here so that a nonlinear task is refused before anything is compiled or run.
   const m = readMeasurement(o.measurement);
-  if (!m.op.linear) throw new Error(`measurement ${o.measurement}: task ${m.record.task} is nonlinear; validate-solver needs a linear task, whose posterior it knows in closed form (sr4, inpaint-box, inpaint-random, deblur-gauss, deblur-motion)`);
+  if (!m.op.linear)
+    throw new Error(
+      `measurement ${o.measurement}: task ${m.record.task} is nonlinear; validate-solver needs a linear task, whose posterior it knows in closed form (sr4, inpaint-box, inpaint-random, deblur-gauss, deblur-motion)`,
+    );
   return { doc: withMeasurement(doc, { kind: 'bundle', path: o.measurement }), task: m.record.task };
 }
 
@@ -149,7 +158,12 @@ export async function validateSolver(base: GraphDocument, o: ValidateSolverOptio
   const n = o.samples ?? 64;
   if (n < 8) throw new RangeError(`validate-solver needs at least 8 samples, got ${n}`);
   const { doc, task } = prepare(base, o);
-  const plan = await compile(doc, { samples: n, ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.iterations ? { iterations: o.iterations } : {}), ...(o.set ? { set: o.set } : {}) });
+  const plan = await compile(doc, {
+    samples: n,
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.iterations ? { iterations: o.iterations } : {}),
+    ...(o.set ? { set: o.set } : {}),
+  });
   const { op, y, sigmaY } = plan.measurement;
   if (!op.linear) throw new Error(`task ${task} is nonlinear: the exact posterior needs a linear operator (sr4, inpaint-box, inpaint-random, deblur-gauss, deblur-motion)`);
   if (!(sigmaY > 0)) throw new Error('validate-solver needs σ_y > 0: with noiseless data the posterior is degenerate');
@@ -177,7 +191,10 @@ export async function validateSolver(base: GraphDocument, o: ValidateSolverOptio
     wallMs: r.report.wallMs,
     spreadRatio: fig.spreadRatio,
     groups: fig.groups,
-    whitened: { ...whitenedSlicedWasserstein(post, r.result, exact, exact2, slices, rng.fork('whitened')), whitening: post.components.length === 1 ? 'posterior covariance' : 'mixture moments' },
+    whitened: {
+      ...whitenedSlicedWasserstein(post, r.result, exact, exact2, slices, rng.fork('whitened')),
+      whitening: post.components.length === 1 ? 'posterior covariance' : 'mixture moments',
+    },
     ...(o.measurement !== undefined ? { measurement: o.measurement } : {}),
     notes: clipNotes(plan, comps),
   };

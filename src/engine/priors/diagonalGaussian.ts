@@ -43,7 +43,8 @@ export function diagonalGaussianPrior(opts: GaussianPriorOptions & { std: Float3
   if (opts.std.length !== d) throw new RangeError(`${who}: the std image has ${opts.std.length} values, expected ${shapeStr(shape)} = ${d}`);
   const bad = opts.std.findIndex((s) => !(s > 0) || !Number.isFinite(s));
   if (bad >= 0) throw new RangeError(`${who}: std must be finite and > 0 at every pixel; pixel ${bad} is ${opts.std[bad]}`);
-  const mean = Float32Array.from(opts.mean), std = Float32Array.from(opts.std);
+  const mean = Float32Array.from(opts.mean),
+    std = Float32Array.from(opts.std);
   const schedule = opts.schedule ?? linearSchedule();
 
   /** cᵢ at ᾱ, in float64. */
@@ -64,7 +65,8 @@ export function diagonalGaussianPrior(opts: GaussianPriorOptions & { std: Float3
     diagonal: { mean, std },
     async predictEps(xt: Tensor, t: number): Promise<Tensor> {
       const n = batchOf(xt, shape, who, 'x_t');
-      const ab = schedule.alphaBarAt(t), sa = Math.sqrt(ab);
+      const ab = schedule.alphaBarAt(t),
+        sa = Math.sqrt(ab);
       const c = gains(ab);
       const x0 = zerosLike(xt);
       for (let s = 0; s < n; s++) {

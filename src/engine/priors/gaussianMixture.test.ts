@@ -58,8 +58,22 @@ describe('gaussianMixturePrior', () => {
       const g = await prior.denoiseVjp!(xt, t, v);
       const dir = tensor([1, ...shape], randImg());
       const h = 1e-3;
-      const plus = await denoise(prior, tensor(xt.shape, xt.data.map((a, i) => a + h * dir.data[i]!)), t);
-      const minus = await denoise(prior, tensor(xt.shape, xt.data.map((a, i) => a - h * dir.data[i]!)), t);
+      const plus = await denoise(
+        prior,
+        tensor(
+          xt.shape,
+          xt.data.map((a, i) => a + h * dir.data[i]!),
+        ),
+        t,
+      );
+      const minus = await denoise(
+        prior,
+        tensor(
+          xt.shape,
+          xt.data.map((a, i) => a - h * dir.data[i]!),
+        ),
+        t,
+      );
       const fd = (dot(plus, v) - dot(minus, v)) / (2 * h);
       expect(Math.abs(fd - dot(g, dir))).toBeLessThan(2e-3 * Math.max(1, Math.abs(fd)));
     }

@@ -60,7 +60,9 @@ export function gaussianMixturePrior(opts: MixtureOptions): ScoreModel & { reado
   function posterior(x: Float32Array, ab: number): Posterior {
     const sa = Math.sqrt(ab);
     const K = comps.length;
-    const v = new Float64Array(K), c = new Float64Array(K), logp = new Float64Array(K);
+    const v = new Float64Array(K),
+      c = new Float64Array(K),
+      logp = new Float64Array(K);
     for (let k = 0; k < K; k++) {
       const { mean, std, weight } = comps[k]!;
       v[k] = ab * std * std + 1 - ab;
@@ -88,7 +90,8 @@ export function gaussianMixturePrior(opts: MixtureOptions): ScoreModel & { reado
       const o = out.data.subarray(s * d, (s + 1) * d);
       const { r, sa, c } = posterior(x, ab);
       comps.forEach(({ mean }, k) => {
-        const rk = r[k]!, ck = c[k]!;
+        const rk = r[k]!,
+          ck = c[k]!;
         if (rk < 1e-300) return;
         for (let i = 0; i < d; i++) o[i] = o[i]! + rk * (mean[i]! + ck * (x[i]! - sa * mean[i]!));
       });
@@ -127,7 +130,8 @@ export function gaussianMixturePrior(opts: MixtureOptions): ScoreModel & { reado
         const sumA = a.reduce((p, q) => p + q, 0);
         const rc = comps.reduce((p, _, k) => p + r[k]! * c[k]!, 0);
         for (let i = 0; i < d; i++) {
-          let gbar = 0, ag = 0;
+          let gbar = 0,
+            ag = 0;
           comps.forEach(({ mean }, k) => {
             const g = -(x[i]! - sa * mean[i]!) / vk[k]!;
             gbar += r[k]! * g;

@@ -31,7 +31,8 @@ describe.each(['eps', 'x0', 'v'])('ONNX Gaussian prior, %s-parameterised', (para
     expect(model.shape).toEqual([C, H, W]);
     const rng = createRng(4);
     const rel = (a: Tensor, b: Tensor): number => {
-      let num = 0, den = 0;
+      let num = 0,
+        den = 0;
       b.data.forEach((v, i) => {
         num += (a.data[i]! - v) ** 2;
         den += v * v;

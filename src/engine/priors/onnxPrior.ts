@@ -88,7 +88,10 @@ export function providerUnavailable(p: ExecutionProvider, env: NodeJS.ProcessEnv
  * Opens an ONNX file on the first of `providers` that loads it, recording why the others did not.
  * @throws ModelError naming the file and every provider's failure when none loads it
  */
-export async function openSession(file: string, providers: readonly ExecutionProvider[]): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; attempts: ProviderAttempt[] }> {
+export async function openSession(
+  file: string,
+  providers: readonly ExecutionProvider[],
+): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; attempts: ProviderAttempt[] }> {
   const attempts: ProviderAttempt[] = [];
   for (const provider of providers) {
     const why = providerUnavailable(provider);
@@ -123,9 +126,12 @@ export function outputShapeProblem(card: ModelCard, cardFile: string, dims: read
   const want = [cardOutputChannels(card), card.image.height, card.image.width];
   if (dims.length === want.length && dims.every((d, i) => typeof d !== 'number' || d === want[i])) return undefined;
   const c = card.image.channels;
-  const hint = dims[0] === 2 * c && !card.outputs.learnedVariance
-    ? `; if the extra ${c} channel(s) are a learned variance (ADM learn_sigma), declare outputs.learnedVariance: true in the card`
-    : dims[0] === c && card.outputs.learnedVariance ? '; the card declares outputs.learnedVariance (2C channels), which this network does not emit' : '';
+  const hint =
+    dims[0] === 2 * c && !card.outputs.learnedVariance
+      ? `; if the extra ${c} channel(s) are a learned variance (ADM learn_sigma), declare outputs.learnedVariance: true in the card`
+      : dims[0] === c && card.outputs.learnedVariance
+        ? '; the card declares outputs.learnedVariance (2C channels), which this network does not emit'
+        : '';
   return `output '${card.outputs.prediction}' is N×${dims.join('×')}, but ${cardFile} promises N×${want.join('×')} (image ${c}×${want[1]}×${want[2]}${card.outputs.learnedVariance ? ' with learned variance' : ''})${hint}`;
 }
 
@@ -178,9 +184,7 @@ function scoreModel(session: ort.InferenceSession, card: ModelCard, cardFile: st
     if (card.timestep.dtype === 'float32') return new ort.Tensor('float32', new Float32Array(n).fill(v), [n]);
     // Integer-timestep networks get the nearest step (continuous-time callers pass fractions).
     const k = Math.round(v);
-    return card.timestep.dtype === 'int64'
-      ? new ort.Tensor('int64', new BigInt64Array(n).fill(BigInt(k)), [n])
-      : new ort.Tensor('int32', new Int32Array(n).fill(k), [n]);
+    return card.timestep.dtype === 'int64' ? new ort.Tensor('int64', new BigInt64Array(n).fill(BigInt(k)), [n]) : new ort.Tensor('int32', new Int32Array(n).fill(k), [n]);
   };
 
   /** v of the evaluation that returned each ε̂ (taken once by {@link predictEpsVariance}). */
@@ -215,12 +219,16 @@ function scoreModel(session: ort.InferenceSession, card: ModelCard, cardFile: st
       const result = await session.run(feeds);
       const out = result[card.outputs.prediction]!;
       const dims = out.dims;
-      const why = dims.length === 4 && dims[0] === n ? outputShapeProblem(card, cardFile, dims.slice(1)) : `output '${card.outputs.prediction}' is ${shapeStr(dims)} for a batch of ${n}, expected ${n}×${cardOutputChannels(card)}×${h}×${w}`;
+      const why =
+        dims.length === 4 && dims[0] === n
+          ? outputShapeProblem(card, cardFile, dims.slice(1))
+          : `output '${card.outputs.prediction}' is ${shapeStr(dims)} for a batch of ${n}, expected ${n}×${cardOutputChannels(card)}×${h}×${w}`;
       if (why) throw new ModelError(`${file}: ${why}`);
       const data = out.data as Float32Array;
       const pred = tensor([n, c, h, w]);
       // With learned variance the first C of the 2C channels are the prediction, the next C are v.
-      const per = c * h * w, perOut = dims[1]! * h * w;
+      const per = c * h * w,
+        perOut = dims[1]! * h * w;
       for (let s = 0; s < n; s++) pred.data.set(data.subarray(s * perOut, s * perOut + per), s * per);
       const eps = toEps(card.parameterization, pred, xt, schedule.alphaBarAt(t));
       if (card.outputs.learnedVariance) {
@@ -241,7 +249,8 @@ function scoreModel(session: ort.InferenceSession, card: ModelCard, cardFile: st
  */
 export function toEps(param: 'eps' | 'x0' | 'v', pred: Tensor, xt: Tensor, alphaBar: number): Tensor {
   if (param === 'eps') return pred;
-  const a = Math.sqrt(alphaBar), b = Math.sqrt(1 - alphaBar);
+  const a = Math.sqrt(alphaBar),
+    b = Math.sqrt(1 - alphaBar);
   const out = tensor(pred.shape);
   for (let i = 0; i < out.data.length; i++) {
     out.data[i] = param === 'x0' ? (xt.data[i]! - a * pred.data[i]!) / b : a * pred.data[i]! + b * xt.data[i]!;

@@ -15,7 +15,8 @@ import { loadOnnxPrior } from './onnxPrior';
 describe('the prediction output against the card', () => {
   it('refuses 2C channels under a card promising C, at load, naming both files and the remedy', async () => {
     const dir = outputShapeModel({ doubled: true, dims: [2, H, W] });
-    const err = `${join(dir, 'model.onnx')}: output 'eps' is N×2×32×32, but ${join(dir, 'model.json')} promises N×1×32×32 (image 1×32×32); ` +
+    const err =
+      `${join(dir, 'model.onnx')}: output 'eps' is N×2×32×32, but ${join(dir, 'model.json')} promises N×1×32×32 (image 1×32×32); ` +
       'if the extra 1 channel(s) are a learned variance (ADM learn_sigma), declare outputs.learnedVariance: true in the card';
     await expect(loadOnnxPrior(dir, { providers: ['cpu'] })).rejects.toThrow(err);
   });
@@ -33,11 +34,17 @@ describe('the prediction output against the card', () => {
   });
 
   it('takes the first C channels of a 2C output when the card declares learned variance', async () => {
-    for (const dims of [[2, H, W], ['C2', H, W]] as Dim[][]) {
+    for (const dims of [
+      [2, H, W],
+      ['C2', H, W],
+    ] as Dim[][]) {
       const dir = outputShapeModel({ doubled: true, dims, learnedVariance: true });
       const prior = await loadOnnxPrior(dir, { providers: ['cpu'] });
       try {
-        const x = tensor([2, C, H, W], Float32Array.from({ length: 2 * C * H * W }, (_, i) => (i % 7) / 7));
+        const x = tensor(
+          [2, C, H, W],
+          Float32Array.from({ length: 2 * C * H * W }, (_, i) => (i % 7) / 7),
+        );
         const eps = await prior.predictEps(x, 500);
         expect(eps.shape).toEqual([2, C, H, W]);
         expect(Array.from(eps.data)).toEqual(Array.from(x.data)); // the x half, not 2x

@@ -66,7 +66,8 @@ export async function sampleUnconditional(prior: ScoreModel, opts: SampleOptions
     if (i === ts.length - 1) return x0;
     const abS = prior.schedule.alphaBarAt(ts[i + 1]!);
     const sigma = eta * Math.sqrt((1 - abS) / (1 - abT)) * Math.sqrt(Math.max(0, 1 - abT / abS));
-    const a = Math.sqrt(abS), b = Math.sqrt(Math.max(0, 1 - abS - sigma * sigma));
+    const a = Math.sqrt(abS),
+      b = Math.sqrt(Math.max(0, 1 - abS - sigma * sigma));
     const next = tensor(x.shape);
     for (let j = 0; j < next.data.length; j++) {
       next.data[j] = a * x0.data[j]! + b * eps.data[j]! + (sigma > 0 ? sigma * rng.normal() : 0);

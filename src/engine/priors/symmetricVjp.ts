@@ -44,7 +44,8 @@ export function withSymmetricVjp<P extends ScoreModel>(prior: P): P {
       const rms = Math.sqrt(ss / per);
       h[s] = rms > 0 ? Math.max(PROBE_MIN, PROBE_REL * Math.sqrt(1 - ab)) / rms : 0;
     }
-    const plus = tensor(xt.shape), minus = tensor(xt.shape);
+    const plus = tensor(xt.shape),
+      minus = tensor(xt.shape);
     for (let i = 0; i < xt.data.length; i++) {
       const d = h[Math.floor(i / per)]! * v.data[i]!;
       plus.data[i] = xt.data[i]! + d;

@@ -32,7 +32,10 @@ function fakeLearnedPrior(): ScoreModel & { calls: number } {
     calls: 0,
     async predictEps(xt) {
       this.calls++;
-      const eps = tensor(xt.shape, xt.data.map((x) => x / 2));
+      const eps = tensor(
+        xt.shape,
+        xt.data.map((x) => x / 2),
+      );
       vOf.set(eps, tensor(xt.shape, xt.data.map(Math.tanh)));
       return eps;
     },
@@ -53,7 +56,10 @@ function ctxOf(node: string, k: number, params: Record<string, unknown>, inputs:
   return { k, node, params, input: (port) => inputs[port], rng: () => createRng(7, stepStream(node, k)), warn: () => {} };
 }
 
-const xt0 = tensor([2, ...SHAPE], Float32Array.from({ length: 32 }, (_, i) => Math.sin(1.7 * i) * 1.5));
+const xt0 = tensor(
+  [2, ...SHAPE],
+  Float32Array.from({ length: 32 }, (_, i) => Math.sin(1.7 * i) * 1.5),
+);
 const DDPM = { zeta: 0, eta: 1, t0: 0, posteriorStd: 'ddim', variance: 'learned' };
 
 describe('Denoise and ZUpdate with a learned variance', () => {
@@ -97,7 +103,9 @@ describe('Denoise and ZUpdate with a learned variance', () => {
   it("refuses variance 'learned' without v, or off the DDPM ancestral step", async () => {
     const inputs = { xt: xt0, x: xt0, schedule };
     const run = (params: Record<string, unknown>, extra: Record<string, Value> = {}) => executors.ZUpdate!(ctxOf('anc', 0, params, { ...inputs, ...extra }));
-    await expect(run(DDPM)).rejects.toThrow(/variance 'learned' needs the network's variance interpolation on input v, which carries nothing: wire Denoise\.v into it, with a prior that learns its variance \(an ADM learn_sigma network whose model card declares outputs\.learnedVariance: true\)/);
+    await expect(run(DDPM)).rejects.toThrow(
+      /variance 'learned' needs the network's variance interpolation on input v, which carries nothing: wire Denoise\.v into it, with a prior that learns its variance \(an ADM learn_sigma network whose model card declares outputs\.learnedVariance: true\)/,
+    );
     await expect(run({ ...DDPM, zeta: 1 }, { v: xt0 })).rejects.toThrow(/variance 'learned' is the DDPM ancestral step's and needs ζ = 0, η = 1, posteriorStd 'ddim'; got ζ = 1/);
     await expect(run({ ...DDPM, eta: 0 }, { v: xt0 })).rejects.toThrow(/got η = 0/);
     // 'fixed' ignores v entirely.

@@ -82,7 +82,10 @@ export const executors: Readonly<Record<string, Executor>> = {
       const why = learnedVarianceProblem(p);
       if (why) throw new Error(why);
       const v = opt(ctx, 'v');
-      if (!v) throw new Error(`variance 'learned' needs the network's variance interpolation on input v, which carries nothing: wire Denoise.v into it, with a prior that learns its variance (an ADM learn_sigma network whose model card declares outputs.learnedVariance: true), or set variance 'fixed'`);
+      if (!v)
+        throw new Error(
+          `variance 'learned' needs the network's variance interpolation on input v, which carries nothing: wire Denoise.v into it, with a prior that learns its variance (an ADM learn_sigma network whose model card declares outputs.learnedVariance: true), or set variance 'fixed'`,
+        );
       learned = { v, range: learnedVarianceRange(s, ctx.k) };
     }
     return { xt: noisingStep(img(ctx, 'xt'), x, opt(ctx, 'u'), level, p, ctx.rng(), out(ctx, x.shape), learned) };
@@ -101,7 +104,19 @@ export const executors: Readonly<Record<string, Executor>> = {
   async DPSGuidance(ctx) {
     const s = sched(ctx);
     const next = img(ctx, 'next');
-    return { x: await dpsGuidance(meas(ctx), prior(ctx), img(ctx, 'xt'), img(ctx, 'x0'), next, s.t[ctx.k]!, ctx.params as { zeta: number; stepScale?: StepScaleMode }, out(ctx, next.shape), ctx.pool) };
+    return {
+      x: await dpsGuidance(
+        meas(ctx),
+        prior(ctx),
+        img(ctx, 'xt'),
+        img(ctx, 'x0'),
+        next,
+        s.t[ctx.k]!,
+        ctx.params as { zeta: number; stepScale?: StepScaleMode },
+        out(ctx, next.shape),
+        ctx.pool,
+      ),
+    };
   },
   async AnnealedLangevin(ctx) {
     const s = sched(ctx);

@@ -117,7 +117,7 @@ describe('runPlan with a buffer pool', () => {
     for (const [k, t] of Object.entries(first.snapshot!.states)) expect(Array.from(t.data)).toEqual(saved[k]);
   });
 
-  it('keeps a cancelled run\'s snapshot intact and resumable', async () => {
+  it("keeps a cancelled run's snapshot intact and resumable", async () => {
     const plan = await compile(preset('daps'), { iterations: 6 });
     const whole = await runPlan(plan, { pool: false });
     const ctl = new AbortController();

@@ -28,7 +28,11 @@ import { liveness } from './liveness';
 /** Raised when a run fails inside a node; names the node and the iteration. */
 export class RunError extends Error {
   override name = 'RunError';
-  constructor(message: string, readonly nodeId?: string, readonly iteration?: number) {
+  constructor(
+    message: string,
+    readonly nodeId?: string,
+    readonly iteration?: number,
+  ) {
     super(message);
   }
 }
@@ -106,7 +110,12 @@ export function qualityOf(m: MeasurementValue, x: Tensor): QualityMetrics {
 
 /** The ground truth as a batch the size of x's (one truth scores N posterior samples). */
 const truthFor = (truth: Tensor, x: Tensor): Tensor =>
-  truth.shape[0] === x.shape[0] ? truth : tensor(x.shape, Float32Array.from({ length: x.data.length }, (_, i) => truth.data[i % truth.data.length]!));
+  truth.shape[0] === x.shape[0]
+    ? truth
+    : tensor(
+        x.shape,
+        Float32Array.from({ length: x.data.length }, (_, i) => truth.data[i % truth.data.length]!),
+      );
 
 /** {@link qualityOf}, plus LPIPS against the ground truth when a network is given and the truth is known. */
 export async function qualityWithLpips(m: MeasurementValue, x: Tensor, lpips: LpipsNetwork | undefined): Promise<QualityMetrics> {
@@ -134,7 +143,9 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
   const N = plan.samples;
   const shape = [N, ...plan.imageShape];
   const t0 = performance.now();
-  let nfe = 0, vjpCalls = 0, scoreMs = 0;
+  let nfe = 0,
+    vjpCalls = 0,
+    scoreMs = 0;
   const warnings = new Set(plan.warnings);
   const executors = opts.executors ?? jsExecutors;
   const pool = opts.iterate || opts.pool === false ? undefined : (opts.pool ?? new BufferPool());
@@ -205,10 +216,24 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
   const report = (metrics?: QualityMetrics): RunReport => {
     const wallMs = performance.now() - t0;
     return {
-      graph: plan.name, hash: plan.hash, seed: plan.seed, samples: N, iterations: K, nfe, vjpCalls,
-      wallMs, scoreModelMs: scoreMs, engineMs: wallMs - scoreMs, secondsPerNfe: nfe ? wallMs / 1000 / nfe : 0,
-      provider: plan.prior.provider, versions: versions(), warnings: [...warnings], ...(metrics ? { metrics } : {}),
-      task: plan.measurement.op.id, sigmaY: plan.measurement.sigmaY, ...(plan.profile !== undefined ? { profile: plan.profile } : {}),
+      graph: plan.name,
+      hash: plan.hash,
+      seed: plan.seed,
+      samples: N,
+      iterations: K,
+      nfe,
+      vjpCalls,
+      wallMs,
+      scoreModelMs: scoreMs,
+      engineMs: wallMs - scoreMs,
+      secondsPerNfe: nfe ? wallMs / 1000 / nfe : 0,
+      provider: plan.prior.provider,
+      versions: versions(),
+      warnings: [...warnings],
+      ...(metrics ? { metrics } : {}),
+      task: plan.measurement.op.id,
+      sigmaY: plan.measurement.sigmaY,
+      ...(plan.profile !== undefined ? { profile: plan.profile } : {}),
       effectiveParams: plan.effectiveParams,
     };
   };
@@ -285,7 +310,9 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
         for (const [port, value] of Object.entries(outs)) check({ node: step.id, kind: step.kind, port, value }, k);
         if (live) {
           // Nothing awaits the step's inputs any more: those it read last die, with its unread outputs.
-          const unread = Object.keys(outs).map((p) => `${step.id}.${p}`).filter((o) => !live.read.has(o) && !live.carried.has(o));
+          const unread = Object.keys(outs)
+            .map((p) => `${step.id}.${p}`)
+            .filter((o) => !live.read.has(o) && !live.carried.has(o));
           retire(unread.length ? [...live.dieAfter[i]!, ...unread] : live.dieAfter[i]!);
         }
       }

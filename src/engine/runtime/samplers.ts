@@ -30,9 +30,11 @@ export async function dpsGuidance(
   scratch?: Allocator,
 ): Promise<Tensor> {
   if (!prior.denoiseVjp) throw new Error(`prior ${prior.id} has no denoiser VJP, which DPS needs`);
-  const rBuf = scratch?.alloc([x0.shape[0]!, ...m.op.outShape]), vBuf = scratch?.alloc(x0.shape);
+  const rBuf = scratch?.alloc([x0.shape[0]!, ...m.op.outShape]),
+    vBuf = scratch?.alloc(x0.shape);
   const r = dataResidual(m, x0, rBuf);
-  const perR = sizeOf(r.shape.slice(1)), perX = sizeOf(x0.shape.slice(1));
+  const perR = sizeOf(r.shape.slice(1)),
+    perX = sizeOf(x0.shape.slice(1));
   const v = m.op.vjp!(x0, r, vBuf);
   for (let s = 0; s < x0.shape[0]!; s++) {
     let q = 0;
@@ -64,7 +66,9 @@ export function annealedLangevin(
 ): Tensor {
   const x = outputOf(x0hat.shape, out, 'annealedLangevin');
   x.data.set(x0hat.data); // the chain starts at x̂₀, which each step still reads: x must not alias it
-  const tau2 = p.tau * p.tau, s2 = sigma * sigma, noise = Math.sqrt(2 * p.lr);
+  const tau2 = p.tau * p.tau,
+    s2 = sigma * sigma,
+    noise = Math.sqrt(2 * p.lr);
   for (let it = 0; it < p.steps; it++) {
     const { g, done } = dataGradient(m, x, scratch);
     for (let i = 0; i < x.data.length; i++) {
@@ -106,7 +110,8 @@ export async function probabilityFlowOde(
   scratch: Allocator = freshAllocator,
 ): Promise<Tensor> {
   const M = sigma > p.sigmaMin ? p.steps : 1;
-  const a = sigma ** (1 / p.rho), b = p.sigmaMin ** (1 / p.rho);
+  const a = sigma ** (1 / p.rho),
+    b = p.sigmaMin ** (1 / p.rho);
   const grid = Array.from({ length: M }, (_, m) => (M === 1 ? sigma : (a + (m / (M - 1)) * (b - a)) ** p.rho));
   grid.push(0);
   let y = x;

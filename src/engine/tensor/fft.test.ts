@@ -8,7 +8,8 @@ function naiveDft(x: Float64Array, inverse = false): Float64Array {
   const out = new Float64Array(2 * n);
   const sgn = inverse ? 1 : -1;
   for (let k = 0; k < n; k++) {
-    let re = 0, im = 0;
+    let re = 0,
+      im = 0;
     for (let j = 0; j < n; j++) {
       const a = (sgn * 2 * Math.PI * ((j * k) % n)) / n;
       re += x[2 * j]! * Math.cos(a) - x[2 * j + 1]! * Math.sin(a);
@@ -47,7 +48,8 @@ describe('fftPlan', () => {
 
 describe('fft2', () => {
   it('is unitary with ortho norm (Parseval) and inverts', () => {
-    const h = 6, w = 8;
+    const h = 6,
+      w = 8;
     const x = randomComplex(h * w, 7);
     const y = x.slice();
     fft2(y, h, w, false, 'ortho');
@@ -58,7 +60,8 @@ describe('fft2', () => {
   });
 
   it('puts a constant image entirely in the DC bin', () => {
-    const h = 3, w = 4;
+    const h = 3,
+      w = 4;
     const x = new Float64Array(2 * h * w);
     for (let i = 0; i < h * w; i++) x[2 * i] = 1;
     fft2(x, h, w);
@@ -69,7 +72,10 @@ describe('fft2', () => {
 
 describe('fftshift2', () => {
   it('moves index 0 to the centre and ifftshift undoes it, for odd and even sizes', () => {
-    for (const [h, w] of [[4, 4], [5, 3]] as const) {
+    for (const [h, w] of [
+      [4, 4],
+      [5, 3],
+    ] as const) {
       const x = Float64Array.from({ length: h * w }, (_, i) => i);
       const s = fftshift2(x, h, w);
       expect(s[Math.floor(h / 2) * w + Math.floor(w / 2)]).toBe(0);

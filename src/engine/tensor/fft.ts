@@ -85,19 +85,28 @@ class BluesteinPlan implements FftPlan {
     const { n, a, chirp, kernelHat } = this;
     a.fill(0);
     for (let j = 0; j < n; j++) {
-      const xr = inp[2 * j]!, xi = inp[2 * j + 1]!, cr = chirp[2 * j]!, ci = chirp[2 * j + 1]!;
+      const xr = inp[2 * j]!,
+        xi = inp[2 * j + 1]!,
+        cr = chirp[2 * j]!,
+        ci = chirp[2 * j + 1]!;
       a[2 * j] = xr * cr - xi * ci;
       a[2 * j + 1] = xr * ci + xi * cr;
     }
     this.inner.forward(a, a);
     for (let k = 0; k < a.length; k += 2) {
-      const ar = a[k]!, ai = a[k + 1]!, br = kernelHat[k]!, bi = kernelHat[k + 1]!;
+      const ar = a[k]!,
+        ai = a[k + 1]!,
+        br = kernelHat[k]!,
+        bi = kernelHat[k + 1]!;
       a[k] = ar * br - ai * bi;
       a[k + 1] = ar * bi + ai * br;
     }
     this.inner.inverse(a, a);
     for (let k = 0; k < n; k++) {
-      const ar = a[2 * k]!, ai = a[2 * k + 1]!, cr = chirp[2 * k]!, ci = chirp[2 * k + 1]!;
+      const ar = a[2 * k]!,
+        ai = a[2 * k + 1]!,
+        cr = chirp[2 * k]!,
+        ci = chirp[2 * k + 1]!;
       out[2 * k] = ar * cr - ai * ci;
       out[2 * k + 1] = ar * ci + ai * cr;
     }

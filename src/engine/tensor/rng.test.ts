@@ -7,7 +7,8 @@ import { createRng } from './rng';
 
 describe('createRng', () => {
   it('is determined by (seed, stream) and forks like a named stream', () => {
-    const a = createRng(3, 'run/x/5'), b = createRng(3).fork('run').fork('x').fork('5');
+    const a = createRng(3, 'run/x/5'),
+      b = createRng(3).fork('run').fork('x').fork('5');
     const xs = Array.from({ length: 8 }, () => a.uniform());
     expect(Array.from({ length: 8 }, () => b.uniform())).toEqual(xs);
     expect(createRng(3, 'run/x/6').uniform()).not.toBe(xs[0]);
@@ -16,7 +17,8 @@ describe('createRng', () => {
 
   it.each([0, 1, 2, 7, 1000, 1001])('fillNormal of %i entries equals per-entry normal(), also after an odd draw', (n) => {
     for (const skew of [0, 1]) {
-      const per = createRng(11, 's'), filled = createRng(11, 's');
+      const per = createRng(11, 's'),
+        filled = createRng(11, 's');
       for (let i = 0; i < skew; i++) expect(filled.normal()).toBe(per.normal()); // leaves a spare pending
       const want = Float32Array.from({ length: n }, () => 0.5 + 2 * per.normal());
       expect(Array.from(filled.fillNormal(new Float32Array(n), 2, 0.5))).toEqual(Array.from(want));
@@ -26,10 +28,13 @@ describe('createRng', () => {
 
   it.each([0, 1, 5, 1000])('fillNormalPairs of %i entries equals alternating normal() calls, also after an odd draw', (n) => {
     for (const skew of [0, 1]) {
-      const per = createRng(5, 'p'), filled = createRng(5, 'p');
+      const per = createRng(5, 'p'),
+        filled = createRng(5, 'p');
       for (let i = 0; i < skew; i++) expect(filled.normal()).toBe(per.normal());
-      const a = new Float32Array(n), b = new Float32Array(n);
-      const wa = new Float32Array(n), wb = new Float32Array(n);
+      const a = new Float32Array(n),
+        b = new Float32Array(n);
+      const wa = new Float32Array(n),
+        wb = new Float32Array(n);
       for (let i = 0; i < n; i++) {
         wa[i] = per.normal();
         wb[i] = per.normal();

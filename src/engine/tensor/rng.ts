@@ -43,7 +43,10 @@ class StreamRng implements Rng {
   private readonly gen: JumpableRandomGenerator;
   private spare: number | null = null;
 
-  constructor(private readonly seed: number, private readonly path: string) {
+  constructor(
+    private readonly seed: number,
+    private readonly path: string,
+  ) {
     this.gen = xoroshiro128plus(hash32(path, hash32(String(seed))));
   }
 

@@ -16,7 +16,19 @@ type Quality = 'psnr' | 'ssim';
 
 const HEIGHT = 230;
 
-function Toggle<T extends string>({ value, options, onChange, label, testId }: { value: T; options: [T, string][]; onChange: (v: T) => void; label: string; testId: string }): React.JSX.Element {
+function Toggle<T extends string>({
+  value,
+  options,
+  onChange,
+  label,
+  testId,
+}: {
+  value: T;
+  options: [T, string][];
+  onChange: (v: T) => void;
+  label: string;
+  testId: string;
+}): React.JSX.Element {
   return (
     <div role="group" aria-label={label} className="inline-flex rounded-md border border-slate-300 p-0.5 dark:border-slate-700" data-testid={testId}>
       {options.map(([v, text]) => (
@@ -46,7 +58,17 @@ function useCurves(entries: Entry[], runs: Record<string, EntryRun>, xAxis: XAxi
   }, [entries, runs, xAxis, key, logY]);
 }
 
-function Chart(props: { title: string; hint: string; x: number[]; series: Series[]; xLabel: string; yLabel: string; logY?: boolean; testId: string; extra?: React.ReactNode }): React.JSX.Element {
+function Chart(props: {
+  title: string;
+  hint: string;
+  x: number[];
+  series: Series[];
+  xLabel: string;
+  yLabel: string;
+  logY?: boolean;
+  testId: string;
+  extra?: React.ReactNode;
+}): React.JSX.Element {
   const [ref, width] = useWidth<HTMLDivElement>(480);
   const empty = props.series.every((s) => s.values.every((v) => v === null));
   return (
@@ -58,12 +80,25 @@ function Chart(props: { title: string; hint: string; x: number[]; series: Series
       </header>
       <div ref={ref} className="min-w-0">
         {empty ? (
-          <div style={{ height: HEIGHT }} className="flex items-center justify-center rounded-md border border-dashed border-slate-200 text-xs text-slate-400 dark:border-slate-800 dark:text-slate-500">
+          <div
+            style={{ height: HEIGHT }}
+            className="flex items-center justify-center rounded-md border border-dashed border-slate-200 text-xs text-slate-400 dark:border-slate-800 dark:text-slate-500"
+          >
             Curves appear as the runs report metrics.
           </div>
         ) : (
           // Keyed by the axis labels: LineChart rebuilds its plot only when the series change.
-          <LineChart key={`${props.xLabel}|${props.yLabel}`} x={props.x} series={props.series} xLabel={props.xLabel} yLabel={props.yLabel} logY={props.logY ?? false} width={width} height={HEIGHT} testId={props.testId} />
+          <LineChart
+            key={`${props.xLabel}|${props.yLabel}`}
+            x={props.x}
+            series={props.series}
+            xLabel={props.xLabel}
+            yLabel={props.yLabel}
+            logY={props.logY ?? false}
+            width={width}
+            height={HEIGHT}
+            testId={props.testId}
+          />
         )}
       </div>
     </section>
@@ -82,7 +117,16 @@ export function Charts({ entries, runs }: { entries: Entry[]; runs: Record<strin
       <div className="flex items-center gap-3">
         <h3 className="text-[11px] font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400">Convergence</h3>
         <span className="text-xs text-slate-500 dark:text-slate-400">x axis</span>
-        <Toggle value={xAxis} onChange={setXAxis} label="x axis" testId="compare-xaxis" options={[['fraction', 'fraction of run'], ['nfe', 'NFE']]} />
+        <Toggle
+          value={xAxis}
+          onChange={setXAxis}
+          label="x axis"
+          testId="compare-xaxis"
+          options={[
+            ['fraction', 'fraction of run'],
+            ['nfe', 'NFE'],
+          ]}
+        />
       </div>
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
         <Chart
@@ -93,9 +137,29 @@ export function Charts({ entries, runs }: { entries: Entry[]; runs: Record<strin
           xLabel={xLabel}
           yLabel={quality === 'psnr' ? 'PSNR (dB)' : 'SSIM'}
           testId="compare-chart-quality"
-          extra={<Toggle value={quality} onChange={setQuality} label="quality metric" testId="compare-quality" options={[['psnr', 'PSNR'], ['ssim', 'SSIM']]} />}
+          extra={
+            <Toggle
+              value={quality}
+              onChange={setQuality}
+              label="quality metric"
+              testId="compare-quality"
+              options={[
+                ['psnr', 'PSNR'],
+                ['ssim', 'SSIM'],
+              ]}
+            />
+          }
         />
-        <Chart title="Relative residual" hint="‖y − A x̂‖ / ‖y‖, log scale; lower is better" x={r.x} series={r.series} xLabel={xLabel} yLabel="residual" logY testId="compare-chart-residual" />
+        <Chart
+          title="Relative residual"
+          hint="‖y − A x̂‖ / ‖y‖, log scale; lower is better"
+          x={r.x}
+          series={r.series}
+          xLabel={xLabel}
+          yLabel="residual"
+          logY
+          testId="compare-chart-residual"
+        />
       </div>
     </div>
   );

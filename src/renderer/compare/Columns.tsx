@@ -49,7 +49,9 @@ export function InputsCard({ inputs, settings }: { inputs: Inputs | undefined; s
   return (
     <section className={`${card} flex flex-col p-3`} aria-label="shared measurement">
       <h3 className="text-[11px] font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400">Shared measurement</h3>
-      <p className="mt-0.5 mb-2 text-xs text-slate-600 dark:text-slate-300" data-testid="compare-inputs-caption">{caption}</p>
+      <p className="mt-0.5 mb-2 text-xs text-slate-600 dark:text-slate-300" data-testid="compare-inputs-caption">
+        {caption}
+      </p>
       <div ref={ref} className="flex flex-col items-center gap-2">
         {[
           { title: 'ground truth x', frame: inputs?.truth, testId: 'compare-truth', empty: inputs ? 'no ground truth' : '' },
@@ -69,10 +71,22 @@ function Progress({ name, run, color }: { name: string; run: EntryRun | undefine
   const K = run?.K ?? 0;
   const it = run?.iteration ?? 0;
   const pct = K > 0 ? Math.min(100, (100 * it) / K) : 0;
-  const text = !run || run.status === 'idle' ? 'not run yet' : run.status === 'starting' && it === 0 ? 'preparing…' : `iteration ${it} / ${K} · ${run.nfe} NFE · ${formatSeconds(run.elapsedMs / 1000)}`;
+  const text =
+    !run || run.status === 'idle'
+      ? 'not run yet'
+      : run.status === 'starting' && it === 0
+        ? 'preparing…'
+        : `iteration ${it} / ${K} · ${run.nfe} NFE · ${formatSeconds(run.elapsedMs / 1000)}`;
   return (
     <div>
-      <div role="progressbar" aria-valuemin={0} aria-valuemax={K} aria-valuenow={it} data-testid={`compare-progress-${name}`} className="h-1.5 overflow-hidden rounded-full bg-slate-100 dark:bg-slate-800">
+      <div
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={K}
+        aria-valuenow={it}
+        data-testid={`compare-progress-${name}`}
+        className="h-1.5 overflow-hidden rounded-full bg-slate-100 dark:bg-slate-800"
+      >
         <div className="h-full rounded-full transition-[width] duration-150" style={{ width: `${pct}%`, background: run?.status === 'error' ? '#ef4444' : color }} />
       </div>
       <p className="mt-1 font-mono text-[11px] tabular-nums text-slate-500 dark:text-slate-400">{text}</p>
@@ -103,7 +117,12 @@ function view(run: EntryRun | undefined, position: number): { frame?: EntryRun['
   };
   if (position >= SLIDER_MAX && run.result && run.status === 'done') {
     const m = run.report?.metrics;
-    return { frame: run.result, caption: `final · iteration ${K} / ${K}`, ...(m?.psnr?.[0] !== undefined ? { psnr: m.psnr[0] } : {}), ...(m?.ssim?.[0] !== undefined ? { ssim: m.ssim[0] } : {}) };
+    return {
+      frame: run.result,
+      caption: `final · iteration ${K} / ${K}`,
+      ...(m?.psnr?.[0] !== undefined ? { psnr: m.psnr[0] } : {}),
+      ...(m?.ssim?.[0] !== undefined ? { ssim: m.ssim[0] } : {}),
+    };
   }
   const fp = frameAt(run.frames, K, fraction);
   if (!fp) return { caption: EMPTY[run.status] };
@@ -117,7 +136,12 @@ function Column({ entry, run, position }: { entry: Entry; run: EntryRun | undefi
   const status = STATUS[run?.status ?? 'idle'];
   const v = view(run, position);
   return (
-    <section className={`${card} flex min-w-0 flex-col gap-2.5 p-3`} data-testid={`compare-column-${entry.name}`} aria-label={entry.label} style={{ borderTop: `3px solid ${entry.color}` }}>
+    <section
+      className={`${card} flex min-w-0 flex-col gap-2.5 p-3`}
+      data-testid={`compare-column-${entry.name}`}
+      aria-label={entry.label}
+      style={{ borderTop: `3px solid ${entry.color}` }}
+    >
       <header className="flex items-center gap-2">
         <span className="h-2.5 w-2.5 shrink-0 rounded-full" style={{ background: entry.color }} />
         <h3 className="min-w-0 truncate text-[14px] font-semibold text-slate-900 dark:text-white" title={entry.label}>
@@ -149,7 +173,15 @@ function Column({ entry, run, position }: { entry: Entry; run: EntryRun | undefi
       {run?.error && (
         <div role="alert" className="rounded-md border border-red-200 bg-red-50 p-2 text-xs text-red-800 dark:border-red-900 dark:bg-red-950/60 dark:text-red-200">
           <p className="font-semibold">
-            Failed{run.error.nodeId ? <> in node <code className="rounded bg-red-100 px-1 dark:bg-red-900/60">{run.error.nodeId}</code></> : ''}
+            Failed
+            {run.error.nodeId ? (
+              <>
+                {' '}
+                in node <code className="rounded bg-red-100 px-1 dark:bg-red-900/60">{run.error.nodeId}</code>
+              </>
+            ) : (
+              ''
+            )}
             {run.error.iteration !== undefined ? ` at iteration ${run.error.iteration}` : ''}
           </p>
           <p className="mt-1 break-words">{run.error.message}</p>
@@ -165,7 +197,19 @@ function Column({ entry, run, position }: { entry: Entry; run: EntryRun | undefi
 }
 
 /** The truth/measurement card and one column per entry. */
-export function Columns({ entries, runs, position, inputs, settings }: { entries: Entry[]; runs: Record<string, EntryRun>; position: number; inputs: Inputs | undefined; settings: Settings | undefined }): React.JSX.Element {
+export function Columns({
+  entries,
+  runs,
+  position,
+  inputs,
+  settings,
+}: {
+  entries: Entry[];
+  runs: Record<string, EntryRun>;
+  position: number;
+  inputs: Inputs | undefined;
+  settings: Settings | undefined;
+}): React.JSX.Element {
   return (
     <div className="grid items-start gap-4" style={{ gridTemplateColumns: `minmax(190px, 0.7fr) repeat(${Math.max(entries.length, 1)}, minmax(0, 1fr))` }}>
       <InputsCard inputs={inputs} settings={settings} />

@@ -39,11 +39,17 @@ function defaultSelection(chips: Chip[], wanted: string[] | undefined): string[]
   const names = new Set(chips.map((c) => c.name));
   const pick = (list: string[]): string[] => list.filter((n) => names.has(n)).slice(0, MAX_ENTRIES);
   const chosen = pick(wanted ?? DEFAULT_ENTRIES);
-  return chosen.length ? chosen : pick(chips.map((c) => c.name).filter((n) => n !== CURRENT).slice(0, 2));
+  return chosen.length
+    ? chosen
+    : pick(
+        chips
+          .map((c) => c.name)
+          .filter((n) => n !== CURRENT)
+          .slice(0, 2),
+      );
 }
 
-const setPosition: React.Dispatch<React.SetStateAction<number>> = (v) =>
-  useCompareStore.setState((s) => ({ position: typeof v === 'function' ? v(s.position) : v }));
+const setPosition: React.Dispatch<React.SetStateAction<number>> = (v) => useCompareStore.setState((s) => ({ position: typeof v === 'function' ? v(s.position) : v }));
 const setPlaying = (playing: boolean): void => useCompareStore.setState({ playing });
 const setSettings = (settings: Settings): void => useCompareStore.setState({ settings });
 
@@ -91,10 +97,7 @@ export function CompareView({ presets, images, current, initial }: CompareProps)
     const names = picked ?? defaultSelection(chips, initial?.entries);
     return chips.map((c) => c.name).filter((n) => names.includes(n));
   }, [picked, chips, initial?.entries]);
-  const entries = useMemo<Entry[]>(
-    () => chips.filter((c) => selected.includes(c.name)).map((c) => ({ name: c.name, label: c.label, color: c.color })),
-    [chips, selected],
-  );
+  const entries = useMemo<Entry[]>(() => chips.filter((c) => selected.includes(c.name)).map((c) => ({ name: c.name, label: c.label, color: c.color })), [chips, selected]);
 
   // No image chosen yet: the first selected preset's own image when it is in the list, else the first image.
   const firstPreset = selected.find((n) => n !== CURRENT);
@@ -108,7 +111,11 @@ export function CompareView({ presets, images, current, initial }: CompareProps)
       const image = ref && images.some((i) => i.ref === ref) ? ref : images[0]!.ref;
       useCompareStore.setState({ settings: { ...(s ?? settings), image } });
     };
-    if (firstPreset) runner.presetDoc(firstPreset).then((d) => choose(imageOf(d)), () => choose(undefined));
+    if (firstPreset)
+      runner.presetDoc(firstPreset).then(
+        (d) => choose(imageOf(d)),
+        () => choose(undefined),
+      );
     else choose(currentDoc ? imageOf(currentDoc) : undefined);
     return () => {
       live = false;
@@ -130,7 +137,9 @@ export function CompareView({ presets, images, current, initial }: CompareProps)
   const ran = state.ranWith;
   const taskTitle = operatorNodes.find((k) => k.task === ran?.task)?.title ?? ran?.task;
   const image = images.find((i) => i.ref === ran?.image)?.label ?? ran?.image;
-  const caption = ran ? `${taskTitle} (${ran.task}) · image ${image} · σ_y = ${ran.sigma} · seed ${ran.seed}${ran.iterations ? ` · ${ran.iterations} iterations each` : ''}` : undefined;
+  const caption = ran
+    ? `${taskTitle} (${ran.task}) · image ${image} · σ_y = ${ran.sigma} · seed ${ran.seed}${ran.iterations ? ` · ${ran.iterations} iterations each` : ''}`
+    : undefined;
   const rows = entries.map((e) => rowOf(e.name, e.label, state.runs[e.name]));
   const anyFrames = Object.values(state.runs).some((r) => r.frames.length > 0);
 
@@ -151,7 +160,12 @@ export function CompareView({ presets, images, current, initial }: CompareProps)
         <Columns entries={entries} runs={state.runs} position={position} inputs={state.inputs} settings={state.ranWith} />
         <Slider position={position} onPosition={setPosition} playing={playing} onPlaying={setPlaying} disabled={!anyFrames} />
         <Charts entries={entries} runs={state.runs} />
-        <Table entries={entries} rows={rows} concurrent={ran?.parallel === true} {...(caption ? { caption: `${caption}${ran?.parallel ? ' · entries run concurrently (times share the CPU)' : ' · entries run one at a time'}` } : {})} />
+        <Table
+          entries={entries}
+          rows={rows}
+          concurrent={ran?.parallel === true}
+          {...(caption ? { caption: `${caption}${ran?.parallel ? ' · entries run concurrently (times share the CPU)' : ' · entries run one at a time'}` } : {})}
+        />
       </main>
     </div>
   );

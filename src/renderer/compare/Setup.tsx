@@ -17,15 +17,28 @@ export interface Chip {
   color: string;
 }
 
-const field = 'h-8 rounded-md border border-slate-300 bg-white px-2 text-[13px] text-slate-800 outline-none focus:border-blue-500 focus:ring-2 focus:ring-blue-500/30 disabled:opacity-50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100';
+const field =
+  'h-8 rounded-md border border-slate-300 bg-white px-2 text-[13px] text-slate-800 outline-none focus:border-blue-500 focus:ring-2 focus:ring-blue-500/30 disabled:opacity-50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100';
 const label = 'flex flex-col gap-1 text-[11px] font-medium tracking-wide text-slate-500 uppercase dark:text-slate-400';
 
 /** A number input that keeps what is typed and reports only valid values (undefined when empty and allowed). */
-function NumberField(props: { value: number | undefined; onChange: (v: number | undefined) => void; min: number; max: number; step: number; integer?: boolean; optional?: boolean; placeholder?: string; width: string; testId: string; disabled?: boolean }): React.JSX.Element {
+function NumberField(props: {
+  value: number | undefined;
+  onChange: (v: number | undefined) => void;
+  min: number;
+  max: number;
+  step: number;
+  integer?: boolean;
+  optional?: boolean;
+  placeholder?: string;
+  width: string;
+  testId: string;
+  disabled?: boolean;
+}): React.JSX.Element {
   const { value, onChange, min, max, step, integer, optional, placeholder, width, testId, disabled } = props;
   const [text, setText] = useState(value === undefined ? '' : String(value));
   useEffect(() => {
-    setText((t) => (t.trim() === '' && value === undefined) || Number(t) === value ? t : value === undefined ? '' : String(value));
+    setText((t) => ((t.trim() === '' && value === undefined) || Number(t) === value ? t : value === undefined ? '' : String(value)));
   }, [value]);
   const parsed = text.trim() === '' ? undefined : Number(text);
   const valid = parsed === undefined ? !!optional : Number.isFinite(parsed) && parsed >= min && parsed <= max && (!integer || Number.isInteger(parsed));
@@ -88,7 +101,9 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, running
               title={blocked ? `at most ${MAX_ENTRIES} entries; deselect one first` : c.description}
               style={on ? { borderColor: c.color, boxShadow: `inset 0 0 0 1px ${c.color}` } : undefined}
               className={`flex h-8 items-center gap-1.5 rounded-full border pr-3 pl-1 text-[13px] transition-colors disabled:cursor-not-allowed disabled:opacity-45 ${
-                on ? 'bg-slate-50 font-medium text-slate-900 dark:bg-slate-800 dark:text-white' : 'border-slate-300 text-slate-600 hover:border-slate-400 hover:bg-slate-50 dark:border-slate-700 dark:text-slate-300 dark:hover:border-slate-500 dark:hover:bg-slate-800/60'
+                on
+                  ? 'bg-slate-50 font-medium text-slate-900 dark:bg-slate-800 dark:text-white'
+                  : 'border-slate-300 text-slate-600 hover:border-slate-400 hover:bg-slate-50 dark:border-slate-700 dark:text-slate-300 dark:hover:border-slate-500 dark:hover:bg-slate-800/60'
               }`}
             >
               {c.thumbnail ? (
@@ -124,11 +139,30 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, running
         </div>
         <label className={label}>
           σ_y
-          <NumberField value={settings.sigma} onChange={(v) => v !== undefined && set({ sigma: v })} min={0} max={10} step={0.01} width="w-20" testId="compare-sigma" disabled={running} />
+          <NumberField
+            value={settings.sigma}
+            onChange={(v) => v !== undefined && set({ sigma: v })}
+            min={0}
+            max={10}
+            step={0.01}
+            width="w-20"
+            testId="compare-sigma"
+            disabled={running}
+          />
         </label>
         <label className={label}>
           seed
-          <NumberField value={settings.seed} onChange={(v) => v !== undefined && set({ seed: v })} min={0} max={2 ** 31} step={1} integer width="w-24" testId="compare-seed" disabled={running} />
+          <NumberField
+            value={settings.seed}
+            onChange={(v) => v !== undefined && set({ seed: v })}
+            min={0}
+            max={2 ** 31}
+            step={1}
+            integer
+            width="w-24"
+            testId="compare-seed"
+            disabled={running}
+          />
         </label>
         <label className={label}>
           iterations
@@ -162,7 +196,13 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, running
           </select>
         </label>
         <label className={label} title="one after another (the default) times each entry alone; at the same time they share the CPU and their times are not their solo times">
-          <input type="checkbox" checked={settings.parallel === true} disabled={running} onChange={(e) => set({ parallel: e.target.checked || undefined })} data-testid="compare-parallel" />
+          <input
+            type="checkbox"
+            checked={settings.parallel === true}
+            disabled={running}
+            onChange={(e) => set({ parallel: e.target.checked || undefined })}
+            data-testid="compare-parallel"
+          />
           run at the same time
         </label>
         <div className="ml-auto flex items-center gap-3">

@@ -52,9 +52,14 @@ export function Slider({ position, onPosition, playing, onPlaying, disabled }: S
         className="flex h-8 w-8 shrink-0 items-center justify-center rounded-full bg-blue-600 text-white hover:bg-blue-500 disabled:opacity-40 dark:bg-blue-500 dark:hover:bg-blue-400"
       >
         {playing ? (
-          <svg width="12" height="12" viewBox="0 0 12 12" aria-hidden><rect x="2" y="1" width="3" height="10" fill="currentColor" /><rect x="7" y="1" width="3" height="10" fill="currentColor" /></svg>
+          <svg width="12" height="12" viewBox="0 0 12 12" aria-hidden>
+            <rect x="2" y="1" width="3" height="10" fill="currentColor" />
+            <rect x="7" y="1" width="3" height="10" fill="currentColor" />
+          </svg>
         ) : (
-          <svg width="12" height="12" viewBox="0 0 12 12" aria-hidden><path d="M3 1.5v9l7.5-4.5z" fill="currentColor" /></svg>
+          <svg width="12" height="12" viewBox="0 0 12 12" aria-hidden>
+            <path d="M3 1.5v9l7.5-4.5z" fill="currentColor" />
+          </svg>
         )}
       </button>
       <span className="w-24 shrink-0 text-[11px] font-medium tracking-wide text-slate-500 uppercase dark:text-slate-400">run fraction</span>

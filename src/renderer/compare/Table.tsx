@@ -83,7 +83,11 @@ export function Table({ entries, rows, caption, concurrent }: TableProps): React
                       key={c.key}
                       data-best={isBest || undefined}
                       className={`px-3 py-2 text-right font-mono tabular-nums ${
-                        isBest ? 'bg-emerald-50 font-semibold text-emerald-700 dark:bg-emerald-950/40 dark:text-emerald-300' : r.final ? 'text-slate-700 dark:text-slate-200' : 'text-slate-400 italic dark:text-slate-500'
+                        isBest
+                          ? 'bg-emerald-50 font-semibold text-emerald-700 dark:bg-emerald-950/40 dark:text-emerald-300'
+                          : r.final
+                            ? 'text-slate-700 dark:text-slate-200'
+                            : 'text-slate-400 italic dark:text-slate-500'
                       }`}
                     >
                       {formatValue(c.key, r.values[c.key])}

@@ -12,7 +12,10 @@ import type { Row } from './table';
 
 function graph(iterations = 1000, extra: WireGraph['nodes'] = []): WireGraph {
   return {
-    format: 'lagrange-graph', version: 1, name: 'g', description: '',
+    format: 'lagrange-graph',
+    version: 1,
+    name: 'g',
+    description: '',
     nodes: [
       { id: 'image', kind: 'ImageInput', params: { source: 'model:fmnist-32/heldout/03.png' } },
       { id: 'schedule', kind: 'Schedule', params: { iterations, spacing: 'uniform' } },
@@ -20,14 +23,30 @@ function graph(iterations = 1000, extra: WireGraph['nodes'] = []): WireGraph {
       { id: 'metrics', kind: 'Metrics', params: { every: 50 } },
       ...extra,
     ],
-    edges: [], run: { seed: 0 }, models: {}, overrides: {},
+    edges: [],
+    run: { seed: 0 },
+    models: {},
+    overrides: {},
   };
 }
 const settings: Settings = { task: 'deblur-gauss', image: 'sample:cat', sigma: 0.05, seed: 7 };
 const frame = (tag: string): Frame => ({ width: 1, height: 1, rgba: tag });
 const report = (over: Partial<WireReport> = {}): WireReport => ({
-  graph: 'g', hash: 'h', seed: 7, samples: 1, iterations: 100, nfe: 100, vjpCalls: 0, wallMs: 2000, scoreModelMs: 1500, engineMs: 500,
-  secondsPerNfe: 0.02, provider: 'cpu', versions: {}, warnings: [], ...over,
+  graph: 'g',
+  hash: 'h',
+  seed: 7,
+  samples: 1,
+  iterations: 100,
+  nfe: 100,
+  vjpCalls: 0,
+  wallMs: 2000,
+  scoreModelMs: 1500,
+  engineMs: 500,
+  secondsPerNfe: 0.02,
+  provider: 'cpu',
+  versions: {},
+  warnings: [],
+  ...over,
 });
 
 describe('planning a fair run', () => {
@@ -90,7 +109,15 @@ describe('planning a fair run', () => {
   });
 
   it('follows the first Preview node when none has id "preview"', () => {
-    expect(previewNodeId({ ...graph(), nodes: [{ id: 'a', kind: 'Output', params: {} }, { id: 'p2', kind: 'Preview', params: {} }] })).toBe('p2');
+    expect(
+      previewNodeId({
+        ...graph(),
+        nodes: [
+          { id: 'a', kind: 'Output', params: {} },
+          { id: 'p2', kind: 'Preview', params: {} },
+        ],
+      }),
+    ).toBe('p2');
     expect(previewNodeId({ ...graph(), nodes: [] })).toBeUndefined();
   });
 
@@ -127,12 +154,41 @@ describe('frame at a fraction of the run', () => {
 
 describe('curve alignment', () => {
   it('puts every curve on the sorted union of x, null where a curve has no point', () => {
-    const { x, values } = alignCurves([{ points: [{ x: 50, y: 1 }, { x: 100, y: 2 }] }, { points: [{ x: 25, y: 3 }, { x: 100, y: undefined }] }]);
+    const { x, values } = alignCurves([
+      {
+        points: [
+          { x: 50, y: 1 },
+          { x: 100, y: 2 },
+        ],
+      },
+      {
+        points: [
+          { x: 25, y: 3 },
+          { x: 100, y: undefined },
+        ],
+      },
+    ]);
     expect(x).toEqual([25, 50, 100]);
-    expect(values).toEqual([[null, 1, 2], [3, null, null]]);
+    expect(values).toEqual([
+      [null, 1, 2],
+      [3, null, null],
+    ]);
   });
   it('drops non-positive values for log axes', () => {
-    expect(alignCurves([{ points: [{ x: 1, y: 0 }, { x: 2, y: 0.1 }, { x: 3, y: Number.NaN }] }], true).values).toEqual([[null, 0.1, null]]);
+    expect(
+      alignCurves(
+        [
+          {
+            points: [
+              { x: 1, y: 0 },
+              { x: 2, y: 0.1 },
+              { x: 3, y: Number.NaN },
+            ],
+          },
+        ],
+        true,
+      ).values,
+    ).toEqual([[null, 0.1, null]]);
   });
   it('formats durations', () => {
     expect(formatSeconds(0.4213)).toBe('0.42 s');
@@ -150,20 +206,27 @@ function after(names: string[], events: [string, WireRunEvent][], extra: Action[
 
 describe('run state', () => {
   it('tracks progress, frames of the result Preview node, metrics, result and report', () => {
-    const s = after(['a'], [
-      ['a', { type: 'inputs', task: 'deblur-gauss', sigma: 0.05, truth: frame('x'), measurement: frame('y') }],
-      ['a', { type: 'progress', iteration: 1, of: 100, nfe: 1, elapsedMs: 10 }],
-      ['a', { type: 'preview', nodeId: 'preview', label: 'x̂', iteration: 0, ...frame('f0') }],
-      ['a', { type: 'preview', nodeId: 'other', label: 'z', iteration: 0, ...frame('z0') }],
-      ['a', { type: 'metrics', iteration: 0, residual: [0.5], normalisedResidual: [3], psnr: [12], ssim: [0.2] }],
-      ['a', { type: 'progress', iteration: 5, of: 100, nfe: 7, elapsedMs: 50 }],
-      ['a', { type: 'preview', nodeId: 'preview', label: 'x̂', iteration: 4, ...frame('f4') }],
-      ['a', { type: 'result', frame: frame('r') }],
-      ['a', { type: 'done', report: report() }],
-    ], [{ type: 'prepared', token: 3, name: 'a', K: 100, previewId: 'preview' }]);
+    const s = after(
+      ['a'],
+      [
+        ['a', { type: 'inputs', task: 'deblur-gauss', sigma: 0.05, truth: frame('x'), measurement: frame('y') }],
+        ['a', { type: 'progress', iteration: 1, of: 100, nfe: 1, elapsedMs: 10 }],
+        ['a', { type: 'preview', nodeId: 'preview', label: 'x̂', iteration: 0, ...frame('f0') }],
+        ['a', { type: 'preview', nodeId: 'other', label: 'z', iteration: 0, ...frame('z0') }],
+        ['a', { type: 'metrics', iteration: 0, residual: [0.5], normalisedResidual: [3], psnr: [12], ssim: [0.2] }],
+        ['a', { type: 'progress', iteration: 5, of: 100, nfe: 7, elapsedMs: 50 }],
+        ['a', { type: 'preview', nodeId: 'preview', label: 'x̂', iteration: 4, ...frame('f4') }],
+        ['a', { type: 'result', frame: frame('r') }],
+        ['a', { type: 'done', report: report() }],
+      ],
+      [{ type: 'prepared', token: 3, name: 'a', K: 100, previewId: 'preview' }],
+    );
     const r = s.runs.a!;
     expect(r.status).toBe('done');
-    expect(r.frames.map((f) => [f.iteration, f.nfe, f.frame.rgba])).toEqual([[0, 1, 'f0'], [4, 7, 'f4']]);
+    expect(r.frames.map((f) => [f.iteration, f.nfe, f.frame.rgba])).toEqual([
+      [0, 1, 'f0'],
+      [4, 7, 'f4'],
+    ]);
     expect(r.metrics).toEqual([{ iteration: 0, nfe: 1, psnr: 12, ssim: 0.2, residual: 0.5 }]);
     expect(r.result?.rgba).toBe('r');
     expect(r.elapsedMs).toBe(2000);
@@ -171,26 +234,39 @@ describe('run state', () => {
   });
 
   it('keeps the first inputs as shared and flags a run whose measurement differs', () => {
-    const s = after(['a', 'b', 'c'], [
-      ['a', { type: 'inputs', task: 't', sigma: 0.05, measurement: frame('y') }],
-      ['b', { type: 'inputs', task: 't', sigma: 0.05, measurement: frame('y') }],
-      ['c', { type: 'inputs', task: 't', sigma: 0.05, measurement: frame('other') }],
-    ]);
+    const s = after(
+      ['a', 'b', 'c'],
+      [
+        ['a', { type: 'inputs', task: 't', sigma: 0.05, measurement: frame('y') }],
+        ['b', { type: 'inputs', task: 't', sigma: 0.05, measurement: frame('y') }],
+        ['c', { type: 'inputs', task: 't', sigma: 0.05, measurement: frame('other') }],
+      ],
+    );
     expect(s.inputs?.measurement.rgba).toBe('y');
     expect([s.runs.a!.sameInputs, s.runs.b!.sameInputs, s.runs.c!.sameInputs]).toEqual([true, true, false]);
   });
 
   it('ignores events of an older comparison and of unknown entries', () => {
     const s = after(['a'], []);
-    const t = reduce(s, { type: 'events', batch: [{ token: 2, name: 'a', event: { type: 'progress', iteration: 9, of: 10, nfe: 9, elapsedMs: 1 } }, { token: 3, name: 'zz', event: { type: 'result', frame: frame('r') } }] });
+    const t = reduce(s, {
+      type: 'events',
+      batch: [
+        { token: 2, name: 'a', event: { type: 'progress', iteration: 9, of: 10, nfe: 9, elapsedMs: 1 } },
+        { token: 3, name: 'zz', event: { type: 'result', frame: frame('r') } },
+      ],
+    });
     expect(t).toBe(s);
   });
 
   it('records errors with their node, failures before the run, and cancellation', () => {
-    const s = after(['a', 'b', 'c'], [
-      ['a', { type: 'error', nodeId: 'x', iteration: 12, message: 'node "x" (XUpdate) produced NaN' }],
-      ['c', { type: 'cancelled', iteration: 40, report: report({ iterations: 100, nfe: 40 }) }],
-    ], [{ type: 'failed', token: 3, name: 'b', message: 'graph is not valid' }]);
+    const s = after(
+      ['a', 'b', 'c'],
+      [
+        ['a', { type: 'error', nodeId: 'x', iteration: 12, message: 'node "x" (XUpdate) produced NaN' }],
+        ['c', { type: 'cancelled', iteration: 40, report: report({ iterations: 100, nfe: 40 }) }],
+      ],
+      [{ type: 'failed', token: 3, name: 'b', message: 'graph is not valid' }],
+    );
     expect(s.runs.a).toMatchObject({ status: 'error', error: { nodeId: 'x', iteration: 12 } });
     expect(s.runs.b).toMatchObject({ status: 'error', error: { message: 'graph is not valid' } });
     expect(s.runs.c).toMatchObject({ status: 'cancelled', nfe: 40 });
@@ -222,7 +298,12 @@ describe('metrics table', () => {
   });
 
   it('highlights the best value per column: higher PSNR/SSIM, lower residual/NFE/time; ties share', () => {
-    const rows = [row('a', { psnr: 25, residual: 0.02, nfe: 1000, wallS: 9 }), row('b', { psnr: 27, residual: 0.02, nfe: 100, wallS: 3 }), row('c', { psnr: 30, nfe: 50 }, false), row('d', { residual: 0.05 })];
+    const rows = [
+      row('a', { psnr: 25, residual: 0.02, nfe: 1000, wallS: 9 }),
+      row('b', { psnr: 27, residual: 0.02, nfe: 100, wallS: 3 }),
+      row('c', { psnr: 30, nfe: 50 }, false),
+      row('d', { residual: 0.05 }),
+    ];
     expect([...bestRows(rows, 'psnr')]).toEqual([1]); // the running row does not count
     expect([...bestRows(rows, 'residual')]).toEqual([0, 1]);
     expect([...bestRows(rows, 'nfe')]).toEqual([1]);
@@ -232,7 +313,10 @@ describe('metrics table', () => {
   });
 
   it('renders Markdown with the caption, best values in bold and unknowns as dashes', () => {
-    const md = markdownTable([{ ...row('ddiff', { psnr: 25.123, ssim: 0.9, residual: 0.01, nfe: 1000, wallS: 12, sPerNfe: 0.012 }), provider: 'cpu' }, row('dps|x', { psnr: 22 })], 'Gaussian blur · seed 0');
+    const md = markdownTable(
+      [{ ...row('ddiff', { psnr: 25.123, ssim: 0.9, residual: 0.01, nfe: 1000, wallS: 12, sPerNfe: 0.012 }), provider: 'cpu' }, row('dps|x', { psnr: 22 })],
+      'Gaussian blur · seed 0',
+    );
     const lines = md.trim().split('\n');
     expect(lines[0]).toBe('Gaussian blur · seed 0');
     expect(lines[2]).toBe('| entry | PSNR (dB) | SSIM | residual | NFE | wall (s) | s/NFE | provider |');
@@ -260,10 +344,14 @@ describe('runner', () => {
     };
     let state = initialState;
     let dispatched = 0;
-    const runner = createRunner(engine, (a) => {
-      dispatched++;
-      state = reduce(state, a);
-    }, 5);
+    const runner = createRunner(
+      engine,
+      (a) => {
+        dispatched++;
+        state = reduce(state, a);
+      },
+      5,
+    );
     runner.runAll(['long', 'short'], settings);
     await new Promise((r) => setTimeout(r, 60));
     expect(requests.map((r) => (r as { doc: WireGraph }).doc.nodes.find((n) => n.id === 'preview')!.params.every)).toEqual([40, 2]);

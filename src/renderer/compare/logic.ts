@@ -119,7 +119,9 @@ export const fractionOf = (k: number, K: number): number => (K > 0 ? (k + 1) / K
  * its own K iterations (frames sorted by iteration), or the first frame when none is that early.
  */
 export function frameAt<T extends { iteration: number }>(frames: readonly T[], K: number, fraction: number): T | undefined {
-  let lo = 0, hi = frames.length - 1, found = -1;
+  let lo = 0,
+    hi = frames.length - 1,
+    found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (fractionOf(frames[mid]!.iteration, K) <= fraction + 1e-9) {
@@ -132,7 +134,9 @@ export function frameAt<T extends { iteration: number }>(frames: readonly T[], K
 
 /** The last point at or before 0-based iteration `k` (points sorted by iteration), if any. */
 export function pointAtOrBefore<T extends { iteration: number }>(points: readonly T[], k: number): T | undefined {
-  let lo = 0, hi = points.length - 1, found: T | undefined;
+  let lo = 0,
+    hi = points.length - 1,
+    found: T | undefined;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (points[mid]!.iteration <= k) {

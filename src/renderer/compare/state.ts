@@ -83,8 +83,7 @@ export const isActive = (s: Status): boolean => s === 'queued' || s === 'startin
 
 const live = (r: EntryRun): Status => (r.status === 'cancelling' ? 'cancelling' : 'running');
 
-const sameFrame = (a: Frame | undefined, b: Frame | undefined): boolean =>
-  a === b || (!!a && !!b && a.width === b.width && a.height === b.height && a.rgba === b.rgba);
+const sameFrame = (a: Frame | undefined, b: Frame | undefined): boolean => a === b || (!!a && !!b && a.width === b.width && a.height === b.height && a.rgba === b.rgba);
 
 /** Inserts or replaces the point at its iteration, keeping the list sorted. */
 function upsert<T extends { iteration: number }>(list: T[], p: T): T[] {
@@ -123,7 +122,15 @@ export function applyEvent(run: EntryRun, e: WireRunEvent, inputs: Inputs | unde
     case 'done':
     case 'cancelled':
       return {
-        run: { ...run, status: e.type, report: e.report, nfe: e.report.nfe, elapsedMs: e.report.wallMs, K: e.report.iterations || run.K, ...(e.type === 'done' ? { iteration: e.report.iterations } : {}) },
+        run: {
+          ...run,
+          status: e.type,
+          report: e.report,
+          nfe: e.report.nfe,
+          elapsedMs: e.report.wallMs,
+          K: e.report.iterations || run.K,
+          ...(e.type === 'done' ? { iteration: e.report.iterations } : {}),
+        },
         inputs,
       };
     case 'error': {
@@ -154,11 +161,18 @@ export function reduce(s: CompareState, a: Action): CompareState {
     case 'cancelling': {
       if (a.token !== s.token) return s;
       // A queued entry never started: it is cancelled at once; the others stop at their next iteration.
-      const runs = Object.fromEntries(Object.entries(s.runs).map(([n, r]) => [n, r.status === 'queued' ? { ...r, status: 'cancelled' as const } : isActive(r.status) ? { ...r, status: 'cancelling' as const } : r]));
+      const runs = Object.fromEntries(
+        Object.entries(s.runs).map(([n, r]) => [
+          n,
+          r.status === 'queued' ? { ...r, status: 'cancelled' as const } : isActive(r.status) ? { ...r, status: 'cancelling' as const } : r,
+        ]),
+      );
       return { ...s, runs };
     }
     case 'events': {
-      let runs = s.runs, inputs = s.inputs, changed = false;
+      let runs = s.runs,
+        inputs = s.inputs,
+        changed = false;
       for (const t of a.batch) {
         const r = runs[t.name];
         if (t.token !== s.token || !r) continue;

@@ -61,7 +61,16 @@ export function Canvas(): React.JSX.Element {
         const type = portOf(doc, e.source, 'out', e.sourcePort)?.port.type ?? 'image';
         const id = edgeId(e);
         const back = e.targetPort === 'next'; // loop edges into a State
-        return { id, source: e.source, sourceHandle: e.sourcePort, target: e.target, targetHandle: e.targetPort, selected: selected.has(id), animated: back, style: { stroke: portColor(type), strokeWidth: 2, ...(back ? { strokeDasharray: '6 4' } : {}) } };
+        return {
+          id,
+          source: e.source,
+          sourceHandle: e.sourcePort,
+          target: e.target,
+          targetHandle: e.targetPort,
+          selected: selected.has(id),
+          animated: back,
+          style: { stroke: portColor(type), strokeWidth: 2, ...(back ? { strokeDasharray: '6 4' } : {}) },
+        };
       });
     });
   }, [doc.edges, doc.nodes]);
@@ -84,12 +93,22 @@ export function Canvas(): React.JSX.Element {
   }, [opened, fitView, setViewport]);
 
   const onNodesChange = useCallback((changes: NodeChange<StudioFlowNode>[]) => {
-    setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== 'remove'), ns));
+    setNodes((ns) =>
+      applyNodeChanges(
+        changes.filter((c) => c.type !== 'remove'),
+        ns,
+      ),
+    );
     const removed = changes.filter((c) => c.type === 'remove').map((c) => c.id);
     if (removed.length) removeElements(removed, []);
   }, []);
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
-    setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== 'remove'), es));
+    setEdges((es) =>
+      applyEdgeChanges(
+        changes.filter((c) => c.type !== 'remove'),
+        es,
+      ),
+    );
     const removed = changes.filter((c) => c.type === 'remove').map((c) => c.id);
     if (removed.length) removeElements([], removed);
   }, []);
@@ -127,7 +146,14 @@ export function Canvas(): React.JSX.Element {
     [screenToFlowPosition],
   );
 
-  const onSelectionChange = useCallback((p: OnSelectionChangeParams) => setSelection(p.nodes.map((n) => n.id), p.edges.map((e) => e.id)), [setSelection]);
+  const onSelectionChange = useCallback(
+    (p: OnSelectionChangeParams) =>
+      setSelection(
+        p.nodes.map((n) => n.id),
+        p.edges.map((e) => e.id),
+      ),
+    [setSelection],
+  );
   const onNodeDragStop = useCallback((_: unknown, __: unknown, dragged: StudioFlowNode[]) => {
     const moved = new Map(dragged.map((n) => [n.id, n.position]));
     useDocument.getState().edit((d) => {

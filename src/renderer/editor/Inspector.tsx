@@ -34,7 +34,9 @@ function GraphProperties(): React.JSX.Element {
         <span className="font-medium">description</span>
         <textarea rows={4} className={input} value={doc.description} onChange={(e) => edit((d) => void (d.description = e.target.value))} />
       </label>
-      <p className="text-[11px] text-slate-500">{doc.nodes.length} nodes · {doc.edges.length} edges. Select a node to edit its parameters.</p>
+      <p className="text-[11px] text-slate-500">
+        {doc.nodes.length} nodes · {doc.edges.length} edges. Select a node to edit its parameters.
+      </p>
     </div>
   );
 }
@@ -59,14 +61,19 @@ export function Inspector(): React.JSX.Element {
           <h2 className="text-sm font-semibold">{kind.title}</h2>
           <span className="ml-auto font-mono text-[11px] text-slate-400">{node.id}</span>
         </div>
-        <p className="mt-1.5 leading-relaxed text-slate-600 dark:text-slate-400" data-testid="inspector-doc">{kind.doc}</p>
+        <p className="mt-1.5 leading-relaxed text-slate-600 dark:text-slate-400" data-testid="inspector-doc">
+          {kind.doc}
+        </p>
       </div>
       {nodeErrors.map((e, i) => (
-        <p key={i} className="rounded-md bg-red-50 px-2 py-1.5 text-red-700 dark:bg-red-950 dark:text-red-300">{e.message}</p>
+        <p key={i} className="rounded-md bg-red-50 px-2 py-1.5 text-red-700 dark:bg-red-950 dark:text-red-300">
+          {e.message}
+        </p>
       ))}
       {sel.task !== undefined && Object.values(doc.overrides).some((t) => t[node.id]) && (
         <p className="rounded-md bg-sky-50 px-2 py-1.5 text-[11px] text-sky-800 dark:bg-sky-950 dark:text-sky-200" data-testid="inspector-task-note">
-          Showing the values for {layerName(`task:${sel.task}`)}{sel.profile ? ` (profile ${sel.profile})` : ''}; an edit to a highlighted value changes that task only.
+          Showing the values for {layerName(`task:${sel.task}`)}
+          {sel.profile ? ` (profile ${sel.profile})` : ''}; an edit to a highlighted value changes that task only.
         </p>
       )}
       <div className="space-y-2.5">
@@ -83,11 +90,28 @@ export function Inspector(): React.JSX.Element {
             );
           }
           if (node.kind === 'ScoreModel' && name === 'model' && models.length) {
-            return <ParamField key={name} name={name} schema={{ ...s, enum: models.map((m) => m.name), description: models.find((m) => m.name === value)?.title ?? s.description }} value={value} optional onChange={(v) => setParam(node.id, name, v)} testId={testId} />;
+            return (
+              <ParamField
+                key={name}
+                name={name}
+                schema={{ ...s, enum: models.map((m) => m.name), description: models.find((m) => m.name === value)?.title ?? s.description }}
+                value={value}
+                optional
+                onChange={(v) => setParam(node.id, name, v)}
+                testId={testId}
+              />
+            );
           }
           return (
             <div key={name}>
-              <ParamField name={name} schema={s} value={value} optional={!(schema.required ?? []).includes(name) && s.default === undefined} onChange={(v) => setParam(node.id, name, v)} testId={testId} />
+              <ParamField
+                name={name}
+                schema={s}
+                value={value}
+                optional={!(schema.required ?? []).includes(name) && s.default === undefined}
+                onChange={(v) => setParam(node.id, name, v)}
+                testId={testId}
+              />
               <ParamOrigin id={node.id} name={name} source={source} testId={testId} />
             </div>
           );
@@ -98,8 +122,13 @@ export function Inspector(): React.JSX.Element {
         {[...kind.inputs.map((p) => ({ ...p, dir: 'in' })), ...kind.outputs.map((p) => ({ ...p, dir: 'out' }))].map((p) => (
           <p key={`${p.dir}${p.name}`} className="flex gap-1.5 py-0.5 text-[11px]">
             <span className="mt-1 h-2 w-2 shrink-0 rounded-full" style={{ background: portColor(p.type) }} />
-            <span className="font-mono">{p.dir === 'in' ? '→' : '←'} {p.name}</span>
-            <span className="text-slate-500">{p.type}{'optional' in p && p.optional ? ', optional' : ''} — {p.doc}</span>
+            <span className="font-mono">
+              {p.dir === 'in' ? '→' : '←'} {p.name}
+            </span>
+            <span className="text-slate-500">
+              {p.type}
+              {'optional' in p && p.optional ? ', optional' : ''} — {p.doc}
+            </span>
           </p>
         ))}
       </div>

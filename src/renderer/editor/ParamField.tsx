@@ -40,7 +40,21 @@ export function rangeProblem(s: FieldSchema, v: number): string | undefined {
   return undefined;
 }
 
-export function ParamField({ name, schema, value, optional, onChange, testId }: { name: string; schema: FieldSchema; value: unknown; optional: boolean; onChange: (v: unknown) => void; testId: string }): React.JSX.Element {
+export function ParamField({
+  name,
+  schema,
+  value,
+  optional,
+  onChange,
+  testId,
+}: {
+  name: string;
+  schema: FieldSchema;
+  value: unknown;
+  optional: boolean;
+  onChange: (v: unknown) => void;
+  testId: string;
+}): React.JSX.Element {
   const shown = value ?? schema.default;
   const [text, setText] = useState(shown === undefined ? '' : typeof shown === 'object' ? JSON.stringify(shown) : String(shown));
   const [problem, setProblem] = useState<string>();

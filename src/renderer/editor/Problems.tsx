@@ -17,7 +17,11 @@ export function Problems(): React.JSX.Element {
       <div className="sticky top-0 flex items-center gap-3 border-b border-slate-200 bg-white px-3 py-1.5 text-[11px] font-semibold tracking-wider text-slate-500 uppercase dark:border-slate-800 dark:bg-slate-900">
         Problems
         <span className={errors.length ? 'text-red-600' : 'text-emerald-600'}>{errors.length ? `${errors.length} error${errors.length > 1 ? 's' : ''}` : 'graph is valid'}</span>
-        {warnings.length > 0 && <span className="text-amber-600">{warnings.length} warning{warnings.length > 1 ? 's' : ''}</span>}
+        {warnings.length > 0 && (
+          <span className="text-amber-600">
+            {warnings.length} warning{warnings.length > 1 ? 's' : ''}
+          </span>
+        )}
         {unavailable && <span className="text-red-600 normal-case">{unavailable}</span>}
       </div>
       <ul>

@@ -21,7 +21,11 @@ export function QuickAdd({ at, onPick, onClose }: { at: { x: number; y: number }
     onClose();
   };
   return (
-    <div className="absolute z-20 w-72 overflow-hidden rounded-lg border border-slate-200 bg-white shadow-xl dark:border-slate-700 dark:bg-slate-900" style={{ left: at.x, top: at.y }} data-testid="quick-add">
+    <div
+      className="absolute z-20 w-72 overflow-hidden rounded-lg border border-slate-200 bg-white shadow-xl dark:border-slate-700 dark:bg-slate-900"
+      style={{ left: at.x, top: at.y }}
+      data-testid="quick-add"
+    >
       <input
         autoFocus
         value={q}

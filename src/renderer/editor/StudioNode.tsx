@@ -20,7 +20,10 @@ export type StudioFlowNode = Node<StudioNodeData, 'studio'>;
 function PortRow({ port, side }: { port: PortSpec; side: 'in' | 'out' }): React.JSX.Element {
   const left = side === 'in';
   return (
-    <div className={`relative flex items-center py-0.5 text-[11px] ${left ? 'justify-start pl-3' : 'justify-end pr-3'}`} title={`${port.name} (${port.type}${port.optional ? ', optional' : ''}): ${port.doc}`}>
+    <div
+      className={`relative flex items-center py-0.5 text-[11px] ${left ? 'justify-start pl-3' : 'justify-end pr-3'}`}
+      title={`${port.name} (${port.type}${port.optional ? ', optional' : ''}): ${port.doc}`}
+    >
       <Handle
         id={port.name}
         type={left ? 'target' : 'source'}
@@ -45,7 +48,13 @@ function LivePreview({ id }: { id: string }): React.JSX.Element | null {
 export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeProps<StudioFlowNode>): React.JSX.Element {
   const kind = nodeKind(data.kind);
   const style = CATEGORY_STYLE[kind?.category ?? 'input'];
-  const ring = data.errors.length ? 'ring-2 ring-red-500' : selected ? 'ring-2 ring-sky-500' : data.warnings.length ? 'ring-2 ring-amber-400' : 'ring-1 ring-slate-300 dark:ring-slate-700';
+  const ring = data.errors.length
+    ? 'ring-2 ring-red-500'
+    : selected
+      ? 'ring-2 ring-sky-500'
+      : data.warnings.length
+        ? 'ring-2 ring-amber-400'
+        : 'ring-1 ring-slate-300 dark:ring-slate-700';
   return (
     <div className={`w-44 rounded-lg bg-white shadow-sm dark:bg-slate-900 ${ring}`} data-testid={`node-${id}`} title={data.errors.join('\n') || kind?.doc}>
       <div className={`flex items-center gap-1.5 rounded-t-lg px-2.5 py-1.5 ${style.header}`}>
@@ -58,19 +67,32 @@ export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeP
         )}
       </div>
       {data.summary.length > 0 && (
-        <div className="truncate border-b border-slate-100 px-2.5 py-1 font-mono text-[10px] text-slate-500 dark:border-slate-800 dark:text-slate-400" data-testid={`node-summary-${id}`}>
+        <div
+          className="truncate border-b border-slate-100 px-2.5 py-1 font-mono text-[10px] text-slate-500 dark:border-slate-800 dark:text-slate-400"
+          data-testid={`node-summary-${id}`}
+        >
           {data.summary.map((p, i) => (
             <span key={p.text}>
               {i > 0 && ' · '}
               {/* values from the task's table are what runs for it: marked, with the table named */}
-              <span className={p.table ? 'rounded bg-sky-50 px-0.5 text-sky-700 dark:bg-sky-950 dark:text-sky-300' : ''} title={p.table ? `${p.table} value` : undefined}>{p.text}</span>
+              <span className={p.table ? 'rounded bg-sky-50 px-0.5 text-sky-700 dark:bg-sky-950 dark:text-sky-300' : ''} title={p.table ? `${p.table} value` : undefined}>
+                {p.text}
+              </span>
             </span>
           ))}
         </div>
       )}
       <div className="flex justify-between py-1">
-        <div className="min-w-0 flex-1">{kind?.inputs.map((p) => <PortRow key={p.name} port={p} side="in" />)}</div>
-        <div className="min-w-0 flex-1">{kind?.outputs.map((p) => <PortRow key={p.name} port={p} side="out" />)}</div>
+        <div className="min-w-0 flex-1">
+          {kind?.inputs.map((p) => (
+            <PortRow key={p.name} port={p} side="in" />
+          ))}
+        </div>
+        <div className="min-w-0 flex-1">
+          {kind?.outputs.map((p) => (
+            <PortRow key={p.name} port={p} side="out" />
+          ))}
+        </div>
       </div>
       {data.kind === 'Preview' && <LivePreview id={id} />}
     </div>

@@ -29,7 +29,8 @@ export function connectEdge(c: { source: string; sourceHandle: string | null; ta
 
 /** Deletes nodes (with their edges) and edges by id. */
 export function removeElements(nodeIds: string[], edgeIds: string[]): void {
-  const nodes = new Set(nodeIds), edges = new Set(edgeIds);
+  const nodes = new Set(nodeIds),
+    edges = new Set(edgeIds);
   useDocument.getState().edit((d) => {
     d.nodes = d.nodes.filter((n) => !nodes.has(n.id));
     d.edges = d.edges.filter((e) => !edges.has(edgeId(e)) && !nodes.has(e.source) && !nodes.has(e.target));

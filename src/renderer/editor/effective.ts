@@ -42,7 +42,13 @@ export function paramSource(doc: WireGraph, id: string, param: string): ParamSou
   const matches = layer === undefined ? undefined : matchingReference(doc, sel, id, param, value);
   const paper = referenceValue(doc, 'paper', sel, id, param);
   const note = matches ? doc.reference?.[matches]?.note : undefined;
-  return { value, ...(layer ? { layer } : {}), ...(matches ? { matches } : {}), ...(paper !== undefined && JSON.stringify(paper) !== JSON.stringify(value) ? { paper } : {}), ...(note ? { note } : {}) };
+  return {
+    value,
+    ...(layer ? { layer } : {}),
+    ...(matches ? { matches } : {}),
+    ...(paper !== undefined && JSON.stringify(paper) !== JSON.stringify(value) ? { paper } : {}),
+    ...(note ? { note } : {}),
+  };
 }
 
 /** Every node's running parameters (before defaults) and which of them a task or profile table supplies. */

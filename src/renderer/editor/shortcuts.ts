@@ -30,15 +30,17 @@ export function useShortcuts(actions: ShortcutActions): void {
       if (mod && key === 'z' && !e.shiftKey) act(doc.undo);
       else if (mod && ((key === 'z' && e.shiftKey) || key === 'y')) act(doc.redo);
       else if (mod && key === 'c') act(() => void (clipboard = copy(nodes) ?? clipboard));
-      else if (mod && key === 'x') act(() => {
-        clipboard = copy(nodes) ?? clipboard;
-        removeElements(nodes, edges);
-      });
+      else if (mod && key === 'x')
+        act(() => {
+          clipboard = copy(nodes) ?? clipboard;
+          removeElements(nodes, edges);
+        });
       else if (mod && key === 'v' && clipboard) act(() => useUi.getState().select(paste(clipboard!)));
-      else if (mod && key === 'd') act(() => {
-        const c = copy(nodes);
-        if (c) useUi.getState().select(paste(c));
-      });
+      else if (mod && key === 'd')
+        act(() => {
+          const c = copy(nodes);
+          if (c) useUi.getState().select(paste(c));
+        });
       else if ((key === 'delete' || key === 'backspace') && (nodes.length || edges.length)) act(() => removeElements(nodes, edges));
       else if (mod && key === 's') act(actions.save);
       else if (mod && key === 'o') act(actions.open);

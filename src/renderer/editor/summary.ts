@@ -3,7 +3,12 @@ import { nodeKind } from '../../nodes/index';
 
 const short = (v: unknown): string => {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(3).replace(/\.?0+$/, '');
-  if (typeof v === 'string') return v.replace(/^model:|^sample:/, '').split('/').slice(-2).join('/');
+  if (typeof v === 'string')
+    return v
+      .replace(/^model:|^sample:/, '')
+      .split('/')
+      .slice(-2)
+      .join('/');
   if (typeof v === 'boolean') return v ? 'on' : 'off';
   return Array.isArray(v) ? `[${v.length}]` : '…';
 };

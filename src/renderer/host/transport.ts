@@ -10,7 +10,10 @@ import type { ServerMessage, WireRunEvent } from '../../protocol/messages';
 /** An error answered by the host, with the graph issues it listed. */
 export class EngineError extends Error {
   override name = 'EngineError';
-  constructor(message: string, readonly issues: { path: string; nodeId?: string; message: string }[] = []) {
+  constructor(
+    message: string,
+    readonly issues: { path: string; nodeId?: string; message: string }[] = [],
+  ) {
     super(message);
   }
 }
@@ -47,7 +50,10 @@ export function socketTransport(href = window.location.href): Transport {
     new Promise((resolve, reject) => {
       const ws = new WebSocket(address);
       ws.onopen = () => resolve(ws);
-      ws.onerror = () => reject(new EngineError(token ? 'cannot reach the engine server; is `npm start` still running?' : 'this page needs the link with its access token that `npm start` printed'));
+      ws.onerror = () =>
+        reject(
+          new EngineError(token ? 'cannot reach the engine server; is `npm start` still running?' : 'this page needs the link with its access token that `npm start` printed'),
+        );
       ws.onclose = () => {
         socket = undefined;
         for (const p of pending.values()) p.reject(new EngineError('the engine server closed the connection'));

@@ -19,20 +19,25 @@ export function Gallery(): React.JSX.Element | null {
     await fn();
     setGallery(false);
   };
-  const card = 'flex flex-col overflow-hidden rounded-lg border border-slate-200 bg-white text-left shadow-sm transition hover:border-sky-400 hover:shadow-md dark:border-slate-700 dark:bg-slate-900';
+  const card =
+    'flex flex-col overflow-hidden rounded-lg border border-slate-200 bg-white text-left shadow-sm transition hover:border-sky-400 hover:shadow-md dark:border-slate-700 dark:bg-slate-900';
   return (
     <div className="fixed inset-0 z-40 flex items-center justify-center bg-slate-900/40 p-8 backdrop-blur-sm" onClick={() => setGallery(false)} data-testid="gallery">
       <div className="max-h-full w-full max-w-5xl overflow-auto rounded-xl bg-slate-50 p-6 shadow-2xl dark:bg-slate-950" onClick={(e) => e.stopPropagation()}>
         <div className="mb-4 flex items-center">
           <h2 className="text-lg font-semibold">Solver presets</h2>
           <span className="ml-3 text-slate-500">thumbnails: measurement → result on the bundled prior</span>
-          <button className="ml-auto text-xl text-slate-400 hover:text-slate-600" onClick={() => setGallery(false)} aria-label="close">×</button>
+          <button className="ml-auto text-xl text-slate-400 hover:text-slate-600" onClick={() => setGallery(false)} aria-label="close">
+            ×
+          </button>
         </div>
         {issues && (
           <div className="mb-4 rounded-lg border border-red-200 bg-red-50 p-3 text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200" data-testid="import-errors">
             <p className="font-semibold">{issues.file} could not be imported:</p>
             <ul className="mt-1 list-disc pl-5 font-mono text-[12px]">
-              {issues.issues.map((i) => <li key={i}>{i}</li>)}
+              {issues.issues.map((i) => (
+                <li key={i}>{i}</li>
+              ))}
             </ul>
           </div>
         )}
@@ -48,19 +53,31 @@ export function Gallery(): React.JSX.Element | null {
               </div>
             </button>
           ))}
-          <button className={`${card} items-center justify-center p-4`} onClick={() => void choose(async () => {
-            useDocument.getState().open(emptyGraph(), 'untitled');
-            useRun.getState().reset('idle');
-          })} data-testid="gallery-empty">
+          <button
+            className={`${card} items-center justify-center p-4`}
+            onClick={() =>
+              void choose(async () => {
+                useDocument.getState().open(emptyGraph(), 'untitled');
+                useRun.getState().reset('idle');
+              })
+            }
+            data-testid="gallery-empty"
+          >
             <span className="text-3xl leading-none font-light text-slate-400">+</span>
             <span className="font-semibold">Empty graph</span>
           </button>
-          <button className={`${card} items-center justify-center p-4`} onClick={() => void (async () => {
-            if (!mayDiscard()) return;
-            const bad = await importGraph(engine, files);
-            setIssues(bad);
-            if (!bad && useDocument.getState().source !== 'untitled') setGallery(false);
-          })()} data-testid="gallery-import">
+          <button
+            className={`${card} items-center justify-center p-4`}
+            onClick={() =>
+              void (async () => {
+                if (!mayDiscard()) return;
+                const bad = await importGraph(engine, files);
+                setIssues(bad);
+                if (!bad && useDocument.getState().source !== 'untitled') setGallery(false);
+              })()
+            }
+            data-testid="gallery-import"
+          >
             <span className="text-2xl text-slate-400">⇪</span>
             <span className="font-semibold">Import file…</span>
             <span className="text-[11px] text-slate-500">*.lagrange.json</span>

@@ -49,7 +49,9 @@ function Setup(): React.JSX.Element {
     });
   // What the Schedule runs for this task (DiffPIR inpaints in 20 steps), as the engine will.
   const defaultIters = ((schedule && runningParams(doc).params[schedule.id]?.iterations) as number | undefined) ?? 1000;
-  const profiles = Object.keys(doc.overrides).filter((k) => k.startsWith('profile:')).map((k) => k.slice(8));
+  const profiles = Object.keys(doc.overrides)
+    .filter((k) => k.startsWith('profile:'))
+    .map((k) => k.slice(8));
   return (
     <div className="grid grid-cols-2 gap-x-2 gap-y-2">
       {op && (
@@ -112,12 +114,28 @@ function Setup(): React.JSX.Element {
       {sim && (
         <label>
           <span className="font-medium">σ_y</span> <span className="text-[11px] text-slate-400">[image units, ±1]</span>
-          <input className={`${field} font-mono`} type="number" step="0.01" min="0" value={Number(sim.params.sigma ?? 0.05)} onChange={(e) => e.target.value !== '' && setParam(sim.id, 'sigma', Math.max(0, Number(e.target.value)))} data-testid="run-sigma" />
+          <input
+            className={`${field} font-mono`}
+            type="number"
+            step="0.01"
+            min="0"
+            value={Number(sim.params.sigma ?? 0.05)}
+            onChange={(e) => e.target.value !== '' && setParam(sim.id, 'sigma', Math.max(0, Number(e.target.value)))}
+            data-testid="run-sigma"
+          />
         </label>
       )}
       <label>
         <span className="font-medium">seed</span>
-        <input className={`${field} font-mono`} type="number" min="0" step="1" value={doc.run.seed} onChange={(e) => edit((d) => void (d.run.seed = Math.max(0, Math.floor(Number(e.target.value) || 0))))} data-testid="run-seed" />
+        <input
+          className={`${field} font-mono`}
+          type="number"
+          min="0"
+          step="1"
+          value={doc.run.seed}
+          onChange={(e) => edit((d) => void (d.run.seed = Math.max(0, Math.floor(Number(e.target.value) || 0))))}
+          data-testid="run-seed"
+        />
       </label>
       <label>
         <span className="font-medium">iterations</span>
@@ -141,9 +159,17 @@ function Setup(): React.JSX.Element {
       </label>
       <label>
         <span className="font-medium">backend</span>
-        <select className={field} value={doc.run.backend ?? 'js'} onChange={(e) => setBackend(e.target.value as WireBackend)} title="Where the iterations compute; the result is the same to float32 rounding" data-testid="run-backend">
+        <select
+          className={field}
+          value={doc.run.backend ?? 'js'}
+          onChange={(e) => setBackend(e.target.value as WireBackend)}
+          title="Where the iterations compute; the result is the same to float32 rounding"
+          data-testid="run-backend"
+        >
           {BACKENDS.map((b) => (
-            <option key={b} value={b}>{BACKEND_LABEL[b]}</option>
+            <option key={b} value={b}>
+              {BACKEND_LABEL[b]}
+            </option>
           ))}
         </select>
         <span className="block text-[11px] text-slate-400">{BACKEND_HINT[doc.run.backend ?? 'js']}</span>
@@ -159,7 +185,12 @@ function Progress(): React.JSX.Element | null {
   return (
     <div data-testid="progress">
       <div className="h-2 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800">
-        <div className={`h-full rounded-full transition-[width] ${status === 'error' ? 'bg-red-500' : status === 'cancelled' ? 'bg-amber-500' : 'bg-sky-500'}`} style={{ width: `${(frac * 100).toFixed(1)}%` }} data-testid="progress-bar" data-fraction={frac.toFixed(4)} />
+        <div
+          className={`h-full rounded-full transition-[width] ${status === 'error' ? 'bg-red-500' : status === 'cancelled' ? 'bg-amber-500' : 'bg-sky-500'}`}
+          style={{ width: `${(frac * 100).toFixed(1)}%` }}
+          data-testid="progress-bar"
+          data-fraction={frac.toFixed(4)}
+        />
       </div>
       <p className="mt-1 font-mono text-[11px] text-slate-500" data-testid="progress-text">
         {progress ? `iteration ${progress.iteration}/${progress.of} · NFE ${progress.nfe} · ${(progress.elapsedMs / 1000).toFixed(1)} s` : 'compiling…'}
@@ -182,7 +213,9 @@ function Pictures(): React.JSX.Element | null {
       {tiles.map((t) => (
         <figure key={t.id} className="min-w-0">
           <FrameCanvas frame={t.frame} size={128} testId={`run-${t.id}`} />
-          <figcaption className="mt-0.5 truncate text-[11px] text-slate-500" title={t.label}>{t.label}</figcaption>
+          <figcaption className="mt-0.5 truncate text-[11px] text-slate-500" title={t.label}>
+            {t.label}
+          </figcaption>
         </figure>
       ))}
     </div>
@@ -198,7 +231,11 @@ function Summary(): React.JSX.Element | null {
     return (
       <div className="rounded-md bg-red-50 p-2 text-red-700 dark:bg-red-950 dark:text-red-300" data-testid="run-error">
         {error.message}
-        {error.nodeId && <button className="ml-2 underline" onClick={() => setSelection([error.nodeId!], [])}>show node {error.nodeId}</button>}
+        {error.nodeId && (
+          <button className="ml-2 underline" onClick={() => setSelection([error.nodeId!], [])}>
+            show node {error.nodeId}
+          </button>
+        )}
       </div>
     );
   }
@@ -208,26 +245,82 @@ function Summary(): React.JSX.Element | null {
     <div className="space-y-2" data-testid="summary">
       <table className="w-full font-mono text-[12px]">
         <tbody>
-          {m?.psnr && <tr><td className="text-slate-500">PSNR</td><td className="text-right" data-testid="summary-psnr">{m.psnr[0]!.toFixed(2)} dB</td></tr>}
-          {m?.ssim && <tr><td className="text-slate-500">SSIM</td><td className="text-right">{m.ssim[0]!.toFixed(3)}</td></tr>}
-          {m?.lpips && <tr><td className="text-slate-500">LPIPS</td><td className="text-right">{m.lpips[0]!.toFixed(3)}</td></tr>}
-          {m && <tr><td className="text-slate-500">residual ‖y−Ax̂‖/‖y‖</td><td className="text-right">{m.residual[0]!.toFixed(4)}</td></tr>}
-          <tr><td className="text-slate-500">NFE · wall</td><td className="text-right" data-testid="summary-nfe">{report.nfe} · {(report.wallMs / 1000).toFixed(2)} s</td></tr>
-          <tr><td className="text-slate-500">backend</td><td className="text-right" data-testid="summary-backend">{BACKEND_LABEL[report.backend ?? 'js']}</td></tr>
-          <tr><td className="text-slate-500">provider · seed</td><td className="text-right">{report.provider} · {report.seed}</td></tr>
+          {m?.psnr && (
+            <tr>
+              <td className="text-slate-500">PSNR</td>
+              <td className="text-right" data-testid="summary-psnr">
+                {m.psnr[0]!.toFixed(2)} dB
+              </td>
+            </tr>
+          )}
+          {m?.ssim && (
+            <tr>
+              <td className="text-slate-500">SSIM</td>
+              <td className="text-right">{m.ssim[0]!.toFixed(3)}</td>
+            </tr>
+          )}
+          {m?.lpips && (
+            <tr>
+              <td className="text-slate-500">LPIPS</td>
+              <td className="text-right">{m.lpips[0]!.toFixed(3)}</td>
+            </tr>
+          )}
+          {m && (
+            <tr>
+              <td className="text-slate-500">residual ‖y−Ax̂‖/‖y‖</td>
+              <td className="text-right">{m.residual[0]!.toFixed(4)}</td>
+            </tr>
+          )}
+          <tr>
+            <td className="text-slate-500">NFE · wall</td>
+            <td className="text-right" data-testid="summary-nfe">
+              {report.nfe} · {(report.wallMs / 1000).toFixed(2)} s
+            </td>
+          </tr>
+          <tr>
+            <td className="text-slate-500">backend</td>
+            <td className="text-right" data-testid="summary-backend">
+              {BACKEND_LABEL[report.backend ?? 'js']}
+            </td>
+          </tr>
+          <tr>
+            <td className="text-slate-500">provider · seed</td>
+            <td className="text-right">
+              {report.provider} · {report.seed}
+            </td>
+          </tr>
         </tbody>
       </table>
       {status === 'cancelled' && <p className="text-amber-600">Cancelled after {report.nfe} NFE.</p>}
       {report.warnings.map((w, i) => (
         // Where the run executed is information, not a warning; substitutions and fallbacks are.
-        <p key={i} data-testid="report-note" className={`text-[11px] ${/^backend: onnx \(fused/.test(w) ? 'text-slate-500 dark:text-slate-400' : 'text-amber-600'}`}>{w}</p>
+        <p key={i} data-testid="report-note" className={`text-[11px] ${/^backend: onnx \(fused/.test(w) ? 'text-slate-500 dark:text-slate-400' : 'text-amber-600'}`}>
+          {w}
+        </p>
       ))}
       {status === 'done' && (
         <div className="flex flex-wrap gap-1.5">
-          <button className={button} onClick={() => void exportPng(files)}>PNG</button>
-          <button className={button} onClick={() => void exportNpy(engine, files).catch((e: Error) => notify({ tone: 'error', text: e.message }))} data-testid="export-npy">.npy</button>
-          <button className={button} onClick={() => void exportReport(files)} data-testid="export-report">report.json</button>
-          <button className={button} onClick={() => void exportBundle(engine, files).then((p) => p && notify({ tone: 'success', text: `Saved run bundle ${p}` }), (e: Error) => notify({ tone: 'error', text: e.message }))} data-testid="export-bundle">Run bundle (.zip)</button>
+          <button className={button} onClick={() => void exportPng(files)}>
+            PNG
+          </button>
+          <button className={button} onClick={() => void exportNpy(engine, files).catch((e: Error) => notify({ tone: 'error', text: e.message }))} data-testid="export-npy">
+            .npy
+          </button>
+          <button className={button} onClick={() => void exportReport(files)} data-testid="export-report">
+            report.json
+          </button>
+          <button
+            className={button}
+            onClick={() =>
+              void exportBundle(engine, files).then(
+                (p) => p && notify({ tone: 'success', text: `Saved run bundle ${p}` }),
+                (e: Error) => notify({ tone: 'error', text: e.message }),
+              )
+            }
+            data-testid="export-bundle"
+          >
+            Run bundle (.zip)
+          </button>
         </div>
       )}
     </div>
@@ -243,10 +336,18 @@ export function RunPanel(): React.JSX.Element {
     <div className="space-y-3 p-3" data-testid="run-panel">
       <Setup />
       <div className="flex gap-2">
-        <button className="flex-1 rounded-md bg-sky-600 px-3 py-1.5 font-semibold text-white shadow-sm hover:bg-sky-700 disabled:opacity-40" disabled={running} onClick={() => void startRun(engine)} title={errors ? 'The graph has problems; the run will report them' : 'Run (Ctrl+Enter)'} data-testid="run">
+        <button
+          className="flex-1 rounded-md bg-sky-600 px-3 py-1.5 font-semibold text-white shadow-sm hover:bg-sky-700 disabled:opacity-40"
+          disabled={running}
+          onClick={() => void startRun(engine)}
+          title={errors ? 'The graph has problems; the run will report them' : 'Run (Ctrl+Enter)'}
+          data-testid="run"
+        >
           {running ? 'Running…' : 'Run'}
         </button>
-        <button className={button} disabled={!running} onClick={() => void cancelRun()} data-testid="cancel">Cancel</button>
+        <button className={button} disabled={!running} onClick={() => void cancelRun()} data-testid="cancel">
+          Cancel
+        </button>
       </div>
       <Progress />
       <Pictures />

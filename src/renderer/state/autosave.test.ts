@@ -42,7 +42,13 @@ async function start(t: ReturnType<typeof tab>, fallback = 'fresh') {
 }
 
 const slotOf = (id: string): Autosaved => JSON.parse(local.getItem(SLOT + id)!);
-const entry = (name: string, at: number, dirty = true): Autosaved => ({ doc: { ...emptyGraph(name), nodes: [{ id: 'output', kind: 'Output', params: {} }] }, saved: emptyGraph(name), source: `${name}.lagrange.json`, dirty, at });
+const entry = (name: string, at: number, dirty = true): Autosaved => ({
+  doc: { ...emptyGraph(name), nodes: [{ id: 'output', kind: 'Output', params: {} }] },
+  saved: emptyGraph(name),
+  source: `${name}.lagrange.json`,
+  dirty,
+  at,
+});
 
 describe('autosave per tab', () => {
   it('stores the edited document with its dirty flag; a reload of the tab restores it', async () => {
@@ -220,7 +226,11 @@ describe('autosave with malformed entries', () => {
   const cases: [string, string, RegExp][] = [
     ['bad JSON', '{not json', /not valid JSON/],
     ['wrong shape', JSON.stringify({ doc: { format: 'lagrange-graph' }, saved: 3 }), /saved: expected a graph document/],
-    ['a graph the engine refuses', JSON.stringify({ ...entry('x', 1), doc: { ...emptyGraph('x'), nodes: [{ id: 'a', params: {} }] } }), /engine refuses the graph: nodes\[0\]\.kind/],
+    [
+      'a graph the engine refuses',
+      JSON.stringify({ ...entry('x', 1), doc: { ...emptyGraph('x'), nodes: [{ id: 'a', params: {} }] } }),
+      /engine refuses the graph: nodes\[0\]\.kind/,
+    ],
   ];
   for (const [what, raw, reason] of cases) {
     it(`sets aside ${what} in this tab's slot, byte for byte, and starts sanely`, async () => {

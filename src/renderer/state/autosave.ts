@@ -165,9 +165,16 @@ export async function openAutosave(deps: AutosaveDeps): Promise<AutosaveStart> {
   pruneSlots(storage, live, tab);
   const recoverable = found.filter((r) => storage.getItem(slotKey(r.id)) !== null).sort((a, b) => b.at - a.at);
   for (const r of recoverable.filter((x) => x.stale)) {
-    notices.push({ tone: 'error', text: `The last autosave of “${r.stale!.name}” failed at ${when(r.stale!.at)} (${describeError(r.stale!.error)}). The copy from ${when(r.at)} is older than that work, so it was not restored; it is under Recover.` });
+    notices.push({
+      tone: 'error',
+      text: `The last autosave of “${r.stale!.name}” failed at ${when(r.stale!.at)} (${describeError(r.stale!.error)}). The copy from ${when(r.at)} is older than that work, so it was not restored; it is under Recover.`,
+    });
   }
-  if (recoverable.some((r) => !r.stale)) notices.push({ tone: 'info', text: `Unsaved work from ${recoverable.filter((r) => !r.stale).length === 1 ? 'a closed tab' : 'closed tabs'} can be recovered (Recover, in the title bar).` });
+  if (recoverable.some((r) => !r.stale))
+    notices.push({
+      tone: 'info',
+      text: `Unsaved work from ${recoverable.filter((r) => !r.stale).length === 1 ? 'a closed tab' : 'closed tabs'} can be recovered (Recover, in the title bar).`,
+    });
   useAutosave.setState({ tab, recoverable });
   return { tab, restore, notices };
 }
@@ -197,7 +204,11 @@ export function startAutosave({ storage = localStorage, delayMs = 300, onNotice 
     if (error) {
       useAutosave.setState({ failure: { at, error } });
       // Once per failing spell, not per keystroke; the title bar keeps showing it meanwhile.
-      if (!was) onNotice({ tone: 'error', text: `Autosave failed: ${describeError(error)}. Edits from now on are not kept if the page closes; save the graph to a file (Ctrl+S), or free space by discarding recoverable copies.` });
+      if (!was)
+        onNotice({
+          tone: 'error',
+          text: `Autosave failed: ${describeError(error)}. Edits from now on are not kept if the page closes; save the graph to a file (Ctrl+S), or free space by discarding recoverable copies.`,
+        });
     } else if (was) {
       useAutosave.setState({ failure: undefined });
       onNotice({ tone: 'success', text: 'Autosave works again.' });

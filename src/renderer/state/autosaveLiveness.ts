@@ -68,7 +68,10 @@ export function beatLiveness(storage: Storage, { everyMs = 10_000, staleMs = 90_
       const k = PREFIX + id;
       if (storage.getItem(k) !== null && fresh(k)) return false;
       beat(k);
-      timers.set(id, setInterval(() => beat(k), everyMs));
+      timers.set(
+        id,
+        setInterval(() => beat(k), everyMs),
+      );
       // A reload or a closed tab says so at once; only a crash has to wait for staleMs.
       globalThis.addEventListener?.('pagehide', () => storage.removeItem(k));
       return true;

@@ -85,7 +85,10 @@ describe('document store', () => {
     const ids = paste(copy([a, b])!);
     expect(ids).toEqual(['denoise2', 'xupdate2']);
     const pasted = doc().nodes.filter((n) => ids.includes(n.id));
-    expect(pasted.map((n) => n.position)).toEqual([{ x: 50, y: 60 }, { x: 240, y: 60 }]);
+    expect(pasted.map((n) => n.position)).toEqual([
+      { x: 50, y: 60 },
+      { x: 240, y: 60 },
+    ]);
     expect(pasted[1]!.params).toEqual({ gamma0: 30 });
     expect(doc().edges.filter((e) => ids.includes(e.source) || ids.includes(e.target))).toEqual([{ source: 'denoise2', sourcePort: 'x0', target: 'xupdate2', targetPort: 'z' }]);
   });
@@ -132,7 +135,9 @@ describe('parameters under a task', () => {
     expect(doc().overrides['task:deblur-gauss']![x]).toEqual({ gamma0: 2.9 });
     expect(doc().nodes.find((n) => n.id === x)!.params.gamma0).toBe(30);
     expect(paramSource(doc(), x, 'gamma0')).toMatchObject({ value: 3000, paper: 50 });
-    expect(summarize('XUpdate', runningParams(doc()).params[x]!, (p) => (runningParams(doc()).fromTable(x, p) ? 'box inpainting' : undefined))).toEqual([{ text: 'gamma0=3000', table: 'box inpainting' }]);
+    expect(summarize('XUpdate', runningParams(doc()).params[x]!, (p) => (runningParams(doc()).fromTable(x, p) ? 'box inpainting' : undefined))).toEqual([
+      { text: 'gamma0=3000', table: 'box inpainting' },
+    ]);
     resetToPaper(x, 'gamma0');
     expect(paramSource(doc(), x, 'gamma0')).toMatchObject({ value: 50, matches: 'paper' });
     useDocument.getState().undo();
@@ -154,7 +159,10 @@ describe('a retuned preset value', () => {
     const x = addNode('XUpdate', { x: 0, y: 0 })!;
     useDocument.getState().edit((d) => {
       d.overrides = { 'task:hdr': { [x]: { gamma0: 0.25 } } };
-      d.reference = { paper: { note: 'p', overrides: { 'task:hdr': { [x]: { gamma0: 3.5 } } } }, tuned: { note: 'measured', overrides: { 'task:hdr': { [x]: { gamma0: 0.25 } } } } };
+      d.reference = {
+        paper: { note: 'p', overrides: { 'task:hdr': { [x]: { gamma0: 3.5 } } } },
+        tuned: { note: 'measured', overrides: { 'task:hdr': { [x]: { gamma0: 0.25 } } } },
+      };
     });
     expect(paramSource(doc(), x, 'gamma0')).toMatchObject({ value: 0.25, matches: 'tuned', paper: 3.5, note: 'measured' });
     resetToPaper(x, 'gamma0');

@@ -34,7 +34,8 @@ export const useRun = create<RunState>()((set) => ({
   status: 'idle',
   previews: {},
   curve: [],
-  reset: (status) => set({ status, runId: undefined, cancel: undefined, progress: undefined, inputs: undefined, previews: {}, curve: [], result: undefined, report: undefined, error: undefined }),
+  reset: (status) =>
+    set({ status, runId: undefined, cancel: undefined, progress: undefined, inputs: undefined, previews: {}, curve: [], result: undefined, report: undefined, error: undefined }),
   apply: (e) =>
     set((s) => {
       switch (e.type) {

@@ -18,7 +18,14 @@ export function FrameCanvas({ frame, size = 160, testId, title }: { frame: Frame
   }, [frame]);
   const h = frame ? Math.round((size * frame.height) / frame.width) : size;
   if (!frame) {
-    return <div style={{ width: size, height: size }} className="rounded-md border border-dashed border-slate-300 bg-slate-100 dark:border-slate-700 dark:bg-slate-900" title={title} data-testid={testId} />;
+    return (
+      <div
+        style={{ width: size, height: size }}
+        className="rounded-md border border-dashed border-slate-300 bg-slate-100 dark:border-slate-700 dark:bg-slate-900"
+        title={title}
+        data-testid={testId}
+      />
+    );
   }
   return (
     <canvas

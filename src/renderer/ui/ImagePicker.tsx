@@ -9,10 +9,16 @@ import type { Results } from '../../protocol/messages';
 type Image = Results['images.list'][number];
 
 function Thumb({ image, size }: { image: Image | undefined; size: number }): React.JSX.Element {
-  if (image?.thumbnail) return <img src={image.thumbnail} alt="" width={size} height={size} className="pixelated shrink-0 rounded border border-slate-200 bg-black object-cover dark:border-slate-700" />;
+  if (image?.thumbnail)
+    return (
+      <img src={image.thumbnail} alt="" width={size} height={size} className="pixelated shrink-0 rounded border border-slate-200 bg-black object-cover dark:border-slate-700" />
+    );
   const initials = (image?.label ?? '?').slice(0, 2).toUpperCase();
   return (
-    <span style={{ width: size, height: size, fontSize: Math.max(9, size / 3.2) }} className="flex shrink-0 items-center justify-center rounded border border-slate-200 bg-slate-100 font-semibold text-slate-500 dark:border-slate-700 dark:bg-slate-800 dark:text-slate-400">
+    <span
+      style={{ width: size, height: size, fontSize: Math.max(9, size / 3.2) }}
+      className="flex shrink-0 items-center justify-center rounded border border-slate-200 bg-slate-100 font-semibold text-slate-500 dark:border-slate-700 dark:bg-slate-800 dark:text-slate-400"
+    >
       {initials}
     </span>
   );
@@ -67,7 +73,9 @@ export function ImagePicker({ images, value, onChange, disabled, testId, onUploa
       >
         <Thumb image={chosen} size={22} />
         <span className="truncate">{chosen?.label ?? (value.split('/').at(-1) || 'choose an image')}</span>
-        <span aria-hidden className="text-slate-400">▾</span>
+        <span aria-hidden className="text-slate-400">
+          ▾
+        </span>
       </button>
       {onUpload && (
         <button
@@ -81,7 +89,11 @@ export function ImagePicker({ images, value, onChange, disabled, testId, onUploa
         </button>
       )}
       {open && (
-        <div role="listbox" aria-label="images" className="absolute top-9 left-0 z-30 grid max-h-80 w-[26rem] grid-cols-4 gap-2 overflow-auto rounded-lg border border-slate-200 bg-white p-2 shadow-xl dark:border-slate-700 dark:bg-slate-900">
+        <div
+          role="listbox"
+          aria-label="images"
+          className="absolute top-9 left-0 z-30 grid max-h-80 w-[26rem] grid-cols-4 gap-2 overflow-auto rounded-lg border border-slate-200 bg-white p-2 shadow-xl dark:border-slate-700 dark:bg-slate-900"
+        >
           {images.length === 0 && <p className="col-span-4 p-2 text-slate-500">No images available.</p>}
           {images.map((img) => (
             <button

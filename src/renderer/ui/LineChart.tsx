@@ -47,7 +47,10 @@ export function LineChart({ x, series, xLabel, yLabel, logY, width, height, test
       legend: { show: series.length > 1 },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
-      axes: [{ ...axis, label: xLabel }, { ...axis, label: yLabel, size: 56 }],
+      axes: [
+        { ...axis, label: xLabel },
+        { ...axis, label: yLabel, size: 56 },
+      ],
       series: [{ label: xLabel }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true, ...(s.dash ? { dash: s.dash } : {}) }))],
     };
     plot.current = new uPlot(opts, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, host.current);

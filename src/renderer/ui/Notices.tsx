@@ -12,9 +12,16 @@ export function Notices(): React.JSX.Element {
   return (
     <div className="pointer-events-none fixed right-4 bottom-4 z-50 flex w-96 flex-col gap-2">
       {notices.map((n) => (
-        <div key={n.id} role="status" className={`pointer-events-auto flex items-start gap-2 rounded-lg border px-3 py-2 shadow-lg ${TONE[n.tone]}`} data-testid={`notice-${n.tone}`}>
+        <div
+          key={n.id}
+          role="status"
+          className={`pointer-events-auto flex items-start gap-2 rounded-lg border px-3 py-2 shadow-lg ${TONE[n.tone]}`}
+          data-testid={`notice-${n.tone}`}
+        >
           <span className="flex-1">{n.text}</span>
-          <button className="opacity-50 hover:opacity-100" onClick={() => dismiss(n.id)} aria-label="dismiss">×</button>
+          <button className="opacity-50 hover:opacity-100" onClick={() => dismiss(n.id)} aria-label="dismiss">
+            ×
+          </button>
         </div>
       ))}
     </div>

@@ -15,7 +15,12 @@ import { engineWorker } from './spawn';
 
 /** An error raised inside a worker, with the node and iteration it names. */
 export class WorkerJobError extends Error {
-  constructor(override name: string, message: string, readonly nodeId?: string, readonly iteration?: number) {
+  constructor(
+    override name: string,
+    message: string,
+    readonly nodeId?: string,
+    readonly iteration?: number,
+  ) {
     super(message);
   }
 }
@@ -44,7 +49,8 @@ function execute(worker: Worker, job: WorkerJob, onEvent?: (e: RunEvent) => void
     };
     const onMessage = (m: FromWorker): void => {
       if (m.type === 'event') return onEvent?.(m.event);
-      if (m.type === 'inputs') return onInputs?.({ task: m.task, sigma: m.sigma, y: tensor(m.y.shape, m.y.data), ...(m.truth ? { truth: tensor(m.truth.shape, m.truth.data) } : {}) });
+      if (m.type === 'inputs')
+        return onInputs?.({ task: m.task, sigma: m.sigma, y: tensor(m.y.shape, m.y.data), ...(m.truth ? { truth: tensor(m.truth.shape, m.truth.data) } : {}) });
       done();
       if (m.type === 'error') reject(new WorkerJobError(m.name, m.message, m.nodeId, m.iteration));
       else resolve(m);
@@ -127,8 +133,19 @@ export async function runInWorker(
 /** The report of a run cancelled before its first iteration: what was asked (iterations as requested; 0 when the schedule's own count was never read), nothing computed. */
 function unstartedReport(doc: GraphDocument, options: CompileOptions): RunReport {
   return {
-    graph: doc.name, hash: '', seed: options.seed ?? doc.run.seed, samples: options.samples ?? 1, iterations: options.iterations ?? doc.run.iterations ?? 0, nfe: 0, vjpCalls: 0,
-    wallMs: 0, scoreModelMs: 0, engineMs: 0, secondsPerNfe: 0, provider: 'none', versions: versions(),
+    graph: doc.name,
+    hash: '',
+    seed: options.seed ?? doc.run.seed,
+    samples: options.samples ?? 1,
+    iterations: options.iterations ?? doc.run.iterations ?? 0,
+    nfe: 0,
+    vjpCalls: 0,
+    wallMs: 0,
+    scoreModelMs: 0,
+    engineMs: 0,
+    secondsPerNfe: 0,
+    provider: 'none',
+    versions: versions(),
     warnings: ['cancelled before the first iteration (the engine was still compiling or loading the network): nothing was computed'],
   };
 }

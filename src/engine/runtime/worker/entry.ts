@@ -53,6 +53,12 @@ port.on('message', (m: ToWorker) => {
   abort = new AbortController();
   execute(m.job, abort.signal).catch((e: unknown) => {
     const err = e as Error & { nodeId?: string; iteration?: number };
-    send({ type: 'error', name: err.name ?? 'Error', message: err.message ?? String(e), ...(err.nodeId ? { nodeId: err.nodeId } : {}), ...(err.iteration !== undefined ? { iteration: err.iteration } : {}) });
+    send({
+      type: 'error',
+      name: err.name ?? 'Error',
+      message: err.message ?? String(e),
+      ...(err.nodeId ? { nodeId: err.nodeId } : {}),
+      ...(err.iteration !== undefined ? { iteration: err.iteration } : {}),
+    });
   });
 });
