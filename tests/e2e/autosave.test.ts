@@ -1,5 +1,5 @@
 /**
- * Autosave in a real page (browser mode, Debian's chromium): a malformed entry is set aside with a
+ * Autosave in a real page (browser mode, a headless Chromium found by ./browser.ts): a malformed entry is set aside with a
  * visible notice and the studio opens; a full storage shows a lasting warning and a reload does not
  * restore the older copy as current work; two tabs keep two slots and a closed tab's unsaved work
  * is offered to a new tab. Screenshots: tests/e2e/artifacts/autosave-*.png.

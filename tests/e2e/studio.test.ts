@@ -1,6 +1,6 @@
 /**
- * The studio in browser mode, driven as a user would with Debian's chromium: build DDiff from an
- * empty canvas, have an invalid connection refused, run with live previews (on the JS and the ONNX
+ * The studio in browser mode, driven as a user would in a headless Chromium (found by ./browser.ts):
+ * build DDiff from an empty canvas, have an invalid connection refused, run with live previews (on the JS and the ONNX
  * backend, measuring main-thread stalls), cancel, save / reload / re-run a preset, import a broken
  * file, recover after a crash, and compare two presets.
  * Screenshots of each step are written to tests/e2e/artifacts/.
