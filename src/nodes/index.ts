@@ -1,4 +1,8 @@
-/** The node-kind registry: every kind a graph may use, by name. */
+/**
+ * The node-kind registry: every kind a graph may use, by name. The built-in kinds are fixed;
+ * kinds added at run time (plugins, through the engine's plugin layer) join them with
+ * {@link addNodeKind} and leave with the function it returns.
+ */
 import { imageInput, measurementInput, metrics, output, preview, result, simulate } from './io';
 import { operatorNodes } from './operators';
 import { annealedLangevin, denoise, dpsGuidance, dualUpdate, noising, probabilityFlowODE, schedule, scoreModel, state, xUpdate, zUpdate } from './solver';
@@ -7,7 +11,10 @@ import type { NodeKind } from './types';
 export type { NodeCategory, NodeKind, PortSpec, PortType, Requirement } from './types';
 export { operatorNodes } from './operators';
 
-const all: readonly NodeKind[] = [
+/** An operator node kind: the kind plus the task (operator id) it builds. */
+export type OperatorNodeKind = NodeKind & { readonly task: string };
+
+const builtins: readonly NodeKind[] = [
   imageInput,
   measurementInput,
   simulate,
@@ -29,7 +36,13 @@ const all: readonly NodeKind[] = [
   metrics,
 ] as unknown as readonly NodeKind[];
 
-/** All node kinds. */
+/** Kinds added at run time, in the order they were added, with who added them. */
+const added: { kind: NodeKind; origin: string }[] = [];
+let all: readonly NodeKind[] = builtins;
+
+const isOperatorKind = (k: NodeKind): k is OperatorNodeKind => typeof (k as { task?: unknown }).task === 'string';
+
+/** All node kinds: the built-in ones, then those added at run time. */
 export function nodeKinds(): readonly NodeKind[] {
   return all;
 }
@@ -39,7 +52,41 @@ export function nodeKind(kind: string): NodeKind | undefined {
   return all.find((k) => k.kind === kind);
 }
 
+/** Every operator node kind (built-in and added), each with the task id it builds. */
+export function operatorNodeKinds(): readonly OperatorNodeKind[] {
+  return all.filter(isOperatorKind);
+}
+
 /** The task id an operator node builds (e.g. GaussianBlur → deblur-gauss), or undefined. */
 export function operatorTask(kind: string): string | undefined {
-  return operatorNodes.find((k) => k.kind === kind)?.task;
+  const k = nodeKind(kind);
+  return k && isOperatorKind(k) ? k.task : undefined;
+}
+
+/** Who declared kind `kind`: `'builtin'`, the origin it was added with (a plugin's name), or undefined. */
+export function nodeKindOrigin(kind: string): string | undefined {
+  if (builtins.some((k) => k.kind === kind)) return 'builtin';
+  return added.find((a) => a.kind.kind === kind)?.origin;
+}
+
+/**
+ * Adds a node kind at run time (an operator kind carries `task`). Refuses a name that exists,
+ * naming both owners. Returns the function that removes it again (a refused plugin's rollback).
+ * @param origin - who declares it: a plugin's name
+ */
+export function addNodeKind(kind: NodeKind | OperatorNodeKind, origin: string): () => void {
+  const owner = nodeKindOrigin(kind.kind);
+  if (owner !== undefined) {
+    const other = owner === 'builtin' ? 'the built-in node kind' : `the node kind of plugin '${owner}'`;
+    throw new Error(`node kind '${kind.kind}' of plugin '${origin}' clashes with ${other} '${kind.kind}'`);
+  }
+  const entry = { kind, origin };
+  added.push(entry);
+  all = [...builtins, ...added.map((a) => a.kind)];
+  return () => {
+    const i = added.indexOf(entry);
+    if (i < 0) return;
+    added.splice(i, 1);
+    all = [...builtins, ...added.map((a) => a.kind)];
+  };
 }

@@ -2,7 +2,7 @@
  * Edits a host applies to a graph before running it: point it at another measurement (a bundle
  * on disk, or a task simulated on an image) or another prior. Pure functions over documents.
  */
-import { operatorNodes } from '../../nodes/index';
+import { nodeKindOrigin, operatorNodeKinds } from '../../nodes/index';
 import { editLayer, writeParam } from '../../protocol/params';
 import type { ParamTable, Selection } from '../../protocol/params';
 import type { GraphDocument, GraphNode } from './format';
@@ -65,11 +65,16 @@ export function withMeasurement(base: GraphDocument, src: MeasurementSource): Gr
     return n;
   };
   if (src.task !== undefined) {
-    const spec = operatorNodes.find((k) => k.task === src.task);
-    if (!spec) throw new GraphEditError(`unknown task '${src.task}'; tasks: ${operatorNodes.map((k) => k.task).join(', ')}`);
+    // Plugin operators' node kinds are in this list once their plugins are loaded.
+    const kinds = operatorNodeKinds();
+    const spec = kinds.find((k) => k.task === src.task);
+    if (!spec) throw new GraphEditError(`unknown task '${src.task}'; tasks: ${kinds.map((k) => k.task).join(', ')}`);
     const op = upstream('operator');
     op.kind = spec.kind;
     op.params = {};
+    const origin = nodeKindOrigin(spec.kind);
+    if (origin && origin !== 'builtin') op.plugin = origin;
+    else delete op.plugin;
   }
   if (src.image !== undefined || src.size !== undefined) {
     const img = upstream('image');

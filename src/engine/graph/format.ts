@@ -20,6 +20,15 @@ const nodeSchema = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}),
   position: z.strictObject({ x: z.number(), y: z.number() }).optional(),
   label: z.string().max(LIMITS.name).optional(),
+  /**
+   * The plugin that declares the node's kind (`lagrange.plugin.json` name), so a graph opened
+   * without that plugin can say which one to install. Absent for built-in kinds.
+   */
+  plugin: z
+    .string()
+    .regex(/^[a-z0-9][\w.-]*$/i)
+    .max(LIMITS.name)
+    .optional(),
 });
 
 const edgeSchema = z.strictObject({

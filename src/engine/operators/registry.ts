@@ -1,8 +1,13 @@
 /**
- * The operator registry: every measurement operator of the product, by id. The conformance suite
- * (`conformance.test.ts`) runs on every entry, so adding an operator is adding an entry here plus
- * its own reference-value test.
+ * The operator registry: every measurement operator of the product, by id — the eight built-in
+ * ones and those plugins register at run time (`registerOperator`). The conformance suite
+ * (`conformance.test.ts`) runs on every built-in entry, and the plugin loader runs
+ * `checkOperator` on every registered one, so adding an operator is adding an entry plus its own
+ * reference-value test.
  */
+import { addNodeKind } from '../../nodes/index';
+import type { OperatorNodeKind } from '../../nodes/index';
+import { z } from 'zod';
 import { createRng } from '../tensor/rng';
 import type { Shape } from '../tensor/tensor';
 import { shapeStr } from '../tensor/tensor';
@@ -15,17 +20,88 @@ import { phaseRetrieval } from './phaseRetrieval';
 import { superResolution } from './superResolution';
 import type { ForwardModel, OperatorSpec } from './types';
 
-// Registered operators, in the order of the papers' task table.
-const specs: OperatorSpec[] = [superResolution, inpaintBox, inpaintRandom, gaussianBlur, motionBlur, phaseRetrieval, nonlinearBlur, hdr] as OperatorSpec[];
+/** Who registered an operator: `'builtin'` or a plugin's name. */
+export type OperatorOrigin = 'builtin' | (string & {});
 
-/** All registered operator specs. */
+/** The node kind an operator is placed with in a graph, declared with its spec. */
+export interface OperatorNodeDeclaration {
+  /** Node kind name, e.g. `ParallelBeamCT` (PascalCase, unique over all kinds). */
+  readonly kind: string;
+  /** Palette title (default: the spec's title). */
+  readonly title?: string;
+}
+
+// Registered operators: the built-ins in the order of the papers' task table, then the added ones.
+const builtins: OperatorSpec[] = [superResolution, inpaintBox, inpaintRandom, gaussianBlur, motionBlur, phaseRetrieval, nonlinearBlur, hdr] as OperatorSpec[];
+const entries: { spec: OperatorSpec; origin: OperatorOrigin }[] = builtins.map((spec) => ({ spec, origin: 'builtin' }));
+let specs: readonly OperatorSpec[] = builtins;
+
+/** All registered operator specs: the built-in ones, then those registered at run time. */
 export function operatorSpecs(): readonly OperatorSpec[] {
   return specs;
+}
+
+/** Who registered operator `id` (`'builtin'` or a plugin's name), or undefined when none did. */
+export function operatorOrigin(id: string): OperatorOrigin | undefined {
+  return entries.find((e) => e.spec.id === id)?.origin;
 }
 
 /** Raised for unknown ids, bad parameters and unsupported image sizes. */
 export class OperatorError extends Error {
   override name = 'OperatorError';
+}
+
+/**
+ * The node kind of an operator registered with `node`: one output port `operator`, the spec's
+ * doc, and the spec's parameter schema with every key optional (`.partial()`): a node sets only
+ * what it overrides, the rest comes from `spec.defaults(shape)` once the image size is known.
+ */
+export function operatorNodeKind(spec: OperatorSpec, node: OperatorNodeDeclaration): OperatorNodeKind {
+  if (!(spec.params instanceof z.ZodObject)) {
+    throw new OperatorError(`operator ${spec.id}: params must be a zod object (api.z.object({...}), the engine's zod), so its node kind can take each parameter optionally`);
+  }
+  return {
+    kind: node.kind,
+    title: node.title ?? spec.title,
+    category: 'operator',
+    doc: spec.doc,
+    inputs: [],
+    outputs: [{ name: 'operator', type: 'operator', doc: `A = ${spec.id}` }],
+    params: spec.params.partial(),
+    task: spec.id,
+  };
+}
+
+const ownerText = (origin: OperatorOrigin): string => (origin === 'builtin' ? 'the built-in operator' : `the operator of plugin '${origin}'`);
+
+/**
+ * Adds an operator (and, with `node`, its node kind) to the registry. An id that is registered, or
+ * a node kind that exists, is refused naming both owners; nothing is added then.
+ * @param origin - `'builtin'` or the registering plugin's name
+ * @returns the function that removes both again (a refused plugin's rollback)
+ * @throws OperatorError on a clash or a node kind that cannot be derived
+ */
+export function registerOperator(spec: OperatorSpec, origin: OperatorOrigin, node?: OperatorNodeDeclaration): () => void {
+  const owner = operatorOrigin(spec.id);
+  const who = origin === 'builtin' ? 'built-in operator' : `operator of plugin '${origin}'`;
+  if (owner !== undefined) throw new OperatorError(`${who} id '${spec.id}' clashes with ${ownerText(owner)} '${spec.id}'`);
+  let removeKind = (): void => {};
+  if (node) {
+    try {
+      removeKind = addNodeKind(operatorNodeKind(spec, node), origin);
+    } catch (e) {
+      throw e instanceof OperatorError ? e : new OperatorError((e as Error).message, { cause: e });
+    }
+  }
+  const entry = { spec, origin };
+  entries.push(entry);
+  specs = entries.map((e) => e.spec);
+  return () => {
+    const i = entries.indexOf(entry);
+    if (i >= 0) entries.splice(i, 1);
+    specs = entries.map((e) => e.spec);
+    removeKind();
+  };
 }
 
 /** The spec of operator `id`, or an error listing the known ids. */

@@ -51,8 +51,8 @@ const prior = (ctx: StepContext): ScoreModel => ctx.input('prior') as ScoreModel
 /** An output buffer from the run's pool, or undefined so that the kernel allocates one. */
 const out = (ctx: StepContext, shape: Shape): Tensor | undefined => ctx.pool?.alloc(shape);
 
-/** Executors by node kind. */
-export const executors: Readonly<Record<string, Executor>> = {
+/** Executors by node kind: the built-in ones, plus those registered at run time. */
+const table: Record<string, Executor> = {
   async Denoise(ctx) {
     const s = sched(ctx);
     const xt = img(ctx, 'xt');
@@ -132,3 +132,29 @@ export const executors: Readonly<Record<string, Executor>> = {
     return { x0: await probabilityFlowOde(prior(ctx), x, s.sigmaT[ctx.k]!, p, out(ctx, x.shape), ctx.pool) };
   },
 };
+
+/** Executors by node kind (the runtime's default table); grows with {@link registerExecutor}. */
+export const executors: Readonly<Record<string, Executor>> = table;
+
+const builtinKinds = new Set(Object.keys(table));
+const origins = new Map<string, string>();
+
+/**
+ * Registers the executor of a node kind added at run time (a plugin's per-iteration kind). A kind
+ * that already has one is refused naming both owners.
+ * @param origin - the registering plugin's name
+ * @returns the function that removes it again
+ */
+export function registerExecutor(kind: string, execute: Executor, origin: string): () => void {
+  if (Object.hasOwn(table, kind)) {
+    const owner = builtinKinds.has(kind) ? 'the built-in executor' : `the executor of plugin '${origins.get(kind)}'`;
+    throw new Error(`executor of plugin '${origin}' for node kind '${kind}' clashes with ${owner}`);
+  }
+  table[kind] = execute;
+  origins.set(kind, origin);
+  return () => {
+    if (table[kind] !== execute) return;
+    delete table[kind];
+    origins.delete(kind);
+  };
+}
