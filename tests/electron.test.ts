@@ -5,13 +5,13 @@
  */
 import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { EngineService, RequestError } from '../src/engine/api/service';
 import type { DialogsLike, InvokeEventLike } from '../src/main/ipc';
 import { registerEngineIpc } from '../src/main/ipc';
-import { isAppUrl, windowOptions } from '../src/main/window';
+import { isAppUrl, unpackedPath, windowOptions } from '../src/main/window';
 import { IPC } from '../src/protocol/bridge';
 import type { Reply } from '../src/protocol/bridge';
 
@@ -174,5 +174,32 @@ describe('installer resources', () => {
     // Corners transparent (rounded square), centre opaque.
     expect(png.data[3]).toBe(0);
     expect(png.data[4 * (png.width * (png.height >> 1) + (png.width >> 1)) + 3]).toBe(255);
+  });
+});
+
+describe('packaged layout (app.asar)', () => {
+  it('maps paths inside the archive to the unpacked folder and leaves others alone', () => {
+    expect(unpackedPath('/opt/Lagrange Studio/resources/app.asar/out/engine/service.mjs')).toBe('/opt/Lagrange Studio/resources/app.asar.unpacked/out/engine/service.mjs');
+    expect(unpackedPath('C:\\Program Files\\Lagrange\\resources\\app.asar\\out\\engine\\service.mjs')).toBe(
+      'C:\\Program Files\\Lagrange\\resources\\app.asar.unpacked\\out\\engine\\service.mjs',
+    );
+    expect(unpackedPath('/home/me/lagrange/out/engine/service.mjs')).toBe('/home/me/lagrange/out/engine/service.mjs');
+    expect(unpackedPath('/x/app.asar.unpacked/out/engine/service.mjs')).toBe('/x/app.asar.unpacked/out/engine/service.mjs');
+    expect(unpackedPath('/x/myapp.asar/a')).toBe('/x/myapp.asar/a');
+  });
+
+  it('packs the archive and unpacks everything the engine opens by real path', () => {
+    const yml = readFileSync(resolve(import.meta.dirname, '../electron-builder.yml'), 'utf8');
+    expect(yml).toMatch(/^asar: true$/m);
+    const unpack =
+      /^asarUnpack:\n((?: {2}- .*\n)+)/m
+        .exec(yml)?.[1]
+        ?.match(/- (.*)/g)
+        ?.map((l) => l.slice(2)) ?? [];
+    // The engine bundles (imported by the main process, started as worker threads), the packages
+    // they import (esbuild leaves them external), onnxruntime's add-on and the resources.
+    for (const p of ['out/engine/**', 'node_modules/**', 'resources/**']) expect(unpack).toContain(p);
+    const build = readFileSync(resolve(import.meta.dirname, '../scripts/build-engine.mjs'), 'utf8');
+    expect(build).toMatch(/packages: 'external'/);
   });
 });

@@ -12,7 +12,7 @@ import { IPC } from '../protocol/bridge';
 import type { WireRunEvent } from '../protocol/messages';
 import type { DialogsLike } from './ipc';
 import { registerEngineIpc } from './ipc';
-import { isAppUrl, windowOptions } from './window';
+import { isAppUrl, unpackedPath, windowOptions } from './window';
 
 // Built layout (electron-vite): out/main/index.js, out/preload/index.cjs, out/renderer/index.html.
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -41,7 +41,7 @@ function createWindow(): BrowserWindow {
  * development dependency; a packaged app never needs it).
  */
 async function loadEngine(): Promise<typeof import('../engine/api/service')> {
-  const built = join(ROOT, 'out/engine/service.mjs');
+  const built = unpackedPath(join(ROOT, 'out/engine/service.mjs')); // outside app.asar: see window.ts
   if (existsSync(built)) return import(pathToFileURL(built).href);
   const { register } = await import('tsx/esm/api');
   register();

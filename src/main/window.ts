@@ -60,3 +60,14 @@ export function isAppUrl(url: string, pageFile: string, devUrl?: string): boolea
   const dev = devUrl ? parse(devUrl) : undefined;
   return !!dev && (dev.protocol === 'http:' || dev.protocol === 'https:') && u.origin === dev.origin;
 }
+
+/**
+ * Where a file of the packaged app really is on disk: the engine, its worker threads, the
+ * dependencies they import and onnxruntime's native libraries are unpacked beside the archive
+ * (electron-builder.yml `asarUnpack`), because worker threads and native add-ons open files by
+ * real path, not through Electron's archive support. Paths outside an archive are unchanged.
+ * @param path an absolute path that may lie inside `…/app.asar/`
+ */
+export function unpackedPath(path: string): string {
+  return path.replace(/([\\/])app\.asar(?=[\\/]|$)/, '$1app.asar.unpacked');
+}
