@@ -412,9 +412,11 @@ describe('studio (browser mode)', () => {
       if (on !== (name === 'ddiff' || name === 'diffpir')) await chip.click();
     }
     await page.getByTestId('compare-backend').selectOption('onnx'); // both entries run fused
+    // A shared budget of 100 iterations each (DDiff's own is 1000): the same comparison, a fifth of the time.
+    await page.getByTestId('compare-iterations').fill('100');
     await page.getByTestId('compare-run').click();
     for (const name of ['ddiff', 'diffpir']) {
-      // One after another: DDiff's 1000 fused iterations take ~20 s alone, several times that on a loaded 2-core machine.
+      // One after another: DDiff's 100 fused iterations take a few seconds alone, several times that on a loaded 2-core machine.
       await expect.poll(() => page.getByTestId(`compare-status-${name}`).textContent(), { timeout: 240_000 }).toBe('done');
     }
     const rows = page.getByTestId('compare-table').locator('tbody tr');
@@ -427,8 +429,7 @@ describe('studio (browser mode)', () => {
     await page.getByTestId('compare-truth').waitFor();
     const slider = page.getByTestId('compare-slider');
     await slider.fill('500'); // half way through every run
-    await expect.poll(() => page.getByTestId('compare-iteration-ddiff').textContent()).toMatch(/iteration (4\d\d|500) \/ 1000/);
-    await expect.poll(() => page.getByTestId('compare-iteration-diffpir').textContent()).toMatch(/iteration (9|10) \/ 20/);
+    for (const name of ['ddiff', 'diffpir']) await expect.poll(() => page.getByTestId(`compare-iteration-${name}`).textContent()).toMatch(/iteration (4\d|50) \/ 100\b/);
     await shot(page, '08-compare-midway');
     await page.getByRole('button', { name: 'End' }).click();
     await shot(page, '09-compare-final');
