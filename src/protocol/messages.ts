@@ -6,6 +6,7 @@
  * share it.
  */
 import { z } from 'zod';
+import type { NodeCatalog } from './catalog';
 import { LIMITS } from './limits';
 
 /** Where a run's measurement comes from: simulated from an image, or a bundle on disk. */
@@ -52,6 +53,8 @@ export const requestSchemas = {
   'graph.parse': z.object({ text: z.string().max(20_000_000), source: z.string().max(500).optional() }).strict(),
   'graph.validate': z.object({ doc: z.record(z.string(), z.unknown()) }).strict(),
   'models.list': empty,
+  /** Every node kind the engine knows (built-in and from plugins) and what the plugin loader did. */
+  'nodes.catalog': empty,
   'images.list': empty,
   /** Store an image the user picked (PNG or .npy bytes) and get a reference usable as ImageInput source. */
   'images.upload': z.object({ name: z.string().min(1).max(200), base64: z.string().max(50_000_000) }).strict(),
@@ -86,7 +89,8 @@ export interface WireGraph {
   version: number;
   name: string;
   description: string;
-  nodes: { id: string; kind: string; params: Record<string, unknown>; position?: { x: number; y: number }; label?: string }[];
+  /** `plugin`: the plugin that declares the node's kind (absent for built-in kinds). */
+  nodes: { id: string; kind: string; params: Record<string, unknown>; position?: { x: number; y: number }; label?: string; plugin?: string }[];
   edges: { source: string; sourcePort: string; target: string; targetPort: string }[];
   run: { iterations?: number; seed: number; backend?: WireBackend; profile?: string };
   models: Record<string, unknown>;
@@ -108,6 +112,7 @@ export interface Results {
   'graph.parse': { ok: true; doc: WireGraph } | { ok: false; issues: string[] };
   'graph.validate': { ok: boolean; errors: WireIssue[]; warnings: WireIssue[] };
   'models.list': { name: string; title: string; shape: number[]; origin: 'bundled' | 'user' }[];
+  'nodes.catalog': NodeCatalog;
   'images.list': { ref: string; label: string; thumbnail: string }[];
   'images.upload': { ref: string };
   'run.start': { runId: string };

@@ -11,6 +11,7 @@ import { strToU8, zipSync } from 'fflate';
 import type { Method, Params, Results, WireGraph, WireRunEvent } from '../../protocol/messages';
 import { ProtocolError, parseRequest } from '../../protocol/messages';
 import { withMeasurement } from '../graph/edit';
+import { nodeCatalog } from './catalog';
 import type { GraphDocument } from '../graph/format';
 import { GraphFormatError, parseGraph } from '../graph/format';
 import { PRESETS_DIR, listPresets, presetFile } from '../graph/presets';
@@ -100,6 +101,8 @@ export class EngineService {
         return listModels()
           .filter((m) => m.card)
           .map((m) => ({ name: m.name, title: m.card!.description, shape: [m.card!.image.channels, m.card!.image.height, m.card!.image.width], origin: m.origin }));
+      case 'nodes.catalog':
+        return nodeCatalog();
       case 'images.list':
         return this.images();
       case 'images.upload':
