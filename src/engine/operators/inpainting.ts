@@ -40,6 +40,7 @@ function maskOperator(id: string, shape: Shape, mask: Float32Array, params: Reco
     artifacts: { mask: tensor([1, 1, h, w], mask) },
     apply: (x: Tensor, out?: Tensor) => masked(x, 'input x', out),
     adjoint: (y: Tensor, out?: Tensor) => masked(y, 'measurement y', out),
+    proxMethod: 'closed-form' as const,
     proxL2(zt: Tensor, y: Tensor, gamma: number): Tensor {
       const n = checkProx(op, zt, y, gamma);
       const ny = batchOf(y, shape, who, 'measurement y');

@@ -59,6 +59,7 @@ export function motionBlurOperator(
     artifacts: { kernel: kernelTensor },
     apply: (x, result) => mapBatch(x, shape, shape, who, 'input x', (inp, out) => conv.apply(inp, out, c), result),
     adjoint: (y, result) => mapBatch(y, shape, shape, who, 'measurement y', (inp, out) => conv.adjoint(inp, out, c), result),
+    proxMethod: 'iterative',
     proxL2(zt: Tensor, y: Tensor, gamma: number): Tensor {
       const n = checkProx({ id, inShape: shape, outShape: shape }, zt, y, gamma);
       const ny = batchOf(y, shape, who, 'measurement y');

@@ -11,11 +11,13 @@ import { z } from 'zod';
 import { createRng } from '../tensor/rng';
 import type { Shape } from '../tensor/tensor';
 import { shapeStr } from '../tensor/tensor';
+import { withCgProx } from './cgProx';
 import { gaussianBlur } from './gaussianBlur';
 import { hdr } from './hdr';
 import { inpaintBox, inpaintRandom } from './inpainting';
 import { motionBlur } from './motionBlur';
 import { nonlinearBlur } from './nonlinearBlur';
+import { onnxOperator } from './onnx/spec';
 import { phaseRetrieval } from './phaseRetrieval';
 import { superResolution } from './superResolution';
 import type { ForwardModel, OperatorSpec } from './types';
@@ -35,6 +37,9 @@ export interface OperatorNodeDeclaration {
 const builtins: OperatorSpec[] = [superResolution, inpaintBox, inpaintRandom, gaussianBlur, motionBlur, phaseRetrieval, nonlinearBlur, hdr] as OperatorSpec[];
 const entries: { spec: OperatorSpec; origin: OperatorOrigin }[] = builtins.map((spec) => ({ spec, origin: 'builtin' }));
 let specs: readonly OperatorSpec[] = builtins;
+// Built-in operators defined by a folder rather than by the image shape (`onnx-operator`): found by
+// id, but not listed among the tasks, which are swept and simulated from an image alone.
+const folderSpecs: readonly OperatorSpec[] = [onnxOperator as OperatorSpec];
 
 /** All registered operator specs: the built-in ones, then those registered at run time. */
 export function operatorSpecs(): readonly OperatorSpec[] {
@@ -43,7 +48,7 @@ export function operatorSpecs(): readonly OperatorSpec[] {
 
 /** Who registered operator `id` (`'builtin'` or a plugin's name), or undefined when none did. */
 export function operatorOrigin(id: string): OperatorOrigin | undefined {
-  return entries.find((e) => e.spec.id === id)?.origin;
+  return entries.find((e) => e.spec.id === id)?.origin ?? (folderSpecs.some((s) => s.id === id) ? 'builtin' : undefined);
 }
 
 /** Raised for unknown ids, bad parameters and unsupported image sizes. */
@@ -106,7 +111,7 @@ export function registerOperator(spec: OperatorSpec, origin: OperatorOrigin, nod
 
 /** The spec of operator `id`, or an error listing the known ids. */
 export function operatorSpec(id: string): OperatorSpec {
-  const spec = specs.find((s) => s.id === id);
+  const spec = specs.find((s) => s.id === id) ?? folderSpecs.find((s) => s.id === id);
   if (!spec) throw new OperatorError(`unknown task '${id}'; known tasks: ${specs.map((s) => s.id).join(', ')}`);
   return spec;
 }
@@ -123,10 +128,16 @@ export interface CreateOperatorOptions {
 
 /**
  * Builds operator `id` for images of `shape`: defaults rescaled to the image size, overridden by
- * `params`, validated, and drawn from the stream `operator/<id>` of `seed`.
+ * `params`, validated, and drawn from the stream `operator/<id>` of `seed`. A linear instance
+ * with an adjoint and no proxL2 gets the conjugate-gradient one (`cgProx.ts`, `proxMethod: 'cg'`).
  */
 export function createOperator(id: string, opts: CreateOperatorOptions): ForwardModel {
-  const spec = operatorSpec(id);
+  return instantiateOperator(operatorSpec(id), opts);
+}
+
+/** {@link createOperator} for a spec that need not be registered (e.g. a plugin's, checked before it is). */
+export function instantiateOperator(spec: OperatorSpec, opts: CreateOperatorOptions): ForwardModel {
+  const id = spec.id;
   const shape = opts.shape;
   if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new OperatorError(`operator ${id}: image shape must be C×H×W, got ${shapeStr(shape)}`);
@@ -141,5 +152,5 @@ export function createOperator(id: string, opts: CreateOperatorOptions): Forward
     const path = issue.path.join('.') || '(params)';
     throw new OperatorError(`operator ${id}: parameter ${path}: ${issue.message}`);
   }
-  return spec.create(parsed.data, { shape, seed, rng: createRng(seed, `operator/${id}`) });
+  return withCgProx(spec.create(parsed.data, { shape, seed, rng: createRng(seed, `operator/${id}`) }));
 }

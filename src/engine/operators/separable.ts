@@ -336,6 +336,7 @@ export function separableOperator(def: SeparableDefinition): ForwardModel {
     apply: (x, out) => mapBatch(x, def.inShape, outShape, who, 'input x', (inp, o) => applyPlanes(r, c, inp, ch, o), out),
     adjoint: (y, out) => mapBatch(y, outShape, def.inShape, who, 'measurement y', (inp, o) => applyPlanes(rt, ct, inp, ch, o), out),
     proxL2,
+    proxMethod: 'closed-form',
     view: def.view,
   });
 }

@@ -15,6 +15,14 @@ import type { Shape, Tensor } from '../tensor/tensor';
 /** Capabilities a solver node may require of an operator. */
 export type OperatorCapability = 'adjoint' | 'vjp' | 'proxL2';
 
+/**
+ * How an instance's proxL2 is computed: `'closed-form'` (an exact formula), `'iterative'` (the
+ * operator's own solver stopped at a tolerance, e.g. motion blur's preconditioned CG) or `'cg'`
+ * (the engine's generic conjugate gradients on (AᵀA + I/γ)x = Aᵀy + z/γ, `cgProx.ts`, which the
+ * registry adds to linear operators with an adjoint and no proxL2 of their own).
+ */
+export type ProxMethod = 'closed-form' | 'iterative' | 'cg';
+
 /** A measurement operator A for images of one per-sample shape (C×H×W); accepts any batch N. */
 export interface ForwardModel {
   /** Registry id, e.g. `sr4`. */
@@ -36,6 +44,8 @@ export interface ForwardModel {
   vjp?(x: Tensor, v: Tensor, out?: Tensor): Tensor;
   /** argmin_x ½‖Ax − y‖² + (1/2γ)‖x − z‖², i.e. (AᵀA + I/γ)⁻¹(Aᵀy + z/γ) for linear A. */
   proxL2?(z: Tensor, y: Tensor, gamma: number): Tensor;
+  /** How `proxL2` is computed ({@link ProxMethod}); declared by operators with their own proxL2, set to 'cg' by the registry. */
+  readonly proxMethod?: ProxMethod;
   /** A picture of y in its own space, N×C'×H'×W' in [−1, 1] (masked image, blurred image, log-amplitude, …). */
   view(y: Tensor): Tensor;
 }
