@@ -3,7 +3,13 @@
 // build exists; otherwise (e.g. `npm ci` without the Electron download) browser mode starts.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { delimiter } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadEngine } from '../bin/engine.mjs';
+
+// The example plugins (plugins/ct, plugins/mri) load in the studio this opens, desktop or browser.
+const examples = fileURLToPath(new URL('../plugins', import.meta.url));
+if (existsSync(examples)) process.env.LAGRANGE_PLUGINS = [process.env.LAGRANGE_PLUGINS, examples].filter(Boolean).join(delimiter);
 
 function electronBinary() {
   try {

@@ -19,6 +19,8 @@ import { PROVIDER_ORDER } from '../engine/priors/onnxPrior';
 import type { ExecutionProvider } from '../engine/priors/onnxPrior';
 import type { EvalArgs } from './eval';
 import { presetSummaries, runGraph } from './run';
+import { addPluginPaths, loadPlugins } from '../engine/plugin/load';
+import { pluginsList } from './plugins';
 import type { RunArgs } from './run';
 
 /** Output sinks, injectable for tests. */
@@ -37,8 +39,21 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .description('Lagrange Studio: diffusion-prior solvers for inverse problems')
     .version(LAGRANGE_VERSION)
     .option('--debug', 'print stack traces of errors')
+    .option(
+      '--plugin <dir>',
+      'load the plugin in <dir> (or every plugin folder in it) besides ~/.lagrange/plugins and LAGRANGE_PLUGINS (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  // Plugins load before any command runs; --plugin goes onto LAGRANGE_PLUGINS so worker threads load the same ones.
+  p.hook('preAction', async (_, action) => {
+    addPluginPaths(p.opts<{ plugin: string[] }>().plugin);
+    const report = await loadPlugins();
+    if (action.name() === 'list' && action.parent?.name() === 'plugins') return; // the listing shows refusals itself
+    for (const r of report) if (r.status === 'refused') io.err(`lagrange: ${r.reason} (${r.folder}); skipped`);
+  });
 
   p.command('tasks')
     .description('list the measurement tasks with their parameters')
@@ -66,8 +81,15 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
       (await runSimulate(o)).forEach((l) => io.out(l));
     });
   p.command('presets')
-    .description('list the shipped solver presets')
-    .action(() => presetSummaries().forEach((x) => io.out(`${x.name.padEnd(14)} ${x.description}`)));
+    .description('list the shipped solver presets and those of loaded plugins')
+    .action(() => presetSummaries().forEach((x) => io.out(`${x.name.padEnd(14)} ${x.description}${x.plugin ? ` [plugin ${x.plugin}]` : ''}`)));
+
+  p.command('plugins')
+    .description('plugins: list what loaded and why anything did not')
+    .command('list')
+    .description('each plugin found: name, version, folder, what it registered, or the reason it was refused')
+    .option('--json', 'one JSON line')
+    .action((o: { json?: boolean }) => pluginsList(!!o.json).forEach((l) => io.out(l)));
 
   p.command('run')
     .description('run a solver graph or preset and write result.npy/png, previews.png and report.json')

@@ -58,7 +58,7 @@ export class InterruptedError extends CommanderError {
 
 /** Preset names and the first sentence of their descriptions. */
 export function presetSummaries(): PresetInfo[] {
-  return listPresets().map((p) => ({ name: p.name, description: p.description.split(/(?<=\.)\s/)[0]! }));
+  return listPresets().map((p) => ({ ...p, description: p.description.split(/(?<=\.)\s/)[0]! }));
 }
 
 function loadGraph(target: string): GraphDocument {

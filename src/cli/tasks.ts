@@ -1,5 +1,11 @@
 /** `lagrange tasks`: the measurement operators with their parameters at a given image size. */
-import { operatorSpecs } from '../engine/operators/registry';
+import { operatorOrigin, operatorSpecs } from '../engine/operators/registry';
+
+/** ` [plugin ct]` for a plugin's operator, '' for a built-in one. */
+const mark = (id: string): string => {
+  const origin = operatorOrigin(id);
+  return origin && origin !== 'builtin' ? ` [plugin ${origin}]` : '';
+};
 
 /** Lines describing every task at side `size` (parameters rescaled by the size rule). */
 export function describeTasks(size: number, channels = 3): string[] {
@@ -9,7 +15,7 @@ export function describeTasks(size: number, channels = 3): string[] {
     const problem = spec.checkShape?.(shape);
     const params = problem ? `(not available at ${size} px: ${problem})` : JSON.stringify(spec.defaults(shape));
     const caps = spec.capabilities.join(', ');
-    lines.push(`${spec.id.padEnd(17)} ${spec.summary}`);
+    lines.push(`${spec.id.padEnd(17)} ${spec.summary}${mark(spec.id)}`);
     lines.push(`${''.padEnd(17)} ${spec.linear ? 'linear' : 'nonlinear'}; ${caps}${spec.seeded ? '; seeded' : ''}`);
     lines.push(`${''.padEnd(17)} at ${size} px: ${params}`);
   }
@@ -21,8 +27,10 @@ export function tasksJson(size: number, channels = 3): unknown[] {
   return operatorSpecs().map((s) => {
     const shape = [channels, size, size];
     const problem = s.checkShape?.(shape);
+    const origin = operatorOrigin(s.id);
     return {
       id: s.id,
+      ...(origin && origin !== 'builtin' ? { plugin: origin } : {}),
       title: s.title,
       summary: s.summary,
       linear: s.linear,

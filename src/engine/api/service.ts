@@ -20,6 +20,7 @@ import { encodePng } from '../io/image';
 import { encodeNpy } from '../io/npy';
 import { MODELS_DIR, sampleNames } from '../io/prepare';
 import { listModels } from '../priors/catalog';
+import { loadPlugins } from '../plugin/load';
 import type { RunReport } from '../runtime/events';
 import type { RunInputs } from '../runtime/worker/client';
 import { runInWorker } from '../runtime/worker/client';
@@ -75,6 +76,7 @@ export class EngineService {
   /** Validates and answers one request. @throws ProtocolError or RequestError with a message for the user */
   async handle(method: string, params: unknown): Promise<unknown> {
     const req = parseRequest(method, params);
+    await loadPlugins(); // once per process (again only when LAGRANGE_PLUGINS changes): graphs may use plugin kinds
     return this.dispatch(req.method, req.params);
   }
 
@@ -268,3 +270,6 @@ export class EngineService {
 }
 
 export { ProtocolError };
+
+/** Plugin loading for hosts that import only this module (the desktop main process). */
+export { loadPlugins, pluginReport } from '../plugin/load';

@@ -71,7 +71,9 @@ describe('graph validation', () => {
 
   it('refuses unknown kinds, listing the known ones', () => {
     const errs = errorsOf((g) => (g.nodes[7]!.kind = 'Denoiser'));
-    expect(errs[0]).toMatch(/^nodes\[7\]\.kind: node "z" \(Denoiser\): unknown node kind 'Denoiser'; known kinds: ImageInput, /);
+    expect(errs[0]).toMatch(
+      /^nodes\[7\]\.kind: node "z" \(Denoiser\): unknown node kind 'Denoiser'; no loaded plugin declares it \(plugins loaded: none\); known kinds: ImageInput, /,
+    );
   });
 
   it('refuses edges between incompatible port types and to missing ports or nodes', () => {

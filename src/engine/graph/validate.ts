@@ -7,6 +7,7 @@
 import { nodeKind, nodeKinds, operatorTask } from '../../nodes/index';
 import type { NodeKind, PortSpec, Requirement } from '../../nodes/index';
 import { operatorSpec } from '../operators/registry';
+import { pluginReport } from '../plugin/load';
 import type { GraphDocument, GraphEdge, GraphNode } from './format';
 import { shownValue } from '../../protocol/limits';
 import { describeIssues } from './format';
@@ -32,6 +33,27 @@ const label = (n: GraphNode): string => `node "${n.id}" (${n.kind})`;
 /** A key from the document, cut short for a path. */
 const shownKey = (k: string): string => (k.length > 60 ? `${k.slice(0, 60)}…` : k);
 
+/**
+ * Why a node's kind is unknown: the plugin it names is not loaded (or was refused, or does not
+ * declare it), or — without a `plugin` field — no loaded plugin declares it.
+ */
+function unknownKind(node: GraphNode): string {
+  const plugins = pluginReport();
+  const loaded = plugins.filter((p) => p.status === 'loaded').map((p) => p.name);
+  if (node.plugin !== undefined) {
+    const record = plugins.find((p) => p.name === node.plugin);
+    const hint = 'put it in ~/.lagrange/plugins or pass --plugin <dir>';
+    if (!record) return `${label(node)} comes from plugin '${node.plugin}', which is not loaded; ${hint}`;
+    if (record.status === 'refused') return `${label(node)} comes from plugin '${node.plugin}', which was refused (${record.reason}); fix it or ${hint}`;
+    const kinds = [...record.registered.operators.map((o) => o.nodeKind), ...record.registered.nodeKinds];
+    return `${label(node)} comes from plugin '${node.plugin}' ${record.version ?? ''}, which declares no kind '${node.kind}' (it declares ${kinds.join(', ') || 'none'}); install the version the graph was made with`;
+  }
+  const known = nodeKinds()
+    .map((k) => k.kind)
+    .join(', ');
+  return `${label(node)}: unknown node kind '${node.kind}'; no loaded plugin declares it (plugins loaded: ${loaded.join(', ') || 'none'}); known kinds: ${known}`;
+}
+
 /** Validates `doc`; never throws for problems in the document. */
 export function validateGraph(doc: GraphDocument): ValidationResult {
   const errors: GraphIssue[] = [];
@@ -44,13 +66,7 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
     const kind = nodeKind(node.kind);
     byId.set(node.id, { node, index, kind });
     if (!kind) {
-      errors.push({
-        path: `${path}.kind`,
-        nodeId: node.id,
-        message: `${label(node)}: unknown node kind '${node.kind}'; known kinds: ${nodeKinds()
-          .map((k) => k.kind)
-          .join(', ')}`,
-      });
+      errors.push({ path: `${path}.kind`, nodeId: node.id, message: unknownKind(node) });
       return;
     }
     // A parameter the kind does not declare would be dropped by the schema: say so instead.

@@ -6,18 +6,22 @@ import { parentPort } from 'node:worker_threads';
 import { compile } from '../../compile/compile';
 import { studyRow } from '../../eval/study';
 import { onnxBackend } from '../../onnx/backend';
+import { loadPlugins } from '../../plugin/load';
 import type { RunReport } from '../events';
 import { runPlan } from '../run';
 import type { FromWorker, ToWorker, WorkerJob } from './protocol';
 
 const port = parentPort!;
 let abort: AbortController | undefined;
+// The host's plugins (LAGRANGE_PLUGINS is copied into this thread's environment), loaded before any job compiles.
+const plugins = loadPlugins();
 
 function send(m: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(m, transfer);
 }
 
 async function execute(job: WorkerJob, signal: AbortSignal): Promise<void> {
+  await plugins;
   if (job.type === 'studyRow') {
     send({ type: 'row', row: (await studyRow(job.spec, job.solver, job.task, job.image, job.seed, signal)) ?? null });
     return;
