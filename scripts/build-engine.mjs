@@ -17,6 +17,7 @@ await build({
     service: 'src/engine/api/service.ts',
     worker: 'src/engine/runtime/worker/entry.ts',
     'noise-worker': 'src/engine/onnx/noise-worker.ts',
+    'onnx-operator-worker': 'src/engine/operators/onnx/worker.ts',
   },
   outdir: 'out/engine',
   outExtension: { '.js': '.mjs' },

@@ -4,7 +4,7 @@
  * {@link addNodeKind} and leave with the function it returns.
  */
 import { imageInput, measurementInput, metrics, output, preview, result, simulate } from './io';
-import { operatorNodes } from './operators';
+import { onnxOperator, operatorNodes } from './operators';
 import { annealedLangevin, denoise, dpsGuidance, dualUpdate, noising, probabilityFlowODE, schedule, scoreModel, state, xUpdate, zUpdate } from './solver';
 import type { NodeKind } from './types';
 
@@ -19,6 +19,7 @@ const builtins: readonly NodeKind[] = [
   measurementInput,
   simulate,
   ...operatorNodes,
+  onnxOperator,
   scoreModel,
   schedule,
   state,

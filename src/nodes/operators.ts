@@ -110,3 +110,16 @@ export const hdr = operatorNode(
 
 /** All operator node kinds, with the task id each builds. */
 export const operatorNodes = [superResolution, boxInpainting, randomInpainting, gaussianBlur, motionBlur, phaseRetrieval, nonlinearBlur, hdr];
+
+/**
+ * A learned or exported forward model from an ONNX operator folder (operator.json + apply.onnx,
+ * optional adjoint.onnx / vjp.onnx). Not among `operatorNodes`, the tasks a measurement can be
+ * simulated for from an image alone: this one needs its folder.
+ */
+export const onnxOperator = operatorNode(
+  'OnnxOperator',
+  'onnx-operator',
+  'ONNX operator (folder)',
+  'A(x) = apply.onnx of an operator folder: operator.json (name, linear, input/output names and shapes), apply.onnx, optional adjoint.onnx (used as Aᵀ only if it passes the adjoint test at load) and vjp.onnx (x, v → g, nonlinear operators). The image must have the card’s C×H×W.',
+  z.object({ path: z.string().min(1).optional().meta({ description: 'operator folder (operator.json, apply.onnx, …)' }) }),
+);
