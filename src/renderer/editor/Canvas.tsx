@@ -6,7 +6,9 @@
 import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, applyEdgeChanges, applyNodeChanges, useReactFlow } from '@xyflow/react';
 import type { Connection, Edge, EdgeChange, FinalConnectionState, NodeChange, OnSelectionChangeParams } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCatalog } from '../state/catalog';
 import { edgeId, useDocument } from '../state/document';
+import { missingKindMessage, pluginOf, storedPorts } from '../state/kindCatalog';
 import { useValidation } from '../state/validation';
 import { addNode, connectEdge, removeElements } from './actions';
 import { connectionProblem, portColor, portOf } from './ports';
@@ -24,6 +26,8 @@ export function Canvas(): React.JSX.Element {
   const doc = useDocument((s) => s.doc);
   const errors = useValidation((s) => s.errors);
   const warnings = useValidation((s) => s.warnings);
+  const kinds = useCatalog((s) => s.kindIndex);
+  const plugins = useCatalog((s) => s.plugins);
   const opened = useDocument((s) => s.opened);
   const { screenToFlowPosition, fitView, setViewport } = useReactFlow();
   const setSelection = useUi((s) => s.setSelection);
@@ -40,8 +44,18 @@ export function Canvas(): React.JSX.Element {
       const old = new Map(prev.map((n) => [n.id, n]));
       return doc.nodes.map((n) => {
         const o = old.get(n.id);
+        const kind = kinds.get(n.kind);
+        const ports = kind ?? storedPorts(doc, n.id, (k) => kinds.get(k));
+        const plugin = pluginOf(kind) ?? n.plugin;
         const data = {
           kind: n.kind,
+          title: kind?.title ?? n.kind,
+          category: kind?.category ?? 'update',
+          doc: kind?.doc ?? '',
+          inputs: ports.inputs,
+          outputs: ports.outputs,
+          ...(plugin ? { plugin } : {}),
+          ...(kind ? {} : { missing: missingKindMessage(n, plugins) }),
           errors: errors.filter((e) => e.nodeId === n.id).map((e) => e.message),
           warnings: warnings.filter((e) => e.nodeId === n.id).map((e) => e.message),
           summary: summarize(n.kind, running.params[n.id] ?? n.params, (p) => {
@@ -52,7 +66,7 @@ export function Canvas(): React.JSX.Element {
         return { ...(o ?? {}), id: n.id, type: 'studio' as const, position: n.position ?? { x: 0, y: 0 }, data };
       });
     });
-  }, [doc, errors, warnings]);
+  }, [doc, errors, warnings, kinds, plugins]);
 
   useEffect(() => {
     setEdges((prev) => {
@@ -73,7 +87,7 @@ export function Canvas(): React.JSX.Element {
         };
       });
     });
-  }, [doc.edges, doc.nodes]);
+  }, [doc.edges, doc.nodes, kinds]);
 
   // Select what was just pasted or added, once it is on the canvas.
   useEffect(() => {

@@ -1,12 +1,12 @@
 /**
  * The inspector: for the selected node its doc (with the formula), ports and parameters rendered
- * from the zod schema, with pickers for images and models; with nothing selected, the graph's name,
- * description, seed and iteration count.
+ * from the kind's JSON Schema in the node catalogue (so a plugin's kind is edited like any other),
+ * with pickers for images and models; a node whose kind is unknown shows what is missing and its
+ * stored parameters. With nothing selected, the graph's name, description, seed and iteration count.
  */
-import { z } from 'zod';
-import { nodeKind } from '../../nodes/index';
 import { useCatalog } from '../state/catalog';
 import { useDocument } from '../state/document';
+import { missingKindMessage, pluginOf, storedFields, storedPorts } from '../state/kindCatalog';
 import { useValidation } from '../state/validation';
 import { CATEGORY_STYLE } from './categories';
 import { selectionOf, setParam } from './actions';
@@ -14,8 +14,8 @@ import { layerName, paramSource } from './effective';
 import { ImageField } from './ImageField';
 import { ParamField } from './ParamField';
 import { ParamOrigin } from './ParamOrigin';
-import type { FieldSchema } from './ParamField';
 import { portColor } from './ports';
+import { fieldSpecs } from './schemaFields';
 import { useUi } from './ui';
 
 const input = 'w-full rounded-md border border-slate-200 bg-white px-2 py-1 outline-none focus:border-sky-400 dark:border-slate-700 dark:bg-slate-900';
@@ -46,11 +46,16 @@ export function Inspector(): React.JSX.Element {
   const doc = useDocument((s) => s.doc);
   const errors = useValidation((s) => s.errors);
   const models = useCatalog((s) => s.models);
+  const kinds = useCatalog((s) => s.kindIndex);
+  const plugins = useCatalog((s) => s.plugins);
   if (selected.length !== 1) return selected.length > 1 ? <p className="p-3 text-slate-500">{selected.length} nodes selected</p> : <GraphProperties />;
   const node = doc.nodes.find((n) => n.id === selected[0]);
-  const kind = node && nodeKind(node.kind);
-  if (!node || !kind) return <GraphProperties />;
-  const schema = z.toJSONSchema(kind.params, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, FieldSchema>; required?: string[] };
+  if (!node) return <GraphProperties />;
+  const known = kinds.get(node.kind);
+  // A kind the engine does not know keeps what the document stored: its ports and parameters.
+  const kind = known ?? { title: node.kind, category: 'update' as const, doc: missingKindMessage(node, plugins), ...storedPorts(doc, node.id, (k) => kinds.get(k)) };
+  const fields = known ? fieldSpecs(known.params) : storedFields(node.params);
+  const plugin = pluginOf(known) ?? node.plugin;
   const nodeErrors = errors.filter((e) => e.nodeId === node.id);
   const sel = selectionOf(doc);
   return (
@@ -59,9 +64,18 @@ export function Inspector(): React.JSX.Element {
         <div className="flex items-center gap-2">
           <span className={`h-2.5 w-2.5 rounded-full ${CATEGORY_STYLE[kind.category].dot}`} />
           <h2 className="text-sm font-semibold">{kind.title}</h2>
+          {plugin && (
+            <span className="rounded bg-slate-100 px-1 text-[10px] text-slate-500 dark:bg-slate-800 dark:text-slate-400" data-testid="inspector-plugin">
+              plugin {plugin}
+              {known && known.plugin !== 'builtin' ? ` ${known.plugin.version}` : ''}
+            </span>
+          )}
           <span className="ml-auto font-mono text-[11px] text-slate-400">{node.id}</span>
         </div>
-        <p className="mt-1.5 leading-relaxed text-slate-600 dark:text-slate-400" data-testid="inspector-doc">
+        <p
+          className={`mt-1.5 leading-relaxed ${known ? 'text-slate-600 dark:text-slate-400' : 'rounded-md bg-red-50 px-2 py-1.5 text-red-700 dark:bg-red-950 dark:text-red-300'}`}
+          data-testid="inspector-doc"
+        >
           {kind.doc}
         </p>
       </div>
@@ -77,7 +91,8 @@ export function Inspector(): React.JSX.Element {
         </p>
       )}
       <div className="space-y-2.5">
-        {Object.entries(schema.properties ?? {}).map(([name, s]) => {
+        {fields.map((s) => {
+          const name = s.name;
           const source = paramSource(doc, node.id, name);
           const value = source.value;
           const testId = `param-${name}`;
@@ -94,7 +109,7 @@ export function Inspector(): React.JSX.Element {
               <ParamField
                 key={name}
                 name={name}
-                schema={{ ...s, enum: models.map((m) => m.name), description: models.find((m) => m.name === value)?.title ?? s.description }}
+                schema={{ ...s, control: 'select', options: models.map((m) => m.name), description: models.find((m) => m.name === value)?.title ?? s.description }}
                 value={value}
                 optional
                 onChange={(v) => setParam(node.id, name, v)}
@@ -104,14 +119,7 @@ export function Inspector(): React.JSX.Element {
           }
           return (
             <div key={name}>
-              <ParamField
-                name={name}
-                schema={s}
-                value={value}
-                optional={!(schema.required ?? []).includes(name) && s.default === undefined}
-                onChange={(v) => setParam(node.id, name, v)}
-                testId={testId}
-              />
+              <ParamField name={name} schema={s} value={value} optional={!s.required && s.default === undefined} onChange={(v) => setParam(node.id, name, v)} testId={testId} />
               <ParamOrigin id={node.id} name={name} source={source} testId={testId} />
             </div>
           );

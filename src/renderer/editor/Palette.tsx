@@ -1,12 +1,58 @@
-/** The node palette: kinds grouped by category, filtered by search, dragged onto the canvas. */
+/**
+ * The node palette: the engine's kinds (plugins' included, badged with their plugin) grouped by
+ * category, filtered by search, dragged onto the canvas; below them, the plugins the engine loaded
+ * and those it refused, with the reason.
+ */
 import { useMemo, useState } from 'react';
+import { useCatalog } from '../state/catalog';
+import { pluginOf } from '../state/kindCatalog';
 import { CATEGORY_ORDER, CATEGORY_STYLE } from './categories';
 import { DRAG_MIME } from './Canvas';
 import { searchKinds } from './QuickAdd';
 
+function Plugins(): React.JSX.Element | null {
+  const plugins = useCatalog((s) => s.plugins);
+  const error = useCatalog((s) => s.catalogError);
+  const refused = plugins.filter((p) => p.status === 'refused').length;
+  // Open by itself when something was refused: a missing plugin should not need finding.
+  const [toggled, setOpen] = useState<boolean>();
+  const open = toggled ?? refused > 0;
+  if (!plugins.length && !error) return null;
+  return (
+    <section className="mb-3" data-testid="palette-plugins">
+      <button className="mb-1 flex w-full items-center gap-1.5 text-[10px] font-semibold tracking-wider text-slate-400 uppercase" onClick={() => setOpen(!open)}>
+        <span>{open ? '▾' : '▸'} Plugins</span>
+        <span className="ml-auto font-normal normal-case">
+          {plugins.length - refused} loaded
+          {refused > 0 && <span className="ml-1 rounded bg-red-100 px-1 text-red-700 dark:bg-red-950 dark:text-red-300">{refused} refused</span>}
+        </span>
+      </button>
+      {error && (
+        <p className="mb-1 rounded bg-amber-50 px-2 py-1 text-[11px] text-amber-800 dark:bg-amber-950 dark:text-amber-200">
+          Node catalogue unavailable ({error}); showing the built-in kinds.
+        </p>
+      )}
+      {open &&
+        plugins.map((p) => (
+          <div key={`${p.name}@${p.path ?? ''}`} className="mb-1 rounded-md px-2 py-1 text-[11px]" data-testid={`plugin-${p.name}`} title={p.path}>
+            <div className="flex items-baseline gap-1.5">
+              <span className={`h-2 w-2 shrink-0 rounded-full ${p.status === 'loaded' ? 'bg-emerald-500' : 'bg-red-500'}`} />
+              <span className="font-medium">{p.name}</span>
+              {p.version && <span className="text-slate-400">{p.version}</span>}
+              <span className="ml-auto text-slate-400">{p.status === 'loaded' ? `${p.kinds.length} kinds` : 'refused'}</span>
+            </div>
+            {p.reason && <p className={p.status === 'refused' ? 'text-red-700 dark:text-red-300' : 'text-slate-500'}>{p.reason}</p>}
+            {p.status === 'loaded' && p.description && <p className="text-slate-500">{p.description}</p>}
+          </div>
+        ))}
+    </section>
+  );
+}
+
 export function Palette(): React.JSX.Element {
   const [q, setQ] = useState('');
-  const hits = useMemo(() => searchKinds(q), [q]);
+  const kinds = useCatalog((s) => s.kinds);
+  const hits = useMemo(() => searchKinds(kinds, q), [kinds, q]);
   return (
     <div className="flex h-full flex-col" data-testid="palette">
       <div className="p-3 pb-2">
@@ -20,12 +66,12 @@ export function Palette(): React.JSX.Element {
       </div>
       <div className="flex-1 overflow-auto px-3 pb-3">
         {CATEGORY_ORDER.map((cat) => {
-          const kinds = hits.filter((k) => k.category === cat);
-          if (!kinds.length) return null;
+          const inCat = hits.filter((k) => k.category === cat);
+          if (!inCat.length) return null;
           return (
             <section key={cat} className="mb-3">
               <h3 className="mb-1 text-[10px] font-semibold tracking-wider text-slate-400 uppercase">{CATEGORY_STYLE[cat].label}</h3>
-              {kinds.map((k) => (
+              {inCat.map((k) => (
                 <div
                   key={k.kind}
                   draggable
@@ -39,11 +85,15 @@ export function Palette(): React.JSX.Element {
                 >
                   <span className={`h-2 w-2 shrink-0 rounded-full ${CATEGORY_STYLE[cat].dot}`} />
                   <span className="truncate">{k.title}</span>
+                  {pluginOf(k) && (
+                    <span className="ml-auto shrink-0 rounded bg-slate-100 px-1 text-[10px] text-slate-500 dark:bg-slate-800 dark:text-slate-400">{pluginOf(k)}</span>
+                  )}
                 </div>
               ))}
             </section>
           );
         })}
+        <Plugins />
       </div>
     </div>
   );

@@ -1,44 +1,13 @@
 /**
- * One parameter input rendered from its JSON schema (converted from the node's zod schema):
+ * One parameter input rendered from its field spec (schemaFields.ts, from the kind's JSON Schema):
  * numbers with range and unit, integers, enums, booleans, strings, and JSON for structured values.
  * An optional parameter left empty is removed, so the engine applies its documented behaviour.
  */
 import { useEffect, useState } from 'react';
-
-/** The JSON-schema subset zod emits for node parameters. */
-export interface FieldSchema {
-  type?: string;
-  enum?: string[];
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: number;
-  exclusiveMaximum?: number;
-  default?: unknown;
-  description?: string;
-  unit?: string;
-}
+import { parseFieldText, rangeText } from './schemaFields';
+import type { FieldSpec } from './schemaFields';
 
 const input = 'w-full rounded-md border border-slate-200 bg-white px-2 py-1 outline-none focus:border-sky-400 dark:border-slate-700 dark:bg-slate-900';
-
-/** "≥ 0", "> 0, ≤ 1" … */
-export function rangeText(s: FieldSchema): string {
-  const parts: string[] = [];
-  if (s.exclusiveMinimum !== undefined) parts.push(`> ${s.exclusiveMinimum}`);
-  if (s.minimum !== undefined) parts.push(`≥ ${s.minimum}`);
-  if (s.exclusiveMaximum !== undefined) parts.push(`< ${s.exclusiveMaximum}`);
-  if (s.maximum !== undefined && s.maximum < Number.MAX_SAFE_INTEGER) parts.push(`≤ ${s.maximum}`);
-  return parts.join(', ');
-}
-
-/** Why `v` is outside the schema's range, or undefined. */
-export function rangeProblem(s: FieldSchema, v: number): string | undefined {
-  if (!Number.isFinite(v)) return 'not a number';
-  if (s.type === 'integer' && !Number.isInteger(v)) return 'must be a whole number';
-  if (s.minimum !== undefined && v < s.minimum) return `must be ≥ ${s.minimum}`;
-  if (s.exclusiveMinimum !== undefined && v <= s.exclusiveMinimum) return `must be > ${s.exclusiveMinimum}`;
-  if (s.maximum !== undefined && v > s.maximum) return `must be ≤ ${s.maximum}`;
-  return undefined;
-}
 
 export function ParamField({
   name,
@@ -49,7 +18,7 @@ export function ParamField({
   testId,
 }: {
   name: string;
-  schema: FieldSchema;
+  schema: FieldSpec;
   value: unknown;
   optional: boolean;
   onChange: (v: unknown) => void;
@@ -64,41 +33,39 @@ export function ParamField({
   }, [shown]);
 
   const commit = (raw: string): void => {
-    if (raw.trim() === '') {
-      if (optional || schema.default !== undefined) onChange(undefined);
-      setProblem(undefined);
+    let v: unknown;
+    try {
+      v = parseFieldText(schema, raw);
+    } catch (e) {
+      setProblem((e as Error).message);
       return;
     }
-    if (schema.type === 'number' || schema.type === 'integer') {
-      const v = Number(raw);
-      const why = rangeProblem(schema, v);
-      setProblem(why);
-      if (!why) onChange(v);
-    } else if (schema.type === 'array' || schema.type === 'object') {
-      try {
-        onChange(JSON.parse(raw));
-        setProblem(undefined);
-      } catch (e) {
-        setProblem(`not valid JSON: ${(e as Error).message}`);
-      }
-    } else onChange(raw);
+    setProblem(undefined);
+    if (v !== undefined || optional || schema.default !== undefined) onChange(v);
   };
 
   let control: React.JSX.Element;
-  if (schema.enum) {
+  if (schema.options) {
+    // Choices may be numbers or booleans: the select's string value maps back to the option itself.
+    const options = schema.options;
     control = (
-      <select className={input} value={String(shown ?? '')} onChange={(e) => onChange(e.target.value)} data-testid={testId}>
+      <select
+        className={input}
+        value={String(shown ?? '')}
+        onChange={(e) => onChange(e.target.value === '' ? undefined : options.find((o) => String(o) === e.target.value))}
+        data-testid={testId}
+      >
         {optional && <option value="">(unset)</option>}
-        {schema.enum.map((o) => (
-          <option key={o}>{o}</option>
+        {options.map((o) => (
+          <option key={String(o)}>{String(o)}</option>
         ))}
       </select>
     );
-  } else if (schema.type === 'boolean') {
+  } else if (schema.control === 'boolean') {
     control = <input type="checkbox" className="h-4 w-4 accent-sky-600" checked={shown === true} onChange={(e) => onChange(e.target.checked)} data-testid={testId} />;
   } else {
-    const numeric = schema.type === 'number' || schema.type === 'integer';
-    const multiline = schema.type === 'array' || schema.type === 'object';
+    const numeric = schema.control === 'number' || schema.control === 'integer';
+    const multiline = schema.control === 'json';
     const props = {
       className: `${input} ${numeric ? 'font-mono' : ''} ${problem ? 'border-red-400' : ''}`,
       value: text,

@@ -1,13 +1,15 @@
 /** Double-click search: type to filter node kinds, Enter or click adds the first/picked one. */
 import { useMemo, useState } from 'react';
-import { nodeKinds } from '../../nodes/index';
+import type { CatalogKind } from '../../protocol/catalog';
+import { useCatalog } from '../state/catalog';
+import { pluginOf } from '../state/kindCatalog';
 import { CATEGORY_STYLE } from './categories';
 
-/** Node kinds whose title, kind, category or doc contains every word of `query`. */
-export function searchKinds(query: string): ReturnType<typeof nodeKinds>[number][] {
+/** Kinds whose title, kind, category, plugin or doc contains every word of `query`. */
+export function searchKinds(kinds: readonly CatalogKind[], query: string): CatalogKind[] {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  return nodeKinds().filter((k) => {
-    const hay = `${k.title} ${k.kind} ${k.category} ${k.doc}`.toLowerCase();
+  return kinds.filter((k) => {
+    const hay = `${k.title} ${k.kind} ${k.category} ${pluginOf(k) ?? ''} ${k.doc}`.toLowerCase();
     return words.every((w) => hay.includes(w));
   });
 }
@@ -15,7 +17,8 @@ export function searchKinds(query: string): ReturnType<typeof nodeKinds>[number]
 export function QuickAdd({ at, onPick, onClose }: { at: { x: number; y: number }; onPick: (kind: string) => void; onClose: () => void }): React.JSX.Element {
   const [q, setQ] = useState('');
   const [active, setActive] = useState(0);
-  const hits = useMemo(() => searchKinds(q).slice(0, 12), [q]);
+  const kinds = useCatalog((s) => s.kinds);
+  const hits = useMemo(() => searchKinds(kinds, q).slice(0, 12), [kinds, q]);
   const pick = (kind: string | undefined): void => {
     if (kind) onPick(kind);
     onClose();
@@ -49,7 +52,7 @@ export function QuickAdd({ at, onPick, onClose }: { at: { x: number; y: number }
             <button className={`flex w-full items-center gap-2 px-3 py-1.5 text-left ${i === active ? 'bg-sky-50 dark:bg-slate-800' : ''}`} onMouseDown={() => pick(k.kind)}>
               <span className={`h-2 w-2 rounded-full ${CATEGORY_STYLE[k.category].dot}`} />
               <span className="font-medium">{k.title}</span>
-              <span className="ml-auto text-[11px] text-slate-400">{CATEGORY_STYLE[k.category].label}</span>
+              <span className="ml-auto text-[11px] text-slate-400">{pluginOf(k) ?? CATEGORY_STYLE[k.category].label}</span>
             </button>
           </li>
         ))}

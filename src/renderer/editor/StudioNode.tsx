@@ -1,12 +1,14 @@
 /**
  * How a node looks on the canvas: title and id, typed ports with coloured handles and names,
  * a red ring and count when the engine reports problems, and a live picture on Preview nodes.
+ * Everything shown comes in `data` (from the node catalogue), so a plugin's kind looks like any
+ * other, and a node whose kind is unknown shows its stored ports and what is missing.
  */
 import { Handle, Position } from '@xyflow/react';
 import type { Node, NodeProps } from '@xyflow/react';
 import { memo } from 'react';
-import { nodeKind } from '../../nodes/index';
-import type { PortSpec } from '../../nodes/index';
+import type { NodeCategory } from '../../nodes/index';
+import type { CatalogPort } from '../../protocol/catalog';
 import { useRun } from '../state/run';
 import { FrameCanvas } from '../ui/FrameCanvas';
 import { CATEGORY_STYLE } from './categories';
@@ -14,10 +16,24 @@ import { portColor } from './ports';
 import type { SummaryPart } from './summary';
 
 /** Data the canvas hands each node. */
-export type StudioNodeData = { kind: string; errors: string[]; warnings: string[]; summary: SummaryPart[] };
+export type StudioNodeData = {
+  kind: string;
+  title: string;
+  category: NodeCategory;
+  doc: string;
+  inputs: CatalogPort[];
+  outputs: CatalogPort[];
+  /** The plugin the kind comes from. */
+  plugin?: string;
+  /** Set when the engine does not know the kind: what to install. */
+  missing?: string;
+  errors: string[];
+  warnings: string[];
+  summary: SummaryPart[];
+};
 export type StudioFlowNode = Node<StudioNodeData, 'studio'>;
 
-function PortRow({ port, side }: { port: PortSpec; side: 'in' | 'out' }): React.JSX.Element {
+function PortRow({ port, side }: { port: CatalogPort; side: 'in' | 'out' }): React.JSX.Element {
   const left = side === 'in';
   return (
     <div
@@ -46,19 +62,24 @@ function LivePreview({ id }: { id: string }): React.JSX.Element | null {
 }
 
 export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeProps<StudioFlowNode>): React.JSX.Element {
-  const kind = nodeKind(data.kind);
-  const style = CATEGORY_STYLE[kind?.category ?? 'input'];
-  const ring = data.errors.length
-    ? 'ring-2 ring-red-500'
-    : selected
-      ? 'ring-2 ring-sky-500'
-      : data.warnings.length
-        ? 'ring-2 ring-amber-400'
-        : 'ring-1 ring-slate-300 dark:ring-slate-700';
+  const style = CATEGORY_STYLE[data.category];
+  const ring =
+    data.errors.length || data.missing
+      ? 'ring-2 ring-red-500'
+      : selected
+        ? 'ring-2 ring-sky-500'
+        : data.warnings.length
+          ? 'ring-2 ring-amber-400'
+          : 'ring-1 ring-slate-300 dark:ring-slate-700';
   return (
-    <div className={`w-44 rounded-lg bg-white shadow-sm dark:bg-slate-900 ${ring}`} data-testid={`node-${id}`} title={data.errors.join('\n') || kind?.doc}>
+    <div className={`w-44 rounded-lg bg-white shadow-sm dark:bg-slate-900 ${ring}`} data-testid={`node-${id}`} title={data.errors.join('\n') || data.doc}>
       <div className={`flex items-center gap-1.5 rounded-t-lg px-2.5 py-1.5 ${style.header}`}>
-        <span className="truncate text-[12px] font-semibold">{kind?.title ?? data.kind}</span>
+        <span className="truncate text-[12px] font-semibold">{data.title}</span>
+        {data.plugin && (
+          <span className="rounded bg-white/60 px-1 text-[9px] font-medium tracking-wide uppercase opacity-80 dark:bg-black/30" title={`from plugin ${data.plugin}`}>
+            {data.plugin}
+          </span>
+        )}
         <span className="ml-auto truncate font-mono text-[10px] opacity-70">{id}</span>
         {data.errors.length > 0 && (
           <span className="rounded-full bg-red-500 px-1.5 text-[10px] font-bold text-white" data-testid={`node-errors-${id}`}>
@@ -66,6 +87,14 @@ export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeP
           </span>
         )}
       </div>
+      {data.missing && (
+        <p
+          className="border-b border-red-100 bg-red-50 px-2.5 py-1 text-[10px] leading-snug text-red-700 dark:border-red-900 dark:bg-red-950 dark:text-red-300"
+          data-testid={`node-missing-${id}`}
+        >
+          {data.missing}
+        </p>
+      )}
       {data.summary.length > 0 && (
         <div
           className="truncate border-b border-slate-100 px-2.5 py-1 font-mono text-[10px] text-slate-500 dark:border-slate-800 dark:text-slate-400"
@@ -84,12 +113,12 @@ export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeP
       )}
       <div className="flex justify-between py-1">
         <div className="min-w-0 flex-1">
-          {kind?.inputs.map((p) => (
+          {data.inputs.map((p) => (
             <PortRow key={p.name} port={p} side="in" />
           ))}
         </div>
         <div className="min-w-0 flex-1">
-          {kind?.outputs.map((p) => (
+          {data.outputs.map((p) => (
             <PortRow key={p.name} port={p} side="out" />
           ))}
         </div>

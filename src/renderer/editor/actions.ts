@@ -1,19 +1,28 @@
 /** Document edits the editor offers (each one undo step): add, connect, delete, copy/paste, task. */
-import { nodeKind, operatorNodes, operatorTask } from '../../nodes/index';
 import type { WireGraph } from '../../protocol/messages';
 import { editLayer, writeParam } from '../../protocol/params';
 import type { Selection } from '../../protocol/params';
+import { kindOf, useCatalog } from '../state/catalog';
 import { edgeId, freshId, useDocument } from '../state/document';
+import { pluginOf } from '../state/kindCatalog';
 
 type Node = WireGraph['nodes'][number];
 type EdgeT = WireGraph['edges'][number];
 
-/** Adds a node of `kind` (with default parameters) at `position`; returns its id. */
+/** The task id an operator kind builds (from the node catalogue), or undefined. */
+export const operatorTask = (kind: string): string | undefined => kindOf(kind)?.task;
+
+/**
+ * Adds a node of `kind` (with default parameters) at `position`; returns its id. A plugin's kind
+ * is stored with `plugin`, so a document opened without that plugin can say what to install.
+ */
 export function addNode(kind: string, position: { x: number; y: number }): string | undefined {
-  if (!nodeKind(kind)) return undefined;
+  const k = kindOf(kind);
+  if (!k) return undefined;
+  const plugin = pluginOf(k);
   const { doc, edit } = useDocument.getState();
   const id = freshId(doc, kind);
-  edit((d) => void d.nodes.push({ id, kind, params: {}, position: { x: Math.round(position.x), y: Math.round(position.y) } }));
+  edit((d) => void d.nodes.push({ id, kind, params: {}, position: { x: Math.round(position.x), y: Math.round(position.y) }, ...(plugin ? { plugin } : {}) }));
   return id;
 }
 
@@ -92,12 +101,15 @@ export function operatorNode(doc: WireGraph): Node | undefined {
 
 /** Switches the graph's operator node to the kind that builds `task` (same id and wiring). */
 export function setTask(task: string): void {
-  const kind = operatorNodes.find((k) => k.task === task)?.kind;
+  const kind = useCatalog.getState().kinds.find((k) => k.task === task);
   useDocument.getState().edit((d) => {
     const op = d.nodes.find((n) => operatorTask(n.kind) !== undefined);
-    if (op && kind && op.kind !== kind) {
-      op.kind = kind;
+    if (op && kind && op.kind !== kind.kind) {
+      op.kind = kind.kind;
       op.params = {};
+      const plugin = pluginOf(kind);
+      if (plugin) op.plugin = plugin;
+      else delete op.plugin;
     }
   });
 }

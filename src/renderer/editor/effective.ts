@@ -4,10 +4,10 @@
  * that is and where it comes from, and routes edits and resets to that layer, through the same
  * layering the engine compiles with (protocol/params.ts); edits go through `setParam`.
  */
-import { operatorNodes } from '../../nodes/index';
 import { matchingReference, mergedParams, paramOrigin, referenceValue } from '../../protocol/params';
 import type { Layer } from '../../protocol/params';
 import type { WireGraph } from '../../protocol/messages';
+import { useCatalog } from '../state/catalog';
 import { useDocument } from '../state/document';
 import { selectionOf, setParam } from './actions';
 
@@ -17,7 +17,7 @@ export function layerName(layer: Layer | undefined): string {
   if (layer === 'base') return 'all tasks';
   if (layer.startsWith('task:')) {
     const task = layer.slice(5);
-    const title = operatorNodes.find((k) => k.task === task)?.title;
+    const title = useCatalog.getState().kinds.find((k) => k.task === task)?.title;
     return title ? title.charAt(0).toLowerCase() + title.slice(1) : task;
   }
   return layer.startsWith('profile:') ? `profile ${layer.slice(8)}` : 'this run';

@@ -1,17 +1,29 @@
-/** Port lookups and the connection rule the canvas enforces (the engine's validator agrees). */
-import { nodeKind } from '../../nodes/index';
-import type { PortSpec, PortType } from '../../nodes/index';
+/**
+ * Port lookups and the connection rule the canvas enforces (the engine's validator agrees). Ports
+ * come from the node catalogue; a node whose kind is unknown has the ports its edges use.
+ */
+import type { CatalogPort } from '../../protocol/catalog';
 import type { WireGraph } from '../../protocol/messages';
+import { kindOf } from '../state/catalog';
+import { knownPortType, storedPorts } from '../state/kindCatalog';
 
-/** CSS colour of a port type (tokens in styles.css). */
-export const portColor = (t: PortType): string => `var(--color-port-${t})`;
+/** CSS colour of a port type (tokens in styles.css; a type this page has no token for is drawn grey). */
+export const portColor = (t: string): string => (knownPortType(t) ? `var(--color-port-${t})` : '#94a3b8');
+
+/** The ports of node `id`: its kind's, or (kind unknown) those its edges use. */
+export function portsOf(doc: WireGraph, id: string): { inputs: CatalogPort[]; outputs: CatalogPort[] } {
+  const node = doc.nodes.find((n) => n.id === id);
+  const kind = node && kindOf(node.kind);
+  return kind ?? storedPorts(doc, id, kindOf);
+}
 
 /** The port `name` on `side` of the node `id`, with its node's kind. */
-export function portOf(doc: WireGraph, id: string, side: 'in' | 'out', name: string): { kind: string; port: PortSpec } | undefined {
+export function portOf(doc: WireGraph, id: string, side: 'in' | 'out', name: string): { kind: string; port: CatalogPort } | undefined {
   const node = doc.nodes.find((n) => n.id === id);
-  const kind = node && nodeKind(node.kind);
-  const port = kind && (side === 'in' ? kind.inputs : kind.outputs).find((p) => p.name === name);
-  return node && port ? { kind: node.kind, port } : undefined;
+  if (!node) return undefined;
+  const ports = portsOf(doc, id);
+  const port = (side === 'in' ? ports.inputs : ports.outputs).find((p) => p.name === name);
+  return port ? { kind: node.kind, port } : undefined;
 }
 
 /** Why an edge source.sourcePort → target.targetPort is refused, or undefined when it is fine. */

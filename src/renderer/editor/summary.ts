@@ -1,5 +1,6 @@
 /** A node's one-line parameter summary on the canvas: the running values that differ from the kind's defaults. */
-import { nodeKind } from '../../nodes/index';
+import { kindOf } from '../state/catalog';
+import { schemaDefaults } from './schemaFields';
 
 const short = (v: unknown): string => {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(3).replace(/\.?0+$/, '');
@@ -24,10 +25,9 @@ export interface SummaryPart {
  * says which come from a task's or profile's table (shown marked on the node).
  */
 export function summarize(kindName: string, params: Record<string, unknown>, tableOf: (param: string) => string | undefined = () => undefined): SummaryPart[] {
-  const kind = nodeKind(kindName);
+  const kind = kindOf(kindName);
   if (!kind) return [];
-  const defaults = kind.params.safeParse({});
-  const d = (defaults.success ? defaults.data : {}) as Record<string, unknown>;
+  const d = schemaDefaults(kind.params);
   return Object.entries(params)
     .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(d[k]))
     .map(([k, v]) => {

@@ -3,11 +3,10 @@
  * document, so a saved preset keeps them), Run/Cancel with a progress bar, live previews,
  * convergence curves and the final result with its metrics and exports.
  */
-import { operatorNodes, operatorTask } from '../../nodes/index';
 import { BACKENDS } from '../../protocol/messages';
 import type { WireBackend } from '../../protocol/messages';
 import { useHost } from '../host/context';
-import { operatorNode, setParam, setTask } from '../editor/actions';
+import { operatorNode, operatorTask, setParam, setTask } from '../editor/actions';
 import { runningParams } from '../editor/effective';
 import { ImageField } from '../editor/ImageField';
 import { useUi } from '../editor/ui';
@@ -36,6 +35,8 @@ function Setup(): React.JSX.Element {
   const schedule = doc.nodes.find((n) => n.kind === 'Schedule');
   const prior = doc.nodes.filter((n) => n.kind === 'ScoreModel');
   const models = useCatalog((s) => s.models);
+  const kinds = useCatalog((s) => s.kinds);
+  const tasks = kinds.filter((k) => k.task !== undefined);
   // One choice for the prior: a bundled/user network by name, or an analytic prior.
   const priorValue = prior[0] ? (prior[0].params.source === 'bundled' ? `model:${String(prior[0].params.model ?? '')}` : String(prior[0].params.source ?? 'gaussian')) : '';
   const setPrior = (v: string): void =>
@@ -58,7 +59,7 @@ function Setup(): React.JSX.Element {
         <label className="col-span-2">
           <span className="font-medium">task</span>
           <select className={field} value={task} onChange={(e) => setTask(e.target.value)} data-testid="run-task">
-            {operatorNodes.map((k) => (
+            {tasks.map((k) => (
               <option key={k.task} value={k.task}>
                 {k.title} ({k.task})
               </option>
