@@ -279,12 +279,11 @@ const determinismCheck: Check = ({ op, x, n, rng }) => {
   if (op.proxL2) calls.push(['proxL2', () => op.proxL2!(z, y, 1)]);
   const inputs = [copy(x), copy(v), copy(z), copy(y)];
   for (const [what, call] of calls) {
-    const a = copy(call()),
-      b = call();
-    if (!sameBytes(a, b))
-      return { ok: false, message: `${what} gave different results for the same inputs — it must be a function of its inputs (seed its randomness when the instance is built)` };
+    const a = copy(call());
     const changed = [x, v, z, y].findIndex((t, i) => !sameBytes(t, inputs[i]!));
     if (changed >= 0) return { ok: false, message: `${what} changed its input ${['x', 'v', 'z', 'y'][changed]} — inputs are read-only` };
+    if (!sameBytes(a, call()))
+      return { ok: false, message: `${what} gave different results for the same inputs — it must be a function of its inputs (seed its randomness when the instance is built)` };
   }
   return { ok: true, message: `${calls.map((c) => c[0]).join(', ')} repeat bit for bit and leave their inputs unchanged` };
 };
@@ -335,7 +334,7 @@ export function checkOperator(op: ForwardModel, options: CheckOptions = {}): Che
   if (!sameShape(x.shape.slice(1), op.inShape)) {
     return { ok: false, checks: [{ name: 'shapes', ok: false, message: `test input has shape ${shapeStr(x.shape)}, expected N×${shapeStr(op.inShape)}` }] };
   }
-  const probe = (stream: string): Probe => ({ op, x, n, rng: rng.fork(stream), tol, gammas: options.gammas ?? GAMMAS });
+  const probe = (stream: string): Probe => ({ op, x: copy(x), n, rng: rng.fork(stream), tol, gammas: options.gammas ?? GAMMAS });
   const checks: CheckOutcome[] = [run('shapes', shapesCheck, probe('shapes'))];
   if (op.adjoint) checks.push(run('adjoint', adjointCheck, probe('adjoint')));
   if (op.vjp) checks.push(run('vjp', vjpCheck, probe('vjp')));
