@@ -27,6 +27,7 @@ export const FILE_PARAMS: Readonly<Record<string, Readonly<Record<string, Ref>>>
   MeasurementInput: { path: 'path' },
   ScoreModel: { model: 'model', meanImage: 'image', stdImage: 'image' },
   Metrics: { lpips: 'path' },
+  OnnxOperator: { path: 'path' },
 };
 
 /** The folders runs may read from, resolved through links. */

@@ -9,6 +9,7 @@
  * (node by node), or make the fused form unavailable; the run report says what ran where.
  */
 import type { Plan } from '../compile/plan';
+import { fusedOperatorNote } from '../operators/onnx/lower';
 import { PROVIDER_ORDER, providerUnavailable } from '../priors/onnxPrior';
 import type { ExecutionProvider } from '../priors/onnxPrior';
 import type { Executor } from '../runtime/executors';
@@ -68,7 +69,7 @@ export async function onnxBackend(plan: Plan, opts: OnnxBackendOptions = {}): Pr
   if (opts.fused ?? true) {
     const fused = await fuseIteration(plan, providers, opts.prefetchNoise !== undefined ? { prefetchNoise: opts.prefetchNoise } : {});
     if ('iterate' in fused) {
-      const note = `backend: onnx (fused: the whole iteration, score network included, is one ONNX model on ${fused.provider}; ${fused.noise})`;
+      const note = `backend: onnx (fused: the whole iteration, score network included, is one ONNX model on ${fused.provider}; ${fused.noise}${fusedOperatorNote(plan.measurement.op)})`;
       const iterate: NonNullable<RunOptions['iterate']> = async (k, values, warn) => {
         warn(note);
         return fused.iterate(k, values, warn);

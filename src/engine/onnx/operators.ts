@@ -7,6 +7,7 @@
  * differ only by float32 rounding.
  */
 import { gaussianKernel1d } from '../operators/gaussianBlur';
+import { lowerFolderOperator } from '../operators/onnx/lower';
 import { denseOf } from '../operators/separable';
 import { bicubicResizeMatrix } from '../operators/superResolution';
 import type { ForwardModel } from '../operators/types';
@@ -231,6 +232,8 @@ const lowerings: Readonly<Record<string, (op: ForwardModel) => LoweredOperator>>
   sr4: lowerResize,
   'phase-retrieval': lowerPhaseRetrieval,
   'deblur-nonlinear': lowerNonlinearBlur,
+  // An ONNX operator folder is lowered to its own files (apply.onnx and its verified adjoint or vjp.onnx).
+  'onnx-operator': lowerFolderOperator,
 };
 
 /** Task ids {@link lowerOperator} handles. */

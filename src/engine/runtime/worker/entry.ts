@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { compile } from '../../compile/compile';
 import { studyRow } from '../../eval/study';
 import { onnxBackend } from '../../onnx/backend';
+import { releaseOperator } from '../../operators/onnx/spec';
 import { loadPlugins } from '../../plugin/load';
 import type { RunReport } from '../events';
 import { runPlan } from '../run';
@@ -44,6 +45,7 @@ async function execute(job: WorkerJob, signal: AbortSignal): Promise<void> {
     });
   } finally {
     await onnx?.release(); // sessions hold the network's weights: free them with the run
+    releaseOperator(m.op); // an ONNX operator folder's sessions too
   }
   const result = r.result ? { shape: [...r.result.shape], data: r.result.data } : undefined;
   send({ type: 'done', status: r.status, report: stamp(r.report), ...(result ? { result } : {}) }, result ? [result.data.buffer as ArrayBuffer] : []);
