@@ -6,7 +6,9 @@ import type { NodeKind } from '../../nodes/index';
 import * as operators from '../../nodes/operators';
 import * as solver from '../../nodes/solver';
 import { CATALOG_LIMITS } from '../../protocol/catalog';
-import { nodeCatalog, paramsJsonSchema } from './catalog';
+import { delimiter, resolve } from 'node:path';
+import { loadPlugins } from '../plugin/load';
+import { catalogPlugins, nodeCatalog, paramsJsonSchema } from './catalog';
 
 // The declarations themselves, not the registry's list: a kind dropped from the registry shows here.
 const declared = [io, solver, operators].flatMap((m) => Object.values(m).filter((v): v is NodeKind => typeof v === 'object' && v !== null && 'kind' in v && 'params' in v));
@@ -88,6 +90,33 @@ describe('nodeCatalog', () => {
     // Removed again, it is gone from the next answer.
     removals.pop()!();
     expect(nodeCatalog().kinds.some((x) => x.kind === 'FixtureTransform')).toBe(false);
+  });
+
+  it('lists the kinds of the example plugins once loaded, with their versions and the loader report', async () => {
+    const root = resolve(import.meta.dirname, '../../..');
+    const dirs = ['plugins/ct', 'plugins/mri', 'tests/fixtures/plugins/wrong-adjoint'].map((d) => resolve(root, d));
+    await loadPlugins({ LAGRANGE_PLUGINS: dirs.join(delimiter) });
+    const cat = nodeCatalog();
+    const ct = cat.kinds.find((k) => k.kind === 'ParallelBeamCT');
+    expect(ct).toMatchObject({ category: 'operator', plugin: { name: 'ct', version: '0.1.0' }, outputs: [{ name: 'operator', type: 'operator' }] });
+    expect(Object.keys(ct!.params.properties ?? {}).length).toBeGreaterThan(0);
+    expect(cat.kinds.find((k) => k.kind === 'CartesianMRI')?.plugin).toEqual({ name: 'mri', version: '0.1.0' });
+    expect(cat.plugins.find((p) => p.name === 'ct')).toMatchObject({ status: 'loaded', kinds: ['ParallelBeamCT'] });
+    const refused = cat.plugins.find((p) => p.status === 'refused');
+    expect(refused?.reason).toMatch(/adjoint/);
+  });
+
+  it("lists the loader's records: kinds it registered, or why it was refused", () => {
+    const registered = { operators: [{ id: 'ct-parallel', nodeKind: 'ParallelBeamCT' }], nodeKinds: ['FilteredBackprojection'] };
+    expect(
+      catalogPlugins([
+        { name: 'ct', version: '0.1.0', folder: '/p/ct', source: 'env', status: 'loaded', registered, ms: 3 },
+        { name: 'bad', folder: '/p/bad', source: 'home', status: 'refused', reason: "plugin 'bad': adjoint test failed", registered: { operators: [], nodeKinds: [] }, ms: 1 },
+      ]),
+    ).toEqual([
+      { name: 'ct', version: '0.1.0', path: '/p/ct', status: 'loaded', kinds: ['ParallelBeamCT', 'FilteredBackprojection'] },
+      { name: 'bad', path: '/p/bad', status: 'refused', reason: "plugin 'bad': adjoint test failed", kinds: [] },
+    ]);
   });
 
   it('bounds what a plugin can put in: long docs and reasons are cut', () => {

@@ -9,6 +9,8 @@ import type { NodeKind } from '../../nodes/index';
 import { nodeKindOrigin, nodeKinds } from '../../nodes/index';
 import { CATALOG_LIMITS } from '../../protocol/catalog';
 import type { CatalogKind, CatalogParamSchema, CatalogPlugin, CatalogPort, NodeCatalog } from '../../protocol/catalog';
+import { pluginReport } from '../plugin/load';
+import type { PluginRecord } from '../plugin/load';
 import { LAGRANGE_VERSION } from '../version';
 
 const cut = (s: string, n: number = CATALOG_LIMITS.text): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -55,12 +57,25 @@ export function catalogKind(kind: NodeKind, version: (plugin: string) => string 
   };
 }
 
+/** The plugin loader's records as the catalogue lists them: name, version, folder, status, reason, kinds. */
+export function catalogPlugins(records: readonly PluginRecord[]): CatalogPlugin[] {
+  return records.map((r) => ({
+    name: r.name,
+    ...(r.version ? { version: r.version } : {}),
+    path: r.folder,
+    status: r.status,
+    ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.description ? { description: r.description } : {}),
+    kinds: [...r.registered.operators.map((o) => o.nodeKind), ...r.registered.nodeKinds],
+  }));
+}
+
 /**
- * The catalogue: every kind the engine knows now (call it after the plugins loaded), with what the
+ * The catalogue: every kind the engine knows now (call it after `loadPlugins()`), with what the
  * plugin loader reported.
- * @param plugins - the loader's report, one entry per plugin folder, loaded or refused
+ * @param plugins - one entry per plugin folder, loaded or refused (default: this process's {@link pluginReport})
  */
-export function nodeCatalog(plugins: readonly CatalogPlugin[] = []): NodeCatalog {
+export function nodeCatalog(plugins: readonly CatalogPlugin[] = catalogPlugins(pluginReport())): NodeCatalog {
   const versions = new Map(plugins.filter((p) => p.status === 'loaded' && p.version).map((p) => [p.name, p.version!]));
   const all = nodeKinds();
   return {
