@@ -67,7 +67,8 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
 
   p.command('simulate')
     .description('simulate a measurement y = A(x) + noise and write a measurement bundle')
-    .requiredOption('--task <id>', "task id (see 'lagrange tasks')")
+    .option('--task <id>', "task id (see 'lagrange tasks')")
+    .option('--operator <dir>', 'an ONNX operator folder (operator.json, apply.onnx, …) instead of --task; the image is fitted to its card')
     .requiredOption('--image <file>', 'ground-truth image (.png, .npy in [-1,1], sample:<name> or model:<model>/<file>)')
     .requiredOption('--out <dir>', 'output directory')
     .option('--sigma <s>', 'Gaussian noise std σ_y in [-1,1] units', '0.05')
@@ -97,6 +98,7 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .requiredOption('--out <dir>', 'output directory')
     .option('--measurement <dir>', "measurement bundle from 'lagrange simulate'")
     .option('--task <id>', 'simulate this task instead of the graph’s')
+    .option('--operator <dir>', 'an ONNX operator folder in place of the graph’s operator node (its task overrides then do not apply)')
     .option('--image <file>', 'ground truth to simulate from (.png/.npy, or sample:<name>)')
     .option('--size <n>', 'resize the image to n×n')
     .option('--sigma <s>', 'measurement noise σ_y when simulating')

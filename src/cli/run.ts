@@ -6,10 +6,10 @@
  * got to is written, marked partial, and the command exits 130 (as a shell reports SIGINT).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import { PNG } from 'pngjs';
-import { withBackend, withMeasurement, withPrior, withProvider, withValues } from '../engine/graph/edit';
+import { inactiveTaskOverrides, withBackend, withMeasurement, withOperator, withPrior, withProvider, withValues } from '../engine/graph/edit';
 import { checkSet, parseSetFlags } from '../engine/graph/set';
 import { PROVIDER_ORDER } from '../engine/priors/onnxPrior';
 import type { GraphDocument } from '../engine/graph/format';
@@ -27,6 +27,8 @@ import { CliError, intOption, numberOption } from './errors';
 export interface RunArgs {
   measurement?: string;
   task?: string;
+  /** An ONNX operator folder replacing the graph's simulated operator (`withOperator`). */
+  operator?: string;
   image?: string;
   size?: string;
   sigma?: string;
@@ -120,6 +122,17 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
       ...(args.sigma ? { sigma: numberOption('--sigma', args.sigma, (v) => (v < 0 ? 'must be ≥ 0' : undefined)) } : {}),
     });
   }
+  const notes: string[] = []; // what the command changed about the graph, added to the run's notes
+  if (args.operator) {
+    if (args.measurement) throw new CliError('give either --measurement or --operator: a measurement bundle fixes its operator');
+    if (args.task) throw new CliError('give either --task or --operator, not both');
+    if (!existsSync(args.operator)) throw new CliError(`--operator ${args.operator}: no such folder`);
+    const inactive = inactiveTaskOverrides(doc, 'onnx-operator');
+    doc = withOperator(doc, resolve(args.operator));
+    notes.push(
+      `operator: OnnxOperator on ${resolve(args.operator)} in place of the graph's operator node${inactive.length ? `; the graph's task overrides (${inactive.join(', ')}) do not apply` : ''}`,
+    );
+  }
   doc = withBackend(doc, backend);
   const set = args.set?.length ? parseSetFlags(args.set) : undefined;
   if (set) checkSet(doc, set);
@@ -158,6 +171,7 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
     process.off('SIGINT', cancel);
   }
   if (io.tty && !args.json) io.err('\n');
+  if (notes.length) r = { ...r, report: { ...r.report, warnings: [...notes, ...r.report.warnings] } };
   mkdirSync(args.out, { recursive: true });
   const files = ['report.json', 'graph.lagrange.json'];
   writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, status: r.status, task: inputs?.task, sigmaY: inputs?.sigma }, null, 2) + '\n');

@@ -4,7 +4,9 @@
  * bundle runs on it.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { readOperatorCard } from '../engine/operators/onnx/card';
+import { releaseOperator } from '../engine/operators/onnx/spec';
 import type { NoiseModel } from '../engine/operators/noise';
 import { loadImage, sampleNames } from '../engine/io/prepare';
 import { resolveModelDir } from '../engine/priors/catalog';
@@ -15,7 +17,10 @@ import { CliError, intOption, numberOption } from './errors';
 
 /** Options as commander hands them over (strings). */
 export interface SimulateArgs {
-  task: string;
+  /** Task id; or give `operator`. */
+  task?: string;
+  /** An ONNX operator folder (task `onnx-operator` on it); the image is fitted to its card unless --prior says otherwise. */
+  operator?: string;
   image: string;
   sigma: string;
   noise: string;
@@ -72,12 +77,32 @@ function noiseModel(args: SimulateArgs): NoiseModel {
   throw new CliError(`--noise must be gaussian or poisson, got '${args.noise}'`);
 }
 
+/** The task and its parameters from --task/--param or --operator. */
+function taskOf(args: SimulateArgs): { task: string; params: Record<string, unknown> } {
+  const params = parseParams(args.param ?? []);
+  if (args.operator === undefined) {
+    if (args.task === undefined) throw new CliError('give --task <id> (see lagrange tasks) or --operator <folder> (an ONNX operator folder)');
+    return { task: args.task, params };
+  }
+  if (args.task !== undefined) throw new CliError('give either --task or --operator, not both');
+  if (!existsSync(args.operator)) throw new CliError(`--operator ${args.operator}: no such folder`);
+  return { task: 'onnx-operator', params: { ...params, path: resolve(args.operator) } };
+}
+
+/** The image shape an operator folder's card takes, for fitting the image (square cards only). */
+function operatorFit(dir: string): { name: string; channels: number; size: number } {
+  const [, c, h, w] = readOperatorCard(dir).input.shape;
+  if (h !== w) throw new CliError(`--operator ${dir}: takes ${c}×${h}×${w} images; give a .npy image of that shape (only square cards can be fitted)`);
+  return { name: `operator ${dir}`, channels: c, size: h };
+}
+
 /** Runs the command; returns the summary lines to print. */
 export async function runSimulate(args: SimulateArgs): Promise<string[]> {
+  const { task, params } = taskOf(args);
   const noise = noiseModel(args);
   const seed = intOption('--seed', args.seed, 0);
   const size = args.size === undefined ? undefined : intOption('--size', args.size, 8);
-  const fit = priorFit(args.prior);
+  const fit = priorFit(args.prior) ?? (args.operator !== undefined && !/\.npy$/i.test(args.image) ? operatorFit(args.operator) : undefined);
   if (fit && size !== undefined && size !== fit.size) {
     throw new CliError(
       `--size ${size}: prior ${fit.name} works on ${fit.channels}×${fit.size}×${fit.size} images; leave --size out (it follows the prior) or give --size ${fit.size}`,
@@ -87,12 +112,17 @@ export async function runSimulate(args: SimulateArgs): Promise<string[]> {
   if (!named && !existsSync(args.image)) throw missingImage(args.image);
   // The same preparation as `run --image` on a learned prior: centre crop, resize, RGB → luma.
   const image = await loadImage(args.image, fit?.size ?? size, fit?.channels);
-  const m = simulate({ task: args.task, image, noise, seed, params: parseParams(args.param ?? []) });
-  const files = writeMeasurement(args.out, m);
+  const m = simulate({ task, image, noise, seed, params });
+  let files: string[];
+  try {
+    files = writeMeasurement(args.out, m);
+  } finally {
+    releaseOperator(m.op);
+  }
   const sigma = noise.kind === 'gaussian' ? `σ_y ${noise.sigma} (${noise.sigma / 2} in [0,1] units)` : `Poisson, rate ${noise.rate}`;
   return [
-    ...(fit ? [`fitted ${args.image} to prior ${fit.name}: ${shapeStr(image.shape)}`] : []),
-    `${args.task}: x ${shapeStr(image.shape)} → y ${shapeStr(m.y.shape)}, ${sigma}, seed ${seed}`,
+    ...(fit ? [`fitted ${args.image} to ${fit.name.startsWith('operator ') ? fit.name : `prior ${fit.name}`}: ${shapeStr(image.shape)}`] : []),
+    `${task}: x ${shapeStr(image.shape)} → y ${shapeStr(m.y.shape)}, ${sigma}, seed ${seed}`,
     `wrote ${args.out}: ${files.join(' ')}`,
   ];
 }

@@ -86,6 +86,31 @@ export function withMeasurement(base: GraphDocument, src: MeasurementSource): Gr
 }
 
 /**
+ * The graph with its simulated operator replaced by the ONNX operator folder `path`: the node on
+ * the Simulate node's `operator` input becomes an OnnxOperator node on that folder. The run's task
+ * is then `onnx-operator`, so the graph's overrides for other tasks no longer apply
+ * ({@link inactiveTaskOverrides} names them).
+ */
+export function withOperator(base: GraphDocument, path: string): GraphDocument {
+  const doc = clone(base);
+  const m = measurementNode(doc);
+  if (m.kind !== 'Simulate')
+    throw new GraphEditError(`graph "${doc.name}" reads a measurement file; an operator folder needs a simulated measurement (give --image instead of --measurement)`);
+  const e = doc.edges.find((x) => x.target === m.id && x.targetPort === 'operator');
+  const op = e && doc.nodes.find((x) => x.id === e.source);
+  if (!op) throw new GraphEditError(`graph "${doc.name}": the Simulate node has nothing on 'operator'`);
+  op.kind = 'OnnxOperator';
+  op.params = { path };
+  delete op.plugin;
+  return doc;
+}
+
+/** The graph's `task:<id>` override layers that a run of task `task` does not apply. */
+export function inactiveTaskOverrides(doc: GraphDocument, task: string): string[] {
+  return Object.keys(doc.overrides).filter((k) => k.startsWith('task:') && k !== `task:${task}`);
+}
+
+/**
  * The graph with every ScoreModel set to `prior`: gaussian, gmm, a bundled model name, or a model
  * folder. A learned prior fixes the image size, so ImageInput sizes are cleared to follow it.
  */
