@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { LAGRANGE_VERSION } from '../engine/version';
-import { errorLine, intOption } from './errors';
+import { CliError, errorLine, intOption } from './errors';
 import { runSimulate } from './simulate';
 import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
@@ -13,6 +13,7 @@ import { runEval } from './eval';
 import { runValidateSolver } from './validateSolver';
 import type { ValidateSolverArgs } from './validateSolver';
 import { modelsCheck, modelsInspect, modelsList } from './models';
+import { checkOperatorFolder, isOperatorFolder } from './operatorFolder';
 import { runSample } from './sample';
 import type { SampleArgs } from './sample';
 import { PROVIDER_ORDER } from '../engine/priors/onnxPrior';
@@ -139,6 +140,22 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .action(async (o: EvalArgs) => {
       const lines = await runEval(o, { out: io.out, err: (l) => process.stderr.write(process.stderr.isTTY ? l : l + '\n'), tty: process.stderr.isTTY === true }, argv.slice(2));
       lines.forEach((l) => io.out(l));
+    });
+
+  const operators = p.command('operators').description('measurement operators: check');
+  operators
+    .command('check')
+    .description('conformance of an ONNX operator folder: card and files, shapes, relative adjoint error, VJP against central differences, determinism')
+    .argument('<dir>', 'operator folder (operator.json, apply.onnx, adjoint.onnx and/or vjp.onnx)')
+    .option('--json', 'the report as one JSON line')
+    .action((dir: string, o: { json?: boolean }) => {
+      if (!isOperatorFolder(dir)) throw new CliError(`${dir}: not an operator folder (no operator.json)`);
+      const r = checkOperatorFolder(dir, !!o.json);
+      r.lines.forEach((l) => io.out(l));
+      if (!r.ok) {
+        io.err(`lagrange: operator check failed: ${r.failure ?? 'see the report'}`);
+        status.code = 1;
+      }
     });
 
   const models = p.command('models').description('score models: list, inspect, check');
