@@ -12,7 +12,8 @@ import { readJsonFile } from './io/json';
 import { readNpy, writeNpy } from './io/npy';
 import { addNoise, noiseModelSchema } from './operators/noise';
 import type { NoiseModel } from './operators/noise';
-import { createOperator } from './operators/registry';
+import { createOperator, operatorOrigin } from './operators/registry';
+import { pluginReport } from './plugin/load';
 import type { ForwardModel } from './operators/types';
 import { createRng } from './tensor/rng';
 import type { Tensor } from './tensor/tensor';
@@ -55,10 +56,19 @@ const recordSchema = z.object({
   shapes: z.object({ x: z.array(z.number().int()), y: z.array(z.number().int()) }),
   files: z.object({ x: z.string().nullable(), y: z.string(), artifacts: z.record(z.string(), z.string()) }),
   versions: z.record(z.string(), z.string()),
+  /** The plugin that registers the task (absent for built-in tasks), so reading the bundle without it says what to install. */
+  plugin: z.object({ name: z.string(), version: z.string() }).optional(),
 });
 
 /** The `task.json` of a measurement bundle. */
 export type MeasurementRecord = z.infer<typeof recordSchema>;
+
+/** `{ plugin: { name, version } }` for a task a plugin registers, else nothing. */
+function pluginOf(task: string): Pick<MeasurementRecord, 'plugin'> {
+  const origin = operatorOrigin(task);
+  if (!origin || origin === 'builtin') return {};
+  return { plugin: { name: origin, version: pluginReport().find((p) => p.name === origin)?.version ?? 'unknown' } };
+}
 
 /** Simulates y = A(x) + n for `opts.task` on `opts.image`. */
 export function simulate(opts: SimulateOptions): Measurement {
@@ -82,6 +92,7 @@ export function simulate(opts: SimulateOptions): Measurement {
     shapes: { x: [...image.shape], y: [...y.shape] },
     files: { x: 'x.npy', y: 'y.npy', artifacts },
     versions: versions(),
+    ...pluginOf(task),
   };
   return { record, op, y, x: image };
 }
@@ -116,6 +127,12 @@ export function readMeasurement(dir: string): Measurement {
   const record = readJsonFile(join(dir, 'task.json'), recordSchema, (m) => new MeasurementError(m), "a measurement directory needs task.json (made by 'lagrange simulate')");
   const y = readNpy(join(dir, record.files.y));
   const x = record.files.x ? readNpy(join(dir, record.files.x)) : undefined;
+  if (record.plugin && !operatorOrigin(record.task)) {
+    const { name, version } = record.plugin;
+    throw new MeasurementError(
+      `${join(dir, 'task.json')}: task '${record.task}' comes from plugin '${name}' ${version}, which is not loaded; put it in ~/.lagrange/plugins or pass --plugin <dir>`,
+    );
+  }
   const op = createOperator(record.task, { shape: record.shapes.x.slice(1), seed: record.seed, params: record.params });
   if (!sameShape(y.shape, [1, ...op.outShape])) {
     throw new MeasurementError(`${join(dir, record.files.y)}: expected shape 1×${shapeStr(op.outShape)} for task ${record.task}, got ${shapeStr(y.shape)}`);

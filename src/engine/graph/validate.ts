@@ -6,6 +6,7 @@
  */
 import { nodeKind, nodeKinds, operatorTask } from '../../nodes/index';
 import type { NodeKind, PortSpec, Requirement } from '../../nodes/index';
+import { operatorCapabilities } from '../operators/cgProx';
 import { operatorSpec } from '../operators/registry';
 import { pluginReport } from '../plugin/load';
 import type { GraphDocument, GraphEdge, GraphNode } from './format';
@@ -96,7 +97,11 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
       errors.push({ path, message: `edge ${e.source}.${e.sourcePort} → ${e.target}.${e.targetPort}: no node "${!src ? e.source : e.target}"` });
       return;
     }
-    if (!src.kind || !dst.kind) return;
+    if (!src.kind || !dst.kind) {
+      // An edge from a node of unknown kind still connects its target: report the kind once, not also the input.
+      if (dst.kind?.inputs.some((p) => p.name === e.targetPort)) into.set(`${e.target}.${e.targetPort}`, e);
+      return;
+    }
     const out = src.kind.outputs.find((p) => p.name === e.sourcePort);
     const inp = dst.kind.inputs.find((p) => p.name === e.targetPort);
     if (!out) {
@@ -203,7 +208,8 @@ function missingCapability(req: Requirement, edge: GraphEdge | undefined, byId: 
   }
   const task = operatorTask(src.kind);
   if (!task) return undefined; // MeasurementInput: the operator is known when the bundle is loaded
-  const caps = operatorSpec(task).capabilities as readonly string[];
+  // With the registry's additions: a linear operator with an adjoint has the CG proxL2.
+  const caps = operatorCapabilities(operatorSpec(task)) as readonly string[];
   return caps.includes(req.capability) ? undefined : `${label(src)} (task ${task}) has no ${req.capability}`;
 }
 

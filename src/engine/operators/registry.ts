@@ -88,8 +88,8 @@ const ownerText = (origin: OperatorOrigin): string => (origin === 'builtin' ? 't
  */
 export function registerOperator(spec: OperatorSpec, origin: OperatorOrigin, node?: OperatorNodeDeclaration): () => void {
   const owner = operatorOrigin(spec.id);
-  const who = origin === 'builtin' ? 'built-in operator' : `operator of plugin '${origin}'`;
-  if (owner !== undefined) throw new OperatorError(`${who} id '${spec.id}' clashes with ${ownerText(owner)} '${spec.id}'`);
+  const who = origin === 'builtin' ? `built-in operator '${spec.id}'` : `operator '${spec.id}' of plugin '${origin}'`;
+  if (owner !== undefined) throw new OperatorError(`${who} clashes with ${ownerText(owner)} '${spec.id}'`);
   let removeKind = (): void => {};
   if (node) {
     try {

@@ -10,6 +10,8 @@ import type { NodeKind } from '../../nodes/index';
 import { addNodeKind, nodeKindOrigin } from '../../nodes/index';
 import { registerOperator } from '../operators/registry';
 import type { OperatorNodeDeclaration } from '../operators/registry';
+import { checkOperator } from '../operators/check';
+import type { CheckOptions, CheckResult } from '../operators/check';
 import type { ForwardModel, OperatorSpec } from '../operators/types';
 import { registerExecutor } from '../runtime/executors';
 import type { Executor } from '../runtime/executors';
@@ -24,26 +26,8 @@ export const PLUGIN_API_VERSION = 1;
 /** Every plugin API version this engine can load (a manifest's `apiVersion` must be one). */
 export const SUPPORTED_API_VERSIONS: readonly number[] = [PLUGIN_API_VERSION];
 
-/** The name of one conformance check (`checkOperator`). */
-export type OperatorCheckName = 'shapes' | 'adjoint' | 'vjp' | 'proxL2' | 'determinism' | 'out';
-
-/** One conformance check's outcome: `value` is the measured error where there is one, against `tolerance`. */
-export interface OperatorCheck {
-  readonly name: OperatorCheckName;
-  readonly ok: boolean;
-  readonly value?: number;
-  readonly tolerance?: number;
-  readonly message: string;
-}
-
-/** What `checkOperator` returns: `ok` when every applicable check passed. */
-export interface OperatorCheckReport {
-  readonly ok: boolean;
-  readonly checks: readonly OperatorCheck[];
-}
-
-/** The conformance suite as a function: shapes, adjoint test, VJP vs finite differences, proxL2, determinism, `out` buffers. */
-export type CheckOperator = (op: ForwardModel, options?: Record<string, unknown>) => OperatorCheckReport;
+/** The conformance suite's types, as plugins see them (src/engine/operators/check.ts). */
+export type { CheckName, CheckOptions, CheckOutcome, CheckResult } from '../operators/check';
 
 /**
  * An operator as a plugin registers it: the engine's {@link OperatorSpec} plus the node kind that
@@ -81,8 +65,12 @@ export interface PluginApi {
    * @param execute - outputs by port name for iteration `ctx.k`, from `ctx.input(port)` and `ctx.params`
    */
   registerNodeKind(declaration: NodeKind, execute: Executor): void;
-  /** Runs the engine's operator conformance suite on an instance (what the loader runs on each registered operator). */
-  checkOperator: CheckOperator;
+  /**
+   * Runs the engine's operator conformance suite on an instance — shapes, adjoint test, VJP
+   * against central differences, proxL2 optimality, determinism, `out` buffers — the same checks
+   * the loader runs on each registered operator. Never throws for a defect: each is a failed check.
+   */
+  checkOperator(op: ForwardModel, options?: CheckOptions): CheckResult;
 }
 
 /** What one plugin registered (its ids and kinds, in order). */
@@ -122,11 +110,8 @@ export class PluginApiError extends Error {
   override name = 'PluginApiError';
 }
 
-/**
- * The API object for plugin `plugin`, recording what it registers.
- * @param checkOperator - the engine's conformance suite (injected, so this module stays a thin surface)
- */
-export function createPluginApi(plugin: string, checkOperator: CheckOperator): PluginSession {
+/** The API object for plugin `plugin`, recording what it registers. */
+export function createPluginApi(plugin: string): PluginSession {
   const registered: PluginRegistrations = { operators: [], nodeKinds: [] };
   const undo: (() => void)[] = [];
   let open = true;

@@ -11,8 +11,9 @@ import { homedir } from 'node:os';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PluginRegistrations } from './api';
-import { createPluginApi } from './api';
-import { checkRegisteredOperator, engineCheckOperator } from './checks';
+import { PluginApiError, createPluginApi } from './api';
+import { OperatorError } from '../operators/registry';
+import { checkRegisteredOperator } from './checks';
 import { MANIFEST_FILE, readManifest } from './manifest';
 import type { PluginManifest } from './manifest';
 
@@ -128,9 +129,14 @@ async function loadOne(folder: string, source: PluginSource): Promise<PluginReco
     return refuse(m.name, `could not import ${m.entry}: ${message(e)}`, m);
   }
   if (typeof register !== 'function') return refuse(m.name, `${m.entry} has no default export register(api)`, m);
-  const session = createPluginApi(m.name, engineCheckOperator);
+  const session = createPluginApi(m.name);
   try {
-    await within(Promise.resolve((register as (api: unknown) => unknown)(session.api)), REGISTER_TIMEOUT_MS, 'register(api)');
+    try {
+      await within(Promise.resolve((register as (api: unknown) => unknown)(session.api)), REGISTER_TIMEOUT_MS, 'register(api)');
+    } catch (e) {
+      // The API's own refusals (a clash, a bad spec) are reasons already; anything else is the plugin's error.
+      throw e instanceof PluginApiError || e instanceof OperatorError ? e : new Error(`register(api) threw: ${message(e)}`, { cause: e });
+    }
     session.close();
     for (const op of session.registered.operators) {
       const failed = checkRegisteredOperator(op.id);

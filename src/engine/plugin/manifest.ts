@@ -73,7 +73,11 @@ export function readManifest(dir: string): PluginManifest {
     throw new ManifestError(`${MANIFEST_FILE}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) throw new ManifestError(`${MANIFEST_FILE}: ${reason(parsed.error.issues[0]!)}`);
+  if (!parsed.success) {
+    // An unknown key first: it is usually a misspelling that also explains a "missing" key.
+    const issues = parsed.error.issues;
+    throw new ManifestError(`${MANIFEST_FILE}: ${reason(issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!)}`);
+  }
   const m = parsed.data;
   if (!SUPPORTED_API_VERSIONS.includes(m.apiVersion)) {
     const supported = SUPPORTED_API_VERSIONS.join(', ');
