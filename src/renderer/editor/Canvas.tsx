@@ -8,7 +8,7 @@ import type { Connection, Edge, EdgeChange, FinalConnectionState, NodeChange, On
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useCatalog } from '../state/catalog';
 import { edgeId, useDocument } from '../state/document';
-import { missingKindMessage, pluginOf, storedPorts } from '../state/kindCatalog';
+import { missingKindMessage, missingKindShort, pluginOf, storedPorts } from '../state/kindCatalog';
 import { useValidation } from '../state/validation';
 import { addNode, connectEdge, removeElements } from './actions';
 import { connectionProblem, portColor, portOf } from './ports';
@@ -55,7 +55,7 @@ export function Canvas(): React.JSX.Element {
           inputs: ports.inputs,
           outputs: ports.outputs,
           ...(plugin ? { plugin } : {}),
-          ...(kind ? {} : { missing: missingKindMessage(n, plugins) }),
+          ...(kind ? {} : { missing: missingKindShort(n, plugins), doc: missingKindMessage(n, plugins) }),
           errors: errors.filter((e) => e.nodeId === n.id).map((e) => e.message),
           warnings: warnings.filter((e) => e.nodeId === n.id).map((e) => e.message),
           summary: summarize(n.kind, running.params[n.id] ?? n.params, (p) => {

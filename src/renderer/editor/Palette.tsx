@@ -1,7 +1,7 @@
 /**
  * The node palette: the engine's kinds (plugins' included, badged with their plugin) grouped by
- * category, filtered by search, dragged onto the canvas; below them, the plugins the engine loaded
- * and those it refused, with the reason.
+ * category, filtered by search, dragged onto the canvas; above them, one line for the plugins the
+ * engine loaded and refused, which opens to their versions and the reasons for each refusal.
  */
 import { useMemo, useState } from 'react';
 import { useCatalog } from '../state/catalog';
@@ -21,8 +21,8 @@ function Plugins(): React.JSX.Element | null {
   return (
     <section className="mb-3" data-testid="palette-plugins">
       <button className="mb-1 flex w-full items-center gap-1.5 text-[10px] font-semibold tracking-wider text-slate-400 uppercase" onClick={() => setOpen(!open)}>
-        <span>{open ? '▾' : '▸'} Plugins</span>
-        <span className="ml-auto font-normal normal-case">
+        <span className="shrink-0 whitespace-nowrap">{open ? '▾' : '▸'} Plugins</span>
+        <span className="ml-auto font-normal tracking-normal whitespace-nowrap normal-case">
           {plugins.length - refused} loaded
           {refused > 0 && <span className="ml-1 rounded bg-red-100 px-1 text-red-700 dark:bg-red-950 dark:text-red-300">{refused} refused</span>}
         </span>
@@ -39,10 +39,14 @@ function Plugins(): React.JSX.Element | null {
               <span className={`h-2 w-2 shrink-0 rounded-full ${p.status === 'loaded' ? 'bg-emerald-500' : 'bg-red-500'}`} />
               <span className="font-medium">{p.name}</span>
               {p.version && <span className="text-slate-400">{p.version}</span>}
-              <span className="ml-auto text-slate-400">{p.status === 'loaded' ? `${p.kinds.length} kinds` : 'refused'}</span>
+              <span className="ml-auto text-slate-400">{p.status === 'loaded' ? `${p.kinds.length} kind${p.kinds.length === 1 ? '' : 's'}` : 'refused'}</span>
             </div>
             {p.reason && <p className={p.status === 'refused' ? 'text-red-700 dark:text-red-300' : 'text-slate-500'}>{p.reason}</p>}
-            {p.status === 'loaded' && p.description && <p className="text-slate-500">{p.description}</p>}
+            {p.status === 'loaded' && p.description && (
+              <p className="line-clamp-2 text-slate-500" title={p.description}>
+                {p.description}
+              </p>
+            )}
           </div>
         ))}
     </section>
@@ -65,6 +69,7 @@ export function Palette(): React.JSX.Element {
         />
       </div>
       <div className="flex-1 overflow-auto px-3 pb-3">
+        <Plugins />
         {CATEGORY_ORDER.map((cat) => {
           const inCat = hits.filter((k) => k.category === cat);
           if (!inCat.length) return null;
@@ -93,7 +98,6 @@ export function Palette(): React.JSX.Element {
             </section>
           );
         })}
-        <Plugins />
       </div>
     </div>
   );

@@ -25,7 +25,7 @@ export type StudioNodeData = {
   outputs: CatalogPort[];
   /** The plugin the kind comes from. */
   plugin?: string;
-  /** Set when the engine does not know the kind: what to install. */
+  /** Set when the engine does not know the kind: the plugin it needs, in a few words. */
   missing?: string;
   errors: string[];
   warnings: string[];
@@ -74,13 +74,13 @@ export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeP
   return (
     <div className={`w-44 rounded-lg bg-white shadow-sm dark:bg-slate-900 ${ring}`} data-testid={`node-${id}`} title={data.errors.join('\n') || data.doc}>
       <div className={`flex items-center gap-1.5 rounded-t-lg px-2.5 py-1.5 ${style.header}`}>
-        <span className="truncate text-[12px] font-semibold">{data.title}</span>
+        <span className="max-w-[7.5rem] shrink-0 truncate text-[12px] font-semibold">{data.title}</span>
         {data.plugin && (
-          <span className="rounded bg-white/60 px-1 text-[9px] font-medium tracking-wide uppercase opacity-80 dark:bg-black/30" title={`from plugin ${data.plugin}`}>
+          <span className="shrink-0 rounded bg-white/60 px-1 text-[9px] font-medium tracking-wide uppercase opacity-80 dark:bg-black/30" title={`from plugin ${data.plugin}`}>
             {data.plugin}
           </span>
         )}
-        <span className="ml-auto truncate font-mono text-[10px] opacity-70">{id}</span>
+        <span className="ml-auto min-w-0 truncate font-mono text-[10px] opacity-70">{id}</span>
         {data.errors.length > 0 && (
           <span className="rounded-full bg-red-500 px-1.5 text-[10px] font-bold text-white" data-testid={`node-errors-${id}`}>
             {data.errors.length}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeKinds } from '../../nodes/index';
 import type { CatalogKind, NodeCatalog } from '../../protocol/catalog';
 import type { WireGraph } from '../../protocol/messages';
-import { bundledCatalog, mergeKinds, missingKindMessage, storedFields, storedPorts } from './kindCatalog';
+import { bundledCatalog, mergeKinds, missingKindMessage, missingKindShort, storedFields, storedPorts } from './kindCatalog';
 
 const bundled = bundledCatalog(nodeKinds());
 const ct: CatalogKind = {
@@ -76,6 +76,8 @@ describe('a node whose kind the engine does not know', () => {
       /refused at load: adjoint test failed/,
     );
     expect(missingKindMessage({ kind: 'Mystery' })).toMatch(/names no plugin/);
+    expect(missingKindShort(doc.nodes[0]!)).toBe("needs plugin 'ct' (not installed)");
+    expect(missingKindShort(doc.nodes[0]!, [{ name: 'ct', status: 'refused', kinds: [] }])).toBe("needs plugin 'ct' (refused at load)");
   });
   it('edits its stored parameters by their value types', () => {
     expect(storedFields(doc.nodes[0]!.params).map((f) => `${f.name}:${f.control}`)).toEqual(['views:number', 'geometry:json']);

@@ -101,6 +101,13 @@ export function missingKindMessage(node: Pick<WireGraph['nodes'][number], 'kind'
   return `Node kind '${node.kind}' comes from plugin '${node.plugin}', which is not installed: add it to ~/.lagrange/plugins (or LAGRANGE_PLUGINS) and restart the studio. Its parameters and connections are kept.`;
 }
 
+/** The same in a few words, for the node on the canvas: which plugin it needs and what became of it. */
+export function missingKindShort(node: Pick<WireGraph['nodes'][number], 'kind' | 'plugin'>, plugins: readonly CatalogPlugin[] = []): string {
+  if (!node.plugin) return 'unknown kind (no plugin named)';
+  const refused = plugins.some((p) => p.name === node.plugin && p.status === 'refused');
+  return `needs plugin '${node.plugin}' (${refused ? 'refused at load' : 'not installed'})`;
+}
+
 /** Inspector fields for the stored parameters of a node whose kind is unknown, typed by their values. */
 export function storedFields(params: Record<string, unknown>): FieldSpec[] {
   return Object.entries(params).map(([name, v]) => {
