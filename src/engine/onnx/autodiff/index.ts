@@ -1,0 +1,10 @@
+/**
+ * Reverse-mode differentiation of ONNX models: `vjpModel` derives (x, v) ↦ (∂f/∂x)ᵀ v as one ONNX
+ * model (forward and backward together), `gradcheck` measures it against central differences.
+ */
+export { vjpModel } from './vjp';
+export type { VjpModel, VjpOptions } from './vjp';
+export { gradcheck, runModel } from './gradcheck';
+export type { Feed, GradcheckOptions, GradcheckResult } from './gradcheck';
+export { VjpError } from './graph';
+export { VJP_RULES, ZERO_GRADIENT_OPS } from './registry';

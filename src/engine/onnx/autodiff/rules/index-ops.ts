@@ -1,0 +1,59 @@
+/**
+ * VJPs of the indexing ops. Slice (unit steps): the cotangent zero-padded back to the input's
+ * extent, the pads computed at run time from the (possibly computed) starts. Gather: a
+ * scatter-add of the cotangent at the gathered indices (ScatterElements, reduction 'add', so
+ * repeated indices accumulate). Pad (constant mode): a Pad by the negated pads, which crops.
+ */
+import { i64 } from '../../builder';
+import type { VjpRule } from '../context';
+
+export const indexRules: Record<string, VjpRule> = {
+  Slice: (c, [gy]) => {
+    const [x, starts, , axesIn, stepsIn] = c.node.inputs as [string, string, string, string | undefined, string | undefined];
+    const y = c.node.outputs[0]!;
+    const r = c.info(x).dims.length;
+    const k = c.info(starts).dims[0]!;
+    if (k < 0) throw c.refuse('the number of sliced axes must be static');
+    if (stepsIn && c.ints(stepsIn, 'steps').some((s) => s !== 1)) throw c.refuse('Slice with steps other than 1 is not differentiated');
+    const axes = (axesIn ? c.ints(axesIn, 'axes') : Array.from({ length: k }, (_, i) => i)).map((a) => (a + r) % r);
+    const g = c.g;
+    const at = c.i64(axes);
+    const dim = g.node('Gather', [c.shape(x), at], { axis: { i: 0 } });
+    // begin = clamp(start < 0 ? start + dim : start, 0, dim); end pad = dim − begin − |y| along the axis.
+    const s = g.node('Cast', [starts], { to: { i: 7 } });
+    const wrapped = g.node('Where', [g.node('Less', [s, c.i64([0])]), g.node('Add', [s, dim]), s]);
+    const begin = g.node('Min', [g.node('Max', [wrapped, c.i64([0])]), dim]);
+    const end = g.node('Sub', [g.node('Sub', [dim, begin]), g.node('Gather', [c.shape(y), at], { axis: { i: 0 } })]);
+    const pads = g.node(
+      'ScatterElements',
+      [g.constant(i64([2 * r], Array<number>(2 * r).fill(0))), c.i64([...axes, ...axes.map((a) => a + r)]), g.node('Concat', [begin, end], { axis: { i: 0 } })],
+      {
+        axis: { i: 0 },
+      },
+    );
+    return [g.node('Pad', [gy!, pads], { mode: { s: 'constant' } })];
+  },
+  Gather: (c, [gy]) => {
+    const [x, indices] = c.node.inputs as [string, string];
+    const r = c.info(x).dims.length;
+    const a = (c.attrInt('axis', 0) + r) % r;
+    const g = c.g;
+    const shape = c.shape(x);
+    const part = (from: number, to: number): string => g.node('Slice', [shape, c.i64([from]), c.i64([to])]);
+    // Ȳ with the index axes flattened into one: X's shape with −1 at the gathered axis.
+    const flatShape = g.node('Concat', [part(0, a), c.i64([-1]), part(a + 1, r)], { axis: { i: 0 } });
+    const gyFlat = g.node('Reshape', [gy!, flatShape]);
+    const dimA = g.node('Gather', [shape, c.i64([a])], { axis: { i: 0 } });
+    const idx = g.node('Reshape', [indices, c.i64(Array.from({ length: r }, (_, i) => (i === a ? -1 : 1)))]);
+    const wrapped = g.node('Where', [g.node('Less', [idx, c.i64([0])]), g.node('Add', [idx, dimA]), idx]);
+    const spread = g.node('Expand', [wrapped, g.node('Shape', [gyFlat])]);
+    return [g.node('ScatterElements', [c.zerosLike(x), spread, gyFlat], { axis: { i: a }, reduction: { s: 'add' } })];
+  },
+  Pad: (c, [gy]) => {
+    const [, pads, , axes] = c.node.inputs as [string, string, string | undefined, string | undefined];
+    const mode = c.attrString('mode', 'constant');
+    if (mode !== 'constant') throw c.refuse(`Pad mode '${mode}' is not differentiated (constant only)`);
+    if (axes) throw c.refuse('Pad with an axes input is not differentiated');
+    return [c.g.node('Pad', [gy!, c.g.node('Neg', [pads])], { mode: { s: 'constant' } })];
+  },
+};
