@@ -67,7 +67,7 @@ const concreteDims = (v: FwdValue, dims: Readonly<Record<string, number>>): numb
 
 /**
  * Derives the VJP of `model` and measures it against central differences on random probes.
- * @returns each probe's ⟨VJP, u⟩ and difference quotient, and the worst relative error |a − b|/max(|a|, |b|)
+ * @returns each probe's ⟨VJP, u⟩ and difference quotient, and the worst relative error |a − b|/max(|a|, |b|, ‖(∂f/∂x)ᵀv‖)
  */
 export async function gradcheck(model: Uint8Array, opts: GradcheckOptions = {}): Promise<GradcheckResult & { vjp: VjpModel }> {
   const graph = readModel(model, opts.file);
@@ -102,7 +102,9 @@ export async function gradcheck(model: Uint8Array, opts: GradcheckOptions = {}):
     const fd = (4 * d2 - d1) / 3;
     const [res] = await runModel(derived.bytes, [{ ...base, [derived.cotangent]: { type: 'float32', dims: outDims, data: v } }]);
     const a = wrt.reduce((s, w) => s + dot(res![derived.grads[w]!]!.data, u[w]!), 0);
-    probes.push({ vjp: a, fd, relErr: Math.abs(a - fd) / Math.max(Math.abs(a), Math.abs(fd), 1e-30) });
+    // ⟨g, u⟩ for u ~ N(0, I) has standard deviation ‖g‖: the scale that a near-zero draw would hide.
+    const gNorm = Math.sqrt(wrt.reduce((s, w) => s + dot(res![derived.grads[w]!]!.data, res![derived.grads[w]!]!.data), 0));
+    probes.push({ vjp: a, fd, relErr: Math.abs(a - fd) / Math.max(Math.abs(a), Math.abs(fd), gNorm, 1e-30) });
   }
   return { wrt, probes, worst: Math.max(...probes.map((q) => q.relErr)), vjp: derived };
 }
