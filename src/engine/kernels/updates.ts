@@ -7,7 +7,9 @@
  * entry is overwritten, and its numbers are bit-identical to those of a fresh allocation. The
  * x-steps also take an allocator for the residual and gradient they use and hand back.
  */
-import type { ForwardModel } from '../operators/types';
+import { cgProxL2 } from '../operators/cgProx';
+import type { CgSolve } from '../operators/cgProx';
+import type { ForwardModel, ProxMethod } from '../operators/types';
 import { x0FromEps } from '../diffusion/vp';
 import { denoiseWithEps } from '../priors/gaussianMixture';
 import type { ScoreModel } from '../priors/types';
@@ -143,11 +145,15 @@ export interface ProxStepParams {
   guidance: number;
 }
 
+/** Which prox an x-step ran: the operator's proxL2 by its {@link ProxMethod}, or the linearized step. */
+export type ProxStepForm = ProxMethod | 'linearized';
+
 /**
  * DiffPIR's data step: ρ_t = λσ_n²/σ_t² with σ_n = max(σ_y/2, 0.001) ([0, 1] units, as DiffPIR)
  * and σ_t the EDM level; prox = argmin ½‖Ax − y‖² + (ρ_t/2)‖x − w‖² = proxL2(w, y, 1/ρ_t), or the
  * linearized w − J_A(w)ᵀ(A(w) − y)/ρ_t when A has no proxL2; then x = w + κ(prox − w).
- * Returns which form ran.
+ * Returns which form ran and, for the engine's conjugate-gradient proxL2 (`proxMethod: 'cg'`),
+ * how each sample's solve ended.
  */
 export function proxXStep(
   m: MeasurementValue,
@@ -157,14 +163,18 @@ export function proxXStep(
   p: ProxStepParams,
   out?: Tensor,
   scratch?: Allocator,
-): { x: Tensor; exact: boolean } {
+): { x: Tensor; exact: boolean; form: ProxStepForm; solves?: readonly CgSolve[] } {
   const x = outputOf(z.shape, out, 'proxXStep');
   const w = startPoint(z, u, x);
   const sigmaN = Math.max(m.sigmaY / 2, 0.001);
   const rho = (p.lambda * sigmaN * sigmaN) / (sigmaT * sigmaT);
   const exact = typeof m.op.proxL2 === 'function';
+  let solves: readonly CgSolve[] | undefined;
   if (exact) {
-    const prox = m.op.proxL2!(w, m.y, 1 / rho);
+    let prox: Tensor;
+    // The same solve as the operator's proxL2, called directly for its iteration counts.
+    if (m.op.proxMethod === 'cg') ({ x: prox, solves } = cgProxL2(m.op, w, m.y, 1 / rho));
+    else prox = m.op.proxL2!(w, m.y, 1 / rho);
     for (let i = 0; i < x.data.length; i++) x.data[i] = w.data[i]! + p.guidance * (prox.data[i]! - w.data[i]!);
   } else {
     const { g, done } = dataGradient(m, w, scratch);
@@ -176,7 +186,7 @@ export function proxXStep(
     }
     done();
   }
-  return { x, exact };
+  return { x, exact, form: exact ? (m.op.proxMethod ?? 'closed-form') : 'linearized', ...(solves ? { solves } : {}) };
 }
 
 /** Parameters of the noising step (ZUpdate). */

@@ -9,7 +9,9 @@
  * - operators without `proxL2` (`hdr`, `phase-retrieval`, `deblur-nonlinear`): the linearized
  *   step prox = w − J_A(w)ᵀ(A(w) − y)/ρ, the kernel's fallback, with the lowered apply and VJP.
  * `deblur-motion`'s proxL2 is a preconditioned CG solve stopped at a tolerance: its iteration
- * count depends on the data, which a fixed graph cannot reproduce exactly, so it stays in JS.
+ * count depends on the data, which a fixed graph cannot reproduce exactly, so it stays in JS; so
+ * does the engine's conjugate-gradient proxL2 of linear operators without a closed form
+ * (`proxMethod: 'cg'`, operators/cgProx.ts).
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { ProxStepParams } from '../kernels/updates';
@@ -57,6 +59,11 @@ const batched = (shape: readonly number[]): Dim[] => ['N', ...shape];
  * exact graph form (and for operators `lowerOperator` refuses).
  */
 export function xProxModel(op: ForwardModel, opts: XProxModelOptions): { model: Uint8Array; form: ProxForm } {
+  if (op.proxMethod === 'cg') {
+    throw new LoweringError(
+      `operator ${op.id}: its proxL2 is the engine's conjugate-gradient solve (no closed form), stopped at a tolerance after a data-dependent number of iterations; it runs in JS`,
+    );
+  }
   const form: ProxForm = typeof op.proxL2 !== 'function' ? 'linearized' : op.id.startsWith('inpaint-') ? 'mask' : 'separable';
   const g = new GraphBuilder(`update.prox.${op.id}`);
   const z = g.input('z', batched(op.inShape));

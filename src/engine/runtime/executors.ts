@@ -9,6 +9,8 @@ import type { Value } from '../compile/plan';
 import type { MeasurementValue } from '../kernels/updates';
 import { denoiseStep, dualStep, gradientXStep, learnedVarianceProblem, learnedVarianceRange, noisingStep, proxXStep, renoise } from '../kernels/updates';
 import type { GradientStepParams, LearnedNoise, NoisingStepParams, ProxStepParams, StepScaleMode } from '../kernels/updates';
+import { CG_PROX_DEFAULTS } from '../operators/cgProx';
+import type { CgSolve } from '../operators/cgProx';
 import type { ScoreModel } from '../priors/types';
 import type { Allocator } from '../tensor/pool';
 import type { Rng } from '../tensor/rng';
@@ -51,6 +53,30 @@ const prior = (ctx: StepContext): ScoreModel => ctx.input('prior') as ScoreModel
 /** An output buffer from the run's pool, or undefined so that the kernel allocates one. */
 const out = (ctx: StepContext, shape: Shape): Tensor | undefined => ctx.pool?.alloc(shape);
 
+// Per measurement and node: the CG prox solves of the run so far, summed up in its last iteration.
+const cgTallies = new WeakMap<MeasurementValue, Map<string, { k: number; min: number; max: number; worst: number; capped: number }>>();
+
+/** Notes that XUpdate ran the conjugate-gradient proxL2 (at once), and its iteration counts (at the last iteration). */
+function noteCgProx(ctx: StepContext, m: MeasurementValue, iterations: number, solves: readonly CgSolve[]): void {
+  ctx.warn(
+    `XUpdate: operator ${m.op.id} has no closed-form proxL2; solved (AᵀA + I/γ)x = Aᵀy + z/γ by conjugate gradients (relative residual ${CG_PROX_DEFAULTS.tol.toExponential().replace('e+', 'e')}, at most ${CG_PROX_DEFAULTS.maxIter} iterations)`,
+  );
+  const byNode = cgTallies.get(m) ?? new Map();
+  cgTallies.set(m, byNode);
+  let t = byNode.get(ctx.node);
+  if (!t || ctx.k <= t.k) byNode.set(ctx.node, (t = { k: ctx.k, min: Infinity, max: 0, worst: 0, capped: 0 }));
+  t.k = ctx.k;
+  for (const r of solves) {
+    t.min = Math.min(t.min, r.iterations);
+    t.max = Math.max(t.max, r.iterations);
+    t.worst = Math.max(t.worst, r.residual);
+    if (!r.converged) t.capped++;
+  }
+  if (ctx.k !== iterations - 1) return;
+  const capped = t.capped ? `; ${t.capped} solves stopped at the cap before the tolerance` : '';
+  ctx.warn(`XUpdate "${ctx.node}": conjugate-gradient proxL2 took ${t.min}–${t.max} iterations per solve, worst relative residual ${t.worst.toExponential(1)}${capped}`);
+}
+
 /** Executors by node kind: the built-in ones, plus those registered at run time. */
 const table: Record<string, Executor> = {
   async Denoise(ctx) {
@@ -65,8 +91,10 @@ const table: Record<string, Executor> = {
     const s = sched(ctx);
     const z = img(ctx, 'z');
     if (ctx.params.mode === 'prox') {
-      const { x, exact } = proxXStep(meas(ctx), z, opt(ctx, 'u'), s.sigmaT[ctx.k]!, ctx.params as unknown as ProxStepParams, out(ctx, z.shape), ctx.pool);
-      if (!exact) ctx.warn('XUpdate: the operator has no proxL2; ran the linearized step w − J_Aᵀ(A(w) − y)/ρ_t');
+      const m = meas(ctx);
+      const { x, form, solves } = proxXStep(m, z, opt(ctx, 'u'), s.sigmaT[ctx.k]!, ctx.params as unknown as ProxStepParams, out(ctx, z.shape), ctx.pool);
+      if (form === 'linearized') ctx.warn('XUpdate: the operator has no proxL2; ran the linearized step w − J_Aᵀ(A(w) − y)/ρ_t');
+      if (solves) noteCgProx(ctx, m, s.K, solves);
       return { x };
     }
     return { x: gradientXStep(meas(ctx), z, opt(ctx, 'u'), s.t[ctx.k]!, ctx.params as unknown as GradientStepParams, out(ctx, z.shape), ctx.pool) };
