@@ -4,6 +4,8 @@
 // run time. Dependencies stay in node_modules (onnxruntime-node's native add-on, ws, zod, …).
 // Runs on `npm ci` (the `prepare` script); bin/lagrange.mjs uses the bundle while it is newer
 // than every source file and the sources through tsx otherwise (a checkout being edited).
+// Plugins are never bundled: src/engine/plugin/load.ts imports each entry at run time by file URL
+// (a dynamic import of a computed URL, which esbuild leaves as it is), from the CLI and every worker.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
