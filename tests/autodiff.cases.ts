@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, expect, it } from 'vitest';
-import type { AttrValue } from '../src/engine/onnx/builder';
+import type { AttrValue, Dim } from '../src/engine/onnx/builder';
 import { GraphBuilder } from '../src/engine/onnx/builder';
 import type { Feed } from '../src/engine/onnx/autodiff';
 import { gradcheck } from '../src/engine/onnx/autodiff';
@@ -19,7 +19,7 @@ export interface Case {
   step?: number;
 }
 
-const RUNS = 4;
+const RUNS = 8;
 const TOL = 1e-3;
 const worst = new Map<string, number>();
 /** Call once per test file: prints the worst errors when AUTODIFF_REPORT is set. */
@@ -38,7 +38,7 @@ export function opModel(
   op: string,
   ins: { name: string; dims: number[] }[],
   attrs: Record<string, AttrValue>,
-  outDims: number[],
+  outDims: Dim[],
   consts: (g: GraphBuilder) => string[] = () => [],
 ): Uint8Array {
   const g = new GraphBuilder(`test.${op}`);
@@ -71,3 +71,6 @@ export const broadcastPair = dims([1, 4]).chain((out) =>
   })),
 );
 export const seed = fc.integer({ min: 1, max: 1 << 30 });
+
+/** Output dims of rank `r`, all symbolic (the checks read the real ones from a run). */
+export const sym = (r: number): string[] => Array.from({ length: r }, (_, i) => `o${i}`);

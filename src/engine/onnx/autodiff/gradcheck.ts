@@ -82,8 +82,9 @@ export async function gradcheck(model: Uint8Array, opts: GradcheckOptions = {}):
     const n = d.reduce((a, b) => a * b, 1);
     base[v.name] = opts.feeds?.[v.name] ?? (v.elemType === 1 ? { type: 'float32', dims: d, data: normal(n) } : { type: 'int64', dims: d, data: new Float64Array(n) });
   }
-  const outVal = graph.outputs.find((o) => o.name === derived.output)!;
-  const outDims = concreteDims(outVal, dims);
+  // The output's dims from a run (declared ones may be symbolic or absent).
+  const [y0] = await runModel(model, [base]);
+  const outDims = y0![derived.output]!.dims;
   const h = opts.step ?? 1e-2;
   const steps = [h, -h, h / 2, -h / 2];
   const draws = Array.from({ length: opts.probes ?? 4 }, () => ({

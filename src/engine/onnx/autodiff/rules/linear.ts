@@ -34,8 +34,9 @@ export const linearRules: Record<string, VjpRule> = {
     const a2 = ra === 1 ? g.node('Unsqueeze', [a, c.i64([0])]) : a;
     const b2 = rb === 1 ? g.node('Unsqueeze', [b, c.i64([1])]) : b;
     let gy2 = gy!;
-    if (ra === 1) gy2 = g.node('Unsqueeze', [gy2, c.i64([-2])]);
-    if (rb === 1) gy2 = g.node('Unsqueeze', [gy2, c.i64([-1])]);
+    if (ra === 1 && rb === 1) gy2 = g.node('Reshape', [gy2, c.i64([1, 1])]);
+    else if (ra === 1) gy2 = g.node('Unsqueeze', [gy2, c.i64([-2])]);
+    else if (rb === 1) gy2 = g.node('Unsqueeze', [gy2, c.i64([-1])]);
     const r = Math.max(ra, rb, 2);
     const ga = c.needs(0) ? g.node('MatMul', [gy2, swapLast(c, b2, Math.max(rb, 2))]) : undefined;
     const gb = c.needs(1) ? g.node('MatMul', [swapLast(c, a2, Math.max(ra, 2)), gy2]) : undefined;
