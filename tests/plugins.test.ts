@@ -19,6 +19,8 @@ import { parseGraph } from '../src/engine/graph/format';
 import type { GraphDocument } from '../src/engine/graph/format';
 import { presetFile } from '../src/engine/graph/presets';
 import { validateGraph } from '../src/engine/graph/validate';
+import { EngineService } from '../src/engine/api/service';
+import type { NodeCatalog } from '../src/protocol/catalog';
 import { readNpy } from '../src/engine/io/npy';
 import { operatorOrigin, operatorSpecs } from '../src/engine/operators/registry';
 import { loadPlugins, pluginReport } from '../src/engine/plugin/load';
@@ -151,6 +153,15 @@ describe('the CLI with plugins', () => {
     expect(validateGraph(doc).errors).toEqual([]);
     const back = withMeasurement(doc, { kind: 'simulate', task: 'sr4' });
     expect(back.nodes.find((n) => n.id === 'A')).not.toHaveProperty('plugin');
+  });
+});
+
+describe('the engine service with plugins', () => {
+  it('nodes.catalog carries the plugin kinds with their plugin, and what the loader did with each plugin', async () => {
+    const catalog = (await new EngineService(() => {}).handle('nodes.catalog', {})) as NodeCatalog;
+    expect(catalog.kinds.find((k) => k.kind === 'BoxBlur1D')).toMatchObject({ task: 'box1d', plugin: { name: 'box-blur', version: '0.1.0' } });
+    expect(catalog.plugins.find((p) => p.name === 'box-blur')).toMatchObject({ status: 'loaded', version: '0.1.0', kinds: ['BoxBlur1D', 'Halve'] });
+    expect(catalog.plugins.find((p) => p.name === 'throws')).toMatchObject({ status: 'refused', reason: "plugin 'throws': register(api) threw: no licence file found", kinds: [] });
   });
 });
 
