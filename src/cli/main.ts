@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { LAGRANGE_VERSION } from '../engine/version';
-import { CliError, errorLine, intOption } from './errors';
+import { errorLine, intOption } from './errors';
 import { runSimulate } from './simulate';
 import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
@@ -13,7 +13,7 @@ import { runEval } from './eval';
 import { runValidateSolver } from './validateSolver';
 import type { ValidateSolverArgs } from './validateSolver';
 import { modelsCheck, modelsInspect, modelsList } from './models';
-import { checkOperatorFolder, isOperatorFolder } from './operatorFolder';
+import { operatorsCheck, operatorsList } from './operators';
 import { runSample } from './sample';
 import type { SampleArgs } from './sample';
 import { PROVIDER_ORDER } from '../engine/priors/onnxPrior';
@@ -142,15 +142,25 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
       lines.forEach((l) => io.out(l));
     });
 
-  const operators = p.command('operators').description('measurement operators: check');
+  const operators = p.command('operators').description('measurement operators: list, check');
+  operators
+    .command('list')
+    .description('the registered operators: id, title, linear, capabilities (and how proxL2 is done), origin')
+    .option('--json', 'the rows as one JSON line')
+    .action((o: { json?: boolean }) => operatorsList(!!o.json).forEach((l) => io.out(l)));
   operators
     .command('check')
-    .description('conformance of an ONNX operator folder: card and files, shapes, relative adjoint error, VJP against central differences, determinism')
-    .argument('<dir>', 'operator folder (operator.json, apply.onnx, adjoint.onnx and/or vjp.onnx)')
+    .description(
+      'conformance of a registered operator (at --channels×--size×--size) or of an ONNX operator folder: shapes, relative adjoint error, VJP against central differences, proxL2 normal equations, determinism, output buffers',
+    )
+    .argument('<target>', 'a registered operator id (see operators list) or an operator folder (operator.json, apply.onnx, adjoint.onnx and/or vjp.onnx)')
+    .option('--size <px>', 'image side H = W for a registered operator', '32')
+    .option('--channels <c>', 'image channels C for a registered operator', '3')
+    .option('--seed <n>', 'instance and probe seed for a registered operator', '0')
     .option('--json', 'the report as one JSON line')
-    .action((dir: string, o: { json?: boolean }) => {
-      if (!isOperatorFolder(dir)) throw new CliError(`${dir}: not an operator folder (no operator.json)`);
-      const r = checkOperatorFolder(dir, !!o.json);
+    .action((target: string, o: { size: string; channels: string; seed: string; json?: boolean }) => {
+      const opts = { size: intOption('--size', o.size, 1), channels: intOption('--channels', o.channels, 1), seed: intOption('--seed', o.seed, 0), json: !!o.json };
+      const r = operatorsCheck(target, opts);
       r.lines.forEach((l) => io.out(l));
       if (!r.ok) {
         io.err(`lagrange: operator check failed: ${r.failure ?? 'see the report'}`);
