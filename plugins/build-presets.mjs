@@ -41,7 +41,7 @@ const plans = [
         base: 'ddiff',
         name: 'ct-ddiff',
         description: 'DDiff on sparse-view CT: Tweedie denoise, normalised gradient step on ½‖Rx − y‖² (Rᵀ by back-projection), dual ascent, fresh-noise re-noising.',
-        params: { x: { gamma0: 30 } },
+        params: { x: { gamma0: 10 } },
       },
       {
         base: 'diffpir',
@@ -59,7 +59,7 @@ const plans = [
         base: 'diff-pnp-admm',
         name: 'ct-diff-pnp-admm',
         description: 'Diff-PnP-ADMM on sparse-view CT: z = D(x + u, σ_t), x = exact data prox of z − u by conjugate gradients, u += x − z.',
-        params: { x: { mode: 'prox', lambda: 1 } },
+        params: { x: { mode: 'prox', lambda: 3 } },
       },
       {
         base: 'dps',
@@ -84,13 +84,13 @@ const plans = [
         base: 'diffpir',
         name: 'mri-diffpir',
         description: 'DiffPIR on Cartesian MRI: denoise, exact data prox by conjugate gradients, DDIM re-noising.',
-        params: { x: { lambda: 1 }, noise: { zeta: 0.3 } },
+        params: { x: { lambda: 0.3 }, noise: { zeta: 0.3 } },
       },
       {
         base: 'diff-pnp-hqs',
         name: 'mri-diff-pnp-hqs',
         description: 'Diff-PnP-HQS on Cartesian MRI: z = D(x, σ_t), x = exact data prox of z by conjugate gradients.',
-        params: { x: { mode: 'prox', lambda: 1 } },
+        params: { x: { mode: 'prox', lambda: 0.3 } },
       },
       {
         base: 'diff-pnp-admm',
