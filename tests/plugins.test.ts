@@ -24,7 +24,10 @@ import type { NodeCatalog } from '../src/protocol/catalog';
 import { readNpy } from '../src/engine/io/npy';
 import { operatorOrigin, operatorSpecs } from '../src/engine/operators/registry';
 import { loadPlugins, pluginReport } from '../src/engine/plugin/load';
+import { compile } from '../src/engine/compile/compile';
+import type { RunEvent } from '../src/engine/runtime/events';
 import { executors } from '../src/engine/runtime/executors';
+import { runPlan } from '../src/engine/runtime/run';
 import { tensor } from '../src/engine/tensor/tensor';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -116,6 +119,30 @@ describe('loading the fixture plugins', () => {
     ]);
     expect(operatorOrigin('box1d')).toBe('box-blur');
     process.env.LAGRANGE_PLUGINS = FIXTURES;
+  });
+});
+
+describe('a run through a plugin node kind', () => {
+  it('executes the per-iteration kind in the loop body: Halve(x̂₀) previews as x̂₀ / 2', async () => {
+    const doc = preset('box-ddiff');
+    doc.run.iterations = 4;
+    doc.nodes.push({ id: 'half', kind: 'Halve', plugin: 'box-blur', params: {} });
+    doc.nodes.push({ id: 'preview-half', kind: 'Preview', params: { label: 'x̂₀ / 2', every: 1 } });
+    doc.edges.push({ source: 'z', sourcePort: 'x0', target: 'half', targetPort: 'x' }, { source: 'half', sourcePort: 'y', target: 'preview-half', targetPort: 'image' });
+    const pz = doc.nodes.find((n) => n.id === 'preview-z')!;
+    pz.params = { ...pz.params, every: 1 };
+    const plan = await compile(parseGraph(doc));
+    expect(plan.body.map((s) => s.kind)).toContain('Halve');
+    const frames = new Map<string, Uint8ClampedArray>();
+    const r = await runPlan(plan, { throttleMs: 0, onEvent: (e: RunEvent) => e.type === 'preview' && e.iteration === 3 && frames.set(e.nodeId, e.rgba) });
+    expect(r.status).toBe('done');
+    const full = frames.get('preview-z')!;
+    const half = frames.get('preview-half')!;
+    // 8-bit pictures of v ∈ [−1, 1] at p = 255(v + 1)/2: halving v maps p to (p + 127.5)/2.
+    let worst = 0;
+    for (let i = 0; i < full.length; i += 4) worst = Math.max(worst, Math.abs(half[i]! - (full[i]! + 127.5) / 2));
+    expect(full.length).toBeGreaterThan(0);
+    expect(worst).toBeLessThanOrEqual(1);
   });
 });
 
