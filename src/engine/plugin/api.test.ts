@@ -81,6 +81,10 @@ describe('createPluginApi', () => {
     expect(() => s.api.registerOperator({ ...spec, params: s.api.z.record(s.api.z.string(), s.api.z.number()) } as never)).toThrow(/params must be a zod object/);
     expect(() => s.api.registerOperator({ ...spec, create: undefined } as never)).toThrow("plugin 'p': operator np: spec.create must be a function");
     expect(() => s.api.registerOperator({ ...spec, node: undefined } as never)).toThrow("plugin 'p': operator np: spec.node.kind (its node kind's name) is missing");
+    expect(() => s.api.registerOperator(scaled('My Task', 'MyTask'))).toThrow(
+      "plugin 'p': operator id 'My Task' must be lower-case letters, digits, '_' or '-' (like sr4, inpaint-box)",
+    );
+    expect(() => s.api.registerOperator(scaled('np', '9Kind'))).toThrow("plugin 'p': operator np: node kind '9Kind' must be letters, digits, _ and -, starting with a letter");
     expect(operatorOrigin('np')).toBeUndefined();
   });
 

@@ -93,10 +93,12 @@ export interface PluginSession {
 
 const PORT_TYPES = ['image', 'measurement', 'operator', 'prior', 'schedule', 'scalar'] as const;
 const CATEGORIES = ['input', 'operator', 'prior', 'schedule', 'state', 'update', 'sampler', 'output'] as const;
+const TASK_ID = /^[a-z0-9][a-z0-9_-]*$/;
+const KIND_NAME = /^[A-Za-z][\w-]*$/;
 const port = z.object({ name: z.string().min(1), type: z.enum(PORT_TYPES), optional: z.boolean().optional(), doc: z.string() });
 /** The shape a per-iteration node declaration must have; operator kinds come from `registerOperator`. */
 const declarationSchema = z.object({
-  kind: z.string().regex(/^[A-Za-z][\w-]*$/, 'a name of letters, digits, _ and -'),
+  kind: z.string().regex(KIND_NAME, 'a name of letters, digits, _ and -, starting with a letter'),
   title: z.string().min(1),
   category: z.enum(CATEGORIES).exclude(['operator']),
   doc: z.string(),
@@ -127,7 +129,11 @@ export function createPluginApi(plugin: string): PluginSession {
     registerOperator(spec) {
       guard('registerOperator');
       if (!spec || typeof spec !== 'object' || typeof spec.id !== 'string') throw new PluginApiError(`plugin '${plugin}': registerOperator needs a spec with a string id`);
+      // Task ids appear in `task:<id>` override selectors and on the command line: keep them plain words.
+      if (!TASK_ID.test(spec.id)) throw new PluginApiError(`plugin '${plugin}': operator id '${spec.id}' must be lower-case letters, digits, '_' or '-' (like sr4, inpaint-box)`);
       if (!spec.node || typeof spec.node.kind !== 'string') throw new PluginApiError(`plugin '${plugin}': operator ${spec.id}: spec.node.kind (its node kind's name) is missing`);
+      if (!KIND_NAME.test(spec.node.kind))
+        throw new PluginApiError(`plugin '${plugin}': operator ${spec.id}: node kind '${spec.node.kind}' must be letters, digits, _ and -, starting with a letter`);
       for (const key of ['create', 'defaults'] as const) {
         if (typeof spec[key] !== 'function') throw new PluginApiError(`plugin '${plugin}': operator ${spec.id}: spec.${key} must be a function`);
       }
