@@ -252,6 +252,14 @@ describe('simulate and run a plugin operator in child processes', () => {
     const mse = y.reduce((s, v, i) => s + (v - x[i]!) ** 2, 0) / y.length;
     expect(report.metrics.psnr[0]!).toBeGreaterThan(10 * Math.log10(4 / mse) + 1);
 
+    // Installed in ~/.lagrange/plugins instead, it loads from there with no flag.
+    const home = join(tmp, 'home');
+    cpSync(join(FIXTURES, 'box-blur'), join(home, '.lagrange/plugins/box-blur'), { recursive: true });
+    const listed = spawnSync(process.execPath, [bin, 'plugins', 'list', '--json'], { encoding: 'utf8', env: { ...env, HOME: home }, timeout: 120_000 });
+    expect((JSON.parse(listed.stdout) as { plugins: unknown[] }).plugins).toMatchObject([
+      { name: 'box-blur', source: 'home', status: 'loaded', folder: join(home, '.lagrange/plugins/box-blur') },
+    ]);
+
     // Without the plugin, the bundle says which plugin it needs.
     const missing = lagrange('run', 'ddiff', '--measurement', m, '--prior', 'gaussian', '--iterations', '2', '--out', join(tmp, 'run2'));
     expect(missing.status).toBe(1);
