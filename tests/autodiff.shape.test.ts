@@ -15,7 +15,7 @@ reportWorst();
 
 const int = (min: number, max: number): fc.Arbitrary<number> => fc.integer({ min, max });
 const withInts =
-  (d: number[], ...ints: number[][]): ((g: GraphBuilder) => string[]) =>
+  (...ints: number[][]): ((g: GraphBuilder) => string[]) =>
   (g) =>
     ints.map((v) => g.constant(i64([v.length], v)));
 const size = (d: readonly number[]): number => d.reduce((a, b) => a * b, 1);
