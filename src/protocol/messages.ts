@@ -72,6 +72,8 @@ export interface PresetSummary {
   name: string;
   description: string;
   thumbnail?: string;
+  /** The plugin that ships the preset; absent for the product's own. */
+  plugin?: string;
 }
 
 /** The iteration backends, in the order the studio offers them. */
