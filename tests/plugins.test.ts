@@ -190,6 +190,15 @@ describe('the engine service with plugins', () => {
     expect(catalog.plugins.find((p) => p.name === 'box-blur')).toMatchObject({ status: 'loaded', version: '0.1.0', kinds: ['BoxBlur1D', 'Halve'] });
     expect(catalog.plugins.find((p) => p.name === 'throws')).toMatchObject({ status: 'refused', reason: "plugin 'throws': register(api) threw: no licence file found", kinds: [] });
   });
+
+  it('presets.list offers the plugin presets after the product own, marked; presets.get opens one', async () => {
+    const service = new EngineService(() => {});
+    const list = (await service.handle('presets.list', {})) as { name: string; plugin?: string }[];
+    expect(list.find((p) => p.name === 'box-ddiff')).toMatchObject({ plugin: 'box-blur' });
+    expect(list.findIndex((p) => p.name === 'box-ddiff')).toBeGreaterThan(list.findIndex((p) => p.name === 'ddiff'));
+    const doc = (await service.handle('presets.get', { name: 'box-ddiff' })) as GraphDocument;
+    expect(doc.nodes.find((n) => n.id === 'A')).toMatchObject({ kind: 'BoxBlur1D', plugin: 'box-blur' });
+  });
 });
 
 describe('a graph that needs a plugin', () => {
