@@ -20,7 +20,7 @@ import { encodePng } from '../io/image';
 import { encodeNpy } from '../io/npy';
 import { MODELS_DIR, sampleNames } from '../io/prepare';
 import { listModels } from '../priors/catalog';
-import { loadPlugins, pluginReport } from '../plugin/load';
+import { loadPlugins } from '../plugin/load';
 import type { RunReport } from '../runtime/events';
 import type { RunInputs } from '../runtime/worker/client';
 import { runInWorker } from '../runtime/worker/client';
@@ -104,17 +104,7 @@ export class EngineService {
           .filter((m) => m.card)
           .map((m) => ({ name: m.name, title: m.card!.description, shape: [m.card!.image.channels, m.card!.image.height, m.card!.image.width], origin: m.origin }));
       case 'nodes.catalog':
-        return nodeCatalog(
-          pluginReport().map((r) => ({
-            name: r.name,
-            ...(r.version !== undefined ? { version: r.version } : {}),
-            path: r.folder,
-            status: r.status,
-            ...(r.reason !== undefined ? { reason: r.reason } : {}),
-            ...(r.description ? { description: r.description } : {}),
-            kinds: [...r.registered.operators.map((o) => o.nodeKind), ...r.registered.nodeKinds],
-          })),
-        );
+        return nodeCatalog(); // with this process's plugin report
       case 'images.list':
         return this.images();
       case 'images.upload':
