@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main';
 import { tikhonovBaseline } from '../src/engine/eval/baseline';
-import { readNpy } from '../src/engine/io/npy';
+import { readNpy, writeNpy } from '../src/engine/io/npy';
+import { loadImage } from '../src/engine/io/prepare';
 import { psnr } from '../src/engine/metrics/psnr';
 import { cgProxL2 } from '../src/engine/operators/cgProx';
 import { checkOperator } from '../src/engine/operators/check';
@@ -197,5 +198,40 @@ describe('plugin ct through the CLI', () => {
     expect(report.task).toBe('ct');
     // The registry's CG prox is said in the run's notes. Measured at 50 iterations: 23.3 dB vs 13.4 (BP) and 19.6 (Tikhonov).
     expect(report.warnings.join('\n')).toMatch(/operator ct has no closed-form proxL2; solved .* by conjugate gradients/);
+  });
+
+  it.each([
+    ['ddiff', '200'],
+    ['diffpir', '20'],
+  ])('lagrange validate-solver ct-%s matches the exact Gaussian posterior on a 16 px bundle', async (solver, iterations) => {
+    // 16 px: the dense posterior is formed from A's 256 columns. z.clip=false: the clip's bias is not the sampler's (docs/validate-solver.md).
+    const bundle = join(tmp, `v16-${solver}`);
+    writeNpy(join(tmp, 'x16.npy'), await loadImage(join(ROOT, 'resources/models/fmnist-32/heldout/00.png'), 16, 1));
+    expect((await cli('--plugin', PLUGIN, 'simulate', '--task', 'ct', '--image', join(tmp, 'x16.npy'), '--seed', '0', '--out', bundle)).code).toBe(0);
+    const preset = join(PLUGIN, `presets/ct-${solver}.lagrange.json`);
+    const r = await cli(
+      '--plugin',
+      PLUGIN,
+      'validate-solver',
+      preset,
+      '--measurement',
+      bundle,
+      '--prior',
+      'gaussian',
+      '--samples',
+      '8',
+      '--iterations',
+      iterations,
+      '--set',
+      'z.clip=false',
+      '--json',
+    );
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const v = JSON.parse(r.out.at(-1)!) as { meanErrorZ: number; spreadRatio: number; task: string };
+    expect(v.task).toBe('ct');
+    // A point estimate has spread 0; a biased sampler a mean error of several posterior stds.
+    expect(v.meanErrorZ).toBeLessThan(0.6);
+    expect(v.spreadRatio).toBeGreaterThan(0.5);
+    expect(v.spreadRatio).toBeLessThan(1.3);
   });
 });

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main';
 import { tikhonovBaseline } from '../src/engine/eval/baseline';
-import { readNpy } from '../src/engine/io/npy';
+import { readNpy, writeNpy } from '../src/engine/io/npy';
+import { loadImage } from '../src/engine/io/prepare';
 import { psnr } from '../src/engine/metrics/psnr';
 import { cgProxL2 } from '../src/engine/operators/cgProx';
 import { checkOperator } from '../src/engine/operators/check';
@@ -212,5 +213,40 @@ describe('plugin mri through the CLI', () => {
     expect(solved).toBeGreaterThan(zfPsnr + 4);
     expect(solved).toBeGreaterThan(tikPsnr + 4);
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).task).toBe('mri');
+  });
+
+  it.each([
+    ['ddiff', '200'],
+    ['diffpir', '20'],
+  ])('lagrange validate-solver mri-%s matches the exact Gaussian posterior on a 16 px bundle', async (solver, iterations) => {
+    // 16 px: the dense posterior is formed from A's 256 columns. z.clip=false: the clip's bias is not the sampler's (docs/validate-solver.md).
+    const bundle = join(tmp, `v16-${solver}`);
+    writeNpy(join(tmp, 'x16.npy'), await loadImage(join(ROOT, 'resources/models/fmnist-32/heldout/00.png'), 16, 1));
+    expect((await cli('--plugin', PLUGIN, 'simulate', '--task', 'mri', '--image', join(tmp, 'x16.npy'), '--seed', '0', '--out', bundle)).code).toBe(0);
+    const preset = join(PLUGIN, `presets/mri-${solver}.lagrange.json`);
+    const r = await cli(
+      '--plugin',
+      PLUGIN,
+      'validate-solver',
+      preset,
+      '--measurement',
+      bundle,
+      '--prior',
+      'gaussian',
+      '--samples',
+      '8',
+      '--iterations',
+      iterations,
+      '--set',
+      'z.clip=false',
+      '--json',
+    );
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const v = JSON.parse(r.out.at(-1)!) as { meanErrorZ: number; spreadRatio: number; task: string };
+    expect(v.task).toBe('mri');
+    // A point estimate has spread 0; a biased sampler a mean error of several posterior stds.
+    expect(v.meanErrorZ).toBeLessThan(0.6);
+    expect(v.spreadRatio).toBeGreaterThan(0.5);
+    expect(v.spreadRatio).toBeLessThan(1.3);
   });
 });
