@@ -13,6 +13,7 @@ import { runEval } from './eval';
 import { runValidateSolver } from './validateSolver';
 import type { ValidateSolverArgs } from './validateSolver';
 import { modelsCheck, modelsInspect, modelsList } from './models';
+import { GRADCHECK_TOLERANCE, modelsGradcheck, modelsVjp } from './modelsGrad';
 import { operatorsCheck, operatorsList } from './operators';
 import { runSample } from './sample';
 import type { SampleArgs } from './sample';
@@ -194,6 +195,28 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
         status.code = 1;
       }
     });
+  models
+    .command('gradcheck')
+    .description('the exact VJP of an ONNX network (built in TypeScript) against central differences on random probes; exits 1 above tolerance')
+    .argument('<model>', 'a .onnx file, a model folder or an installed model name (then d eps/d x at a mid-schedule timestep)')
+    .option('--probes <n>', 'random (direction, cotangent) probes', '4')
+    .option('--seed <n>', 'probe seed', '0')
+    .option('--tol <x>', 'worst relative error allowed', String(GRADCHECK_TOLERANCE))
+    .option('--json', 'the report as one JSON line')
+    .action(async (m: string, o: { probes: string; seed: string; tol: string; json?: boolean }) => {
+      const r = await modelsGradcheck(m, { probes: intOption('--probes', o.probes, 1), seed: intOption('--seed', o.seed, 0), tol: Number(o.tol), json: !!o.json });
+      r.lines.forEach((l) => io.out(l));
+      if (!r.ok) status.code = 1;
+    });
+  models
+    .command('vjp')
+    .description('one vector-Jacobian product (dy/dx)^T v of an ONNX model, exact (reverse mode), written as .npy')
+    .argument('<model>', 'the .onnx file')
+    .requiredOption('--input <name=file.npy...>', 'every model input, by name')
+    .requiredOption('--cotangent <file.npy>', 'v, shaped as the output')
+    .requiredOption('--out <file.npy>', 'where to write the gradient')
+    .option('--wrt <name>', 'the input to differentiate (default: the first float32 input)')
+    .action(async (m: string, o: { input: string[]; cotangent: string; out: string; wrt?: string }) => (await modelsVjp(m, o)).forEach((l) => io.out(l)));
 
   p.command('sample')
     .description('unconditional samples of a score model (DDIM), written as a grid PNG')
