@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Shape, Tensor } from '../tensor/tensor';
 import { tensor } from '../tensor/tensor';
 import { mapBatch, mapBatch2 } from './batch';
-import type { CheckName, CheckResult } from './check';
+import type { CheckName, CheckOutcome, CheckResult } from './check';
 import { checkOperator, checkOperatorSpec, formatCheck } from './check';
 import { createOperator, OperatorError, operatorSpec } from './registry';
 import type { ForwardModel, OperatorSpec } from './types';
@@ -30,14 +30,14 @@ function tanhOperator(dvdx: (t: number) => number = (t) => 1 - t * t): ForwardMo
   };
 }
 
-const check = (r: CheckResult, name: CheckName): { ok: boolean; message: string; value?: number } => {
+const check = (r: CheckResult, name: CheckName): CheckOutcome => {
   const c = r.checks.find((k) => k.name === name);
   if (!c) throw new Error(`no ${name} check in ${formatCheck(r)}`);
   return c;
 };
 
 /** Asserts that exactly the check `name` is among the failures, and returns it. */
-function expectFails(op: ForwardModel, name: CheckName): { ok: boolean; message: string; value?: number } {
+function expectFails(op: ForwardModel, name: CheckName): CheckOutcome {
   const r = checkOperator(op, { seed: 2 });
   expect(r.ok).toBe(false);
   const c = check(r, name);
@@ -216,7 +216,7 @@ describe('checkOperatorSpec', () => {
   it('passes a registered spec, and reports the values against their tolerances', () => {
     const r = checkOperatorSpec(gauss, SHAPE, { seed: 4 });
     expect(r.ok, formatCheck(r)).toBe(true);
-    const adj = check(r, 'adjoint') as { value: number; tolerance: number };
+    const adj = check(r, 'adjoint');
     expect(adj.value).toBeLessThan(1e-5);
   });
 
