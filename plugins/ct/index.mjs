@@ -224,7 +224,7 @@ export default function register(api) {
               lo = Math.min(lo, e);
               hi = Math.max(hi, e);
             }
-            for (let r = 0; r < m; r++) v.data[i * m + r] = hi > lo ? (2 * /** @type {number} */ ((part[r]) - lo)) / (hi - lo) - 1 : 0;
+            for (let r = 0; r < m; r++) v.data[i * m + r] = hi > lo ? (2 * /** @type {number} */ (part[r] - lo)) / (hi - lo) - 1 : 0;
           }
           return v;
         },
