@@ -235,7 +235,7 @@ describe('DiffPIR on an operator with only apply and adjoint', () => {
     expect(closed.warnings.join('\n')).not.toMatch(/conjugate|linearized/);
     let worst = 0;
     for (let i = 0; i < cg.x.data.length; i++) worst = Math.max(worst, Math.abs(cg.x.data[i]! - closed.x.data[i]!));
-    expect(worst).toBeLessThan(1e-5);
+    expect(worst).toBeLessThan(1e-6); // measured 1.2e-7: one float32 step at 1
   });
 
   it('runs on the ONNX backend node by node, the CG prox in JS with the reason in the note', async () => {
