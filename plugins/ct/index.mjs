@@ -20,7 +20,23 @@
  * @property {number} apiVersion
  * @property {any} z the engine's zod
  * @property {(shape: readonly number[], data?: Float32Array) => Tensor} tensor
- * @property {(spec: any) => unknown} registerOperator
+ * @property {(spec: OperatorSpec) => void} registerOperator
+ */
+/**
+ * The engine's OperatorSpec (src/engine/operators/types.ts) with this plugin's parameters, plus its node kind.
+ * @typedef {object} OperatorSpec
+ * @property {string} id
+ * @property {string} title
+ * @property {string} summary
+ * @property {string} doc
+ * @property {boolean} linear
+ * @property {boolean} seeded
+ * @property {('adjoint' | 'vjp' | 'proxL2')[]} capabilities
+ * @property {unknown} params zod object of the complete parameters
+ * @property {(shape: readonly number[]) => CtParams} defaults
+ * @property {(shape: readonly number[]) => string | undefined} [checkShape]
+ * @property {(p: CtParams, ctx: { shape: readonly number[], seed: number, rng: { uniform(): number } }) => object} create
+ * @property {{ kind: string, title?: string }} node
  */
 
 /** Operator id (the task id of `lagrange simulate --task ct`). */
@@ -92,8 +108,8 @@ function radon(h, w, cos, sin, nd, scale, img, sino, transpose) {
         if (p0 < -1 || p0 >= limit) continue;
         const f = pos - p0;
         if (transpose) {
-          if (p0 >= 0) img[base + p0 * stride] += (1 - f) * v;
-          if (p0 + 1 < limit) img[base + (p0 + 1) * stride] += f * v;
+          if (p0 >= 0) img[base + p0 * stride] = /** @type {number} */ (img[base + p0 * stride]) + (1 - f) * v;
+          if (p0 + 1 < limit) img[base + (p0 + 1) * stride] = /** @type {number} */ (img[base + (p0 + 1) * stride]) + f * v;
         } else {
           if (p0 >= 0) acc += (1 - f) * /** @type {number} */ (img[base + p0 * stride]);
           if (p0 + 1 < limit) acc += f * /** @type {number} */ (img[base + (p0 + 1) * stride]);
@@ -224,7 +240,7 @@ export default function register(api) {
               lo = Math.min(lo, e);
               hi = Math.max(hi, e);
             }
-            for (let r = 0; r < m; r++) v.data[i * m + r] = hi > lo ? (2 * /** @type {number} */ (part[r] - lo)) / (hi - lo) - 1 : 0;
+            for (let r = 0; r < m; r++) v.data[i * m + r] = hi > lo ? (2 * ((part[r] ?? 0) - lo)) / (hi - lo) - 1 : 0;
           }
           return v;
         },

@@ -17,7 +17,23 @@
  * @property {any} z the engine's zod
  * @property {(shape: readonly number[], data?: Float32Array) => Tensor} tensor
  * @property {{ fft2(data: Float64Array, h: number, w: number, inverse?: boolean, norm?: 'backward' | 'ortho'): void, fftshift2(data: Float64Array, h: number, w: number, stride?: number, inverse?: boolean): Float64Array }} fft
- * @property {(spec: any) => unknown} registerOperator
+ * @property {(spec: OperatorSpec) => void} registerOperator
+ */
+/**
+ * The engine's OperatorSpec (src/engine/operators/types.ts) with this plugin's parameters, plus its node kind.
+ * @typedef {object} OperatorSpec
+ * @property {string} id
+ * @property {string} title
+ * @property {string} summary
+ * @property {string} doc
+ * @property {boolean} linear
+ * @property {boolean} seeded
+ * @property {('adjoint' | 'vjp' | 'proxL2')[]} capabilities
+ * @property {unknown} params zod object of the complete parameters
+ * @property {(shape: readonly number[]) => MriParams} defaults
+ * @property {(shape: readonly number[]) => string | undefined} [checkShape]
+ * @property {(p: MriParams, ctx: { shape: readonly number[], seed: number, rng: { uniform(): number } }) => object} create
+ * @property {{ kind: string, title?: string }} node
  */
 /** @typedef {{ uniform(): number }} Rng */
 
