@@ -75,7 +75,20 @@ export const convRules: Record<string, VjpRule> = {
     const geo = geometry(c, false);
     const s = geo.inSize.length;
     let gx: string | undefined, gw: string | undefined;
-    if (c.needs(0)) {
+    const fullPads = geo.kernel.map((k, i) => (k - 1) * geo.dilations[i]!);
+    const flipPads = [...fullPads.map((f, i) => f - geo.pads[i]!), ...fullPads.map((f, i) => f - geo.pads[i + s]!)];
+    if (c.needs(0) && geo.strides.every((st) => st === 1) && geo.group === 1 && flipPads.every((p) => p >= 0)) {
+      // Unit stride: the adjoint is a correlation with the flipped, channel-swapped kernel, which
+      // runs on ONNX Runtime's faster Conv kernels (ConvTranspose on CPU goes through col2im).
+      const flipped = c.g.node('Slice', [
+        w,
+        c.i64(geo.kernel.map(() => -1)),
+        c.i64(geo.kernel.map(() => -(2 ** 62))),
+        c.i64(geo.kernel.map((_, i) => i + 2)),
+        c.i64(geo.kernel.map(() => -1)),
+      ]);
+      gx = c.g.node('Conv', [gy!, swap01(c, flipped, s + 2)], { dilations: { ints: geo.dilations }, pads: { ints: flipPads } });
+    } else if (c.needs(0)) {
       // The size a ConvTranspose of the output gives, short of what the stride cut off.
       const outputPadding = geo.inSize.map(
         (n, i) => n - ((geo.outSize[i]! - 1) * geo.strides[i]! + (geo.kernel[i]! - 1) * geo.dilations[i]! + 1 - geo.pads[i]! - geo.pads[i + s]!),
