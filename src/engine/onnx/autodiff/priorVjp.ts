@@ -1,0 +1,74 @@
+/**
+ * The exact denoiser VJP of an ONNX score network: (∂x̂₀/∂x_t)ᵀ v by reverse mode through the
+ * network (`vjpModel`), in place of the symmetric central difference of `priors/symmetricVjp.ts`
+ * (which assumes a symmetric Jacobian and costs two forwards). With the card's parameterisation
+ * and a = √ᾱ_t, b = √(1−ᾱ_t):
+ *   ε:  x̂₀ = (x_t − b ε̂)/a      ⇒ Jᵀv = (v − b J_εᵀ v)/a
+ *   x₀: x̂₀ = x̂₀(x_t)           ⇒ Jᵀv = J_x₀ᵀ v
+ *   v:  x̂₀ = a x_t − b v̂       ⇒ Jᵀv = a v − b J_vᵀ v
+ * (learned-variance channels get a zero cotangent). The VJP model is derived and opened on the
+ * prior's execution provider at the first call, so priors that never need a gradient pay nothing.
+ */
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { cardOutputChannels } from '../../priors/modelCard';
+import type { OnnxScoreModel } from '../../priors/onnxPrior';
+import type { Tensor } from '../../tensor/tensor';
+import { batchOf, tensor } from '../../tensor/tensor';
+import { vjpModel } from './vjp';
+
+interface VjpSession {
+  session: ort.InferenceSession;
+  cotangent: string;
+  grad: string;
+}
+
+/** `prior` with `denoiseVjp` by backpropagation through its network (replaces none it already has). */
+export function withExactVjp(prior: OnnxScoreModel): OnnxScoreModel {
+  if (prior.denoiseVjp) return prior;
+  const { card } = prior;
+  const [c, h, w] = prior.shape as [number, number, number];
+  const cOut = cardOutputChannels(card);
+  let opened: Promise<VjpSession> | undefined;
+  const open = async (): Promise<VjpSession> => {
+    const d = await vjpModel(readFileSync(prior.file), card.inputs.x, { output: card.outputs.prediction, file: prior.file });
+    const provider = prior.provider.replace(/^onnx:/, '');
+    const session = await ort.InferenceSession.create(d.bytes, { executionProviders: [provider], logSeverityLevel: 3 });
+    return { session, cotangent: d.cotangent, grad: d.grads[card.inputs.x]! };
+  };
+  const timesteps = (t: number, n: number): ort.Tensor => {
+    const v = t * card.timestep.scale;
+    if (card.timestep.dtype === 'float32') return new ort.Tensor('float32', new Float32Array(n).fill(v), [n]);
+    const k = Math.round(v); // as the prior: integer-timestep networks get the nearest step
+    return card.timestep.dtype === 'int64' ? new ort.Tensor('int64', new BigInt64Array(n).fill(BigInt(k)), [n]) : new ort.Tensor('int32', new Int32Array(n).fill(k), [n]);
+  };
+  const denoiseVjp = async (xt: Tensor, t: number, v: Tensor): Promise<Tensor> => {
+    const n = batchOf(xt, prior.shape, prior.id, 'x_t');
+    const { session, cotangent, grad } = await (opened ??= open());
+    const ab = prior.schedule.alphaBarAt(t);
+    const a = Math.sqrt(ab),
+      b = Math.sqrt(1 - ab);
+    // The cotangent on the prediction: −b·v (ε, v), v (x₀); zero on learned-variance channels.
+    const per = c * h * w;
+    const cot = new Float32Array(n * cOut * h * w);
+    const k = card.parameterization === 'x0' ? 1 : -b;
+    for (let s = 0; s < n; s++) for (let i = 0; i < per; i++) cot[s * cOut * h * w + i] = k * v.data[s * per + i]!;
+    const result = await session.run({
+      [card.inputs.x]: new ort.Tensor('float32', xt.data, [n, c, h, w]),
+      [card.inputs.t]: timesteps(t, n),
+      [cotangent]: new ort.Tensor('float32', cot, [n, cOut, h, w]),
+    });
+    const g = result[grad]!.data as Float32Array;
+    const out = tensor([n, c, h, w]);
+    for (let i = 0; i < out.data.length; i++) {
+      const vi = v.data[i]!;
+      out.data[i] = card.parameterization === 'eps' ? (vi + g[i]!) / a : card.parameterization === 'x0' ? g[i]! : a * vi + g[i]!;
+    }
+    return out;
+  };
+  const release = async (): Promise<void> => {
+    if (opened) await (await opened).session.release();
+    await prior.release();
+  };
+  return { ...prior, denoiseVjp, release };
+}
