@@ -19,7 +19,7 @@ import { createOperator } from '../src/engine/operators/registry';
 import { createRng } from '../src/engine/tensor/rng';
 import type { Tensor } from '../src/engine/tensor/tensor';
 import { norm, sub, tensor } from '../src/engine/tensor/tensor';
-import { CONV_FIXTURE, convKernel, retypeInput, writeConvOperator } from './helpers/onnxOperators';
+import { CONV_FIXTURE, convKernel, retypeInput, writeConvOperator, writeTanhConvOperator } from './helpers/onnxOperators';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lagrange-onnx-op-'));
 const good = writeConvOperator(join(tmp, 'good'));
@@ -112,6 +112,32 @@ describe('an ONNX operator folder', () => {
       y = randn([2, 1, S, S], 3);
     expect(rel(await runOnnxOnce(lowered.apply, { x }), op.apply(x))).toBe(0);
     expect(rel(await runOnnxOnce(lowered.adjoint!, { x: y }), op.adjoint!(y))).toBe(0);
+  });
+});
+
+describe('a nonlinear ONNX operator folder', () => {
+  const dir = writeTanhConvOperator(join(tmp, 'tanh'));
+
+  it('takes its VJP from vjp.onnx, which matches central differences', () => {
+    const op = load(dir);
+    expect(op.linear).toBe(false);
+    expect(op.adjoint).toBeUndefined();
+    expect(op.notes).toContain('VJP: vjp.onnx');
+    const x = randn([2, 1, S, S], 4);
+    const conv = convJs(x);
+    expect(rel(op.apply(x), tensor(conv.shape, conv.data.map(Math.tanh)))).toBeLessThan(1e-6);
+    const r = checkOperator(op);
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.checks.find((c) => c.name === 'vjp')!.value).toBeLessThan(1e-3);
+  });
+
+  it('lowers vjp.onnx to (x, v) → y, matching the operator', async () => {
+    const op = load(dir);
+    const lowered = lowerOperator(op);
+    expect(lowered.adjoint).toBeUndefined();
+    const x = randn([2, 1, S, S], 5),
+      v = randn([2, 1, S, S], 6);
+    expect(rel(await runOnnxOnce(lowered.vjp!, { x, v }), op.vjp!(x, v))).toBe(0);
   });
 });
 

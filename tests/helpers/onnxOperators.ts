@@ -79,6 +79,29 @@ export function writeConvOperator(dir: string, opts: { broken?: boolean; fixture
   return dir;
 }
 
+/**
+ * A nonlinear twin: apply y = tanh(k ⋆ x) and vjp.onnx g = kᵀ ⋆ (v ⊙ (1 − tanh²(k ⋆ x))), with the
+ * cotangent and gradient under the card's default names `v` and `g`.
+ */
+export function writeTanhConvOperator(dir: string, f: ConvFixture = CONV_FIXTURE): string {
+  const dims = ['N', f.channels, f.size, f.size];
+  const r = (f.kernel - 1) / 2;
+  const conv = (g: GraphBuilder, op: 'Conv' | 'ConvTranspose', x: string): string =>
+    g.node(op, [x, g.constant(f32([f.channels, 1, f.kernel, f.kernel], convKernel(f)))], { pads: { ints: [r, r, r, r] }, group: { i: f.channels } });
+  const a = new GraphBuilder('fixture.tanh-conv');
+  a.output(a.node('Tanh', [conv(a, 'Conv', a.input(f.input, dims))]), f.output, dims);
+  const v = new GraphBuilder('fixture.tanh-conv.vjp');
+  const t = v.node('Tanh', [conv(v, 'Conv', v.input(f.input, dims))]);
+  const dt = v.node('Sub', [v.scalar(1), v.node('Mul', [t, t])]);
+  v.output(conv(v, 'ConvTranspose', v.node('Mul', [v.input('v', dims), dt])), 'g', dims);
+  mkdirSync(dir, { recursive: true });
+  const card = { ...convCard(f, 'tanh-conv5'), linear: false, title: 'tanh of a random blur', doc: 'y = tanh(k ⋆ x) (test fixture)' };
+  writeFileSync(join(dir, 'operator.json'), JSON.stringify(card, null, 2) + '\n');
+  writeFileSync(join(dir, 'apply.onnx'), a.toBytes('test fixture: tanh of a convolution'));
+  writeFileSync(join(dir, 'vjp.onnx'), v.toBytes('test fixture: its VJP'));
+  return dir;
+}
+
 /** `model` with graph input `name` retyped to ONNX element type `elemType` (e.g. 11, float64): a file that disagrees with its card. */
 export function retypeInput(model: Uint8Array, name: string, elemType: number): Uint8Array {
   const m = ModelProto.toObject(ModelProto.decode(model), { longs: Number }) as { graph: { input: { name: string; type: { tensorType: { elemType: number } } }[] } };
