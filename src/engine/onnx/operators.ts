@@ -7,6 +7,7 @@
  * differ only by float32 rounding.
  */
 import { gaussianKernel1d } from '../operators/gaussianBlur';
+import { ONNX_OPERATOR_ID } from '../operators/onnx/load';
 import { lowerFolderOperator } from '../operators/onnx/lower';
 import { denseOf } from '../operators/separable';
 import { bicubicResizeMatrix } from '../operators/superResolution';
@@ -232,8 +233,6 @@ const lowerings: Readonly<Record<string, (op: ForwardModel) => LoweredOperator>>
   sr4: lowerResize,
   'phase-retrieval': lowerPhaseRetrieval,
   'deblur-nonlinear': lowerNonlinearBlur,
-  // An ONNX operator folder is lowered to its own files (apply.onnx and its verified adjoint or vjp.onnx).
-  'onnx-operator': lowerFolderOperator,
 };
 
 /** Task ids {@link lowerOperator} handles. */
@@ -242,9 +241,13 @@ export const LOWERED_TASKS: readonly string[] = Object.keys(lowerings);
 /**
  * ONNX models of `op`'s apply and adjoint (linear) or VJP (nonlinear), built from the instance's
  * parameters and artifacts (mask, kernels). Throws {@link LoweringError} for tasks in
- * {@link NOT_LOWERED}, unknown ids, and instances that cannot be lowered exactly.
+ * {@link NOT_LOWERED}, unknown ids, and instances that cannot be lowered exactly (an ONNX operator
+ * folder: its own files, `operators/onnx/lower.ts`).
  */
 export function lowerOperator(op: ForwardModel): LoweredOperator {
+  // An ONNX operator folder is lowered to its own files (apply.onnx and its verified adjoint or
+  // vjp.onnx); it is not among the tasks, which lower from their parameters and artifacts.
+  if (op.id === ONNX_OPERATOR_ID) return lowerFolderOperator(op);
   const why = NOT_LOWERED[op.id];
   if (why) throw new LoweringError(`operator ${op.id} is not lowered to ONNX: ${why}`);
   const lower = lowerings[op.id];
