@@ -95,6 +95,9 @@ describe('solving through an ONNX operator folder', () => {
     const rep = report(out);
     expect(rep.task).toBe('onnx-operator');
     expect(rep.warnings.join('\n')).toMatch(/operator: OnnxOperator on .*good in place of the graph's operator node; the graph's task overrides \(task:.*\) do not apply/);
+    expect(rep.warnings.join('\n')).toMatch(
+      /node "measure" \(Simulate\): operator conv5 \(.*good\): adjoint\.onnx passes the adjoint test \(relative error .*\); VJP: the adjoint/,
+    );
     const graph = JSON.parse(readFileSync(join(out, 'graph.lagrange.json'), 'utf8')) as { nodes: { kind: string; params: { path?: string } }[] };
     expect(graph.nodes.find((n) => n.kind === 'OnnxOperator')?.params.path).toBe(good);
     const wrong = await run('run', 'ddiff', '--operator', good, '--measurement', bundle, '--out', join(tmp, 'x'));

@@ -16,6 +16,8 @@ import { loadOnnxPrior } from '../priors/onnxPrior';
 import { withSymmetricVjp } from '../priors/symmetricVjp';
 import type { ExecutionProvider } from '../priors/onnxPrior';
 import type { ScoreModel } from '../priors/types';
+import { isOnnxOperator } from '../operators/onnx/spec';
+import type { ForwardModel } from '../operators/types';
 import { readMeasurement, simulate } from '../simulate';
 import type { Shape, Tensor } from '../tensor/tensor';
 import { sizeOf } from '../tensor/tensor';
@@ -90,17 +92,24 @@ export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number
       const m = await wrap(n, async () =>
         simulate({ task: op.task, image, params: op.params, seed: (p.seed as number | undefined) ?? seed, noise: { kind: 'gaussian', sigma: p.sigma as number } }),
       );
+      operatorNotes(n, m.op, warn);
       // Finite x can still give a non-finite y (float32 overflow on values far outside [−1, 1]).
       return { measurement: { op: m.op, y: finite(n, m.y, `simulated y = ${op.task}(x) + noise`), sigmaY: p.sigma as number, x: image } satisfies MeasurementValue };
     }
     case 'MeasurementInput': {
       const m = await wrap(n, async () => readMeasurement(p.path as string));
+      operatorNotes(n, m.op, warn);
       if (m.record.noise.kind !== 'gaussian') throw new CompileError(`${who(n)}: ${p.path as string} has Poisson noise; solvers need a Gaussian σ_y for now`, n.id);
       return { measurement: { op: m.op, y: m.y, sigmaY: m.record.noise.sigma, ...(m.x ? { x: m.x } : {}) } satisfies MeasurementValue };
     }
     default:
       throw new CompileError(`${who(n)} has no static value`, n.id);
   }
+}
+
+/** What loading an ONNX operator folder decided (adjoint test, where the VJP comes from), as run notes. */
+function operatorNotes(n: GraphNode, op: ForwardModel, warn?: (message: string) => void): void {
+  if (warn && isOnnxOperator(op)) warn(`${who(n)}: operator ${op.card.name} (${op.dir}): ${op.notes.join('; ')}`);
 }
 
 /** Builds the score model of a ScoreModel node for images of per-sample shape `shape`. */
