@@ -96,7 +96,7 @@ const plans = [
         base: 'diff-pnp-admm',
         name: 'mri-diff-pnp-admm',
         description: 'Diff-PnP-ADMM on Cartesian MRI: z = D(x + u, σ_t), x = exact data prox of z − u by conjugate gradients, u += x − z.',
-        params: { x: { mode: 'prox', lambda: 1 } },
+        params: { x: { mode: 'prox', lambda: 3 } },
       },
       {
         base: 'dps',
