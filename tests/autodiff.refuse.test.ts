@@ -74,6 +74,16 @@ describe('vjpModel refusals', () => {
     await expect(vjpModel(unet, 'z', { file: 'fmnist-32' })).rejects.toThrow(/no graph input 'z' \(inputs: x, t\)/);
   });
 
+  it('reads constant axes from Constant nodes with value_ints', async () => {
+    const g = new GraphBuilder('test.constant');
+    const x = g.input('x', [2, 3]);
+    const axes = g.node('Constant', [], { value_ints: { ints: [1] } });
+    g.output(g.node('ReduceSum', [g.node('Mul', [x, x]), axes], { keepdims: { i: 0 } }), 'y', [2]);
+    const d = await vjpModel(g.toBytes(), 'x');
+    const [r] = await runModel(d.bytes, [{ x: { type: 'float32', dims: [2, 3], data: [1, 2, 3, 4, 5, 6] }, v: { type: 'float32', dims: [2], data: [1, -1] } }]);
+    expect(Array.from(r!.grad_x!.data)).toEqual([2, 4, 6, -8, -10, -12]); // 2x·v per row
+  });
+
   it('keeps the forward output in the same model when asked, equal to the model run alone', async () => {
     const d = await vjpModel(unet, 'x', { keepOutput: true });
     const x = { type: 'float32' as const, dims: [1, 1, 32, 32], data: Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i)) };

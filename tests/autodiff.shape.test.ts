@@ -150,6 +150,22 @@ describe('indexing rules', () => {
       }),
     ),
   );
+  // reflect / edge: pads up to n − 1 (ONNX Runtime reflects once), at least one sample kept.
+  property(
+    'Pad (reflect, edge)',
+    fc
+      .tuple(
+        dims([1, 3], 4).map((d) => d.map((n) => n + 1)),
+        fc.constantFrom('reflect', 'edge'),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 }),
+      )
+      .map(([d, mode, u]) => {
+        const pads = [...d, ...d].map((n, i) => Math.floor(u[i]! * n)); // 0 … n − 1
+        const g = new GraphBuilder('test.PadReflect');
+        g.output(g.node('Pad', [g.input('x', d), g.constant(i64([pads.length], pads))], { mode: { s: mode } }), 'y', sym(d.length));
+        return { model: g.toBytes(), wrt: ['x'] };
+      }),
+  );
 });
 
 describe('resize rule', () => {

@@ -13,7 +13,7 @@
  * `readModel` refuses.
  */
 import type { TensorData } from '../builder';
-import { GraphBuilder, ModelProto } from '../builder';
+import { f32, GraphBuilder, i64, ModelProto } from '../builder';
 import { makeContext } from './context';
 import type { FwdGraph, FwdNode } from './graph';
 import { readModel, VjpError } from './graph';
@@ -52,8 +52,14 @@ const FLOAT = 'float32';
 function constantsOf(graph: FwdGraph): Map<string, TensorData> {
   const out = new Map(graph.initializers);
   for (const n of graph.nodes) {
-    const v = n.attrs.value;
-    if (n.opType === 'Constant' && v && 't' in v) out.set(n.outputs[0]!, v.t);
+    if (n.opType !== 'Constant') continue;
+    const [[key, v] = []] = Object.entries(n.attrs);
+    if (!v) continue;
+    if ('t' in v) out.set(n.outputs[0]!, v.t);
+    else if (key === 'value_int' && 'i' in v) out.set(n.outputs[0]!, i64([], [v.i]));
+    else if (key === 'value_ints' && 'ints' in v) out.set(n.outputs[0]!, i64([v.ints.length], v.ints));
+    else if (key === 'value_float' && 'f' in v) out.set(n.outputs[0]!, f32([], [v.f]));
+    else if (key === 'value_floats' && 'floats' in v) out.set(n.outputs[0]!, f32([v.floats.length], v.floats));
   }
   return out;
 }

@@ -2,10 +2,20 @@
  * VJPs of the indexing ops. Slice (unit steps): the cotangent zero-padded back to the input's
  * extent, the pads computed at run time from the (possibly computed) starts. Gather: a
  * scatter-add of the cotangent at the gathered indices (ScatterElements, reduction 'add', so
- * repeated indices accumulate). Pad (constant mode): a Pad by the negated pads, which crops.
+ * repeated indices accumulate). Pad: constant mode, a Pad by the negated pads (which crops);
+ * reflect and edge, the transpose of the per-axis selection of copied samples.
  */
-import { i64 } from '../../builder';
+import { f32, i64 } from '../../builder';
 import type { VjpRule } from '../context';
+import { adjointAlongAxis } from './resize';
+
+/** The sample that padded position j (−pb ≤ j < n + pe) copies: mirrored without the edge, or the edge. */
+function sourceIndex(j: number, n: number, mode: 'reflect' | 'edge'): number {
+  if (mode === 'edge' || n === 1) return Math.min(n - 1, Math.max(0, j));
+  const period = 2 * (n - 1);
+  const k = ((j % period) + period) % period;
+  return k < n ? k : period - k;
+}
 
 export const indexRules: Record<string, VjpRule> = {
   Slice: (c, [gy]) => {
@@ -52,8 +62,24 @@ export const indexRules: Record<string, VjpRule> = {
   Pad: (c, [gy]) => {
     const [, pads, , axes] = c.node.inputs as [string, string, string | undefined, string | undefined];
     const mode = c.attrString('mode', 'constant');
-    if (mode !== 'constant') throw c.refuse(`Pad mode '${mode}' is not differentiated (constant only)`);
     if (axes) throw c.refuse('Pad with an axes input is not differentiated');
-    return [c.g.node('Pad', [gy!, c.g.node('Neg', [pads])], { mode: { s: 'constant' } })];
+    if (mode === 'constant') return [c.g.node('Pad', [gy!, c.g.node('Neg', [pads])], { mode: { s: 'constant' } })];
+    if (mode !== 'reflect' && mode !== 'edge') throw c.refuse(`Pad mode '${mode}' is not differentiated`);
+    // reflect / edge: along each padded axis y = S x with S a 0/1 selection (which sample each
+    // padded position copies), so x̄ = Sᵀ ȳ folds every copy back onto its source.
+    const p = c.ints(pads, 'pads');
+    const xd = c.info(c.node.inputs[0]!).dims;
+    const r = xd.length;
+    let g = gy!;
+    for (let a = 0; a < r; a++) {
+      const [pb, pe, n] = [p[a]!, p[a + r]!, xd[a]!];
+      if (pb === 0 && pe === 0) continue;
+      if (pb < 0 || pe < 0 || n < 0) throw c.refuse(`${mode} padding needs static sizes and pads ≥ 0 (axis ${a})`);
+      const m = n + pb + pe;
+      const s = new Float32Array(m * n);
+      for (let i = 0; i < m; i++) s[i * n + sourceIndex(i - pb, n, mode)] = 1;
+      g = adjointAlongAxis(c, g, a, r, f32([m, n], s));
+    }
+    return [g];
   },
 };

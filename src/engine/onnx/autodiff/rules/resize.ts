@@ -8,7 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import type { TensorData } from '../../builder';
 import { f32, GraphBuilder } from '../../builder';
-import type { VjpRule } from '../context';
+import type { VjpContext, VjpRule } from '../context';
 import type { FwdNode } from '../graph';
 import { VjpError } from '../graph';
 import type { ValueInfo } from '../probe';
@@ -77,18 +77,23 @@ export async function prepareResize(node: FwdNode, infos: ReadonlyMap<string, Va
   return out;
 }
 
+/**
+ * x̄ along one axis of a separable linear map y = M x (M out × in): the axis moved last,
+ * contracted with M (x̄ = ȳ M), moved back.
+ */
+export function adjointAlongAxis(c: VjpContext, gy: string, axis: number, rank: number, matrix: TensorData): string {
+  const perm = [...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis), axis];
+  const inverse = Array<number>(rank);
+  perm.forEach((p, i) => (inverse[p] = i));
+  const moved = c.g.node('Transpose', [gy], { perm: { ints: perm } });
+  return c.g.node('Transpose', [c.g.node('MatMul', [moved, c.g.constant(matrix)])], { perm: { ints: inverse } });
+}
+
 export const resizeRules: Record<string, VjpRule> = {
   Resize: (c, [gy]) => {
     const r = c.info(c.node.inputs[0]!).dims.length;
     let g = gy!;
-    for (const { axis, matrix } of c.prepared as ResizeMatrices) {
-      // Move `axis` last, contract with M (x̄ = ȳ M along it), move it back.
-      const perm = [...Array.from({ length: r }, (_, i) => i).filter((i) => i !== axis), axis];
-      const inverse = Array<number>(r);
-      perm.forEach((p, i) => (inverse[p] = i));
-      const moved = c.g.node('Transpose', [g], { perm: { ints: perm } });
-      g = c.g.node('Transpose', [c.g.node('MatMul', [moved, c.g.constant(matrix)])], { perm: { ints: inverse } });
-    }
+    for (const { axis, matrix } of c.prepared as ResizeMatrices) g = adjointAlongAxis(c, g, axis, r, matrix);
     return [g];
   },
 };
