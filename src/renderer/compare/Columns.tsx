@@ -3,7 +3,7 @@
  * column per entry with its status, progress, the frame at the shared slider position (the final
  * result at the end), quality at that point, and the error when its run failed.
  */
-import { operatorNodes } from '../../nodes/operators';
+import { taskTitle } from '../state/catalog';
 import { FrameCanvas } from '../ui/FrameCanvas';
 import { formatSeconds, frameAt, pointAtOrBefore, SLIDER_MAX } from './logic';
 import type { Settings } from './logic';
@@ -29,8 +29,6 @@ const STATUS: Record<Status, { text: string; cls: string }> = {
   cancelled: { text: 'cancelled', cls: 'bg-amber-100 text-amber-700 dark:bg-amber-950 dark:text-amber-300' },
   error: { text: 'failed', cls: 'bg-red-100 text-red-700 dark:bg-red-950 dark:text-red-300' },
 };
-
-const taskTitle = (task: string): string => operatorNodes.find((k) => k.task === task)?.title ?? task;
 
 function Placeholder({ size, text, testId }: { size: number; text: string; testId: string }): React.JSX.Element {
   return (

@@ -6,9 +6,9 @@
  * state.ts, fed by runner.ts), the setup and the slider, so a comparison survives tab switches.
  */
 import { useEffect, useMemo } from 'react';
-import { operatorNodes } from '../../nodes/operators';
 import type { PresetSummary, Results, WireGraph } from '../../protocol/messages';
 import { useHost } from '../host/context';
+import { taskTitle as titleOfTask } from '../state/catalog';
 import { Charts } from './Charts';
 import { Columns } from './Columns';
 import type { Entry } from './Columns';
@@ -135,7 +135,7 @@ export function CompareView({ presets, images, current, initial }: CompareProps)
   };
 
   const ran = state.ranWith;
-  const taskTitle = operatorNodes.find((k) => k.task === ran?.task)?.title ?? ran?.task;
+  const taskTitle = ran?.task === undefined ? undefined : titleOfTask(ran.task);
   const image = images.find((i) => i.ref === ran?.image)?.label ?? ran?.image;
   const caption = ran
     ? `${taskTitle} (${ran.task}) · image ${image} · σ_y = ${ran.sigma} · seed ${ran.seed}${ran.iterations ? ` · ${ran.iterations} iterations each` : ''}`

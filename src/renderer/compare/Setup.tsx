@@ -3,8 +3,9 @@
  * they all share (task, image, σ_y, seed, iterations), with Run all / Cancel all.
  */
 import { useEffect, useState } from 'react';
-import { operatorNodes } from '../../nodes/operators';
 import { ImageField } from '../editor/ImageField';
+import { useCatalog } from '../state/catalog';
+import { taskKinds } from '../state/kindCatalog';
 import { MAX_ENTRIES, MIN_ENTRIES } from './logic';
 import type { Settings } from './logic';
 
@@ -83,6 +84,9 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, running
   const n = selected.length;
   const countOk = n >= MIN_ENTRIES && n <= MAX_ENTRIES;
   const set = (patch: Partial<Settings>): void => onSettings({ ...settings, ...patch });
+  // Every task the engine can measure, plugins' included (from the node catalogue).
+  const kinds = useCatalog((s) => s.kinds);
+  const tasks = taskKinds(kinds);
   return (
     <header className="sticky top-0 z-20 border-b border-slate-200 bg-white/95 px-5 py-3 backdrop-blur dark:border-slate-800 dark:bg-slate-900/95">
       <div className="flex flex-wrap items-center gap-2">
@@ -126,7 +130,7 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, running
         <label className={label}>
           task
           <select value={settings.task} disabled={running} onChange={(e) => set({ task: e.target.value })} data-testid="compare-task" className={`${field} w-52`}>
-            {operatorNodes.map((k) => (
+            {tasks.map((k) => (
               <option key={k.task} value={k.task} title={k.task}>
                 {k.title}
               </option>

@@ -11,6 +11,7 @@ import { runningParams } from '../editor/effective';
 import { ImageField } from '../editor/ImageField';
 import { useUi } from '../editor/ui';
 import { useCatalog } from '../state/catalog';
+import { taskKinds } from '../state/kindCatalog';
 import { setBackend, useDocument } from '../state/document';
 import { useRun } from '../state/run';
 import { useValidation } from '../state/validation';
@@ -36,7 +37,7 @@ function Setup(): React.JSX.Element {
   const prior = doc.nodes.filter((n) => n.kind === 'ScoreModel');
   const models = useCatalog((s) => s.models);
   const kinds = useCatalog((s) => s.kinds);
-  const tasks = kinds.filter((k) => k.task !== undefined);
+  const tasks = taskKinds(kinds);
   // One choice for the prior: a bundled/user network by name, or an analytic prior.
   const priorValue = prior[0] ? (prior[0].params.source === 'bundled' ? `model:${String(prior[0].params.model ?? '')}` : String(prior[0].params.source ?? 'gaussian')) : '';
   const setPrior = (v: string): void =>

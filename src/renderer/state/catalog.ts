@@ -56,5 +56,8 @@ export const useCatalog = create<CatalogState>()((set, get) => ({
   addImage: (img) => set({ images: [img, ...get().images.filter((i) => i.ref !== img.ref)] }),
 }));
 
+/** The title of the operator kind that builds `task` (e.g. "Sparse-view CT"), else the task id. */
+export const taskTitle = (task: string): string => useCatalog.getState().kinds.find((k) => k.task === task)?.title ?? task;
+
 /** The kind `name` as the editor knows it now, or undefined (outside React; views subscribe to `kindIndex`). */
 export const kindOf = (name: string): CatalogKind | undefined => useCatalog.getState().kindIndex.get(name);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeKinds } from '../../nodes/index';
 import type { CatalogKind, NodeCatalog } from '../../protocol/catalog';
 import type { WireGraph } from '../../protocol/messages';
-import { bundledCatalog, mergeKinds, missingKindMessage, missingKindShort, storedFields, storedPorts } from './kindCatalog';
+import { bundledCatalog, mergeKinds, missingKindMessage, missingKindShort, storedFields, storedPorts, taskKinds } from './kindCatalog';
 
 const bundled = bundledCatalog(nodeKinds());
 const ct: CatalogKind = {
@@ -34,6 +34,11 @@ describe('mergeKinds', () => {
     expect(merged.map((k) => k.kind)).toContain('ParallelBeamCT');
     expect(merged.map((k) => k.kind)).not.toContain('HDR'); // the engine cannot compile what it does not list
     expect(merged.find((k) => k.kind === 'ParallelBeamCT')!.plugin).toEqual({ name: 'ct', version: '0.1.0' });
+  });
+
+  it('offers as tasks the built-in task table and every plugin operator, not the ONNX folder operator', () => {
+    const tasks = taskKinds(mergeKinds(bundled, engine([...bundled, ct]))).map((k) => k.task);
+    expect(tasks).toEqual(['sr4', 'inpaint-box', 'inpaint-random', 'deblur-gauss', 'deblur-motion', 'phase-retrieval', 'deblur-nonlinear', 'hdr', 'ct-parallel']);
   });
 
   it('keeps a kind with a category this page has no style for, as an update node, and drops duplicates', () => {

@@ -6,6 +6,7 @@
  * Pure functions: the store (catalog.ts) and the views call them.
  */
 import { z } from 'zod';
+import { operatorNodes } from '../../nodes/index';
 import type { NodeCategory, NodeKind, PortType } from '../../nodes/index';
 import type { CatalogKind, CatalogParamSchema, CatalogPlugin, CatalogPort, NodeCatalog } from '../../protocol/catalog';
 import type { WireGraph } from '../../protocol/messages';
@@ -59,6 +60,15 @@ export function mergeKinds(bundled: readonly CatalogKind[], engine: NodeCatalog 
     out.push({ ...k, category: category(k.category), inputs: k.inputs ?? [], outputs: k.outputs ?? [], params: k.params ?? { type: 'object' }, requires: k.requires ?? [] });
   }
   return out;
+}
+
+/**
+ * The operator kinds a measurement can be simulated for from an image alone (the run panel's and
+ * Compare's task choices): the built-in task table (`operatorNodes`; not OnnxOperator, which
+ * needs its folder) and every plugin operator.
+ */
+export function taskKinds(kinds: readonly CatalogKind[]): CatalogKind[] {
+  return kinds.filter((k) => k.task !== undefined && (k.plugin !== 'builtin' || operatorNodes.some((o) => o.task === k.task)));
 }
 
 /** The plugin a kind comes from, or undefined for a built-in kind. */
