@@ -2,7 +2,7 @@
  * The VJP rules of the network ops against central differences over random shapes and
  * attributes (tests/autodiff.cases.ts): Gemm (transpositions, α, β, broadcast C), MatMul (1-D
  * operands, batch broadcasting), Conv (1-D/2-D, stride, padding, dilation, groups, SAME_UPPER,
- * weight and bias), ConvTranspose (output_padding, groups), Instance/LayerNormalization.
+ * weight and bias), ConvTranspose (output_padding, groups), Instance/LayerNormalization, pooling.
  */
 import fc from 'fast-check';
 import { describe } from 'vitest';
@@ -185,5 +185,44 @@ describe('normalisation rules', () => {
       g.output(g.node('Add', [g.node('Mul', [normed, gamma]), beta]), 'y', [2, c, hw, hw]);
       return { model: g.toBytes(), wrt: ['x', 'gamma', 'beta'] };
     }),
+  );
+});
+
+describe('pooling rules', () => {
+  const pool = fc
+    .record({ s: int(1, 2), k: int(1, 3), stride: int(1, 2), pad: int(0, 2), size: int(4, 6), includePad: int(0, 1) })
+    .map((p) => ({ ...p, pad: Math.min(p.pad, p.k - 1) }));
+  property(
+    'AveragePool',
+    pool.map(({ s, k, stride, pad, size, includePad }) => ({
+      model: opModel(
+        'AveragePool',
+        [{ name: 'x', dims: [2, 2, ...Array<number>(s).fill(size)] }],
+        { kernel_shape: { ints: Array(s).fill(k) }, strides: { ints: Array(s).fill(stride) }, pads: { ints: Array(2 * s).fill(pad) }, count_include_pad: { i: includePad } },
+        sym(s + 2),
+      ),
+      wrt: ['x'],
+    })),
+  );
+  // Distinct values 0.1 apart (a random permutation), so a step of 1e-2 (with |u| < 5) never changes an argmax.
+  property(
+    'MaxPool',
+    fc.tuple(pool, fc.integer({ min: 1, max: 1 << 30 })).map(([{ s, k, stride, pad, size }, seed]) => {
+      const dims = [2, 2, ...Array<number>(s).fill(size)];
+      const n = dims.reduce((a, b) => a * b, 1);
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => ((a * 2654435761 + seed) % 1000003) - ((b * 2654435761 + seed) % 1000003));
+      const attrs = { kernel_shape: { ints: Array(s).fill(k) }, strides: { ints: Array(s).fill(stride) }, pads: { ints: Array(2 * s).fill(pad) } };
+      return {
+        model: opModel('MaxPool', [{ name: 'x', dims }], attrs, sym(s + 2)),
+        wrt: ['x'],
+        feeds: { x: { type: 'float32' as const, dims, data: Float32Array.from(order, (o) => (o - n / 2) * 0.1) } },
+      };
+    }),
+  );
+  property(
+    'GlobalAveragePool',
+    fc
+      .array(int(1, 4), { minLength: 1, maxLength: 2 })
+      .map((spatial) => ({ model: opModel('GlobalAveragePool', [{ name: 'x', dims: [2, 3, ...spatial] }], {}, sym(2 + spatial.length)), wrt: ['x'] })),
   );
 });

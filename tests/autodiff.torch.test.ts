@@ -1,7 +1,9 @@
 /**
  * The derived ONNX VJP against PyTorch autograd (float64) on the same weights: a small exported
  * test network (convolutions, a strided convolution, GroupNorm, SiLU, attention, nearest
- * upsampling, concatenation, tanh) and the bundled fmnist-32 UNet, through tools/vjp_reference.py.
+ * upsampling, concatenation, tanh) and the bundled fmnist-32 UNet, through tools/vjp_reference.py;
+ * and a guided-diffusion UNet (tools/export_guided_diffusion.py, random init) against central
+ * differences.
  * Skipped when the interpreter lacks torch, onnx or numpy; LAGRANGE_PYTHON chooses it
  * (default /usr/bin/python3). `AUTODIFF_REPORT=1` prints the errors.
  */
@@ -60,6 +62,21 @@ describe.skipIf(!ready)('derived VJP against PyTorch autograd', () => {
     report('testnet vs central differences', fd.worst);
     expect(fd.worst).toBeLessThan(1e-3);
   }, 30_000);
+
+  it('passes gradcheck on a guided-diffusion (ADM) UNet exported at random init (resblock up/down, scale-shift norm, attention)', async () => {
+    const out = join(dir, 'adm');
+    const args = ['--random-init', '--config', 'ffhq256', '--image-size', '32', '--num-channels', '32', '--num-res-blocks', '1', '--channel-mult', '1,2'];
+    const r = spawnSync(python, ['tools/export_guided_diffusion.py', ...args, '--attention-resolutions', '16', '--num-head-channels', '16', '--out', out, '--no-check'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 25_000,
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const fd = await gradcheck(readFileSync(join(out, 'model.onnx')), { file: 'adm', wrt: ['x'], feeds: { t: { type: 'int64', dims: [1], data: [600] } }, probes: 2, seed: 2 });
+    report('ADM UNet vs central differences', fd.worst);
+    expect(fd.worst).toBeLessThan(1e-3);
+  }, 40_000);
 
   it('matches on the bundled fmnist-32 UNet at t = 10, 500, 990', async () => {
     const out = join(dir, 'unet');

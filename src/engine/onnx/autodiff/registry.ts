@@ -9,6 +9,7 @@ import { convRules } from './rules/conv';
 import { elementwiseRules } from './rules/elementwise';
 import { linearRules } from './rules/linear';
 import { normRules } from './rules/norm';
+import { poolRules } from './rules/pool';
 import { reduceRules } from './rules/reduce';
 import { prepareResize, resizeRules } from './rules/resize';
 import { shapeRules } from './rules/shape';
@@ -16,7 +17,7 @@ import { indexRules } from './rules/index-ops';
 
 /** Every VJP rule, keyed by op type. */
 export const VJP_RULES: ReadonlyMap<string, VjpRule> = new Map(
-  Object.entries({ ...elementwiseRules, ...linearRules, ...convRules, ...normRules, ...reduceRules, ...shapeRules, ...indexRules, ...resizeRules }),
+  Object.entries({ ...elementwiseRules, ...linearRules, ...convRules, ...normRules, ...poolRules, ...reduceRules, ...shapeRules, ...indexRules, ...resizeRules }),
 );
 
 /**
