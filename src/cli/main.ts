@@ -169,7 +169,7 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
       }
     });
 
-  const models = p.command('models').description('score models: list, inspect, check');
+  const models = p.command('models').description('score models: list, inspect, check, gradcheck, vjp');
   models
     .command('list')
     .description('bundled models and yours (LAGRANGE_MODELS or ~/.lagrange/models)')
