@@ -125,6 +125,26 @@ describe('indexing rules', () => {
     ),
   );
   property(
+    'Slice (strided, reversed)',
+    dims([1, 3], 6).chain((d) =>
+      fc
+        .tuple(
+          fc.subarray(
+            d.map((_, i) => i),
+            { minLength: 1 },
+          ),
+          fc.array(fc.tuple(int(-7, 7), int(-7, 7), fc.constantFrom(-3, -2, -1, 2, 3)), { minLength: 3, maxLength: 3 }),
+        )
+        .map(([axes, spec]) => {
+          // Keep one visited index at least: start at the first or last sample when the draw is empty.
+          const starts = axes.map((a, i) => (spec[i]![2] > 0 ? Math.min(spec[i]![0], d[a]! - 1) : Math.max(spec[i]![0], -d[a]!)));
+          const ends = axes.map((_, i) => (spec[i]![2] > 0 ? 99 : -99));
+          const steps = axes.map((_, i) => spec[i]![2]);
+          return { model: opModel('Slice', [{ name: 'x', dims: d }], {}, sym(d.length), withInts(starts, ends, axes, steps)), wrt: ['x'] };
+        }),
+    ),
+  );
+  property(
     'Gather',
     dims([1, 3]).chain((d) =>
       fc

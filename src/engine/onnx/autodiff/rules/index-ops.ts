@@ -1,6 +1,7 @@
 /**
- * VJPs of the indexing ops. Slice (unit steps): the cotangent zero-padded back to the input's
- * extent, the pads computed at run time from the (possibly computed) starts. Gather: a
+ * VJPs of the indexing ops. Slice, unit steps: the cotangent zero-padded back to the input's
+ * extent, the pads computed at run time from the (possibly computed) starts; other steps: the
+ * transpose of each axis's selection. Gather: a
  * scatter-add of the cotangent at the gathered indices (ScatterElements, reduction 'add', so
  * repeated indices accumulate). Pad: constant mode, a Pad by the negated pads (which crops);
  * reflect and edge, the transpose of the per-axis selection of copied samples.
@@ -17,6 +18,16 @@ function sourceIndex(j: number, n: number, mode: 'reflect' | 'edge'): number {
   return k < n ? k : period - k;
 }
 
+/** The indices a Slice visits along an axis of size n (ONNX clamping rules). */
+function sliceIndices(start: number, end: number, step: number, n: number): number[] {
+  const wrap = (v: number): number => (v < 0 ? v + n : v);
+  const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+  const [s, e] = step > 0 ? [clamp(wrap(start), 0, n), clamp(wrap(end), 0, n)] : [clamp(wrap(start), 0, n - 1), clamp(wrap(end), -1, n - 1)];
+  const out: number[] = [];
+  for (let i = s; step > 0 ? i < e : i > e; i += step) out.push(i);
+  return out;
+}
+
 export const indexRules: Record<string, VjpRule> = {
   Slice: (c, [gy]) => {
     const [x, starts, , axesIn, stepsIn] = c.node.inputs as [string, string, string, string | undefined, string | undefined];
@@ -24,9 +35,24 @@ export const indexRules: Record<string, VjpRule> = {
     const r = c.info(x).dims.length;
     const k = c.info(starts).dims[0]!;
     if (k < 0) throw c.refuse('the number of sliced axes must be static');
-    if (stepsIn && c.ints(stepsIn, 'steps').some((s) => s !== 1)) throw c.refuse('Slice with steps other than 1 is not differentiated');
     const axes = (axesIn ? c.ints(axesIn, 'axes') : Array.from({ length: k }, (_, i) => i)).map((a) => (a + r) % r);
     const g = c.g;
+    if (stepsIn && c.ints(stepsIn, 'steps').some((s) => s !== 1)) {
+      // Strided or reversed: along each axis y = S x with S selecting the indices the slice
+      // visits (constant bounds and static sizes needed), so x̄ = Sᵀ ȳ.
+      const steps = c.ints(stepsIn, 'steps');
+      const [s0, e0] = [c.ints(starts, 'starts with steps ≠ 1'), c.ints(c.node.inputs[2]!, 'ends with steps ≠ 1')];
+      let out = gy!;
+      axes.forEach((a, i) => {
+        const n = c.info(x).dims[a]!;
+        if (n < 0) throw c.refuse(`axis ${a} has a size that depends on a symbolic dimension; a strided Slice needs it static`);
+        const idx = sliceIndices(s0[i]!, e0[i]!, steps[i]!, n);
+        const sel = new Float32Array(idx.length * n);
+        idx.forEach((j, row) => (sel[row * n + j] = 1));
+        out = adjointAlongAxis(c, out, a, r, f32([idx.length, n], sel));
+      });
+      return [out];
+    }
     const at = c.i64(axes);
     const dim = g.node('Gather', [c.shape(x), at], { axis: { i: 0 } });
     // begin = clamp(start < 0 ? start + dim : start, 0, dim); end pad = dim − begin − |y| along the axis.
