@@ -1,12 +1,13 @@
 /**
  * The exact denoiser VJP of the bundled fmnist-32 network (withExactVjp) against central
  * differences of x̂₀ = (x_t − √(1−ᾱ) ε̂)/√ᾱ through the prior's own predictEps, at low, middle and
- * high noise (errors scaled by the terms x̂₀ is the difference of); a batch gives each sample the VJP it gets alone. `AUTODIFF_REPORT=1` also prints
+ * high noise (errors scaled by the terms x̂₀ is the difference of); a batch gives each sample
+ * the VJP it gets alone; the graph form for fused iterations (exactPriorVjpModel) equals it. `AUTODIFF_REPORT=1` also prints
  * how far the symmetric finite-difference VJP (which assumes a symmetric Jacobian) is from it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x0FromEps } from '../src/engine/diffusion/vp';
-import { withExactVjp } from '../src/engine/onnx/autodiff';
+import { exactPriorVjpModel, runModel, withExactVjp } from '../src/engine/onnx/autodiff';
 import { resolveModelDir } from '../src/engine/priors/catalog';
 import type { OnnxScoreModel } from '../src/engine/priors/onnxPrior';
 import { loadOnnxPrior } from '../src/engine/priors/onnxPrior';
@@ -75,4 +76,27 @@ describe('withExactVjp (fmnist-32)', () => {
     expect(diff).toBeLessThan(1e-5);
     expect(norm(both.data.slice(0, 1024))).toBeGreaterThan(0);
   }, 20_000);
+
+  it('gives the same VJP as one ONNX model with the fused graph signature (xt, v, t, alphaBar, oneMinusAlphaBar)', async () => {
+    const model = await exactPriorVjpModel(prior, prior.shape);
+    const xt = normal(2),
+      v = normal(2);
+    const scalar = (x: number) => ({ type: 'float32' as const, dims: [], data: [x] });
+    for (const t of [20, 500, 950]) {
+      const ab = prior.schedule.alphaBarAt(t);
+      const [r] = await runModel(model, [
+        {
+          xt: { type: 'float32', dims: xt.shape, data: xt.data },
+          v: { type: 'float32', dims: v.shape, data: v.data },
+          t: scalar(t),
+          alphaBar: scalar(ab),
+          oneMinusAlphaBar: scalar(1 - ab),
+        },
+      ]);
+      const want = await exact.denoiseVjp!(xt, t, v);
+      const diff = norm(Float64Array.from(want.data, (w, i) => w - r!.vjp!.data[i]!)) / norm(want.data);
+      if (process.env.AUTODIFF_REPORT) console.log(`t = ${t}: graph-form VJP vs withExactVjp ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThan(1e-4);
+    }
+  }, 30_000);
 });

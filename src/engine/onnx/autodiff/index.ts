@@ -7,5 +7,5 @@ export type { VjpModel, VjpOptions } from './vjp';
 export { gradcheck, runModel } from './gradcheck';
 export type { Feed, GradcheckOptions, GradcheckResult } from './gradcheck';
 export { VjpError } from './graph';
-export { withExactVjp } from './priorVjp';
+export { exactPriorVjpModel, withExactVjp } from './priorVjp';
 export { VJP_RULES, ZERO_GRADIENT_OPS } from './registry';

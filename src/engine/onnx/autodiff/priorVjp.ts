@@ -15,6 +15,10 @@ import { cardOutputChannels } from '../../priors/modelCard';
 import type { OnnxScoreModel } from '../../priors/onnxPrior';
 import type { Tensor } from '../../tensor/tensor';
 import { batchOf, tensor } from '../../tensor/tensor';
+import { GraphBuilder } from '../builder';
+import { inlineModel } from '../inline';
+import { priorEpsModel } from '../prior';
+import type { Shape } from '../../tensor/tensor';
 import { vjpModel } from './vjp';
 
 interface VjpSession {
@@ -71,4 +75,33 @@ export function withExactVjp(prior: OnnxScoreModel): OnnxScoreModel {
     await prior.release();
   };
   return { ...prior, denoiseVjp, release };
+}
+
+const FLOAT = 1,
+  DOUBLE = 11;
+
+/**
+ * The same VJP as one ONNX model with the signature of `onnx/prior-vjp.ts` (inputs `xt`, `v`
+ * N×C×H×W and 0-d `t`, `alphaBar`, `oneMinusAlphaBar`; output `vjp`), for a fused iteration graph:
+ * the reverse-mode VJP of the prior's ε-model (`priorEpsModel`, the card's conventions included)
+ * inlined with cotangent −√(1−ᾱ) v, then (v + J_εᵀ(−√(1−ᾱ) v))/√ᾱ in float64 and rounded once
+ * (near t = T the two terms nearly cancel).
+ */
+export async function exactPriorVjpModel(prior: OnnxScoreModel, shape: Shape): Promise<Uint8Array> {
+  const eps = priorEpsModel(prior, shape);
+  if (!('model' in eps)) throw new Error(eps.reason);
+  const d = await vjpModel(eps.model, 'xt', { output: 'eps', cotangent: 'w', file: prior.file });
+  const g = new GraphBuilder('prior.exact.vjp');
+  const dims = ['N', ...shape];
+  const xt = g.input('xt', dims),
+    v = g.input('v', dims),
+    t = g.input('t', []),
+    ab = g.input('alphaBar', []),
+    ob = g.input('oneMinusAlphaBar', []);
+  const w = g.node('Mul', [v, g.node('Neg', [g.node('Sqrt', [ob])])]);
+  const back = inlineModel(g, d.bytes, { xt, t, alphaBar: ab, oneMinusAlphaBar: ob, w }, 'vjp');
+  const f64 = (x: string): string => g.node('Cast', [x], { to: { i: DOUBLE } });
+  const sum = g.node('Div', [g.node('Add', [f64(v), f64(back)]), g.node('Sqrt', [f64(ab)])]);
+  g.output(g.node('Cast', [sum], { to: { i: FLOAT } }), 'vjp', dims);
+  return g.toBytes(`exact denoiser VJP of ${prior.id} by reverse mode (onnx/autodiff)`);
 }
