@@ -98,7 +98,8 @@ export function makeContext(
       for (let k = 0; k < o.length; k++) if (k < lead || (x[k - lead] === 1 && o[k] !== 1)) axes.push(k);
       if (axes.length === 0) return grad;
       const summed = g.node('ReduceSum', [grad, ctx.i64(axes)], { keepdims: { i: 1 } });
-      return lead > 0 || axes.some((k) => k >= lead) ? ctx.reshapeLike(summed, input) : summed;
+      // keepdims leaves the operand's own axes in place; only missing leading axes need a reshape.
+      return lead > 0 ? ctx.reshapeLike(summed, input) : summed;
     },
     zerosLike: (like) => g.node('ConstantOfShape', [ctx.shape(like)], { value: { t: f32([1], [0]) } }),
     attrInt(name, dflt) {

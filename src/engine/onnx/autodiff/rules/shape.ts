@@ -9,7 +9,7 @@ const reshapeBack: VjpRule = (c, [gy]) => [c.reshapeLike(gy!, c.node.inputs[0]!)
 
 const axisOf = (c: VjpContext, v: string, dflt: number): number => {
   const r = c.info(v).dims.length;
-  return (((c.attrInt('axis', dflt) % r) + r) % r) as number;
+  return ((c.attrInt('axis', dflt) % r) + r) % r;
 };
 
 /** Sizes of `values` along `axis`: a constant when probed static, else read at run time. */
