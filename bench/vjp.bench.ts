@@ -3,11 +3,15 @@
  * provider: one run of the derived VJP model (forward and backward in one graph) ÷ one forward
  * of the network, at batch 1 and 4, median of timed runs after warm-up. For comparison, the
  * symmetric finite-difference VJP DPS used so far costs one forward on a batch of 2N (both
- * probes). Run: `npx tsx bench/vjp.bench.ts` (LAGRANGE_BENCH_RUNS sets the timed runs, default 30).
+ * probes); and denoiseVjp through the prior, exact vs symmetric-fd. Run: `npx tsx bench/vjp.bench.ts` (LAGRANGE_BENCH_RUNS sets the timed runs, default 30).
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { vjpModel } from '../src/engine/onnx/autodiff';
+import { vjpModel, withExactVjp } from '../src/engine/onnx/autodiff';
+import { resolveModelDir } from '../src/engine/priors/catalog';
+import { loadOnnxPrior } from '../src/engine/priors/onnxPrior';
+import { withSymmetricVjp } from '../src/engine/priors/symmetricVjp';
+import { tensor } from '../src/engine/tensor/tensor';
 import { fmt } from './timing';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -56,3 +60,25 @@ for (const n of [1, 4]) {
   ]);
   console.log(`${String(n).padEnd(7)}${fmt(fwd!).padEnd(12)}${fmt(vjp!).padEnd(8)}${fmt(vjp! / fwd!).padEnd(13)}${fmt(fd! / fwd!)}`);
 }
+
+// Through the prior, as DPS calls it: denoiseVjp exact (reverse mode) vs symmetric-fd, batch 1.
+const prior = await loadOnnxPrior(resolveModelDir('fmnist-32'), { providers: ['cpu'] });
+const exact = withExactVjp(prior),
+  fd = withSymmetricVjp(prior);
+const x = tensor(
+  [1, 1, 32, 32],
+  Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i * 0.37)),
+);
+await exact.denoiseVjp!(x, 500, x); // derives and opens the VJP model
+const per = async (f: () => Promise<unknown>): Promise<number> => {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t1 = performance.now();
+    await f();
+    times.push(performance.now() - t1);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+};
+const [te, tf] = [await per(() => exact.denoiseVjp!(x, 500, x)), await per(() => fd.denoiseVjp!(x, 500, x))];
+console.log(`denoiseVjp through the prior (batch 1): exact ${fmt(te)} ms, symmetric-fd ${fmt(tf)} ms (exact ÷ fd ${fmt(te / tf)})`);
+await exact.release();
