@@ -182,16 +182,18 @@ describe('lagrange presets and run', () => {
     expect(events.at(-1)).toMatchObject({ type: 'done', report: { graph: 'diffpir', nfe: 20 } });
   });
 
-  it('refuses DPS on a network prior without a denoiser VJP, naming both nodes and the remedy', async () => {
+  it('runs DPS on the bundled network prior with the exact VJP (vjp "exact": reverse mode, no extra forwards)', async () => {
     const doc = JSON.parse(readFileSync(join(ROOT, 'resources/presets/dps.lagrange.json'), 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[] };
     doc.nodes.find((n) => n.id === 'prior')!.params.vjp = 'exact';
     const file = join(tmp, 'dps-exact.lagrange.json');
     writeFileSync(file, JSON.stringify(doc));
-    const r = await run('run', file, '--out', join(tmp, 'x'));
-    expect(r.code).toBe(1);
-    expect(r.err[0]).toMatch(
-      /node "guide" \(DPSGuidance\) needs denoiseVjp on 'prior', but node "prior" \(ScoreModel\) \(source bundled\) has no denoiser VJP; set its vjp to "symmetric-fd"/,
-    );
+    const out = join(tmp, 'run-dps-exact');
+    const r = await run('run', file, '--task', 'inpaint-box', '--iterations', '5', '--out', out);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { nfe: number; vjpCalls: number; effectiveParams: Record<string, Record<string, unknown>> };
+    expect(report.effectiveParams.prior!.vjp).toBe('exact');
+    expect(report.nfe).toBe(5); // one forward per step; the backward pass is not a network evaluation
+    expect(report.vjpCalls).toBe(5);
   });
 
   it('runs DPS on the bundled network prior with the finite-difference VJP (3 forwards per step)', async () => {

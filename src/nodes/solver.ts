@@ -15,7 +15,7 @@ export const scoreModel = defineNode({
   kind: 'ScoreModel',
   title: 'Score model',
   category: 'prior',
-  doc: 'A diffusion prior ε̂(x_t, t): a bundled or user ONNX model (ε/x₀/v parameterised, run on CUDA → DirectML → WebGPU → CPU), or an analytic prior with exact denoiser — Gaussian N(c·1, s²I), or N(μ, diag(s²)) with a mean image and per-pixel std, or a mixture Σ w_k N(c_k·1, s_k²I) — for checking solvers against closed-form posteriors. Guidance (DPS) needs the denoiser VJP (∂x̂₀/∂x_t)ᵀv: analytic priors have it exactly; for networks, vjp "symmetric-fd" uses the symmetry of the MMSE denoiser Jacobian (Tweedie: ∝ Cov[x₀|x_t]) and computes (x̂₀(x_t+hv) − x̂₀(x_t−hv))/2h, 2 extra forwards per VJP.',
+  doc: 'A diffusion prior ε̂(x_t, t): a bundled or user ONNX model (ε/x₀/v parameterised, run on CUDA → DirectML → WebGPU → CPU), or an analytic prior with exact denoiser — Gaussian N(c·1, s²I), or N(μ, diag(s²)) with a mean image and per-pixel std, or a mixture Σ w_k N(c_k·1, s_k²I) — for checking solvers against closed-form posteriors. Guidance (DPS) needs the denoiser VJP (∂x̂₀/∂x_t)ᵀv: analytic priors have it exactly; for networks, vjp "exact" (the default) backpropagates through the network (reverse mode of its ONNX graph, no extra forwards; about 2–3× a forward in time), and vjp "symmetric-fd" uses the symmetry of the MMSE denoiser Jacobian (Tweedie: ∝ Cov[x₀|x_t]) and computes (x̂₀(x_t+hv) − x̂₀(x_t−hv))/2h, 2 extra forwards per VJP.',
   inputs: [],
   outputs: [{ name: 'prior', type: 'prior', doc: 'the score model' }],
   params: z.object({

@@ -14,6 +14,7 @@ import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
 import { loadOnnxPrior } from '../priors/onnxPrior';
 import { withSymmetricVjp } from '../priors/symmetricVjp';
+import { withExactVjp } from '../onnx/autodiff/priorVjp';
 import type { ExecutionProvider } from '../priors/onnxPrior';
 import type { ScoreModel } from '../priors/types';
 import { isOnnxOperator } from '../operators/onnx/spec';
@@ -134,7 +135,8 @@ export async function evalPrior(n: GraphNode, shape: Shape | undefined): Promise
   const dir = modelDir(n)!;
   const provider = p.provider as 'auto' | ExecutionProvider;
   const loaded = await wrap(n, () => loadOnnxPrior(dir, provider === 'auto' ? {} : { providers: [provider] }));
-  const model = p.vjp === 'symmetric-fd' ? withSymmetricVjp(loaded) : loaded;
+  // The denoiser VJP DPS needs: reverse mode through the network (derived at its first use), or central differences.
+  const model = p.vjp === 'symmetric-fd' ? withSymmetricVjp(loaded) : withExactVjp(loaded);
   if (shape && (model.shape.length !== shape.length || model.shape.some((v, i) => v !== shape[i]))) {
     // Say how to make a measurement that fits: a bundle is re-simulated for the prior; a
     // simulated image follows the prior unless an explicit size overrides it.

@@ -194,12 +194,9 @@ function missingCapability(req: Requirement, edge: GraphEdge | undefined, byId: 
   if (!edge) return undefined; // reported as unconnected already
   let src = byId.get(edge.source)?.node;
   if (!src) return undefined;
-  if (req.capability === 'denoiseVjp') {
-    if (src.kind !== 'ScoreModel') return undefined;
-    const source = (src.params.source as string | undefined) ?? 'gaussian';
-    if (source === 'gaussian' || source === 'gmm' || src.params.vjp === 'symmetric-fd') return undefined;
-    return `${label(src)} (source ${source}) has no denoiser VJP; set its vjp to "symmetric-fd" (finite differences, 2 extra forwards per step) or use an analytic prior`;
-  }
+  // Every ScoreModel has a denoiser VJP: analytic priors in closed form, networks by reverse mode
+  // (vjp "exact") or central differences (vjp "symmetric-fd").
+  if (req.capability === 'denoiseVjp') return undefined;
   // Follow a measurement back to its operator: Simulate takes one on its `operator` input.
   if (src.kind === 'Simulate') {
     const opEdge = into.get(`${src.id}.operator`);

@@ -17,6 +17,8 @@ import { executors as jsExecutors } from '../runtime/executors';
 import type { RunOptions } from '../runtime/run';
 import type { Tensor } from '../tensor/tensor';
 import { fuseIteration } from './fused';
+import { hasExactVjp, prepareExactVjp } from './autodiff/priorVjp';
+import type { OnnxScoreModel } from '../priors/onnxPrior';
 import type { NoisePrefetcher } from './noise';
 import { openSession } from './session';
 import type { OnnxSession } from './session';
@@ -67,6 +69,7 @@ export async function onnxBackend(plan: Plan, opts: OnnxBackendOptions = {}): Pr
   const providers = providersFor(plan);
   let why = '';
   if (opts.fused ?? true) {
+    await prepareExactVjps(plan);
     const fused = await fuseIteration(plan, providers, opts.prefetchNoise !== undefined ? { prefetchNoise: opts.prefetchNoise } : {});
     if ('iterate' in fused) {
       const note = `backend: onnx (fused: the whole iteration, score network included, is one ONNX model on ${fused.provider}; ${fused.noise}${fusedOperatorNote(plan.measurement.op)})`;
@@ -122,4 +125,16 @@ async function nodeByNode(plan: Plan, providers: readonly ExecutionProvider[], w
       await Promise.all([...byNode.values()].map((s) => s.session.release()));
     },
   };
+}
+
+/**
+ * Derives the fused-graph form of every exact denoiser VJP a DPS step of `plan` will call (its
+ * prior input, else the plan's prior), so that lowering can inline it; other plans pay nothing.
+ */
+async function prepareExactVjps(plan: Plan): Promise<void> {
+  for (const step of plan.body.filter((s) => s.kind === 'DPSGuidance')) {
+    const ref = step.inputs.prior;
+    const prior = (ref ? plan.constants.get(`${ref.node}.${ref.port}`) : plan.prior) ?? plan.prior;
+    if (hasExactVjp(prior)) await prepareExactVjp(prior as OnnxScoreModel, plan.imageShape);
+  }
 }

@@ -7,10 +7,13 @@
  *   `priors/gaussianMixture.ts` `denoiseVjp` (no network evaluation);
  * - a network whose VJP is the central difference of `priors/symmetricVjp.ts`: that VJP is made of
  *   forwards, so the graph evaluates the network once on the batch [x_t + h v; x_t − h v] (2 NFE,
- *   the network's weights shared with its other inlines, see `inline.ts`).
+ *   the network's weights shared with its other inlines, see `inline.ts`);
+ * - a network with the exact VJP (`vjp: "exact"`): the reverse-mode graph of its ε-model derived
+ *   by `autodiff/priorVjp.ts`, prepared before lowering (`prepareExactVjp`; no extra NFE).
  */
 import type { GaussianComponent } from '../priors/gaussianMixture';
 import { hasSymmetricVjp, SYMMETRIC_VJP_PROBE } from '../priors/symmetricVjp';
+import { hasExactVjp, preparedExactVjp } from './autodiff/priorVjp';
 import type { ScoreModel } from '../priors/types';
 import type { Shape } from '../tensor/tensor';
 import { sizeOf } from '../tensor/tensor';
@@ -37,9 +40,13 @@ export function priorVjpModel(prior: ScoreModel, shape: Shape): LoweredVjp | { r
     if (!('model' in net)) return net;
     return { model: symmetricVjp(net.model, shape), nfe: 2 };
   }
+  const exactModel = preparedExactVjp(prior, shape);
+  if (exactModel) return { model: exactModel, nfe: 0 };
   return {
     reason: prior.denoiseVjp
-      ? `the denoiser VJP of prior ${prior.id} needs backpropagation, which ONNX Runtime inference sessions do not do`
+      ? hasExactVjp(prior)
+        ? `the exact denoiser VJP of prior ${prior.id} was not prepared for the graph`
+        : `the denoiser VJP of prior ${prior.id} needs backpropagation, which ONNX Runtime inference sessions do not do`
       : `prior ${prior.id} has no denoiser VJP`,
   };
 }

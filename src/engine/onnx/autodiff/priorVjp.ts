@@ -27,6 +27,28 @@ interface VjpSession {
   grad: string;
 }
 
+/** Priors whose `denoiseVjp` {@link withExactVjp} added (a fused graph inlines the same VJP, see {@link prepareExactVjp}). */
+const exact = new WeakSet<object>();
+/** Fused-graph VJP models prepared by {@link prepareExactVjp}, by prior and per-sample shape. */
+const prepared = new WeakMap<object, Map<string, Uint8Array>>();
+
+/** Whether `prior.denoiseVjp` is the reverse-mode VJP of {@link withExactVjp}. */
+export const hasExactVjp = (prior: object): boolean => exact.has(prior);
+
+/**
+ * Derives (once per prior and shape) the fused-graph form of an exact VJP, so that lowering, which
+ * is synchronous, can take it from {@link preparedExactVjp}.
+ */
+export async function prepareExactVjp(prior: OnnxScoreModel, shape: Shape): Promise<void> {
+  const byShape = prepared.get(prior) ?? new Map<string, Uint8Array>();
+  prepared.set(prior, byShape);
+  const key = shape.join('x');
+  if (!byShape.has(key)) byShape.set(key, await exactPriorVjpModel(prior, shape));
+}
+
+/** The model {@link prepareExactVjp} derived for `prior` and `shape`, if it did. */
+export const preparedExactVjp = (prior: object, shape: Shape): Uint8Array | undefined => prepared.get(prior)?.get(shape.join('x'));
+
 /** `prior` with `denoiseVjp` by backpropagation through its network (replaces none it already has). */
 export function withExactVjp(prior: OnnxScoreModel): OnnxScoreModel {
   if (prior.denoiseVjp) return prior;
@@ -74,7 +96,9 @@ export function withExactVjp(prior: OnnxScoreModel): OnnxScoreModel {
     if (opened) await (await opened).session.release();
     await prior.release();
   };
-  return { ...prior, denoiseVjp, release };
+  const withVjp: OnnxScoreModel = { ...prior, denoiseVjp, release };
+  exact.add(withVjp);
+  return withVjp;
 }
 
 const FLOAT = 1,
