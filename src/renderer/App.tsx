@@ -22,7 +22,7 @@ import { startRun } from './run/actions';
 import { openAutosave, startAutosave } from './state/autosave';
 import { useCatalog } from './state/catalog';
 import { isDirty, useDocument } from './state/document';
-import { useRun } from './state/run';
+import { activeRun, useRun } from './state/run';
 import { useValidation } from './state/validation';
 import { Notices } from './ui/Notices';
 
@@ -49,7 +49,7 @@ function Editor(): React.JSX.Element {
   const selected = useUi((s) => s.nodes);
   // Selecting one node opens its inspector, except while a run is being watched.
   useEffect(() => {
-    if (selected.length === 1 && useRun.getState().status !== 'running') setTab('inspect');
+    if (selected.length === 1 && !activeRun(useRun.getState())) setTab('inspect');
   }, [selected]);
   const tabBtn = (t: typeof tab, label: string): React.JSX.Element => (
     <button
@@ -123,7 +123,7 @@ export function App(): React.JSX.Element {
     // Once per start.
   }, []);
   useValidationLoop();
-  const actions = useMemo(() => ({ save: () => void saveGraph(files), run: () => void startRun(engine), open: () => useUi.getState().setGallery(true) }), [engine, files]);
+  const actions = useMemo(() => ({ save: () => void saveGraph(files), run: () => startRun(engine), open: () => useUi.getState().setGallery(true) }), [engine, files]);
   useShortcuts(actions);
 
   return (

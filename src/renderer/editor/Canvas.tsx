@@ -1,7 +1,8 @@
 /**
  * The graph canvas: nodes from the document, drag-in from the palette, typed connections (refused
- * with a reason), double-click quick add, selection, deletion, minimap, and the engine's problems
- * on the offending nodes. Positions are committed to the document when a drag ends (one undo step).
+ * with a reason), double-click quick add, selection, deletion, minimap, and the problems (the
+ * engine's and the last run's) on the offending nodes. Positions are committed to the document
+ * when a drag ends (one undo step).
  */
 import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, applyEdgeChanges, applyNodeChanges, useReactFlow } from '@xyflow/react';
 import type { Connection, Edge, EdgeChange, FinalConnectionState, NodeChange, OnSelectionChangeParams } from '@xyflow/react';
@@ -9,9 +10,9 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useCatalog } from '../state/catalog';
 import { edgeId, useDocument } from '../state/document';
 import { missingKindMessage, missingKindShort, pluginOf, storedPorts } from '../state/kindCatalog';
-import { useValidation } from '../state/validation';
 import { addNode, connectEdge, removeElements } from './actions';
 import { connectionProblem, portColor, portOf } from './ports';
+import { useProblems } from './Problems';
 import { QuickAdd } from './QuickAdd';
 import { StudioNode } from './StudioNode';
 import type { StudioFlowNode } from './StudioNode';
@@ -24,8 +25,7 @@ export const DRAG_MIME = 'application/x-lagrange-node';
 
 export function Canvas(): React.JSX.Element {
   const doc = useDocument((s) => s.doc);
-  const errors = useValidation((s) => s.errors);
-  const warnings = useValidation((s) => s.warnings);
+  const { errors, warnings } = useProblems();
   const kinds = useCatalog((s) => s.kindIndex);
   const plugins = useCatalog((s) => s.plugins);
   const opened = useDocument((s) => s.opened);

@@ -1,9 +1,30 @@
-/** The problems list: the engine's errors and warnings for the graph; a click selects the node. */
+/**
+ * The problems list: the engine's errors and warnings for the graph, the last run's error while it
+ * still applies (on its node, or graph-level), and an empty graph / missing Output; a click selects
+ * the node.
+ */
 import { useReactFlow } from '@xyflow/react';
+import { useMemo } from 'react';
+import type { WireIssue } from '../../protocol/messages';
+import { useDocument } from '../state/document';
+import { asIssue, graphProblems, standing } from '../state/problems';
+import { useRun } from '../state/run';
 import { useValidation } from '../state/validation';
 
-export function Problems(): React.JSX.Element {
+/** Every problem of the current document, from validation, the last run and the studio's own checks. */
+export function useProblems(): { errors: WireIssue[]; warnings: WireIssue[]; unavailable?: string } {
   const { errors, warnings, unavailable } = useValidation();
+  const doc = useDocument((s) => s.doc);
+  const problem = useRun((s) => s.problem);
+  return useMemo(() => {
+    const graph = graphProblems(doc);
+    const run = standing(problem, doc);
+    return { errors: [...errors, ...graph.errors, ...(run ? [asIssue(run)] : [])], warnings: [...warnings, ...graph.warnings], ...(unavailable ? { unavailable } : {}) };
+  }, [errors, warnings, unavailable, doc, problem]);
+}
+
+export function Problems(): React.JSX.Element {
+  const { errors, warnings, unavailable } = useProblems();
   const flow = useReactFlow();
   const focus = (id?: string): void => {
     if (!id) return;
@@ -26,7 +47,7 @@ export function Problems(): React.JSX.Element {
       </div>
       <ul>
         {all.map((p, i) => (
-          <li key={i}>
+          <li key={i} data-node={p.nodeId} data-path={p.path}>
             <button className="flex w-full gap-2 px-3 py-1 text-left hover:bg-slate-50 dark:hover:bg-slate-800" onClick={() => focus(p.nodeId)} data-testid="problem">
               <span className={p.tone === 'error' ? 'text-red-600' : 'text-amber-600'}>{p.tone === 'error' ? '●' : '▲'}</span>
               <span className="font-mono text-[11px] text-slate-400">{p.nodeId ?? p.path}</span>

@@ -9,7 +9,7 @@ import type { Node, NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { NodeCategory } from '../../nodes/index';
 import type { CatalogPort } from '../../protocol/catalog';
-import { useRun } from '../state/run';
+import { shownRun, useRun } from '../state/run';
 import { FrameCanvas } from '../ui/FrameCanvas';
 import { CATEGORY_STYLE } from './categories';
 import { portColor } from './ports';
@@ -53,7 +53,7 @@ function PortRow({ port, side }: { port: CatalogPort; side: 'in' | 'out' }): Rea
 }
 
 function LivePreview({ id }: { id: string }): React.JSX.Element | null {
-  const p = useRun((s) => s.previews[id]);
+  const p = useRun((s) => shownRun(s)?.previews[id]);
   return (
     <div className="flex justify-center px-2 pb-2">
       <FrameCanvas frame={p?.frame} size={64} testId={`node-preview-${id}`} />

@@ -58,7 +58,7 @@ export function Gallery(): React.JSX.Element | null {
             onClick={() =>
               void choose(async () => {
                 useDocument.getState().open(emptyGraph(), 'untitled');
-                useRun.getState().reset('idle');
+                useRun.getState().clearFinished();
               })
             }
             data-testid="gallery-empty"

@@ -16,7 +16,7 @@ export function mayDiscard(): boolean {
 export async function openPreset(engine: EngineClient, name: string): Promise<void> {
   const doc = await engine.call('presets.get', { name });
   useDocument.getState().open(doc, name);
-  useRun.getState().reset('idle');
+  useRun.getState().clearFinished();
 }
 
 /** Imports a graph file; resolves with the schema issues when it cannot be read (nothing changes then). */
@@ -26,7 +26,7 @@ export async function importGraph(engine: EngineClient, files: HostFiles): Promi
   const r = await engine.call('graph.parse', { text: base64ToText(picked.base64), source: picked.name });
   if (!r.ok) return { file: picked.name, issues: r.issues };
   useDocument.getState().open(r.doc, picked.name);
-  useRun.getState().reset('idle');
+  useRun.getState().clearFinished();
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The run panel: what to solve (task, image, σ_y, seed, iterations, backend — edits of the
- * document, so a saved preset keeps them), Run/Cancel with a progress bar, live previews,
- * convergence curves and the final result with its metrics and exports.
+ * document, so a saved preset keeps them), Run (queueing behind an active run) and Cancel /
+ * Interrupt, the queue and the runs of this session, and the shown run's outcome (./Result.tsx).
  */
 import { BACKENDS } from '../../protocol/messages';
 import type { WireBackend } from '../../protocol/messages';
@@ -9,21 +9,19 @@ import { useHost } from '../host/context';
 import { operatorNode, operatorTask, setParam, setTask } from '../editor/actions';
 import { runningParams } from '../editor/effective';
 import { ImageField } from '../editor/ImageField';
-import { useUi } from '../editor/ui';
 import { useCatalog } from '../state/catalog';
 import { taskKinds } from '../state/kindCatalog';
 import { setBackend, useDocument } from '../state/document';
-import { useRun } from '../state/run';
+import { activeRun, useRun } from '../state/run';
 import { useValidation } from '../state/validation';
-import { FrameCanvas } from '../ui/FrameCanvas';
-import { cancelRun, exportBundle, exportNpy, exportPng, exportReport, startRun } from './actions';
-import { Convergence } from './Convergence';
+import { cancelRun, startRun } from './actions';
+import { RunQueue } from './Queue';
+import { RunResult } from './Result';
+import { BACKEND_LABEL, button } from './style';
 
 const field = 'w-full rounded-md border border-slate-200 bg-white px-2 py-1 outline-none focus:border-sky-400 dark:border-slate-700 dark:bg-slate-900';
-const BACKEND_LABEL: Record<WireBackend, string> = { js: 'JS', onnx: 'ONNX' };
 // Short enough for one line of the half-width cell.
 const BACKEND_HINT: Record<WireBackend, string> = { js: 'the engine’s runtime', onnx: 'steps as ONNX models' };
-const button = 'rounded-md border border-slate-200 px-2.5 py-1 font-medium hover:bg-slate-100 disabled:opacity-40 dark:border-slate-700 dark:hover:bg-slate-800';
 
 function Setup(): React.JSX.Element {
   const doc = useDocument((s) => s.doc);
@@ -180,181 +178,47 @@ function Setup(): React.JSX.Element {
   );
 }
 
-function Progress(): React.JSX.Element | null {
-  const { status, progress } = useRun();
-  if (!progress && status !== 'starting') return null;
-  const frac = progress ? progress.iteration / progress.of : 0;
-  return (
-    <div data-testid="progress">
-      <div className="h-2 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800">
-        <div
-          className={`h-full rounded-full transition-[width] ${status === 'error' ? 'bg-red-500' : status === 'cancelled' ? 'bg-amber-500' : 'bg-sky-500'}`}
-          style={{ width: `${(frac * 100).toFixed(1)}%` }}
-          data-testid="progress-bar"
-          data-fraction={frac.toFixed(4)}
-        />
-      </div>
-      <p className="mt-1 font-mono text-[11px] text-slate-500" data-testid="progress-text">
-        {progress ? `iteration ${progress.iteration}/${progress.of} · NFE ${progress.nfe} · ${(progress.elapsedMs / 1000).toFixed(1)} s` : 'compiling…'}
-      </p>
-    </div>
-  );
-}
-
-function Pictures(): React.JSX.Element | null {
-  const { inputs, previews, result, status } = useRun();
-  if (!inputs) return null;
-  const tiles = [
-    ...(inputs.truth ? [{ id: 'truth', label: 'ground truth', frame: inputs.truth }] : []),
-    { id: 'measurement', label: `measurement y (${inputs.task}, σ ${inputs.sigma})`, frame: inputs.measurement },
-    ...Object.entries(previews).map(([id, p]) => ({ id: `preview-${id}`, label: `${p.label || id} · it ${p.iteration}`, frame: p.frame })),
-    ...(result && status === 'done' ? [{ id: 'result', label: 'result x̂', frame: result }] : []),
-  ];
-  return (
-    <div className="grid grid-cols-2 gap-2">
-      {tiles.map((t) => (
-        <figure key={t.id} className="min-w-0">
-          <FrameCanvas frame={t.frame} size={128} testId={`run-${t.id}`} />
-          <figcaption className="mt-0.5 truncate text-[11px] text-slate-500" title={t.label}>
-            {t.label}
-          </figcaption>
-        </figure>
-      ))}
-    </div>
-  );
-}
-
-function Summary(): React.JSX.Element | null {
-  const { report, status, error } = useRun();
-  const { engine, files } = useHost();
-  const notify = useUi((s) => s.notify);
-  const setSelection = useUi((s) => s.setSelection);
-  if (status === 'error' && error) {
-    return (
-      <div className="rounded-md bg-red-50 p-2 text-red-700 dark:bg-red-950 dark:text-red-300" data-testid="run-error">
-        {error.message}
-        {error.nodeId && (
-          <button className="ml-2 underline" onClick={() => setSelection([error.nodeId!], [])}>
-            show node {error.nodeId}
-          </button>
-        )}
-      </div>
-    );
-  }
-  if (!report) return null;
-  const m = report.metrics;
-  return (
-    <div className="space-y-2" data-testid="summary">
-      <table className="w-full font-mono text-[12px]">
-        <tbody>
-          {m?.psnr && (
-            <tr>
-              <td className="text-slate-500">PSNR</td>
-              <td className="text-right" data-testid="summary-psnr">
-                {m.psnr[0]!.toFixed(2)} dB
-              </td>
-            </tr>
-          )}
-          {m?.ssim && (
-            <tr>
-              <td className="text-slate-500">SSIM</td>
-              <td className="text-right">{m.ssim[0]!.toFixed(3)}</td>
-            </tr>
-          )}
-          {m?.lpips && (
-            <tr>
-              <td className="text-slate-500">LPIPS</td>
-              <td className="text-right">{m.lpips[0]!.toFixed(3)}</td>
-            </tr>
-          )}
-          {m && (
-            <tr>
-              <td className="text-slate-500">residual ‖y−Ax̂‖/‖y‖</td>
-              <td className="text-right">{m.residual[0]!.toFixed(4)}</td>
-            </tr>
-          )}
-          <tr>
-            <td className="text-slate-500">NFE · wall</td>
-            <td className="text-right" data-testid="summary-nfe">
-              {report.nfe} · {(report.wallMs / 1000).toFixed(2)} s
-            </td>
-          </tr>
-          <tr>
-            <td className="text-slate-500">backend</td>
-            <td className="text-right" data-testid="summary-backend">
-              {BACKEND_LABEL[report.backend ?? 'js']}
-            </td>
-          </tr>
-          <tr>
-            <td className="text-slate-500">provider · seed</td>
-            <td className="text-right">
-              {report.provider} · {report.seed}
-            </td>
-          </tr>
-        </tbody>
-      </table>
-      {status === 'cancelled' && <p className="text-amber-600">Cancelled after {report.nfe} NFE.</p>}
-      {report.warnings.map((w, i) => (
-        // Where the run executed is information, not a warning; substitutions and fallbacks are.
-        <p key={i} data-testid="report-note" className={`text-[11px] ${/^backend: onnx \(fused/.test(w) ? 'text-slate-500 dark:text-slate-400' : 'text-amber-600'}`}>
-          {w}
-        </p>
-      ))}
-      {status === 'done' && (
-        <div className="flex flex-wrap gap-1.5">
-          <button className={button} onClick={() => void exportPng(files)}>
-            PNG
-          </button>
-          <button className={button} onClick={() => void exportNpy(engine, files).catch((e: Error) => notify({ tone: 'error', text: e.message }))} data-testid="export-npy">
-            .npy
-          </button>
-          <button className={button} onClick={() => void exportReport(files)} data-testid="export-report">
-            report.json
-          </button>
-          <button
-            className={button}
-            onClick={() =>
-              void exportBundle(engine, files).then(
-                (p) => p && notify({ tone: 'success', text: `Saved run bundle ${p}` }),
-                (e: Error) => notify({ tone: 'error', text: e.message }),
-              )
-            }
-            data-testid="export-bundle"
-          >
-            Run bundle (.zip)
-          </button>
-        </div>
-      )}
-    </div>
-  );
-}
-
 export function RunPanel(): React.JSX.Element {
   const { engine } = useHost();
-  const status = useRun((s) => s.status);
+  const active = useRun(activeRun);
+  const queued = useRun((s) => s.queue.length);
+  const doc = useDocument((s) => s.doc);
   const errors = useValidation((s) => s.errors.length);
-  const running = status === 'running' || status === 'starting';
+  // An empty graph has nothing to run (Problems says so); anything else runs, or queues behind the active run.
+  const empty = doc.nodes.length === 0;
   return (
     <div className="space-y-3 p-3" data-testid="run-panel">
       <Setup />
       <div className="flex gap-2">
         <button
           className="flex-1 rounded-md bg-sky-600 px-3 py-1.5 font-semibold text-white shadow-sm hover:bg-sky-700 disabled:opacity-40"
-          disabled={running}
-          onClick={() => void startRun(engine)}
-          title={errors ? 'The graph has problems; the run will report them' : 'Run (Ctrl+Enter)'}
+          disabled={empty}
+          onClick={() => startRun(engine)}
+          title={
+            empty
+              ? 'Nothing to run: the graph is empty'
+              : active
+                ? 'Queue this graph to run next (Ctrl+Enter)'
+                : errors
+                  ? 'The graph has problems; the run will report them'
+                  : 'Run (Ctrl+Enter)'
+          }
           data-testid="run"
         >
-          {running ? 'Running…' : 'Run'}
+          {active ? `Queue run (${active.status === 'starting' ? 'compiling' : 'running'} #${active.key})` : 'Run'}
         </button>
-        <button className={button} disabled={!running} onClick={() => void cancelRun()} data-testid="cancel">
-          Cancel
+        <button
+          className={button}
+          disabled={!active}
+          onClick={() => void cancelRun()}
+          title={queued ? 'Stop the current run and start the next queued one' : 'Stop the current run'}
+          data-testid="cancel"
+        >
+          {queued ? 'Interrupt' : 'Cancel'}
         </button>
       </div>
-      <Progress />
-      <Pictures />
-      <Convergence />
-      <Summary />
+      <RunQueue />
+      <RunResult />
     </div>
   );
 }

@@ -1,37 +1,79 @@
-/** Starting, cancelling and exporting the editor's run. */
+/** Starting, queueing, cancelling and exporting the editor's runs. */
 import { unzipSync } from 'fflate';
 import type { EngineClient } from '../../protocol/client';
+import type { WireRunEvent } from '../../protocol/messages';
 import type { HostFiles } from '../host/context';
 import { base64ToBytes, bytesToBase64, textToBase64 } from '../host/base64';
 import { EngineError } from '../host/transport';
 import { useDocument } from '../state/document';
-import { useRun } from '../state/run';
+import { operatorNode, operatorTask } from '../editor/actions';
+import { runProblem } from '../state/problems';
+import { KEEP_RUNS, activeRun, shownRun, useRun } from '../state/run';
+import type { QueuedRun, RunRecord } from '../state/runs';
+import { applyEvent, moveUp, newRun, removeQueued, settingsSummary, trimRuns, updateRun } from '../state/runs';
 import { useValidation } from '../state/validation';
 import { frameToPngDataUrl } from '../ui/FrameCanvas';
 
-/** Runs the document as it is now; events flow into the run store. */
-export async function startRun(engine: EngineClient): Promise<void> {
+/** Cancel functions of started runs, by run key (functions stay out of the store). */
+const cancels = new Map<number, () => Promise<void>>();
+
+/** The current document as a run to start or queue. */
+function snapshot(): QueuedRun {
   const { doc } = useDocument.getState();
-  const run = useRun.getState();
-  run.reset('starting');
+  const key = useRun.getState().nextKey;
+  useRun.setState({ nextKey: key + 1 });
+  return { key, name: doc.name, settings: settingsSummary(doc, operatorTask(operatorNode(doc)?.kind ?? '')), doc: structuredClone(doc) };
+}
+
+/** Runs the document as it is now, or queues it behind the active run. */
+export function startRun(engine: EngineClient): void {
+  const q = snapshot();
+  if (activeRun(useRun.getState())) useRun.setState((s) => ({ queue: [...s.queue, q] }));
+  else void launch(engine, q);
+}
+
+/** Starts the first queued run, if any. */
+function startNext(engine: EngineClient): void {
+  const [next, ...rest] = useRun.getState().queue;
+  if (!next || activeRun(useRun.getState())) return;
+  useRun.setState({ queue: rest });
+  void launch(engine, next);
+}
+
+async function launch(engine: EngineClient, q: QueuedRun): Promise<void> {
+  useRun.setState((s) => ({ runs: trimRuns([...s.runs, newRun(q)], KEEP_RUNS), selected: undefined, problem: undefined }));
+  const update = (f: (r: RunRecord) => RunRecord): void => useRun.setState((s) => ({ runs: updateRun(s.runs, q.key, f) }));
+  const onEvent = (e: WireRunEvent): void => {
+    update((r) => applyEvent(r, e));
+    if (e.type === 'error') useRun.setState({ problem: runProblem(q.doc, e) });
+    if (e.type === 'done' || e.type === 'cancelled' || e.type === 'error') {
+      cancels.delete(q.key);
+      // After an error the queue waits: its runs would likely fail alike and hide this error.
+      if (e.type !== 'error') startNext(engine);
+    }
+  };
   try {
-    const { runId, cancel } = await engine.run({ doc: doc as unknown as Record<string, unknown>, throttleMs: 80 }, (e) => useRun.getState().apply(e));
-    useRun.setState({ runId, cancel });
+    const { runId, cancel } = await engine.run({ doc: q.doc as unknown as Record<string, unknown>, throttleMs: 80 }, onEvent);
+    update((r) => ({ ...r, runId }));
+    if (activeRun(useRun.getState())?.key === q.key) cancels.set(q.key, cancel);
   } catch (e) {
     const err = e as Error;
+    // Validation issues name their nodes; they go where validation shows. Anything else is the run's problem.
     if (err instanceof EngineError && err.issues.length) useValidation.getState().set({ errors: err.issues, warnings: [] });
-    useRun.setState({ status: 'error', error: { message: err.message } });
+    else useRun.setState({ problem: runProblem(q.doc, { message: err.message }) });
+    update((r) => ({ ...r, status: 'error', error: { message: err.message } }));
   }
 }
 
-/** Asks the engine to stop the current run (it ends with a `cancelled` event). */
+/** Asks the engine to stop the active run (it ends with a `cancelled` event and the next queued run starts). */
 export async function cancelRun(): Promise<void> {
-  await useRun.getState().cancel?.();
+  const r = activeRun(useRun.getState());
+  if (r) await cancels.get(r.key)?.();
 }
 
 /** Saves the result picture as PNG. */
 export async function exportPng(files: HostFiles): Promise<void> {
-  const { result, report } = useRun.getState();
+  const { result, report } = shownRun(useRun.getState()) ?? {};
   if (!result) return;
   const b64 = frameToPngDataUrl(result).split(',')[1]!;
   await files.save(`${report?.graph ?? 'result'}-seed${report?.seed ?? 0}.png`, b64, [{ name: 'PNG image', extensions: ['png'] }]);
@@ -39,7 +81,7 @@ export async function exportPng(files: HostFiles): Promise<void> {
 
 /** Saves the run bundle: graph, measurement, result (.npy and .png) and report, zipped. */
 export async function exportBundle(engine: EngineClient, files: HostFiles): Promise<string | undefined> {
-  const { runId } = useRun.getState();
+  const { runId } = shownRun(useRun.getState()) ?? {};
   if (!runId) return undefined;
   const { fileName, base64 } = await engine.call('run.export', { runId });
   return files.save(fileName, base64, [{ name: 'Run bundle', extensions: ['zip'] }]);
@@ -47,7 +89,7 @@ export async function exportBundle(engine: EngineClient, files: HostFiles): Prom
 
 /** Saves the result tensor (all samples, float32) as .npy, taken from the run's bundle. */
 export async function exportNpy(engine: EngineClient, files: HostFiles): Promise<void> {
-  const { runId, report } = useRun.getState();
+  const { runId, report } = shownRun(useRun.getState()) ?? {};
   if (!runId) return;
   const { base64 } = await engine.call('run.export', { runId });
   const npy = unzipSync(base64ToBytes(base64))['result.npy'];
@@ -57,6 +99,12 @@ export async function exportNpy(engine: EngineClient, files: HostFiles): Promise
 
 /** Saves report.json. */
 export async function exportReport(files: HostFiles): Promise<void> {
-  const { report } = useRun.getState();
+  const { report } = shownRun(useRun.getState()) ?? {};
   if (report) await files.save('report.json', textToBase64(`${JSON.stringify(report, null, 2)}\n`), [{ name: 'JSON', extensions: ['json'] }]);
 }
+
+/** Drops a queued run. */
+export const unqueue = (key: number): void => useRun.setState((s) => ({ queue: removeQueued(s.queue, key) }));
+
+/** Moves a queued run one place earlier. */
+export const queueUp = (key: number): void => useRun.setState((s) => ({ queue: moveUp(s.queue, key) }));
