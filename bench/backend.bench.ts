@@ -20,10 +20,11 @@ import type { Plan } from '../src/engine/compile/plan';
 import { withMeasurement, withPrior } from '../src/engine/graph/edit';
 import { parseGraph } from '../src/engine/graph/format';
 import type { GraphDocument } from '../src/engine/graph/format';
-import { onnxBackend } from '../src/engine/onnx/backend';
+import { notFusableText } from '../src/engine/onnx/backend';
 import { buildFused } from '../src/engine/onnx/fused';
 import { drawNoise } from '../src/engine/onnx/noise';
 import type { ScoreModel } from '../src/engine/priors/types';
+import { prepareBackend } from '../src/engine/runtime/backend';
 import { runPlan } from '../src/engine/runtime/run';
 import { tensor } from '../src/engine/tensor/tensor';
 
@@ -37,16 +38,20 @@ type Backend = 'js' | 'node' | 'fused' | 'prefetch';
 
 /** Milliseconds per iteration, or why the backend cannot run this plan. */
 async function perIteration(plan: Plan, backend: Backend): Promise<{ ms: number; nfe: number } | string> {
-  const b = backend === 'js' ? undefined : await onnxBackend(plan, { fused: backend !== 'node', prefetchNoise: backend === 'prefetch' });
+  const b = await prepareBackend(
+    plan,
+    backend === 'js' ? 'js' : backend === 'node' ? 'onnx-node' : 'onnx',
+    backend === 'js' || backend === 'node' ? {} : { prefetchNoise: backend === 'prefetch' },
+  );
   try {
-    if ((backend === 'fused' || backend === 'prefetch') && b?.form !== 'fused') return b!.note.replace(/^.*not fused: /, '').replace(/\)$/, '');
-    if (backend === 'prefetch' && !b?.prefetcher) return b!.note;
-    const options = b?.options ?? {};
+    if ((backend === 'fused' || backend === 'prefetch') && b.fallback) return notFusableText(b.fallback);
+    if (backend === 'prefetch' && !b.prefetcher) return b.summary;
+    const options = { backend: b };
     await runPlan(plan, { stopAt: 2, ...options }); // warm-up: first runs allocate and plan kernels
     const { report } = await runPlan(plan, options);
     return { ms: report.wallMs / report.iterations, nfe: report.nfe / report.iterations };
   } finally {
-    await b?.release();
+    await b.release();
   }
 }
 

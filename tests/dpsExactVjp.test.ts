@@ -11,7 +11,8 @@ import { withMeasurement } from '../src/engine/graph/edit';
 import { parseGraph } from '../src/engine/graph/format';
 import type { GraphDocument } from '../src/engine/graph/format';
 import { validateGraph } from '../src/engine/graph/validate';
-import { onnxBackend } from '../src/engine/onnx/backend';
+import type { OnnxScoreModel } from '../src/engine/priors/onnxPrior';
+import { prepareBackend } from '../src/engine/runtime/backend';
 import { runPlan } from '../src/engine/runtime/run';
 import { norm, sub } from '../src/engine/tensor/tensor';
 
@@ -33,10 +34,10 @@ describe('DPS with the exact denoiser VJP of a network', () => {
     const js = await runPlan(plan);
     expect(js.status).toBe('done');
     expect(js.report.vjpCalls).toBe(6); // one batched VJP per iteration
-    const backend = await onnxBackend(plan);
+    const backend = await prepareBackend(plan, 'onnx');
     try {
-      expect(backend.form).toBe('fused');
-      const onnx = await runPlan(plan, backend.options);
+      expect(backend.step.form).toBe('fused');
+      const onnx = await runPlan(plan, { backend });
       expect(onnx.status).toBe('done');
       const rel = norm(sub(onnx.result!, js.result!)) / norm(js.result!);
       expect(rel).toBeLessThan(1e-4);
@@ -44,7 +45,7 @@ describe('DPS with the exact denoiser VJP of a network', () => {
     } finally {
       await backend.release();
     }
-    await plan.prior.release();
+    await (plan.prior as OnnxScoreModel).release();
   }, 120_000);
 
   it('differs from the symmetric finite difference, which costs two extra forwards per step', async () => {
@@ -53,6 +54,6 @@ describe('DPS with the exact denoiser VJP of a network', () => {
     const b = await runPlan(fd!);
     expect(b.report.nfe - a.report.nfe).toBe(2 * 4);
     expect(norm(sub(a.result!, b.result!)) / norm(b.result!)).toBeGreaterThan(1e-3);
-    await Promise.all([exact!.prior.release(), fd!.prior.release()]);
+    await Promise.all([exact!, fd!].map((p) => (p.prior as OnnxScoreModel).release()));
   }, 120_000);
 });

@@ -17,6 +17,7 @@ import { readModelCard } from '../priors/modelCard';
 import type { MeasurementValue } from '../kernels/updates';
 import type { LpipsNetwork } from '../metrics/lpips';
 import { lpipsNetwork, lpipsShapeProblem } from '../metrics/lpips';
+import { prepareBackend } from '../runtime/backend';
 import { qualityWithLpips, runPlan } from '../runtime/run';
 import { simulate } from '../simulate';
 import type { Tensor } from '../tensor/tensor';
@@ -216,7 +217,9 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   doc = withMeasurement(doc, { kind: 'simulate', task, image, sigma: spec.sigma, ...(spec.size && !priorFit(spec.prior) ? { size: spec.size } : {}) });
   const plan = await compile(doc, { seed, samples: spec.samples ?? 1, ...(spec.iterations ? { iterations: spec.iterations } : {}) });
   const lpips = await studyLpips(spec, plan.imageShape);
-  const r = await runPlan(plan, { ...(signal ? { signal } : {}) });
+  // The graph's backend choice, as the worker makes it (the presets leave it at js).
+  const backend = await prepareBackend(plan, doc.run.backend ?? 'js');
+  const r = await runPlan(plan, { backend, ...(signal ? { signal } : {}) }).finally(() => backend.release());
   if (r.status !== 'done') return undefined; // cancelled: the row is run again on resume
   if (!r.result) throw new Error(`${solver} on ${task}: the graph has no Output`);
   const truth = plan.measurement.x!;

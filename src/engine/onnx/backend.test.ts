@@ -14,7 +14,7 @@ import { withMeasurement, withPrior } from '../graph/edit';
 import { parseGraph } from '../graph/format';
 import { runPlan } from '../runtime/run';
 import { norm, sub } from '../tensor/tensor';
-import { onnxBackend } from './backend';
+import { prepareBackend } from '../runtime/backend';
 
 const preset = (name: string, task: string) => {
   const file = new URL(`../../../resources/presets/${name}.lagrange.json`, import.meta.url);
@@ -32,9 +32,9 @@ describe('ONNX iteration backend against the JS runtime', () => {
   it.each(cases)('%s on %s: 20 iterations, 2 samples, within 1e-4 relative', async (name, task) => {
     const plan = await compile(preset(name, task), { iterations: 20, samples: 2, seed: 3 });
     const js = await runPlan(plan);
-    const backend = await onnxBackend(plan, { fused: false });
-    const onnx = await runPlan(plan, backend.options).finally(() => backend.release());
-    expect(backend.options.executors).toBeDefined();
+    const backend = await prepareBackend(plan, 'onnx-node');
+    const onnx = await runPlan(plan, { backend }).finally(() => backend.release());
+    expect(backend.step.form).toBe('node');
     const rel = norm(sub(onnx.result!, js.result!)) / norm(js.result!);
     const note = onnx.report.warnings.filter((w) => w.startsWith('backend: onnx'));
     rows[`${name}/${task}`] = { relDiff: rel, jsMs: js.report.wallMs, onnxMs: onnx.report.wallMs, warnings: note.join(' | ') };
@@ -51,8 +51,8 @@ describe('ONNX iteration backend against the JS runtime', () => {
     const x = plan.body.find((s) => s.kind === 'XUpdate')!;
     x.params = { ...x.params, mode: 'prox', lambda: 7, guidance: 1 };
     const js = await runPlan(plan);
-    const backend = await onnxBackend(plan, { fused: false });
-    const onnx = await runPlan(plan, backend.options).finally(() => backend.release());
+    const backend = await prepareBackend(plan, 'onnx-node');
+    const onnx = await runPlan(plan, { backend }).finally(() => backend.release());
     expect(norm(sub(onnx.result!, js.result!)) / norm(js.result!)).toBeLessThan(1e-4);
     expect(onnx.report.warnings.join('\n')).toContain('ran in JS: XUpdate (prox: operator deblur-motion: its proxL2 is a preconditioned CG solve');
   });

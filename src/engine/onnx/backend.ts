@@ -1,12 +1,12 @@
 /**
- * The ONNX iteration backend for `runPlan`. Two forms:
- * - node by node (`RunOptions.executors`): each lowerable body step (`steps.ts`) runs its own
- *   ONNX session; the score network stays the prior's session, called by the host;
- * - fused (`RunOptions.iterate`, `fused.ts`): the whole body, network included, is one ONNX
- *   model run once per iteration, so on an accelerator an iteration costs one session call.
+ * The ONNX iteration backends (`runtime/backend.ts` registers them). Two forms:
+ * - node by node (`onnx-node`): each lowerable body step (`steps.ts`) runs its own ONNX
+ *   session; the score network stays the prior's session, called by the host;
+ * - fused (`onnx-fused`, `fused.ts`): the whole body, network included, is one ONNX model run
+ *   once per iteration, so on an accelerator an iteration costs one session call.
  * Both draw the JS runtime's noise from the same seeded streams in the same order, so a run
  * matches the JS runtime to float32 rounding. Steps without a lowering run their JS executor
- * (node by node), or make the fused form unavailable; the run report says what ran where.
+ * (node by node), or make the fused form unavailable; the placement says what ran where.
  */
 import type { Plan } from '../compile/plan';
 import { fusedOperatorNote } from '../operators/onnx/lower';
@@ -14,12 +14,12 @@ import { PROVIDER_ORDER, providerUnavailable } from '../priors/onnxPrior';
 import type { ExecutionProvider } from '../priors/onnxPrior';
 import type { Executor } from '../runtime/executors';
 import { executors as jsExecutors } from '../runtime/executors';
-import type { RunOptions } from '../runtime/run';
+import { BackendUnavailable } from '../runtime/backend';
+import type { IterationBackend, NotFusable, Placement, PreparedBackend } from '../runtime/backend';
 import type { Tensor } from '../tensor/tensor';
 import { fuseIteration } from './fused';
 import { hasExactVjp, prepareExactVjp } from './autodiff/priorVjp';
 import type { OnnxScoreModel } from '../priors/onnxPrior';
-import type { NoisePrefetcher } from './noise';
 import { openSession } from './session';
 import type { OnnxSession } from './session';
 import { lowerStep } from './steps';
@@ -40,72 +40,71 @@ export function providersFor(plan: Plan): ExecutionProvider[] {
   return gpu ? [wanted, 'cpu'] : ['cpu'];
 }
 
-/** A prepared ONNX backend: the `runPlan` options to use, and its sessions to release after the run. */
-export interface OnnxBackend {
-  options: Pick<RunOptions, 'executors' | 'iterate'>;
-  /** 'fused' when the whole iteration is one model, else 'node'. */
-  form: 'fused' | 'node';
-  /** What ran where (also added to the run report's warnings). */
-  note: string;
-  /** Fused form: the threads drawing the next iterations' noise, when there are any. */
-  prefetcher?: NoisePrefetcher;
-  release(): Promise<void>;
-}
+/** The summary's label for a step that ran in JS: XUpdate's reason names its operator's form (what decides where it runs); other kinds by name. */
+const jsLabel = (p: Placement): string => (p.kind === 'XUpdate' && p.reason ? p.reason.why : p.kind);
 
-/** Options of {@link onnxBackend}. */
-export interface OnnxBackendOptions {
-  /** Try the fused iteration graph first (default true); falls back to node by node, saying why. */
-  fused?: boolean;
-  /** Fused form: draw the next iterations' noise in worker threads (see `FuseOptions.prefetchNoise`). */
-  prefetchNoise?: boolean | number;
-}
+/** `node "x": why`, or the body-wide why, as the summaries print a {@link NotFusable}. */
+export const notFusableText = (r: NotFusable): string => (r.node ? `node "${r.node}": ${r.why}` : r.why);
 
 /**
- * Prepares the ONNX backend for `plan`: opens every session now, so lowering failures are known
- * before the run starts.
- * @param plan - the compiled plan the backend will run
+ * ONNX fused: the whole body, score network included, one ONNX model run once per iteration.
+ * Refuses ({@link BackendUnavailable}) a plan with a step that has no fused lowering.
  */
-export async function onnxBackend(plan: Plan, opts: OnnxBackendOptions = {}): Promise<OnnxBackend> {
-  const providers = providersFor(plan);
-  let why = '';
-  if (opts.fused ?? true) {
+export const onnxFusedBackend: IterationBackend = {
+  id: 'onnx-fused',
+  async prepare(plan, options = {}) {
     await prepareExactVjps(plan);
-    const fused = await fuseIteration(plan, providers, opts.prefetchNoise !== undefined ? { prefetchNoise: opts.prefetchNoise } : {});
-    if ('iterate' in fused) {
-      const note = `backend: onnx (fused: the whole iteration, score network included, is one ONNX model on ${fused.provider}; ${fused.noise}${fusedOperatorNote(plan.measurement.op)})`;
-      const iterate: NonNullable<RunOptions['iterate']> = async (k, values, warn) => {
-        warn(note);
-        return fused.iterate(k, values, warn);
-      };
-      return { options: { iterate }, form: 'fused', note, ...(fused.prefetcher ? { prefetcher: fused.prefetcher } : {}), release: fused.release };
-    }
-    why = `; not fused: ${fused.reason}`;
-  }
-  return nodeByNode(plan, providers, why);
-}
+    const fused = await fuseIteration(plan, providersFor(plan), options.prefetchNoise !== undefined ? { prefetchNoise: options.prefetchNoise } : {});
+    if ('reason' in fused) throw new BackendUnavailable(fused.reason);
+    return {
+      id: 'onnx-fused',
+      step: { form: 'fused', iterate: fused.iterate },
+      placement: plan.body.map((s) => ({ node: s.id, kind: s.kind, ranOn: 'onnx', provider: fused.provider })),
+      summary: `backend: onnx (fused: the whole iteration, score network included, is one ONNX model on ${fused.provider}; ${fused.noise}${fusedOperatorNote(plan.measurement.op)})`,
+      ...(fused.prefetcher ? { prefetcher: fused.prefetcher } : {}),
+      release: fused.release,
+    };
+  },
+};
 
-async function nodeByNode(plan: Plan, providers: readonly ExecutionProvider[], why: string): Promise<OnnxBackend> {
+/** ONNX node by node: each lowerable step its own session, the others their JS executor. */
+export const onnxNodeBackend: IterationBackend = {
+  id: 'onnx-node',
+  prepare: (plan) => prepareNodeByNode(plan),
+};
+
+/**
+ * Prepares {@link onnxNodeBackend} for `plan`; `fallback` is why the fused form was refused, when
+ * node by node was not the choice but the fallback.
+ */
+export async function prepareNodeByNode(plan: Plan, fallback?: NotFusable): Promise<PreparedBackend> {
+  const providers = providersFor(plan);
   const byNode = new Map<string, { lowered: LoweredStep; session: OnnxSession }>();
-  const inJs: string[] = [];
-  const inOnnx = new Set<string>();
-  let provider: ExecutionProvider = 'cpu';
-  for (const step of plan.body) {
-    const lowered = lowerStep(step, plan, 'node');
-    if (typeof lowered === 'string') {
-      inJs.push(lowered.startsWith('XUpdate (') ? lowered : step.kind === 'XUpdate' ? 'XUpdate (prox)' : step.kind);
-      continue;
+  const placement: Placement[] = [];
+  try {
+    for (const step of plan.body) {
+      const lowered = lowerStep(step, plan, 'node');
+      if (typeof lowered === 'string') {
+        placement.push({ node: step.id, kind: step.kind, ranOn: 'js', provider: 'js', reason: { kind: 'not-lowered', node: step.id, why: lowered } });
+        continue;
+      }
+      const session = await openSession(lowered.model, providers);
+      byNode.set(step.id, { lowered, session });
+      placement.push({ node: step.id, kind: step.kind, ranOn: 'onnx', provider: session.provider });
     }
-    const session = await openSession(lowered.model, providers);
-    provider = session.provider;
-    byNode.set(step.id, { lowered, session });
-    inOnnx.add(step.kind);
+  } catch (e) {
+    await Promise.all([...byNode.values()].map((s) => s.session.release())); // those opened before the failure
+    throw e;
   }
-  const note = `backend: onnx (${[...inOnnx].join(', ') || 'nothing'} via ONNX on ${provider}; ran in JS: ${[...new Set(inJs)].join(', ') || 'nothing'}${why})`;
+  const onnx = placement.filter((p) => p.ranOn === 'onnx');
+  const inOnnx = [...new Set(onnx.map((p) => p.kind))].join(', ') || 'nothing';
+  const inJs = [...new Set(placement.filter((p) => p.ranOn === 'js').map(jsLabel))].join(', ') || 'nothing';
+  const provider = onnx.at(-1)?.provider ?? 'cpu';
+  const why = fallback ? `; not fused: ${notFusableText(fallback)}` : '';
 
   const table: Record<string, Executor> = {};
   for (const [kind, js] of Object.entries(jsExecutors)) {
     table[kind] = async (ctx) => {
-      ctx.warn(note); // one message for the whole run: the report's warnings are a set
       const own = byNode.get(ctx.node);
       if (!own) return js(ctx);
       const { lowered, session } = own;
@@ -118,9 +117,11 @@ async function nodeByNode(plan: Plan, providers: readonly ExecutionProvider[], w
     };
   }
   return {
-    options: { executors: table },
-    form: 'node',
-    note,
+    id: 'onnx-node',
+    step: { form: 'node', executors: table },
+    placement,
+    ...(fallback ? { fallback } : {}),
+    summary: `backend: onnx (${inOnnx} via ONNX on ${provider}; ran in JS: ${inJs}${why})`,
     release: async () => {
       await Promise.all([...byNode.values()].map((s) => s.session.release()));
     },

@@ -11,7 +11,7 @@ import { withMeasurement, withPrior } from '../graph/edit';
 import { parseGraph } from '../graph/format';
 import { runPlan } from '../runtime/run';
 import { norm, sub } from '../tensor/tensor';
-import { onnxBackend } from './backend';
+import { prepareBackend } from '../runtime/backend';
 import { buildFused } from './fused';
 
 const preset = (name: string, prior: string, task: string, size?: number) => {
@@ -35,10 +35,10 @@ describe('fused ONNX iteration against the JS runtime', () => {
   ] as const)('%s with prior %s on %s: one model per iteration, within 1e-4 relative', async (name, prior, task, size) => {
     const plan = await compile(preset(name, prior, task, size), { iterations: 20, samples: 2, seed: 5 });
     const js = await runPlan(plan);
-    const backend = await onnxBackend(plan);
+    const backend = await prepareBackend(plan, 'onnx');
     try {
-      expect(backend.form).toBe('fused');
-      const fused = await runPlan(plan, backend.options);
+      expect(backend.step.form).toBe('fused');
+      const fused = await runPlan(plan, { backend });
       const rel = norm(sub(fused.result!, js.result!)) / norm(js.result!);
       rows[`${name}/${prior}/${task}`] = { relDiff: rel, jsMs: js.report.wallMs, fusedMs: fused.report.wallMs, nfe: fused.report.nfe };
       expect(fused.status).toBe('done');
@@ -53,7 +53,7 @@ describe('fused ONNX iteration against the JS runtime', () => {
   it('feeds only registers, constants and per-iteration scalars/noise; returns only what the run reads', async () => {
     const plan = await compile(preset('ddiff', 'gaussian', 'inpaint-box', 16), { iterations: 5, samples: 1 });
     const built = buildFused(plan);
-    if ('reason' in built) throw new Error(built.reason);
+    if ('reason' in built) throw new Error(built.reason.why);
     expect([...built.hostWires.values()].every((k) => k.endsWith('.current'))).toBe(true);
     const outKeys = built.outputs.map((o) => `${o.at.node}.${o.at.port}`).sort();
     const read = new Set([...plan.states.map((s) => `${s.next.node}.${s.next.port}`), ...plan.previews.map((p) => `${p.source.node}.${p.source.port}`)]);
@@ -67,10 +67,10 @@ describe('fused ONNX iteration against the JS runtime', () => {
     plan.previews = [];
     plan.schedule.t[5] = Number.NaN;
     const js = await runPlan(plan).catch((e: Error) => e.message);
-    const backend = await onnxBackend(plan);
+    const backend = await prepareBackend(plan, 'onnx');
     try {
-      expect(backend.form).toBe('fused');
-      const fused = await runPlan(plan, backend.options).catch((e: Error) => e.message);
+      expect(backend.step.form).toBe('fused');
+      const fused = await runPlan(plan, { backend }).catch((e: Error) => e.message);
       expect(js).toMatch(/^node "z" \(Denoise\) produced NaN on 'x0' at iteration 5/);
       expect(fused).toBe(js);
     } finally {
@@ -81,13 +81,13 @@ describe('fused ONNX iteration against the JS runtime', () => {
   it('a plan with a step that has no lowering runs node by node and says why it was not fused', async () => {
     // DiffPIR's prox on motion blur is a CG solve with a data-dependent iteration count (steps-prox.ts).
     const plan = await compile(preset('diffpir', 'gaussian', 'deblur-motion', 16), { iterations: 3, samples: 1 });
-    const backend = await onnxBackend(plan);
+    const backend = await prepareBackend(plan, 'onnx');
     try {
-      expect(backend.form).toBe('node');
-      expect(backend.note).toMatch(/not fused: node "x": XUpdate \(prox: operator deblur-motion: its proxL2 is a preconditioned CG solve/);
-      expect(backend.note).toMatch(/ran in JS: XUpdate \(prox: operator deblur-motion/);
-      const r = await runPlan(plan, backend.options);
-      expect(r.report.warnings).toContain(backend.note);
+      expect(backend.step.form).toBe('node');
+      expect(backend.summary).toMatch(/not fused: node "x": XUpdate \(prox: operator deblur-motion: its proxL2 is a preconditioned CG solve/);
+      expect(backend.summary).toMatch(/ran in JS: XUpdate \(prox: operator deblur-motion/);
+      const r = await runPlan(plan, { backend });
+      expect(r.report.warnings).toContain(backend.summary);
     } finally {
       await backend.release();
     }

@@ -9,6 +9,7 @@
 import { key } from '../compile/plan';
 import type { Plan, PortRef, Value } from '../compile/plan';
 import type { ExecutionProvider } from '../priors/onnxPrior';
+import type { NotFusable } from '../runtime/backend';
 import type { BodyOutput, IterationBody } from '../runtime/run';
 import type { StepContext } from '../runtime/executors';
 import { executors as jsExecutors, stepStream } from '../runtime/executors';
@@ -36,7 +37,7 @@ export type FusedIteration =
       prefetcher?: NoisePrefetcher;
       release(): Promise<void>;
     }
-  | { reason: string };
+  | { reason: NotFusable };
 
 /** Options of {@link fuseIteration}. */
 export interface FuseOptions {
@@ -173,7 +174,7 @@ interface Built {
 }
 
 /** The fused model of `plan` (exported for tests and tools that save it), or why there is none. */
-export function buildFused(plan: Plan): Built | { reason: string } {
+export function buildFused(plan: Plan): Built | { reason: NotFusable } {
   const g = new GraphBuilder(`iteration.${plan.name}`);
   const inGraph = new Map<string, { name: string; dims: Dim[]; node: string; kind: string; port: string }>();
   const hostWires = new Map<string, string>();
@@ -189,7 +190,7 @@ export function buildFused(plan: Plan): Built | { reason: string } {
       // e.g. a network whose weights live in an external data file, or an unsupported operator domain
       lowered = (e as Error).message.split('\n')[0]!;
     }
-    if (typeof lowered === 'string') return { reason: `node "${step.id}": ${lowered}` };
+    if (typeof lowered === 'string') return { reason: { kind: 'not-fusable', node: step.id, why: lowered } };
     const sig = modelSignature(lowered.model);
     const wires: Record<string, string> = {};
     for (const inp of sig.inputs) {
@@ -201,7 +202,7 @@ export function buildFused(plan: Plan): Built | { reason: string } {
         continue;
       }
       const ref: PortRef | undefined = step.inputs[port];
-      if (!ref) return { reason: `node "${step.id}": input '${port}' is not connected` };
+      if (!ref) return { reason: { kind: 'not-fusable', node: step.id, why: `input '${port}' is not connected` } };
       const k = key(ref);
       const known = inGraph.get(k);
       if (known) wires[inp.name] = known.name;
@@ -237,6 +238,6 @@ export function buildFused(plan: Plan): Built | { reason: string } {
     g.output(v.name, name, v.dims);
     outputs.push({ name, at: { node: v.node, kind: v.kind, port: v.port } });
   }
-  if (outputs.length === 0) return { reason: 'the body produces nothing the run reads' };
+  if (outputs.length === 0) return { reason: { kind: 'not-fusable', why: 'the body produces nothing the run reads' } };
   return { model: g.toBytes(`one iteration of ${plan.name} (onnx/fused.ts)`), steps, hostWires, feedNames, outputs, nfe, vjpCalls };
 }

@@ -15,7 +15,7 @@ import { parseGraph } from '../graph/format';
 import type { GraphDocument } from '../graph/format';
 import { runPlan } from '../runtime/run';
 import { norm, sub } from '../tensor/tensor';
-import { onnxBackend } from './backend';
+import { prepareBackend } from '../runtime/backend';
 import { GraphBuilder } from './builder';
 
 const [C, H, W] = [1, 32, 32];
@@ -75,11 +75,11 @@ describe("ZUpdate variance 'learned' on the ONNX backend", () => {
     expect(norm(sub(js.result!, fixed.result!)) / norm(fixed.result!)).toBeGreaterThan(1e-3); // v ≠ −1 changes the noise
     expect(js.report.nfe).toBe(fixed.report.nfe); // v costs no network evaluation
     for (const fused of [true, false]) {
-      const backend = await onnxBackend(plan, { fused, prefetchNoise: false });
+      const backend = await prepareBackend(plan, fused ? 'onnx' : 'onnx-node', { prefetchNoise: false });
       try {
-        expect(backend.form).toBe(fused ? 'fused' : 'node');
-        expect(backend.note).not.toMatch(/ran in JS: [^)]*(Denoise|ZUpdate)/);
-        const got = await runPlan(plan, backend.options);
+        expect(backend.step.form).toBe(fused ? 'fused' : 'node');
+        expect(backend.summary).not.toMatch(/ran in JS: [^)]*(Denoise|ZUpdate)/);
+        const got = await runPlan(plan, { backend });
         expect(norm(sub(got.result!, js.result!)) / norm(js.result!)).toBeLessThan(1e-4);
         expect(got.report.nfe).toBe(js.report.nfe);
       } finally {
@@ -91,10 +91,10 @@ describe("ZUpdate variance 'learned' on the ONNX backend", () => {
   it('a fixed run on a learn_sigma network is the same as before v existed (ε̂ unchanged, v unread)', async () => {
     const plan = await compile(dpsDoc(LEARNED, { variance: 'fixed' }, false), OPTS);
     const js = await runPlan(plan);
-    const backend = await onnxBackend(plan, { prefetchNoise: false });
+    const backend = await prepareBackend(plan, 'onnx', { prefetchNoise: false });
     try {
-      expect(backend.form).toBe('fused');
-      const got = await runPlan(plan, backend.options);
+      expect(backend.step.form).toBe('fused');
+      const got = await runPlan(plan, { backend });
       expect(norm(sub(got.result!, js.result!)) / norm(js.result!)).toBeLessThan(1e-4);
     } finally {
       await backend.release();
@@ -116,11 +116,11 @@ describe("ZUpdate variance 'learned' on the ONNX backend", () => {
       const js = await runPlan(plan).catch((e: Error) => e.message);
       expect(js).toMatch(/^node "ancestral" \(ZUpdate\) at iteration 0: /);
       expect(js).toMatch(message);
-      const backend = await onnxBackend(plan, { prefetchNoise: false });
+      const backend = await prepareBackend(plan, 'onnx', { prefetchNoise: false });
       try {
-        expect(backend.form).toBe('node');
-        expect(backend.note).toMatch(reason); // the fused form's reason
-        expect(await runPlan(plan, backend.options).catch((e: Error) => e.message)).toBe(js);
+        expect(backend.step.form).toBe('node');
+        expect(backend.summary).toMatch(reason); // the fused form's reason
+        expect(await runPlan(plan, { backend }).catch((e: Error) => e.message)).toBe(js);
       } finally {
         await backend.release();
       }

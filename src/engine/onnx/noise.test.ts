@@ -18,8 +18,8 @@ import type { RunOptions } from '../runtime/run';
 import { createRng } from '../tensor/rng';
 import type { Tensor } from '../tensor/tensor';
 import { norm, sub } from '../tensor/tensor';
-import { onnxBackend } from './backend';
-import type { OnnxBackend } from './backend';
+import { prepareBackend } from '../runtime/backend';
+import type { PreparedBackend } from '../runtime/backend';
 import { drawNoise, NoisePrefetcher, noiseThreads } from './noise';
 
 const plan = (name: string, iterations: number): Promise<Plan> => {
@@ -32,11 +32,11 @@ const same = (a: Tensor, b: Tensor): boolean => a.data.length === b.data.length 
 const rel = (a: Tensor, b: Tensor): number => norm(sub(a, b)) / norm(b);
 
 /** Runs `fn` with a prefetching backend (`threads` noise workers) and checks that its threads end with it. */
-async function withPrefetch<T>(p: Plan, fn: (b: OnnxBackend, prefetcher: NoisePrefetcher) => Promise<T>, threads = 1): Promise<T> {
-  const b = await onnxBackend(p, { prefetchNoise: threads });
+async function withPrefetch<T>(p: Plan, fn: (b: PreparedBackend, prefetcher: NoisePrefetcher) => Promise<T>, threads = 1): Promise<T> {
+  const b = await prepareBackend(p, 'onnx', { prefetchNoise: threads });
   const prefetcher = b.prefetcher;
-  expect(b.form).toBe('fused');
-  expect(b.note).toContain(`noise drawn ahead in ${threads} worker thread`);
+  expect(b.step.form).toBe('fused');
+  expect(b.summary).toContain(`noise drawn ahead in ${threads} worker thread`);
   expect(prefetcher?.threads).toBe(threads);
   try {
     return await fn(b, prefetcher!);
@@ -61,11 +61,11 @@ describe('noise drawn ahead in a worker thread', () => {
   ] as const)('%s: fused with prefetch equals fused without, bit for bit, and the JS runtime', async (name, iterations) => {
     const p = await plan(name, iterations);
     const js = await runPlan(p);
-    const off = await onnxBackend(p, { prefetchNoise: false });
-    expect(off.note).toContain('noise drawn in place');
-    const plain = await runPlan(p, off.options).finally(() => off.release());
+    const off = await prepareBackend(p, 'onnx', { prefetchNoise: false });
+    expect(off.summary).toContain('noise drawn in place');
+    const plain = await runPlan(p, { backend: off }).finally(() => off.release());
     await withPrefetch(p, async (b, prefetcher) => {
-      const ahead = await runPlan(p, b.options);
+      const ahead = await runPlan(p, { backend: b });
       expect(ahead.status).toBe('done');
       expect(same(ahead.result!, plain.result!)).toBe(true);
       expect(rel(ahead.result!, js.result!)).toBeLessThan(1e-5);
@@ -85,12 +85,12 @@ describe('noise drawn ahead in a worker thread', () => {
   it('diff-pnp-admm (a Noising step without fresh noise) draws nothing and starts no thread', async () => {
     const p = await plan('diff-pnp-admm', 8);
     const js = await runPlan(p);
-    const b = await onnxBackend(p, { prefetchNoise: true });
+    const b = await prepareBackend(p, 'onnx', { prefetchNoise: true });
     try {
-      expect(b.form).toBe('fused');
-      expect(b.note).toContain('no noise to draw');
+      expect(b.step.form).toBe('fused');
+      expect(b.summary).toContain('no noise to draw');
       expect(b.prefetcher).toBeUndefined();
-      expect(rel((await runPlan(p, b.options)).result!, js.result!)).toBeLessThan(1e-5);
+      expect(rel((await runPlan(p, { backend: b })).result!, js.result!)).toBeLessThan(1e-5);
     } finally {
       await b.release();
     }
@@ -99,16 +99,16 @@ describe('noise drawn ahead in a worker thread', () => {
   it('pause and resume, a cancelled run and a rerun on one backend equal an uninterrupted run', async () => {
     const p = await plan('ddiff', 10);
     await withPrefetch(p, async (b, prefetcher) => {
-      const whole = await runPlan(p, b.options);
-      const paused = await runPlan(p, { ...b.options, stopAt: 4 }); // leaves iterations 4 and 5 drawn ahead
+      const whole = await runPlan(p, { backend: b });
+      const paused = await runPlan(p, { backend: b, stopAt: 4 }); // leaves iterations 4 and 5 drawn ahead
       expect(paused.status).toBe('paused');
-      const resumed = await runPlan(p, { ...b.options, resume: paused.snapshot! });
+      const resumed = await runPlan(p, { backend: b, resume: paused.snapshot! });
       expect(same(resumed.result!, whole.result!)).toBe(true);
       // Cancelled after iteration 2: what it drew ahead is dropped when the next run starts over at 0.
       const ac = new AbortController();
-      const opts: RunOptions = { ...b.options, signal: ac.signal, throttleMs: 0, onEvent: (e) => e.type === 'progress' && e.iteration === 3 && ac.abort() };
+      const opts: RunOptions = { backend: b, signal: ac.signal, throttleMs: 0, onEvent: (e) => e.type === 'progress' && e.iteration === 3 && ac.abort() };
       expect((await runPlan(p, opts)).status).toBe('cancelled');
-      const again = await runPlan(p, b.options);
+      const again = await runPlan(p, { backend: b });
       expect(same(again.result!, whole.result!)).toBe(true);
       // 9 + 3 + 6 (iterations 4 and 5 drawn by the paused run) + 2 + 9: all but each run's first
       expect(prefetcher.served).toBe(29);
@@ -117,16 +117,16 @@ describe('noise drawn ahead in a worker thread', () => {
 
   it('two threads take alternate iterations; a thread that dies mid-run leaves the rest to be drawn in place, same numbers', async () => {
     const p = await plan('ddiff', 10);
-    const off = await onnxBackend(p, { prefetchNoise: false });
-    const plain = await runPlan(p, off.options).finally(() => off.release());
+    const off = await prepareBackend(p, 'onnx', { prefetchNoise: false });
+    const plain = await runPlan(p, { backend: off }).finally(() => off.release());
     await withPrefetch(
       p,
       async (b, prefetcher) => {
-        expect(same((await runPlan(p, b.options)).result!, plain.result!)).toBe(true);
+        expect(same((await runPlan(p, { backend: b })).result!, plain.result!)).toBe(true);
         expect(prefetcher.served).toBe(9);
         const workers = (prefetcher as unknown as { workers: { terminate(): Promise<number> }[] }).workers;
         const onEvent: RunOptions['onEvent'] = (e) => void (e.type === 'progress' && e.iteration === 3 && workers[1]!.terminate());
-        const hurt = await runPlan(p, { ...b.options, throttleMs: 0, onEvent });
+        const hurt = await runPlan(p, { backend: b, throttleMs: 0, onEvent });
         expect(same(hurt.result!, plain.result!)).toBe(true);
         expect(prefetcher.failure).toMatch(/a noise worker exited/);
         expect(hurt.report.warnings.join('\n')).toMatch(/noise drawn in place from now on \(a noise worker exited/);

@@ -12,7 +12,7 @@ import { withMeasurement, withPrior } from '../graph/edit';
 import { parseGraph } from '../graph/format';
 import { runPlan } from '../runtime/run';
 import { norm, sub } from '../tensor/tensor';
-import { onnxBackend } from './backend';
+import { prepareBackend } from '../runtime/backend';
 
 const DIR = new URL('../../../resources/presets/', import.meta.url);
 const PRESETS = readdirSync(DIR)
@@ -40,13 +40,13 @@ async function compare(
 ): Promise<{ form: string; rel: number; note: string }> {
   const plan = await compile(preset(name, prior, task, opts.size), { iterations, samples: 2, seed: 7 });
   const js = await runPlan(plan);
-  const backend = await onnxBackend(plan, { fused: opts.fused ?? true });
+  const backend = await prepareBackend(plan, (opts.fused ?? true) ? 'onnx' : 'onnx-node');
   try {
-    const onnx = await runPlan(plan, backend.options);
+    const onnx = await runPlan(plan, { backend });
     expect(onnx.status).toBe('done');
     const rel = norm(sub(onnx.result!, js.result!)) / norm(js.result!);
     rows[`${name}/${prior}/${task}${opts.fused === false ? ' (node)' : ''}`] = {
-      form: backend.form,
+      form: backend.step.form,
       relDiff: rel,
       nfe: onnx.report.nfe,
       jsMs: js.report.wallMs,
@@ -56,7 +56,7 @@ async function compare(
     expect(onnx.report.vjpCalls).toBe(js.report.vjpCalls); // and denoiser VJPs (DPS)
     // The JS executors' own notes (e.g. a linearized prox) are recorded the same.
     expect(onnx.report.warnings.filter((w) => !w.startsWith('backend: onnx')).sort()).toEqual(js.report.warnings.sort());
-    return { form: backend.form, rel, note: backend.note };
+    return { form: backend.step.form, rel, note: backend.summary };
   } finally {
     await backend.release();
   }

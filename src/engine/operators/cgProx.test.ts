@@ -8,7 +8,7 @@ import { compile } from '../compile/compile';
 import { parseGraph } from '../graph/format';
 import type { GraphDocument } from '../graph/format';
 import { validateGraph } from '../graph/validate';
-import { onnxBackend } from '../onnx/backend';
+import { prepareBackend } from '../runtime/backend';
 import { runPlan } from '../runtime/run';
 import { createRng } from '../tensor/rng';
 import type { Shape, Tensor } from '../tensor/tensor';
@@ -241,8 +241,8 @@ describe('DiffPIR on an operator with only apply and adjoint', () => {
   it('runs on the ONNX backend node by node, the CG prox in JS with the reason in the note', async () => {
     const plan = await compile(diffpir('TestPool2Cg'), { iterations: 4 });
     const js = await runPlan(plan, { throttleMs: 0 });
-    const backend = await onnxBackend(plan, { fused: false });
-    const onnx = await runPlan(plan, backend.options).finally(() => backend.release());
+    const backend = await prepareBackend(plan, 'onnx-node');
+    const onnx = await runPlan(plan, { backend }).finally(() => backend.release());
     expect(onnx.status).toBe('done');
     expect(onnx.report.warnings.join('\n')).toMatch(/XUpdate \(prox: operator test-pool2-cg: its proxL2 is the engine's conjugate-gradient solve \(no closed form\)/);
     expect(onnx.report.warnings.join('\n')).toMatch(/solved \(AᵀA \+ I\/γ\)x = Aᵀy \+ z\/γ by conjugate gradients/);

@@ -21,8 +21,9 @@ import { firstNonFinite, shapeStr, sizeOf, tensor } from '../tensor/tensor';
 import { versions } from '../version';
 import { toRgba } from '../io/frames';
 import type { QualityMetrics, RunEvent, RunReport } from './events';
+import type { IterationStep, PreparedBackend } from './backend';
 import { executors as jsExecutors, stepStream } from './executors';
-import type { Executor, StepContext } from './executors';
+import type { StepContext } from './executors';
 import { liveness } from './liveness';
 
 /** Raised when a run fails inside a node; names the node and the iteration. */
@@ -53,18 +54,15 @@ export interface RunOptions {
   stopAt?: number;
   /** Minimum time between preview/progress events (the last iteration always reports). */
   throttleMs?: number;
-  /** Executors by node kind, replacing the JS table (e.g. the node-by-node form of `onnx/backend.ts`). */
-  executors?: Readonly<Record<string, Executor>>;
   /**
-   * Evaluates the whole body of an iteration at once instead of node by node (a fused backend,
-   * e.g. `onnx/fused.ts`). Given iteration k and the values so far (constants and the states'
-   * `<id>.current`), it returns the values it computed, each with the node that produced it.
+   * The prepared iteration backend (`backend.ts`: `prepareBackend`); absent, the JS runtime. Its
+   * summary of what ran where joins the report's warnings.
    */
-  iterate?: IterationBody;
+  backend?: Pick<PreparedBackend, 'step' | 'summary'>;
   /**
    * Where node outputs come from: by default a pool of this run that recycles dead buffers;
    * `false` allocates every output afresh (the results are bit-identical either way); a given
-   * pool is used as is (e.g. to read its counters). A fused body (`iterate`) uses none.
+   * pool is used as is (e.g. to read its counters). A fused body uses none.
    */
   pool?: BufferPool | false;
 }
@@ -78,7 +76,9 @@ export interface BodyOutput {
 }
 
 /**
- * See {@link RunOptions.iterate}; `nfe` counts the score-network evaluations inside the iteration
+ * Evaluates the whole body of an iteration at once instead of node by node (a fused backend,
+ * e.g. `onnx/fused.ts`). Given iteration k and the values so far (constants and the states'
+ * `<id>.current`), it returns the values it computed, each with the node that produced it; `nfe` counts the score-network evaluations inside the iteration
  * and `vjpCalls` the denoiser VJPs.
  */
 export type IterationBody = (k: number, values: ReadonlyMap<string, Value>, warn: (message: string) => void) => Promise<{ outputs: BodyOutput[]; nfe: number; vjpCalls?: number }>;
@@ -147,8 +147,11 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
     vjpCalls = 0,
     scoreMs = 0;
   const warnings = new Set(plan.warnings);
-  const executors = opts.executors ?? jsExecutors;
-  const pool = opts.iterate || opts.pool === false ? undefined : (opts.pool ?? new BufferPool());
+  if (opts.backend?.summary) warnings.add(opts.backend.summary);
+  const body: IterationStep = opts.backend?.step ?? { form: 'node', executors: jsExecutors };
+  const iterate = body.form === 'fused' ? body.iterate : undefined;
+  const executors = body.form === 'node' ? body.executors : jsExecutors;
+  const pool = iterate || opts.pool === false ? undefined : (opts.pool ?? new BufferPool());
   const live = pool ? liveness(plan) : undefined;
 
   // Score models counted and timed; every other constant as compiled.
@@ -280,10 +283,10 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
     // Last iteration's `next` values live on as the registers just set; their old keys would
     // only make those buffers look shared.
     if (live) for (const c of live.carriedOutputs) values.delete(c);
-    if (opts.iterate) {
+    if (iterate) {
       let it: Awaited<ReturnType<IterationBody>>;
       try {
-        it = await opts.iterate(k, values, (m) => warnings.add(m));
+        it = await iterate(k, values, (m) => warnings.add(m));
       } catch (e) {
         throw new RunError(`iteration ${k}: ${(e as Error).message}`, undefined, k);
       }

@@ -5,9 +5,9 @@
 import { parentPort } from 'node:worker_threads';
 import { compile } from '../../compile/compile';
 import { studyRow } from '../../eval/study';
-import { onnxBackend } from '../../onnx/backend';
 import { releaseOperator } from '../../operators/onnx/spec';
 import { loadPlugins } from '../../plugin/load';
+import { prepareBackend } from '../backend';
 import type { RunReport } from '../events';
 import { runPlan } from '../run';
 import type { FromWorker, ToWorker, WorkerJob } from './protocol';
@@ -33,18 +33,18 @@ async function execute(job: WorkerJob, signal: AbortSignal): Promise<void> {
   send({ type: 'inputs', task: m.op.id, sigma: m.sigmaY, y: wire(m.y), ...(m.x ? { truth: wire(m.x) } : {}) });
   // The document chooses the backend; every report says which one ran, as the CLI's report.json does.
   const backend = job.doc.run.backend ?? 'js';
-  const onnx = backend === 'onnx' ? await onnxBackend(plan) : undefined;
+  const prepared = await prepareBackend(plan, backend);
   const stamp = (report: RunReport): RunReport => ({ ...report, backend });
   let r: Awaited<ReturnType<typeof runPlan>>;
   try {
     r = await runPlan(plan, {
       signal,
       ...(job.throttleMs !== undefined ? { throttleMs: job.throttleMs } : {}),
-      ...onnx?.options,
+      backend: prepared,
       onEvent: (event) => send({ type: 'event', event: event.type === 'done' || event.type === 'cancelled' ? { ...event, report: stamp(event.report) } : event }),
     });
   } finally {
-    await onnx?.release(); // sessions hold the network's weights: free them with the run
+    await prepared.release(); // sessions hold the network's weights: free them with the run
     releaseOperator(m.op); // an ONNX operator folder's sessions too
   }
   const result = r.result ? { shape: [...r.result.shape], data: r.result.data } : undefined;
