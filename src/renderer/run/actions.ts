@@ -16,6 +16,8 @@ import { frameToPngDataUrl } from '../ui/FrameCanvas';
 
 /** Cancel functions of started runs, by run key (functions stay out of the store). */
 const cancels = new Map<number, () => Promise<void>>();
+/** Runs cancelled while the engine had not yet answered `run.start`: cancelled once it does. */
+const cancelWhenStarted = new Set<number>();
 
 /** The current document as a run to start or queue. */
 function snapshot(): QueuedRun {
@@ -55,7 +57,9 @@ async function launch(engine: EngineClient, q: QueuedRun): Promise<void> {
   try {
     const { runId, cancel } = await engine.run({ doc: q.doc as unknown as Record<string, unknown>, throttleMs: 80 }, onEvent);
     update((r) => ({ ...r, runId }));
-    if (activeRun(useRun.getState())?.key === q.key) cancels.set(q.key, cancel);
+    if (activeRun(useRun.getState())?.key !== q.key) return;
+    cancels.set(q.key, cancel);
+    if (cancelWhenStarted.delete(q.key)) await cancel();
   } catch (e) {
     const err = e as Error;
     // Validation issues name their nodes; they go where validation shows. Anything else is the run's problem.
@@ -68,7 +72,10 @@ async function launch(engine: EngineClient, q: QueuedRun): Promise<void> {
 /** Asks the engine to stop the active run (it ends with a `cancelled` event and the next queued run starts). */
 export async function cancelRun(): Promise<void> {
   const r = activeRun(useRun.getState());
-  if (r) await cancels.get(r.key)?.();
+  if (!r) return;
+  const cancel = cancels.get(r.key);
+  if (cancel) await cancel();
+  else cancelWhenStarted.add(r.key);
 }
 
 /** Saves the result picture as PNG. */

@@ -114,6 +114,18 @@ describe('starting runs', () => {
     expect(activeRun(useRun.getState())?.key).toBe(3);
   });
 
+  it('an interrupt while the engine has not yet answered takes effect when it does', async () => {
+    const { engine, runs } = fakeEngine();
+    startRun(engine);
+    startRun(engine);
+    const asked = cancelRun(); // run.start has not answered yet: nothing to cancel with
+    expect(runs[0]!.cancelled).toBe(false);
+    await asked;
+    await settle();
+    expect(runs[0]!.cancelled).toBe(true);
+    expect(useRun.getState().runs.map((r) => r.status)).toEqual(['cancelled', 'starting']);
+  });
+
   it('holds the queue after an error and keeps the error as a problem on its node', async () => {
     const { engine, runs } = fakeEngine();
     startRun(engine);
