@@ -40,7 +40,7 @@ export interface RunArgs {
   profile?: string;
   /** `node.param=value` flags; they win over the graph's task and profile overrides. */
   set?: string[];
-  /** Iteration backend: js or onnx (`engine/onnx/backend.ts`); absent: the graph's `run.backend`, else js. */
+  /** Iteration backend: js or onnx (`engine/runtime/backend.ts`: fused where it can, else node by node); absent: the graph's `run.backend`, else js. */
   backend?: string;
   out: string;
   json?: boolean;

@@ -188,7 +188,7 @@ export function buildFused(plan: Plan): Built | { reason: NotFusable } {
       lowered = lowerStep(step, plan, 'fused');
     } catch (e) {
       // e.g. a network whose weights live in an external data file, or an unsupported operator domain
-      lowered = (e as Error).message.split('\n')[0]!;
+      return { reason: { kind: 'not-fusable', node: step.id, why: (e as Error).message.split('\n')[0]!, cause: e } };
     }
     if (typeof lowered === 'string') return { reason: { kind: 'not-fusable', node: step.id, why: lowered } };
     const sig = modelSignature(lowered.model);

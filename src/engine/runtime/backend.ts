@@ -35,6 +35,8 @@ export interface NotFusable {
   kind: 'not-fusable';
   node?: string;
   why: string;
+  /** The error the lowering raised, when it raised one (`why` is its first line). */
+  cause?: unknown;
 }
 
 /** Where one body step ran. */
@@ -87,11 +89,8 @@ export interface IterationBackend {
 /** Raised by {@link IterationBackend.prepare} when the plan cannot run there; carries the structured reason. */
 export class BackendUnavailable extends Error {
   override name = 'BackendUnavailable';
-  constructor(
-    readonly reason: NotFusable,
-    options?: ErrorOptions,
-  ) {
-    super(reason.node ? `not fused: node "${reason.node}": ${reason.why}` : `not fused: ${reason.why}`, options);
+  constructor(readonly reason: NotFusable) {
+    super(reason.node ? `not fused: node "${reason.node}": ${reason.why}` : `not fused: ${reason.why}`, reason.cause !== undefined ? { cause: reason.cause } : {});
   }
 }
 

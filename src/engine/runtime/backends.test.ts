@@ -88,6 +88,13 @@ describe.each(BACKEND_IDS)('backend %s', (id) => {
       expect(Array.from(rest.result!.data)).toEqual(Array.from(whole.result!.data));
     });
 
+    // What the fused form cannot do: time the network apart, as it runs inside the one model.
+    it('times the score network on the host, except fused, where it runs inside the iteration model (0 ms, NFE still counted)', () => {
+      expect(whole.report.nfe).toBe(K);
+      if (id === 'onnx-fused') expect(whole.report.scoreModelMs).toBe(0);
+      else expect(whole.report.scoreModelMs).toBeGreaterThan(0);
+    });
+
     it('pause at 5 and resume: the uninterrupted result exactly, the NFE split 5 + 7', async () => {
       const first = await runPlan(plan, { backend: b, stopAt: 5 });
       expect(first.status).toBe('paused');
