@@ -113,7 +113,9 @@ export const jsBackend: IterationBackend = {
  * its backends may not exist yet while this one initialises.
  */
 export function backendOf(id: BackendId): IterationBackend {
-  return { js: jsBackend, 'onnx-node': onnxNodeBackend, 'onnx-fused': onnxFusedBackend }[id];
+  const backend = ({ js: jsBackend, 'onnx-node': onnxNodeBackend, 'onnx-fused': onnxFusedBackend } as Partial<Record<string, IterationBackend>>)[id];
+  if (!backend) throw new Error(`unknown iteration backend '${id}'; registered: ${BACKEND_IDS.join(', ')} (or onnx: fused where it can, else node by node)`);
+  return backend;
 }
 
 /**

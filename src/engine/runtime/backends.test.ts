@@ -141,6 +141,11 @@ describe.each(BACKEND_IDS)('backend %s', (id) => {
 });
 
 describe('prepareBackend', () => {
+  it('refuses a backend that is not registered, naming those that are', async () => {
+    const plan = await planOf('ddiff', 2);
+    await expect(prepareBackend(plan, 'webgl' as BackendId)).rejects.toThrow("unknown iteration backend 'webgl'; registered: js, onnx-node, onnx-fused");
+  });
+
   it("'onnx' is the fused form where the plan fuses", async () => {
     const plan = await planOf('ddiff', 2);
     const b = await prepareBackend(plan, 'onnx');
