@@ -25,7 +25,7 @@ async function ctrlEnter(page: Page): Promise<void> {
 
 describe('run errors and the run queue', () => {
   it('outlines a compile error on its node until fixed, and queues a second run behind the first', async () => {
-    const { page, errors } = await open(studio);
+    const { page, errors } = await open(studio, { width: 1600, height: 1750 }); // tall: the shots show the charts
     const problems = page.getByTestId('problems');
     await expect.poll(() => problems.textContent()).toContain('graph is valid');
 
