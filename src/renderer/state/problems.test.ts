@@ -31,6 +31,9 @@ describe('run problems', () => {
 
   it('read as a Problems entry on the node, with the iteration', () => {
     expect(asIssue(p)).toEqual({ path: 'run', nodeId: 'schedule', message: 'run failed (at iteration 0): iterations: 2000 uniform steps need tStart ≥ 1999, got 999' });
+    expect(asIssue(runProblem(graph, { message: 'node "z" produced NaN at iteration 7', nodeId: 'z', iteration: 7 })).message).toBe(
+      'run failed: node "z" produced NaN at iteration 7',
+    );
     expect(asIssue(runProblem(graph, { message: 'engine worker exited' }))).toEqual({ path: 'run', message: 'run failed: engine worker exited' });
   });
 });

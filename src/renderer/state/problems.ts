@@ -40,7 +40,8 @@ export function standing(p: RunProblem | undefined, doc: WireGraph): RunProblem 
 
 /** The problem as a Problems entry: on its node when known, graph-level otherwise. */
 export function asIssue(p: RunProblem): WireIssue {
-  const where = p.iteration !== undefined ? ` (at iteration ${p.iteration})` : '';
+  // The runtime's messages usually say the iteration already; say it once.
+  const where = p.iteration !== undefined && !p.message.includes(`iteration ${p.iteration}`) ? ` (at iteration ${p.iteration})` : '';
   return { path: 'run', ...(p.nodeId ? { nodeId: p.nodeId } : {}), message: `run failed${where}: ${p.message}` };
 }
 
