@@ -11,6 +11,7 @@ import { tensor } from '../../tensor/tensor';
 import { versions } from '../../version';
 import type { RunEvent, RunReport } from '../events';
 import type { FromWorker, WorkerJob } from './protocol';
+import { nativeCounter, terminateWhenIdle } from './native';
 import { engineWorker } from './spawn';
 
 /** An error raised inside a worker, with the node and iteration it names. */
@@ -32,8 +33,15 @@ export interface WorkerRunResult {
   result?: Tensor;
 }
 
-function spawn(): Worker {
-  return engineWorker('worker', new URL('./entry.ts', import.meta.url));
+/** An engine worker and its count of onnxruntime calls in flight (it is terminated only at zero). */
+interface Spawned {
+  worker: Worker;
+  busy: Int32Array;
+}
+
+function spawn(): Spawned {
+  const busy = nativeCounter();
+  return { worker: engineWorker('worker', new URL('./entry.ts', import.meta.url), { workerData: { nativeCalls: busy } }), busy };
 }
 
 /** Runs one job on `worker`; resolves with its final message. */
@@ -93,7 +101,7 @@ export async function runInWorker(
   options: CompileOptions,
   opts: { onEvent?: (e: RunEvent) => void; onInputs?: (m: RunInputs) => void; signal?: AbortSignal; throttleMs?: number; graceMs?: number } = {},
 ): Promise<WorkerRunResult> {
-  const worker = spawn();
+  const { worker, busy } = spawn();
   let timer: ReturnType<typeof setTimeout> | undefined;
   // Once iterating, the runtime stops at the next iteration and keeps what it has: no termination then.
   let iterating = false;
@@ -109,7 +117,7 @@ export async function runInWorker(
         const report = unstartedReport(doc, options);
         opts.onEvent?.({ type: 'cancelled', iteration: 0, report });
         resolve({ status: 'cancelled', report });
-        void worker.terminate();
+        void terminateWhenIdle(worker, busy);
       }, opts.graceMs ?? CANCEL_GRACE_MS);
     };
     if (opts.signal?.aborted) arm();
@@ -126,7 +134,9 @@ export async function runInWorker(
     return await Promise.race([ran, forced]);
   } finally {
     clearTimeout(timer);
-    await worker.terminate();
+    // At once when no onnxruntime call is in flight; else in the background, once it is done.
+    const closing = terminateWhenIdle(worker, busy);
+    if (Atomics.load(busy, 0) === 0) await closing;
   }
 }
 
@@ -152,13 +162,13 @@ function unstartedReport(doc: GraphDocument, options: CompileOptions): RunReport
 
 /** A fixed set of worker threads taking study rows from a shared queue. */
 export class WorkerPool {
-  private readonly all: Worker[] = [];
+  private readonly all: Spawned[] = [];
   private readonly idle: Worker[] = [];
   private readonly waiting: ((w: Worker) => void)[] = [];
 
   constructor(readonly size: number) {
     for (let i = 0; i < size; i++) this.all.push(spawn());
-    this.idle.push(...this.all);
+    this.idle.push(...this.all.map((s) => s.worker));
   }
 
   /** Runs one study row on the next free worker. */
@@ -178,6 +188,6 @@ export class WorkerPool {
   /** Stops every worker, busy ones included (their jobs are abandoned). */
   async close(): Promise<void> {
     this.idle.length = 0;
-    await Promise.all(this.all.splice(0).map((w) => w.terminate()));
+    await Promise.all(this.all.splice(0).map((s) => terminateWhenIdle(s.worker, s.busy)));
   }
 }

@@ -2,7 +2,7 @@
  * Engine worker thread: runs one job at a time from its host and streams events back, so a long
  * run never blocks the host's event loop (previews, cancel, other requests stay responsive).
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { compile } from '../../compile/compile';
 import { studyRow } from '../../eval/study';
 import { releaseOperator } from '../../operators/onnx/spec';
@@ -10,9 +10,13 @@ import { loadPlugins } from '../../plugin/load';
 import { prepareBackend } from '../backend';
 import type { RunReport } from '../events';
 import { runPlan } from '../run';
+import { countNativeCalls } from './native';
 import type { FromWorker, ToWorker, WorkerJob } from './protocol';
 
 const port = parentPort!;
+// The host terminates this thread only while no onnxruntime call is in flight (see native.ts).
+const busy = (workerData as { nativeCalls?: Int32Array } | undefined)?.nativeCalls;
+if (busy) countNativeCalls(busy);
 let abort: AbortController | undefined;
 // The host's plugins (LAGRANGE_PLUGINS is copied into this thread's environment), loaded before any job compiles.
 const plugins = loadPlugins();
