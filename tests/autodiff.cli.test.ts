@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main';
+import { cli } from './helpers/cli';
 import { runModel, vjpModel } from '../src/engine/onnx/autodiff';
 import { readNpy, writeNpy } from '../src/engine/io/npy';
 import { tensor } from '../src/engine/tensor/tensor';
@@ -15,13 +15,6 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const MODEL = join(ROOT, 'resources/models/fmnist-32/model.onnx');
 const dir = mkdtempSync(join(tmpdir(), 'lagrange-vjp-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [],
-    err: string[] = [];
-  const code = await main(['node', 'lagrange', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 describe('lagrange models gradcheck | vjp', () => {
   it('passes on the bundled fmnist-32 network and fails at an impossible tolerance', async () => {

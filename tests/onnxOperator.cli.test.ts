@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main';
+import { cli as run } from './helpers/cli';
 import { readNpy } from '../src/engine/io/npy';
 import { psnr } from '../src/engine/metrics/psnr';
 import { norm, sub } from '../src/engine/tensor/tensor';
@@ -20,13 +20,6 @@ const HELDOUT = join(ROOT, 'resources/models/fmnist-32/heldout/00.png');
 const tmp = mkdtempSync(join(tmpdir(), 'lagrange-onnx-op-cli-'));
 const good = writeConvOperator(join(tmp, 'good'));
 const broken = writeConvOperator(join(tmp, 'broken'), { broken: true });
-
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'lagrange', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 const report = (dir: string): { task: string; warnings: string[]; metrics: { psnr: number[] } } => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
 

@@ -9,20 +9,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main';
+import { cli as run } from './helpers/cli';
 import type { OperatorRow } from '../src/cli/operators';
 import { operatorSpec, registerOperator } from '../src/engine/operators/registry';
 import type { ForwardModel, OperatorSpec } from '../src/engine/operators/types';
 import { tensor } from '../src/engine/tensor/tensor';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'lagrange', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 const gauss = operatorSpec('deblur-gauss');
 /** deblur-gauss without its proxL2 (gets the CG one), under another id. */

@@ -9,10 +9,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main';
+import { cli, expectExactPosterior } from './helpers/cli';
 import { tikhonovBaseline } from '../src/engine/eval/baseline';
-import { readNpy, writeNpy } from '../src/engine/io/npy';
-import { loadImage } from '../src/engine/io/prepare';
+import { readNpy } from '../src/engine/io/npy';
 import { psnr } from '../src/engine/metrics/psnr';
 import { cgProxL2 } from '../src/engine/operators/cgProx';
 import { checkOperator } from '../src/engine/operators/check';
@@ -33,13 +32,6 @@ const uniform = (shape: number[], seed: number, lo = -0.9, hi = 0.9): Tensor => 
   for (let i = 0; i < t.data.length; i++) t.data[i] = lo + (hi - lo) * r.uniform();
   return t;
 };
-
-async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'lagrange', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 beforeAll(async () => {
   const report = await loadPlugins({ ...process.env, LAGRANGE_PLUGINS: PLUGIN });
@@ -203,35 +195,5 @@ describe('plugin ct through the CLI', () => {
   it.each([
     ['ddiff', '200'],
     ['diffpir', '20'],
-  ])('lagrange validate-solver ct-%s matches the exact Gaussian posterior on a 16 px bundle', async (solver, iterations) => {
-    // 16 px: the dense posterior is formed from A's 256 columns. z.clip=false: the clip's bias is not the sampler's (docs/validate-solver.md).
-    const bundle = join(tmp, `v16-${solver}`);
-    writeNpy(join(tmp, 'x16.npy'), await loadImage(join(ROOT, 'resources/models/fmnist-32/heldout/00.png'), 16, 1));
-    expect((await cli('--plugin', PLUGIN, 'simulate', '--task', 'ct', '--image', join(tmp, 'x16.npy'), '--seed', '0', '--out', bundle)).code).toBe(0);
-    const preset = join(PLUGIN, `presets/ct-${solver}.lagrange.json`);
-    const r = await cli(
-      '--plugin',
-      PLUGIN,
-      'validate-solver',
-      preset,
-      '--measurement',
-      bundle,
-      '--prior',
-      'gaussian',
-      '--samples',
-      '8',
-      '--iterations',
-      iterations,
-      '--set',
-      'z.clip=false',
-      '--json',
-    );
-    expect(r.code, r.err.join('\n')).toBe(0);
-    const v = JSON.parse(r.out.at(-1)!) as { meanErrorZ: number; spreadRatio: number; task: string };
-    expect(v.task).toBe('ct');
-    // A point estimate has spread 0; a biased sampler a mean error of several posterior stds.
-    expect(v.meanErrorZ).toBeLessThan(0.6);
-    expect(v.spreadRatio).toBeGreaterThan(0.5);
-    expect(v.spreadRatio).toBeLessThan(1.3);
-  });
+  ])('lagrange validate-solver ct-%s matches the exact Gaussian posterior on a 16 px bundle', (solver, iterations) => expectExactPosterior(PLUGIN, 'ct', solver, iterations, tmp));
 });

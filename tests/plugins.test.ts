@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeKind, nodeKindOrigin } from '../src/nodes/index';
-import { main } from '../src/cli/main';
+import { cli } from './helpers/cli';
 import { describeTasks, tasksJson } from '../src/cli/tasks';
 import { presetSummaries } from '../src/cli/run';
 import { withMeasurement } from '../src/engine/graph/edit';
@@ -36,13 +36,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'lagrange-plugins-'));
 // A home without ~/.lagrange/plugins, so only the fixtures load (os.homedir() reads HOME).
 process.env.HOME = tmp;
 process.env.LAGRANGE_PLUGINS = FIXTURES;
-
-async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'lagrange', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 const record = (name: string) => pluginReport().find((r) => r.name === name)!;
 const preset = (name: string): GraphDocument => parseGraph(JSON.parse(readFileSync(presetFile(name)!, 'utf8')));
