@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { writeNpy } from '../io/npy';
 import { tensor } from '../tensor/tensor';
 import type { StudyFailure, StudyRow, StudySpec } from './study';
-import { appendRow, readRows, rowScoreProblem, runStudy } from './study';
+import { appendRow, readRows, rowKey, rowScoreProblem, runStudy } from './study';
 
 const row = (key: string): StudyRow => ({
   key,
@@ -80,5 +80,28 @@ describe('runStudy', () => {
       'psnr of sample 1 is Infinity, which results.jsonl cannot hold (JSON would write null); the row is not written',
     );
     expect(rowScoreProblem({ ...row('a'), lpips: [Number.NaN] })).toMatch(/^lpips of sample 0 is NaN/);
+  });
+
+  it('runs a study with per-run parameters as rows of their own, keyed by the parameters in any order', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lagrange-study-'));
+    const base: StudySpec = {
+      solvers: ['diffpir', 'measurement'],
+      tasks: ['inpaint-box'],
+      images: ['sample:astronaut'],
+      seeds: [0],
+      sigma: 0.05,
+      size: 16,
+      prior: 'gaussian',
+      iterations: 10,
+    };
+    const [stock] = await runStudy(base, out);
+    const tuned = await runStudy({ ...base, set: { x: { lambda: 50 } } }, out);
+    expect(tuned[0]!.set).toEqual({ x: { lambda: 50 } });
+    expect(tuned[0]!.psnr[0]).not.toBeCloseTo(stock!.psnr[0]!, 3);
+    expect(tuned[1]!.key).toBe(rowKey('measurement', 'inpaint-box', 'sample:astronaut', 0, base)); // y is y whatever the solver's parameters
+    expect(readRows(join(out, 'results.jsonl'))).toHaveLength(3);
+    expect(rowKey('ddiff', 't', 'i', 0, { sigma: 0.05, set: { x: { a: 1, b: 2 }, z: { c: 3 } } })).toBe(
+      rowKey('ddiff', 't', 'i', 0, { sigma: 0.05, set: { z: { c: 3 }, x: { b: 2, a: 1 } } }),
+    );
   });
 });

@@ -15,6 +15,7 @@ import { imagePath, loadImage } from '../io/prepare';
 import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
 import type { MeasurementValue } from '../kernels/updates';
+import type { ParamTable } from '../../protocol/params';
 import type { LpipsNetwork } from '../metrics/lpips';
 import { lpipsNetwork, lpipsShapeProblem } from '../metrics/lpips';
 import { prepareBackend } from '../runtime/backend';
@@ -48,6 +49,8 @@ export interface StudySpec {
   lpips?: string;
   /** Study folder: when set, rows also write their pictures under `<root>/images`. */
   root?: string;
+  /** Per-run node parameters (as `lagrange run --set`), applied to every solver graph; part of each row's identity. */
+  set?: ParamTable;
 }
 
 /** One finished run. Metrics are per posterior sample (length = samples). */
@@ -70,6 +73,8 @@ export interface StudyRow {
   prior: string;
   /** Pictures of the row, relative to the study folder. */
   images?: RowImages;
+  /** The study's per-run parameters, when it set any. */
+  set?: ParamTable;
 }
 
 /** Progress callback: rows done (including skipped), total, and the row just finished. */
@@ -100,9 +105,26 @@ export function expandImages(sources: string[], count?: number): string[] {
   return count === undefined ? out : out.slice(0, count);
 }
 
-/** A row's identity; the iteration budget is part of it only when the study sets one (NFE sweeps). */
-const rowKey = (solver: string, task: string, image: string, seed: number, sigma: number, iterations?: number): string =>
-  `${solver}|${task}|${image}|${seed}|${sigma}${iterations ? `|K${iterations}` : ''}`;
+/** JSON with object keys sorted, so equal parameter tables give equal keys. */
+const canonical = (v: unknown): string =>
+  v && typeof v === 'object' && !Array.isArray(v)
+    ? `{${Object.keys(v)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+        .join(',')}}`
+    : JSON.stringify(v);
+
+/** Whether `solver` is one of the graph-free {@link REFERENCE_SOLVERS}. */
+const isReference = (solver: string): boolean => (REFERENCE_SOLVERS as readonly string[]).includes(solver);
+
+/**
+ * A row's identity. The iteration budget is part of it only when the study sets one (NFE sweeps),
+ * per-run parameters only for solver graphs (the reference solvers have none).
+ */
+export function rowKey(solver: string, task: string, image: string, seed: number, spec: Pick<StudySpec, 'sigma' | 'iterations' | 'set'>): string {
+  const set = spec.set && Object.keys(spec.set).length && !isReference(solver) ? `|set${canonical(spec.set)}` : '';
+  return `${solver}|${task}|${image}|${seed}|${spec.sigma}${spec.iterations ? `|K${spec.iterations}` : ''}${set}`;
+}
 
 /** Rows already in `results.jsonl` (a torn last line from an interrupted write is ignored). */
 export function readRows(file: string): StudyRow[] {
@@ -215,7 +237,8 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   let doc = parseGraph(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
   if (spec.prior) doc = withPrior(doc, spec.prior, existsSync(spec.prior));
   doc = withMeasurement(doc, { kind: 'simulate', task, image, sigma: spec.sigma, ...(spec.size && !priorFit(spec.prior) ? { size: spec.size } : {}) });
-  const plan = await compile(doc, { seed, samples: spec.samples ?? 1, ...(spec.iterations ? { iterations: spec.iterations } : {}) });
+  const set = spec.set && Object.keys(spec.set).length ? spec.set : undefined;
+  const plan = await compile(doc, { seed, samples: spec.samples ?? 1, ...(spec.iterations ? { iterations: spec.iterations } : {}), ...(set ? { set } : {}) });
   const lpips = await studyLpips(spec, plan.imageShape);
   // The graph's backend choice, as the worker makes it (the presets leave it at js).
   const backend = await prepareBackend(plan, doc.run.backend ?? 'js');
@@ -234,13 +257,13 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
     provider: r.report.provider,
     prior: plan.prior.id,
     ...images,
+    ...(set ? { set } : {}),
   };
 }
 
 /** One row of a study, computed from scratch (writes only its pictures): what a worker thread runs. */
 export async function studyRow(spec: StudySpec, solver: string, task: string, image: string, seed: number, signal?: AbortSignal): Promise<Omit<StudyRow, 'key'> | undefined> {
-  const isRef = (REFERENCE_SOLVERS as readonly string[]).includes(solver);
-  return isRef ? referenceRow(solver, task, image, seed, spec) : solverRow(solver, task, image, seed, spec, signal);
+  return isReference(solver) ? referenceRow(solver, task, image, seed, spec) : solverRow(solver, task, image, seed, spec, signal);
 }
 
 /** Options of {@link runStudy}. */
@@ -270,7 +293,7 @@ export async function runStudy(study: StudySpec, out: string, opts: StudyOptions
   let done = 0;
   const one = async ([solver, task, image, seed]: [string, string, string, number]): Promise<void> => {
     if (opts.signal?.aborted) return;
-    const key = rowKey(solver, task, image, seed, spec.sigma, spec.iterations);
+    const key = rowKey(solver, task, image, seed, spec);
     const old = rows.get(key);
     // A row scored before --lpips was given is not finished for a study that asks for LPIPS.
     if (old && (!spec.lpips || old.lpips)) {
@@ -313,5 +336,5 @@ export async function runStudy(study: StudySpec, out: string, opts: StudyOptions
   } finally {
     await pool?.close();
   }
-  return plan.map(([s, t, i, k]) => rows.get(rowKey(s, t, i, k, spec.sigma, spec.iterations))).filter((r): r is StudyRow => r !== undefined);
+  return plan.map(([s, t, i, k]) => rows.get(rowKey(s, t, i, k, spec))).filter((r): r is StudyRow => r !== undefined);
 }
