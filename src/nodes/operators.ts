@@ -3,17 +3,20 @@
  * operator; parameters left unset take the papers' 256 px values rescaled to the image size
  * (every length × min(H, W)/256), which the engine resolves when the image size is known.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import {
+  boxInpaintingParams,
+  gaussianBlurParams,
+  hdrParams,
+  motionBlurParams,
+  nonlinearBlurParams,
+  onnxOperatorParams,
+  phaseRetrievalParams,
+  randomInpaintingParams,
+  superResolutionParams,
+} from './operatorParams';
 import type { NodeKind } from './types';
 import { defineNode } from './types';
-
-const odd = () =>
-  z
-    .number()
-    .int()
-    .min(1)
-    .max(1023)
-    .refine((k) => k % 2 === 1, 'kernel size must be odd');
 
 function operatorNode<S extends z.ZodType<Record<string, unknown>>>(kind: string, task: string, title: string, doc: string, params: S): NodeKind<S> & { task: string } {
   return {
@@ -35,7 +38,7 @@ export const superResolution = operatorNode(
   'sr4',
   '×4 super-resolution',
   'A(x) = bicubic antialiased ×f downsampling (MATLAB imresize), f = 4: 256 → 64 px. Linear; exact adjoint; closed-form proxL2.',
-  z.object({ factor: z.number().int().min(1).max(64).optional().meta({ unit: '×' }) }),
+  superResolutionParams.partial(),
 );
 
 export const boxInpainting = operatorNode(
@@ -43,12 +46,7 @@ export const boxInpainting = operatorNode(
   'inpaint-box',
   'Box inpainting',
   'A(x) = m ⊙ x with a 128×128 hole at 256 px (half the side), at a seeded random position ≥ 32 px from the borders, or centred. Self-adjoint; element-wise proxL2.',
-  z.object({
-    placement: z.enum(['random', 'center']).optional(),
-    boxHeight: z.number().int().min(1).max(4096).optional().meta({ unit: 'px' }),
-    boxWidth: z.number().int().min(1).max(4096).optional().meta({ unit: 'px' }),
-    margin: z.number().int().min(0).max(4096).optional().meta({ unit: 'px' }),
-  }),
+  boxInpaintingParams.partial(),
 );
 
 export const randomInpainting = operatorNode(
@@ -56,7 +54,7 @@ export const randomInpainting = operatorNode(
   'inpaint-random',
   'Random inpainting',
   'A(x) = m ⊙ x with 70 % of the pixels missing (seeded, shared over channels). Self-adjoint; element-wise proxL2.',
-  z.object({ missing: z.number().min(0).lt(1).optional().meta({ unit: 'fraction of pixels' }) }),
+  randomInpaintingParams.partial(),
 );
 
 export const gaussianBlur = operatorNode(
@@ -64,7 +62,7 @@ export const gaussianBlur = operatorNode(
   'deblur-gauss',
   'Gaussian blur',
   'A(x) = k * x per channel, k Gaussian 61×61, σ = 3 at 256 px, reflect padding. Linear; exact adjoint; closed-form proxL2.',
-  z.object({ kernelSize: odd().optional().meta({ unit: 'px' }), sigma: z.number().positive().optional().meta({ unit: 'px' }) }),
+  gaussianBlurParams.partial(),
 );
 
 export const motionBlur = operatorNode(
@@ -72,7 +70,7 @@ export const motionBlur = operatorNode(
   'deblur-motion',
   'Motion blur',
   'A(x) = k * x per channel with a seeded random camera-shake kernel, 61×61, intensity 0.5 at 256 px, reflect padding. Linear; exact adjoint; proxL2 by preconditioned CG.',
-  z.object({ kernelSize: odd().optional().meta({ unit: 'px' }), intensity: z.number().min(0).max(1).optional() }),
+  motionBlurParams.partial(),
 );
 
 export const phaseRetrieval = operatorNode(
@@ -80,11 +78,7 @@ export const phaseRetrieval = operatorNode(
   'phase-retrieval',
   'Phase retrieval',
   'A(x) = |F P x₀₁|, x₀₁ = (x+1)/2 (inputRange "01", as DAPS) or x (inputRange "pm1", as DPS and DDiff), P zero padding by 64 px per side at 256 px (oversampling 2), F the orthonormal DFT; or |F P x₀₁|². Nonlinear; analytic VJP.',
-  z.object({
-    pad: z.number().int().min(0).max(4096).optional().meta({ unit: 'px' }),
-    measure: z.enum(['amplitude', 'intensity']).optional(),
-    inputRange: z.enum(['01', 'pm1']).optional(),
-  }),
+  phaseRetrievalParams.partial(),
 );
 
 export const nonlinearBlur = operatorNode(
@@ -92,21 +86,10 @@ export const nonlinearBlur = operatorNode(
   'deblur-nonlinear',
   'Nonlinear blur (stand-in)',
   'Stand-in for the papers’ learned GOPRO blur: A(x) = K₂ * φ(K₁ * x), φ(h) = tanh(βh)/tanh(β), K₁ a seeded motion kernel, K₂ a small Gaussian. Nonlinear; analytic VJP.',
-  z.object({
-    kernelSize: odd().optional(),
-    intensity: z.number().min(0).max(1).optional(),
-    beta: z.number().positive().optional(),
-    blurSigma: z.number().positive().optional().meta({ unit: 'px' }),
-  }),
+  nonlinearBlurParams.partial(),
 );
 
-export const hdr = operatorNode(
-  'HDR',
-  'hdr',
-  'High dynamic range',
-  'A(x) = clip(2x, −1, 1). Nonlinear; VJP 2v where unsaturated, 0 elsewhere.',
-  z.object({ scale: z.number().positive().optional() }),
-);
+export const hdr = operatorNode('HDR', 'hdr', 'High dynamic range', 'A(x) = clip(2x, −1, 1). Nonlinear; VJP 2v where unsaturated, 0 elsewhere.', hdrParams.partial());
 
 /** All operator node kinds, with the task id each builds. */
 export const operatorNodes = [superResolution, boxInpainting, randomInpainting, gaussianBlur, motionBlur, phaseRetrieval, nonlinearBlur, hdr];
@@ -121,5 +104,5 @@ export const onnxOperator = operatorNode(
   'onnx-operator',
   'ONNX operator (folder)',
   'A(x) = apply.onnx of an operator folder: operator.json (name, linear, input/output names and shapes), apply.onnx, optional adjoint.onnx (used as Aᵀ only if it passes the adjoint test at load) and vjp.onnx (x, v → g, nonlinear operators). The image must have the card’s C×H×W.',
-  z.object({ path: z.string().min(1).optional().meta({ description: 'operator folder (operator.json, apply.onnx, …)' }) }),
+  onnxOperatorParams.pick({ path: true }),
 );

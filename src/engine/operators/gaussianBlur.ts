@@ -3,13 +3,13 @@
  * outer product of a normalised 1-D Gaussian, so the operator is separable, y_c = R x_c Rᵀ, and
  * gets its adjoint and closed-form prox from separable.ts.
  */
-import { z } from 'zod';
 import type { Tensor } from '../tensor/tensor';
 import { tensor } from '../tensor/tensor';
 import { gaussianSupport, MIN_BLUR_SIGMA, scaleKernelSize, sizeScale } from './scaling';
 import type { SparseRows } from './separable';
 import { separableOperator, sparseRows } from './separable';
 import type { OperatorSpec } from './types';
+import { gaussianBlurParams } from '../../nodes/operatorParams';
 
 /**
  * g_t = exp(−t²/2σ²)/Σ exp(−t²/2σ²), t = −r..r, r = ⌊k/2⌋: the sampled, normalised 1-D Gaussian.
@@ -45,22 +45,11 @@ export function reflectConvMatrix(n: number, taps: Float64Array): SparseRows {
   return sparseRows(n, rows);
 }
 
-const schema = z.object({
-  /** Kernel side k (odd), in pixels. */
-  kernelSize: z
-    .number()
-    .int()
-    .min(1)
-    .refine((k) => k % 2 === 1, 'kernel size must be odd'),
-  /** Gaussian standard deviation σ, in pixels. */
-  sigma: z.number().positive(),
-});
-
 /**
  * `deblur-gauss`: y_c = K ⋆ reflectpad(x_c) per channel, K = g gᵀ a k×k normalised Gaussian
  * (k = 61, σ = 3 at 256 px). Linear, with exact adjoint and closed-form proxL2.
  */
-export const gaussianBlur: OperatorSpec<typeof schema> = {
+export const gaussianBlur: OperatorSpec<typeof gaussianBlurParams> = {
   id: 'deblur-gauss',
   title: 'Gaussian deblurring',
   summary: 'depthwise Gaussian blur, 61×61 kernel, σ = 3 (at 256 px), reflect padding',
@@ -76,7 +65,7 @@ export const gaussianBlur: OperatorSpec<typeof schema> = {
   linear: true,
   seeded: false,
   capabilities: ['adjoint', 'vjp', 'proxL2'],
-  params: schema,
+  params: gaussianBlurParams,
   defaults: (shape) => {
     const sigma = Math.max(MIN_BLUR_SIGMA, 3.0 * sizeScale(shape));
     return { kernelSize: Math.max(scaleKernelSize(61, shape), gaussianSupport(sigma)), sigma };

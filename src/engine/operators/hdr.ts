@@ -3,13 +3,11 @@
  * piecewise linear: the VJP is scale·v where |scale·x| < 1 and 0 where the output saturates; it
  * is undefined only on the measure-zero set |scale·x| = 1, where 0 is used.
  */
-import { z } from 'zod';
 import type { Shape, Tensor } from '../tensor/tensor';
 import { tensor } from '../tensor/tensor';
 import { mapBatch, mapBatch2 } from './batch';
 import type { OperatorSpec } from './types';
-
-const hdrParams = z.object({ scale: z.number().positive() });
+import { hdrParams } from '../../nodes/operatorParams';
 
 /** `hdr`: y = clip(scale·x, −1, 1). */
 export const hdr: OperatorSpec<typeof hdrParams> = {

@@ -4,13 +4,13 @@
  * Two masks from the DDiff/DAPS suite: a box (128×128 at 256 px, random position with a margin of
  * 32 px, or centred) and random pixels (70 % missing, exact count).
  */
-import { z } from 'zod';
 import type { Rng } from '../tensor/rng';
 import type { Shape, Tensor } from '../tensor/tensor';
 import { batchOf, tensor } from '../tensor/tensor';
 import { checkProx, linearOperator, mapBatch } from './batch';
 import { scaleLength } from './scaling';
 import type { ForwardModel, OperatorSpec } from './types';
+import { boxInpaintingParams, randomInpaintingParams } from '../../nodes/operatorParams';
 
 /** Value that marks missing pixels in the y.png view: mid-grey (0 in [−1, 1]). */
 export const HOLE_VIEW_VALUE = 0;
@@ -68,15 +68,8 @@ function maskOperator(id: string, shape: Shape, mask: Float32Array, params: Reco
   return linearOperator(op);
 }
 
-const boxParams = z.object({
-  placement: z.enum(['random', 'center']),
-  boxHeight: z.number().int().min(1),
-  boxWidth: z.number().int().min(1),
-  margin: z.number().int().min(0),
-});
-
 /** Box inpainting, `inpaint-box`. */
-export const inpaintBox: OperatorSpec<typeof boxParams> = {
+export const inpaintBox: OperatorSpec<typeof boxInpaintingParams> = {
   id: 'inpaint-box',
   title: 'Box inpainting',
   summary: 'A(x) = m⊙x with a missing box of half the side (128×128 at 256 px), random position or centred',
@@ -88,7 +81,7 @@ export const inpaintBox: OperatorSpec<typeof boxParams> = {
   linear: true,
   seeded: true,
   capabilities: ['adjoint', 'vjp', 'proxL2'],
-  params: boxParams,
+  params: boxInpaintingParams,
   defaults: (shape) => ({
     placement: 'random',
     boxHeight: Math.round(shape[1]! / 2),
@@ -113,10 +106,8 @@ export const inpaintBox: OperatorSpec<typeof boxParams> = {
   },
 };
 
-const randomParams = z.object({ missing: z.number().min(0).lt(1) });
-
 /** Random-pixel inpainting, `inpaint-random`. */
-export const inpaintRandom: OperatorSpec<typeof randomParams> = {
+export const inpaintRandom: OperatorSpec<typeof randomInpaintingParams> = {
   id: 'inpaint-random',
   title: 'Random inpainting',
   summary: 'A(x) = m⊙x with 70 % of the pixels missing at random (shared over channels)',
@@ -126,7 +117,7 @@ export const inpaintRandom: OperatorSpec<typeof randomParams> = {
   linear: true,
   seeded: true,
   capabilities: ['adjoint', 'vjp', 'proxL2'],
-  params: randomParams,
+  params: randomInpaintingParams,
   defaults: () => ({ missing: 0.7 }),
   create(p, ctx) {
     const [, h, w] = ctx.shape as [number, number, number];

@@ -4,7 +4,6 @@
  * circulant-preconditioned conjugate gradients (reflect padding makes A non-circulant, so there is
  * no closed form).
  */
-import { z } from 'zod';
 import type { Shape, Tensor } from '../tensor/tensor';
 import { batchOf, sizeOf, tensor } from '../tensor/tensor';
 import { checkProx, linearOperator, mapBatch } from './batch';
@@ -13,18 +12,9 @@ import { createConv2d, solveConvProx } from './conv';
 import { motionKernel } from './motionKernel';
 import { scaleKernelSize } from './scaling';
 import type { ForwardModel, OperatorSpec } from './types';
+import { motionBlurParams } from '../../nodes/operatorParams';
 
 // Plain zod rather than registry's `param` helpers: the registry imports this module.
-const schema = z.object({
-  /** Kernel side k (odd), in pixels. */
-  kernelSize: z
-    .number()
-    .int()
-    .min(1)
-    .refine((k) => k % 2 === 1, 'kernel size must be odd'),
-  /** Shake intensity i ∈ [0, 1] (0 = straight line). */
-  intensity: z.number().min(0).max(1),
-});
 
 /** How {@link motionBlurOperator} solves its prox, and a hook to observe each solve. */
 export interface MotionProxOptions extends PcgOptions {
@@ -90,7 +80,7 @@ export function motionBlurOperator(
  * `deblur-motion`: y_c = K ⋆ reflectpad(x_c), K a seeded k×k camera-shake kernel (k = 61,
  * intensity 0.5 at 256 px). Linear, exact adjoint, proxL2 by preconditioned CG.
  */
-export const motionBlur: OperatorSpec<typeof schema> = {
+export const motionBlur: OperatorSpec<typeof motionBlurParams> = {
   id: 'deblur-motion',
   title: 'Motion deblurring',
   summary: 'depthwise motion blur, random 61×61 camera-shake kernel, intensity 0.5 (at 256 px), reflect padding',
@@ -110,7 +100,7 @@ export const motionBlur: OperatorSpec<typeof schema> = {
   linear: true,
   seeded: true,
   capabilities: ['adjoint', 'vjp', 'proxL2'],
-  params: schema,
+  params: motionBlurParams,
   defaults: (shape) => ({ kernelSize: scaleKernelSize(61, shape), intensity: 0.5 }),
   create(params, ctx) {
     const { kernelSize: k, intensity } = params;

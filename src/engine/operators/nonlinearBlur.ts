@@ -9,7 +9,6 @@
  * both correlations with reflect padding. Results on this task are not comparable with the
  * papers' numbers.
  */
-import { z } from 'zod';
 import type { Tensor } from '../tensor/tensor';
 import { sizeOf, tensor } from '../tensor/tensor';
 import { mapBatch, mapBatch2 } from './batch';
@@ -17,22 +16,9 @@ import { createConv2d } from './conv';
 import { motionKernel } from './motionKernel';
 import { scaleKernelSize, sizeScale } from './scaling';
 import type { OperatorSpec } from './types';
+import { nonlinearBlurParams } from '../../nodes/operatorParams';
 
 // Plain zod rather than registry's `param` helpers: the registry imports this module.
-const schema = z.object({
-  /** Side of the motion kernel K₁ (odd), in pixels. */
-  kernelSize: z
-    .number()
-    .int()
-    .min(1)
-    .refine((k) => k % 2 === 1, 'kernel size must be odd'),
-  /** Shake intensity of K₁, in [0, 1]. */
-  intensity: z.number().min(0).max(1),
-  /** Saturation strength β of φ(h) = tanh(βh)/tanh(β). */
-  beta: z.number().positive(),
-  /** Standard deviation of the Gaussian K₂, in pixels. */
-  blurSigma: z.number().positive(),
-});
 
 /** φ(h) = tanh(βh)/tanh(β): smooth saturation with φ(±1) = ±1, φ'(0) = β/tanh β. */
 export const saturate = (h: number, beta: number): number => Math.tanh(beta * h) / Math.tanh(beta);
@@ -56,7 +42,7 @@ export function gaussianKernel2d(sigma: number): { kernel: Float32Array; k: numb
  * intensity 0.5 at 256 px), φ(h) = tanh(βh)/tanh(β) with β = 1.5, K₂ a Gaussian with σ = 1.5 px
  * at 256 px. Nonlinear, analytic VJP K₁ᵀ(φ'(K₁x) ⊙ K₂ᵀv).
  */
-export const nonlinearBlur: OperatorSpec<typeof schema> = {
+export const nonlinearBlur: OperatorSpec<typeof nonlinearBlurParams> = {
   id: 'deblur-nonlinear',
   title: 'Nonlinear deblurring (stand-in)',
   summary: 'STAND-IN for the learned bkse/GOPRO blur: motion blur → tanh saturation → Gaussian blur',
@@ -75,7 +61,7 @@ export const nonlinearBlur: OperatorSpec<typeof schema> = {
   linear: false,
   seeded: true,
   capabilities: ['vjp'],
-  params: schema,
+  params: nonlinearBlurParams,
   // Floors as for the other blurs: at 32 px the scaled 5-tap K₁ and σ = 0.5 left y at 23.3 dB, better
   // than the prior-free baseline; K₁ ≥ 9 (as deblur-motion at 32 px) and σ ≥ 1 give 18.6 dB.
   defaults: (shape) => ({

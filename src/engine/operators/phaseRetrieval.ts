@@ -8,26 +8,20 @@
  * two: fft.ts uses Bluestein. The amplitude VJP divides by |z|; where |z| = 0 (a kink of |·|) it
  * uses 0, a valid subgradient choice.
  */
-import { z } from 'zod';
 import type { Shape, Tensor } from '../tensor/tensor';
 import { fft2, fftshift2 } from '../tensor/fft';
 import { tensor } from '../tensor/tensor';
 import { mapBatch, mapBatch2 } from './batch';
 import { scaleLength } from './scaling';
 import type { OperatorSpec } from './types';
-
-const prParams = z.object({
-  pad: z.number().int().min(0),
-  measure: z.enum(['amplitude', 'intensity']),
-  inputRange: z.enum(['01', 'pm1']),
-});
+import { phaseRetrievalParams } from '../../nodes/operatorParams';
 
 /**
  * y = fftshift(|F P x₀₁|) per channel (`phase-retrieval`, ×2 oversampling): nonlinear, analytic VJP.
  * `view(y)` is log(1 + max(y, 0)) rescaled to [−1, 1] per sample (min → −1, max → 1; 0 when y is
  * constant); negative values, which only noise produces, count as 0.
  */
-export const phaseRetrieval: OperatorSpec<typeof prParams> = {
+export const phaseRetrieval: OperatorSpec<typeof phaseRetrievalParams> = {
   id: 'phase-retrieval',
   title: 'Phase retrieval',
   summary: 'A(x) = |F(pad(x₀₁))|: Fourier magnitudes of the zero-padded image (oversampling 2), phase lost',
@@ -41,7 +35,7 @@ export const phaseRetrieval: OperatorSpec<typeof prParams> = {
   linear: false,
   seeded: false,
   capabilities: ['vjp'],
-  params: prParams,
+  params: phaseRetrievalParams,
   defaults: (shape) => ({ pad: scaleLength(64, shape, 0), measure: 'amplitude', inputRange: '01' }),
   create(p, ctx) {
     const [c, h, w] = ctx.shape as [number, number, number];

@@ -3,12 +3,12 @@
  * downsampling matrices (antialiased, as the DPS/DAPS `Resizer`). Also the general bicubic resize
  * the CLI uses for `--size`.
  */
-import { z } from 'zod';
 import type { Shape, Tensor } from '../tensor/tensor';
 import { batchOf, ShapeError, shapeStr, tensor } from '../tensor/tensor';
 import type { SparseRows } from './separable';
 import { applySeparable, separableOperator, sparseRows } from './separable';
 import type { OperatorSpec } from './types';
+import { superResolutionParams } from '../../nodes/operatorParams';
 
 /** Keys cubic kernel with a = −0.5 (MATLAB's and the Resizer's `cubic`). */
 function cubic(t: number): number {
@@ -73,11 +73,6 @@ export function resizeImage(x: Tensor, h: number, w: number): Tensor {
   return applySeparable(r, c, x);
 }
 
-const schema = z.object({
-  /** Downsampling factor f; H and W must be multiples of f. */
-  factor: z.number().int().min(1),
-});
-
 /** The papers' ×4, at every image size (the output keeps 1/4 of the side). */
 const DEFAULT_FACTOR = 4;
 
@@ -90,7 +85,7 @@ const divisibility = (shape: Shape, f: number): string | undefined => {
  * `sr4`: y = R x Cᵀ per channel, R = bicubicResizeMatrix(H, H/f), C = bicubicResizeMatrix(W, W/f).
  * Linear, with exact adjoint and closed-form proxL2 (eigendecompositions of RᵀR, CᵀC).
  */
-export const superResolution: OperatorSpec<typeof schema> = {
+export const superResolution: OperatorSpec<typeof superResolutionParams> = {
   id: 'sr4',
   title: 'Super-resolution ×4',
   summary: 'bicubic ×4 downsampling (MATLAB imresize, antialiased), 256→64',
@@ -105,7 +100,7 @@ export const superResolution: OperatorSpec<typeof schema> = {
   linear: true,
   seeded: false,
   capabilities: ['adjoint', 'vjp', 'proxL2'],
-  params: schema,
+  params: superResolutionParams,
   defaults: () => ({ factor: DEFAULT_FACTOR }),
   checkShape: (shape) => divisibility(shape, DEFAULT_FACTOR),
   create(params, ctx) {

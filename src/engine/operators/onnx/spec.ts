@@ -7,19 +7,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
 import type { ForwardModel, OperatorSpec } from '../types';
 import { CARD_FILE, OnnxOperatorError } from './card';
 import { MODEL_FILES } from './files';
 import type { OnnxForwardModel } from './load';
 import { loadOnnxOperator, ONNX_OPERATOR_ID } from './load';
-
-const onnxOperatorParams = z.object({
-  /** The operator folder (operator.json, apply.onnx, …). */
-  path: z.string().min(1).optional(),
-  /** sha-256 over the card and the model files, as recorded by a measurement bundle. */
-  digest: z.string().optional(),
-});
+import { onnxOperatorParams } from '../../../nodes/operatorParams';
 
 /** sha-256 (hex) over operator.json and the .onnx files present, each with its name. */
 export function folderDigest(dir: string): string {
