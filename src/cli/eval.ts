@@ -16,6 +16,7 @@ import type { StudyFailure, StudyRow, StudySpec } from '../engine/eval/study';
 import { listPresets } from '../engine/graph/presets';
 import { lpipsNetwork } from '../engine/metrics/lpips';
 import { operatorSpecs } from '../engine/operators/registry';
+import { studiesForAllTasks } from '../engine/eval/tasksFor';
 import { LAGRANGE_VERSION } from '../engine/version';
 import { CliError, intOption, numberOption } from './errors';
 import { InterruptedError } from './run';
@@ -61,7 +62,7 @@ export function studySpecs(a: EvalArgs): StudySpec[] {
   if (images.length === 0) throw new CliError('--images: no images found');
   const seeds = list(a.seeds).map((s) => intOption('--seeds', s, 0));
   const budgets = a.iterations ? list(a.iterations).map((k) => intOption('--iterations', k, 1)) : [undefined];
-  return list(a.sigma).flatMap((text) =>
+  const specs: StudySpec[] = list(a.sigma).flatMap((text) =>
     budgets.map((iterations) => ({
       solvers,
       tasks,
@@ -75,6 +76,7 @@ export function studySpecs(a: EvalArgs): StudySpec[] {
       ...(iterations ? { iterations } : {}),
     })),
   );
+  return a.tasks === 'all' ? studiesForAllTasks(specs) : specs; // plugin tasks only where they fit
 }
 
 /**
