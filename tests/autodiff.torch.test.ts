@@ -1,9 +1,8 @@
 /**
  * The derived ONNX VJP against PyTorch autograd (float64) on the same weights: a small exported
  * test network (convolutions, a strided convolution, GroupNorm, SiLU, attention, nearest
- * upsampling, concatenation, tanh) and the bundled fmnist-32 UNet, through tools/vjp_reference.py;
- * and a guided-diffusion UNet (tools/export_guided_diffusion.py, random init) against central
- * differences.
+ * upsampling, concatenation, tanh), the bundled fmnist-32 UNet, a guided-diffusion (ADM) UNet at
+ * 64 px and a KL-autoencoder decoder (both random init), through tools/vjp_reference.py.
  * Skipped when the interpreter lacks torch, onnx or numpy; LAGRANGE_PYTHON chooses it
  * (default /usr/bin/python3). `AUTODIFF_REPORT=1` prints the errors.
  */
@@ -25,8 +24,15 @@ if (!ready) console.warn(`autodiff.torch.test: skipped, ${python} cannot import 
 const dir = mkdtempSync(join(tmpdir(), 'lagrange-vjp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const reference = (what: string, out: string): void => {
-  const r = spawnSync(python, ['tools/vjp_reference.py', what, out], { cwd: ROOT, encoding: 'utf8', timeout: 25_000, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+/**
+ * The reduced 64 px ADM config: the FFHQ-256 architecture flags (learn_sigma, scale-shift norm,
+ * resblock up/down, 1 res block per level) with 32 base channels, four levels (64 → 8) and
+ * attention at 16 and 8. The full ffhq256 config at 64 px (270 MB) takes minutes in float64.
+ */
+const ADM_64 = ['--config', 'ffhq256', '--image-size', '64', '--num-channels', '32', '--channel-mult', '1,2,2,2', '--num-head-channels', '32', '--attention-resolutions', '16,8'];
+
+const reference = (args: string[]): void => {
+  const r = spawnSync(python, ['tools/vjp_reference.py', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 100_000, env: { ...process.env, OMP_NUM_THREADS: '1' } });
   expect(r.status, r.stderr).toBe(0);
 };
 
@@ -46,7 +52,7 @@ const report = (name: string, e: number): void => void (process.env.AUTODIFF_REP
 describe.skipIf(!ready)('derived VJP against PyTorch autograd', () => {
   it('matches on an exported test network (conv, strided conv, GroupNorm, SiLU, attention, nearest ×2, concat, tanh)', async () => {
     const out = join(dir, 'testnet');
-    reference('testnet', out);
+    reference(['testnet', out]);
     const model = readFileSync(join(out, 'model.onnx'));
     const x = readNpy(join(out, 'x.npy')),
       v = readNpy(join(out, 'v.npy')),
@@ -63,20 +69,37 @@ describe.skipIf(!ready)('derived VJP against PyTorch autograd', () => {
     expect(fd.worst).toBeLessThan(1e-3);
   }, 30_000);
 
-  it('passes gradcheck on a guided-diffusion (ADM) UNet exported at random init (resblock up/down, scale-shift norm, attention)', async () => {
+  it(`matches on a guided-diffusion (ADM) UNet at 64 px, random init (${ADM_64.join(' ')})`, async () => {
     const out = join(dir, 'adm');
-    const args = ['--random-init', '--config', 'ffhq256', '--image-size', '32', '--num-channels', '32', '--num-res-blocks', '1', '--channel-mult', '1,2'];
-    const r = spawnSync(python, ['tools/export_guided_diffusion.py', ...args, '--attention-resolutions', '16', '--num-head-channels', '16', '--out', out, '--no-check'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 25_000,
-      env: { ...process.env, OMP_NUM_THREADS: '1' },
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const fd = await gradcheck(readFileSync(join(out, 'model.onnx')), { file: 'adm', wrt: ['x'], feeds: { t: { type: 'int64', dims: [1], data: [600] } }, probes: 2, seed: 2 });
-    report('ADM UNet vs central differences', fd.worst);
-    expect(fd.worst).toBeLessThan(1e-3);
-  }, 40_000);
+    reference(['adm', out, ...ADM_64]);
+    const x = readNpy(join(out, 'x.npy')),
+      v = readNpy(join(out, 'v.npy')),
+      want = readNpy(join(out, 'grad.npy'));
+    const model = readFileSync(join(out, 'model.onnx'));
+    const d = await vjpModel(model, 'x', { file: 'adm-64' });
+    const t = { type: 'int64' as const, dims: [2], data: [600, 50] };
+    const [res] = await runModel(d.bytes, [{ x: { type: 'float32', ...dimsData(x) }, t, [d.cotangent]: { type: 'float32', ...dimsData(v) } }]);
+    const got = res![d.grads.x!]!;
+    expect(got.dims).toEqual([2, 3, 64, 64]);
+    const e = relErr(got.data, want.data);
+    report('ADM UNet 64 px vs autograd', e);
+    expect(e).toBeLessThan(1e-5);
+  }, 120_000);
+
+  it('matches on a KL-autoencoder decoder, random init (conv, GroupNorm, SiLU, mid-block attention, nearest ×2)', async () => {
+    const out = join(dir, 'vae');
+    reference(['vae', out]);
+    const z = readNpy(join(out, 'z.npy')),
+      v = readNpy(join(out, 'v.npy')),
+      want = readNpy(join(out, 'grad.npy'));
+    const d = await vjpModel(readFileSync(join(out, 'model.onnx')), 'z', { file: 'kl-decoder' });
+    const [res] = await runModel(d.bytes, [{ z: { type: 'float32', ...dimsData(z) }, [d.cotangent]: { type: 'float32', ...dimsData(v) } }]);
+    const got = res![d.grads.z!]!;
+    expect(got.dims).toEqual([2, 4, 8, 8]);
+    const e = relErr(got.data, want.data);
+    report('KL decoder vs autograd', e);
+    expect(e).toBeLessThan(1e-5);
+  }, 60_000);
 
   it('matches on the bundled fmnist-32 UNet at t = 10, 500, 990', async () => {
     const out = join(dir, 'unet');
@@ -95,7 +118,7 @@ describe.skipIf(!ready)('derived VJP against PyTorch autograd', () => {
     writeNpy(join(out, 'x.npy'), x);
     writeNpy(join(out, 'v.npy'), v);
     writeInt64Npy(join(out, 't.npy'), t);
-    reference('unet', out);
+    reference(['unet', out]);
     const want = readNpy(join(out, 'grad.npy'));
     const model = readFileSync(join(ROOT, 'resources/models/fmnist-32/model.onnx'));
     const d = await vjpModel(model, 'x', { file: 'fmnist-32' });
