@@ -24,6 +24,7 @@ import { presetSummaries, runGraph } from './run';
 import { addPluginPaths, loadPlugins } from '../engine/plugin/load';
 import { pluginsList } from './plugins';
 import type { RunArgs } from './run';
+import { registerTune } from './tune';
 
 /** Output sinks, injectable for tests. */
 export interface CliIo {
@@ -142,6 +143,8 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
       const lines = await runEval(o, { out: io.out, err: (l) => process.stderr.write(process.stderr.isTTY ? l : l + '\n'), tty: process.stderr.isTTY === true }, argv.slice(2));
       lines.forEach((l) => io.out(l));
     });
+
+  registerTune(p, io, argv);
 
   const operators = p.command('operators').description('measurement operators: list, check');
   operators
