@@ -132,6 +132,15 @@ export function Header(): React.JSX.Element {
         <button className={btn} disabled={!canRedo} onClick={() => useDocument.getState().redo()} data-testid="redo" title="Redo (Ctrl+Shift+Z)">
           ↷
         </button>
+        <button
+          className={btn}
+          disabled={view !== 'editor'}
+          onClick={() => useUi.getState().requestLayout(true)}
+          data-testid="auto-layout"
+          title="Arrange the graph automatically (Shift+L)"
+        >
+          Layout
+        </button>
       </div>
       <AutosaveStatus />
       <div className="mx-auto flex gap-0.5 rounded-lg bg-slate-100 p-0.5 dark:bg-slate-800">

@@ -50,7 +50,13 @@ export async function open(studio: Studio, viewport = { width: 1600, height: 100
   page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
   await page.goto(studio.url);
   await page.getByTestId('node-x').waitFor({ timeout: 30_000 }); // the example graph is open
+  await laidOut(page);
   return { page, errors };
+}
+
+/** Waits until the canvas has laid out and framed what was opened (nodes no longer move). */
+export async function laidOut(page: Page): Promise<void> {
+  await page.locator('[data-testid="canvas"][data-layout="idle"]').waitFor({ timeout: 30_000 });
 }
 
 export const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`) });

@@ -19,6 +19,7 @@ import type { StudioFlowNode } from './StudioNode';
 import { layerName, runningParams } from './effective';
 import { summarize } from './summary';
 import { useUi } from './ui';
+import { useAutoLayout } from './useAutoLayout';
 
 const nodeTypes = { studio: StudioNode };
 export const DRAG_MIME = 'application/x-lagrange-node';
@@ -28,8 +29,8 @@ export function Canvas(): React.JSX.Element {
   const { errors, warnings } = useProblems();
   const kinds = useCatalog((s) => s.kindIndex);
   const plugins = useCatalog((s) => s.plugins);
-  const opened = useDocument((s) => s.opened);
-  const { screenToFlowPosition, fitView, setViewport } = useReactFlow();
+  const { screenToFlowPosition } = useReactFlow();
+  const layout = useAutoLayout();
   const setSelection = useUi((s) => s.setSelection);
   const notify = useUi((s) => s.notify);
   const [nodes, setNodes] = useState<StudioFlowNode[]>([]);
@@ -96,15 +97,6 @@ export function Canvas(): React.JSX.Element {
     setEdges((es) => es.map((e) => ({ ...e, selected: false })));
     useUi.getState().select(undefined);
   }, [focus, nodes]);
-
-  // A newly opened document is framed; an empty one starts at 100 % from the origin.
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (useDocument.getState().doc.nodes.length) void fitView({ padding: 0.08, maxZoom: 1.2 });
-      else void setViewport({ x: 0, y: 0, zoom: 1 });
-    }, 60);
-    return () => clearTimeout(t);
-  }, [opened, fitView, setViewport]);
 
   const onNodesChange = useCallback((changes: NodeChange<StudioFlowNode>[]) => {
     setNodes((ns) =>
@@ -183,7 +175,14 @@ export function Canvas(): React.JSX.Element {
   const minimapColor = useMemo(() => (n: StudioFlowNode) => (n.data.errors.length ? '#ef4444' : '#94a3b8'), []);
 
   return (
-    <div className="relative h-full w-full" onDoubleClick={onDoubleClick} onDragOver={(e) => e.preventDefault()} onDrop={onDrop} data-testid="canvas">
+    <div
+      className="relative h-full w-full"
+      onDoubleClick={onDoubleClick}
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={onDrop}
+      data-testid="canvas"
+      data-layout={layout.pending ? 'pending' : 'idle'}
+    >
       <ReactFlow
         nodes={nodes}
         edges={edges}
@@ -198,7 +197,6 @@ export function Canvas(): React.JSX.Element {
         zoomOnDoubleClick={false}
         deleteKeyCode={null /* the editor's shortcuts delete the selection as one undo step */}
         multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
-        fitView
         minZoom={0.2}
         proOptions={{ hideAttribution: true }}
       >

@@ -72,9 +72,11 @@ export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeP
           ? 'ring-2 ring-amber-400'
           : 'ring-1 ring-slate-300 dark:ring-slate-700';
   return (
-    <div className={`w-44 rounded-lg bg-white shadow-sm dark:bg-slate-900 ${ring}`} data-testid={`node-${id}`} title={data.errors.join('\n') || data.doc}>
+    <div className={`w-max max-w-[22rem] min-w-44 rounded-lg bg-white shadow-sm dark:bg-slate-900 ${ring}`} data-testid={`node-${id}`} title={data.errors.join('\n') || data.doc}>
       <div className={`flex items-center gap-1.5 rounded-t-lg px-2.5 py-1.5 ${style.header}`}>
-        <span className="max-w-[7.5rem] shrink-0 truncate text-[12px] font-semibold">{data.title}</span>
+        <span className="shrink-0 text-[12px] font-semibold whitespace-nowrap" data-testid={`node-title-${id}`}>
+          {data.title}
+        </span>
         {data.plugin && (
           <span className="shrink-0 rounded bg-white/60 px-1 text-[9px] font-medium tracking-wide uppercase opacity-80 dark:bg-black/30" title={`from plugin ${data.plugin}`}>
             {data.plugin}

@@ -1,4 +1,7 @@
-/** Keyboard shortcuts of the editor (ignored while typing in a field). */
+/**
+ * Keyboard shortcuts of the editor (ignored while typing in a field). Ctrl+A selects every node,
+ * not the page's text (a text selection would also turn the next port drag into a text drag).
+ */
 import { useEffect } from 'react';
 import { useDocument } from '../state/document';
 import type { Clip } from './actions';
@@ -42,6 +45,8 @@ export function useShortcuts(actions: ShortcutActions): void {
           if (c) useUi.getState().select(paste(c));
         });
       else if ((key === 'delete' || key === 'backspace') && (nodes.length || edges.length)) act(() => removeElements(nodes, edges));
+      else if (mod && key === 'a') act(() => useUi.getState().select(doc.doc.nodes.map((n) => n.id)));
+      else if (!mod && e.shiftKey && key === 'l') act(() => useUi.getState().requestLayout(true));
       else if (mod && key === 's') act(actions.save);
       else if (mod && key === 'o') act(actions.open);
       else if (mod && key === 'enter') act(actions.run);

@@ -17,12 +17,19 @@ export interface UiState {
   gallery: boolean;
   /** Nodes to select on the canvas once they exist (pasted or added); the canvas clears it. */
   focus?: string[];
+  /**
+   * An auto-layout the canvas is to do once the document's nodes are measured: `undoable` for the
+   * user's request, else (just opened) the positions become part of the opened document.
+   */
+  layout?: { undoable: boolean };
   setSelection(nodes: string[], edges: string[]): void;
   notify(n: Omit<Notice, 'id'>): void;
   dismiss(id: number): void;
   setView(v: UiState['view']): void;
   setGallery(open: boolean): void;
   select(ids: string[] | undefined): void;
+  requestLayout(undoable: boolean): void;
+  layoutDone(): void;
 }
 
 let nextNotice = 1;
@@ -43,4 +50,6 @@ export const useUi = create<UiState>()((set, get) => ({
   setView: (view) => set({ view }),
   setGallery: (gallery) => set({ gallery }),
   select: (focus) => set({ focus }),
+  requestLayout: (undoable) => set({ layout: { undoable } }),
+  layoutDone: () => set({ layout: undefined }),
 }));

@@ -2,6 +2,7 @@
 import type { EngineClient } from '../../protocol/client';
 import type { HostFiles } from '../host/context';
 import { base64ToText, textToBase64 } from '../host/base64';
+import { useUi } from '../editor/ui';
 import { isDirty, useDocument } from '../state/document';
 import { useRun } from '../state/run';
 
@@ -16,6 +17,7 @@ export function mayDiscard(): boolean {
 export async function openPreset(engine: EngineClient, name: string): Promise<void> {
   const doc = await engine.call('presets.get', { name });
   useDocument.getState().open(doc, name);
+  useUi.getState().requestLayout(false); // presets are laid out for the page's node sizes
   useRun.getState().clearFinished();
 }
 
@@ -26,6 +28,7 @@ export async function importGraph(engine: EngineClient, files: HostFiles): Promi
   const r = await engine.call('graph.parse', { text: base64ToText(picked.base64), source: picked.name });
   if (!r.ok) return { file: picked.name, issues: r.issues };
   useDocument.getState().open(r.doc, picked.name);
+  if (r.doc.nodes.some((n) => !n.position)) useUi.getState().requestLayout(false); // else the file's own arrangement
   useRun.getState().clearFinished();
   return undefined;
 }

@@ -8,7 +8,10 @@ import { emptyGraph, isDirty, setBackend, useDocument } from './document';
 
 const doc = () => useDocument.getState().doc;
 
-beforeEach(() => useDocument.getState().open(emptyGraph('g'), 'test'));
+beforeEach(() => {
+  useDocument.getState().open(emptyGraph('g'), 'test');
+  useDocument.setState({ past: [], future: [] }); // each test starts without the last one's history
+});
 
 describe('document store', () => {
   it('records each edit once and undoes / redoes in order', () => {

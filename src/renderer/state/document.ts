@@ -25,7 +25,10 @@ export interface DocumentState {
   gesture?: WireGraph;
   /** Counts {@link open} calls, so views can re-fit when another document is opened. */
   opened: number;
-  /** Replaces the document (open, import, recover); clears history. */
+  /**
+   * Replaces the document (open, import, recover). Opening is itself undoable: Undo returns to the
+   * document that was open before, with its name and unsaved state (an empty graph is not kept).
+   */
   open(doc: WireGraph, source: string, saved?: WireGraph): void;
   /** One undoable edit. */
   edit(recipe: (d: Draft<WireGraph>) => void): void;
@@ -36,6 +39,11 @@ export interface DocumentState {
   undo(): void;
   redo(): void;
   markSaved(source?: string): void;
+  /**
+   * Moves nodes to the given positions (auto-layout): one undo step, or with `asOpened` part of
+   * the document just opened (no history step; an unmodified document stays unmodified).
+   */
+  arrange(at: ReadonlyMap<string, { x: number; y: number }>, asOpened: boolean): void;
 }
 
 export const emptyGraph = (name = 'untitled'): WireGraph => ({
@@ -50,6 +58,18 @@ export const emptyGraph = (name = 'untitled'): WireGraph => ({
   overrides: {},
 });
 
+/**
+ * Where history crosses from one opened document to another: the document's source and saved
+ * copy, restored when Undo or Redo reaches it (keyed by the history entry itself).
+ */
+const boundaries = new WeakMap<WireGraph, { source: string; saved: WireGraph }>();
+
+/** The state to set when history moves to `doc`: its document's source and saved copy when it belongs to another opened document. */
+function arriving(doc: WireGraph, now: DocumentState): Partial<DocumentState> {
+  const b = boundaries.get(doc);
+  return b && (b.saved !== now.saved || b.source !== now.source) ? { ...b, opened: now.opened + 1 } : {};
+}
+
 export const useDocument = create<DocumentState>()((set, get) => ({
   doc: emptyGraph(),
   source: 'untitled',
@@ -57,7 +77,13 @@ export const useDocument = create<DocumentState>()((set, get) => ({
   past: [],
   future: [],
   opened: 0,
-  open: (doc, source, saved) => set({ doc, source, saved: saved ?? doc, past: [], future: [], gesture: undefined, opened: get().opened + 1 }),
+  open(doc, source, saved = doc) {
+    const before = get();
+    const keep = before.doc.nodes.length > 0 && before.doc !== doc;
+    if (keep) boundaries.set(before.doc, { source: before.source, saved: before.saved });
+    boundaries.set(doc, { source, saved });
+    set({ doc, source, saved, past: keep ? [...before.past, before.doc].slice(-HISTORY) : [], future: [], gesture: undefined, opened: before.opened + 1 });
+  },
   edit(recipe) {
     const { doc, past } = get();
     const next = produce(doc, recipe);
@@ -78,15 +104,30 @@ export const useDocument = create<DocumentState>()((set, get) => ({
   undo() {
     const { past, doc, future } = get();
     const prev = past.at(-1);
-    if (prev) set({ doc: prev, past: past.slice(0, -1), future: [doc, ...future] });
+    if (prev) set({ doc: prev, past: past.slice(0, -1), future: [doc, ...future], ...arriving(prev, get()) });
   },
   redo() {
     const { past, doc, future } = get();
     const next = future[0];
-    if (next) set({ doc: next, past: [...past, doc], future: future.slice(1) });
+    if (next) set({ doc: next, past: [...past, doc], future: future.slice(1), ...arriving(next, get()) });
   },
   markSaved(source) {
     set({ saved: get().doc, ...(source ? { source } : {}) });
+  },
+  arrange(at, asOpened) {
+    const move = (d: Draft<WireGraph>): void => {
+      for (const n of d.nodes) {
+        const p = at.get(n.id);
+        if (p && (p.x !== n.position?.x || p.y !== n.position?.y)) n.position = { x: p.x, y: p.y };
+      }
+    };
+    if (!asOpened) return get().edit(move);
+    const { doc, saved } = get();
+    const next = produce(doc, move);
+    const kept = doc === saved ? next : saved;
+    const b = boundaries.get(doc);
+    if (b) boundaries.set(next, { source: b.source, saved: kept });
+    set({ doc: next, saved: kept });
   },
 }));
 
