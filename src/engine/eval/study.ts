@@ -5,10 +5,10 @@
  * The pseudo-solvers `tikhonov` (the prior-free baseline) and `measurement` (y itself where it
  * lives in image space, replicated to the image size for SR) give the numbers a solver has to beat.
  */
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from '../compile/compile';
-import { withMeasurement, withPrior } from '../graph/edit';
+import { withMeasurement, withPrior, withProvider } from '../graph/edit';
 import { parseGraph } from '../graph/format';
 import { presetFile } from '../graph/presets';
 import { imagePath, loadImage } from '../io/prepare';
@@ -22,10 +22,15 @@ import { prepareBackend } from '../runtime/backend';
 import { qualityWithLpips, runPlan } from '../runtime/run';
 import { simulate } from '../simulate';
 import type { Tensor } from '../tensor/tensor';
-import { WorkerPool } from '../runtime/worker/client';
 import { tikhonovBaseline } from './baseline';
 import type { RowImages } from './images';
 import { saveRowImages } from './images';
+import { studyJobs, STUDY_VERSION } from '../jobs/job';
+import type { StudyJob } from '../jobs/job';
+import { createLocalRunner } from '../jobs/local';
+import { createQueueRunner } from '../jobs/queue';
+import type { QueueRunnerOptions } from '../jobs/queue';
+import { DEFAULT_QUEUE_NAME } from '../jobs/redis';
 
 /** Pseudo-solvers evaluated without a graph. */
 export const REFERENCE_SOLVERS = ['tikhonov', 'measurement'] as const;
@@ -51,6 +56,8 @@ export interface StudySpec {
   root?: string;
   /** Per-run node parameters (as `lagrange run --set`), applied to every solver graph; part of each row's identity. */
   set?: ParamTable;
+  /** Execution provider of network priors, where a worker forces one; not part of a row's identity. */
+  provider?: string;
 }
 
 /** One finished run. Metrics are per posterior sample (length = samples). */
@@ -236,6 +243,7 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   if (!file) throw new Error(`${solver}: no such preset or graph file`);
   let doc = parseGraph(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
   if (spec.prior) doc = withPrior(doc, spec.prior, existsSync(spec.prior));
+  if (spec.provider) doc = withProvider(doc, spec.provider);
   doc = withMeasurement(doc, { kind: 'simulate', task, image, sigma: spec.sigma, ...(spec.size && !priorFit(spec.prior) ? { size: spec.size } : {}) });
   const set = spec.set && Object.keys(spec.set).length ? spec.set : undefined;
   const plan = await compile(doc, { seed, samples: spec.samples ?? 1, ...(spec.iterations ? { iterations: spec.iterations } : {}), ...(set ? { set } : {}) });
@@ -270,71 +278,82 @@ export async function studyRow(spec: StudySpec, solver: string, task: string, im
 export interface StudyOptions {
   onProgress?: StudyProgress;
   signal?: AbortSignal;
-  /** Worker threads running rows in parallel (default 1: in this thread). */
+  /** Worker threads running rows in parallel (default 1: in this thread); ignored with `queue`. */
   workers?: number;
   /** Called for a combination that failed; the study goes on and a re-run tries it again. */
   onFailure?: (f: StudyFailure) => void;
+  /** `redis://host:port[/db]`: rows become jobs on this BullMQ queue, run by `lagrange worker`s. */
+  queue?: string;
+  /** Queue options besides the URL (see {@link QueueRunnerOptions}). */
+  queueOptions?: Omit<QueueRunnerOptions, 'url' | 'root'>;
+}
+
+/** `<out>/study.json`: the jobs of the studies run into a folder, and their queue (for `lagrange study status`). */
+export interface StudyManifest {
+  version: string;
+  queue?: string;
+  queueName?: string;
+  jobs: { id: string; key: string }[];
+}
+
+/** Adds `jobs` to the folder's manifest (a folder may hold several studies: a σ_y or NFE sweep). */
+function recordJobs(out: string, jobs: StudyJob[], opts: StudyOptions): void {
+  const file = join(out, 'study.json');
+  const old = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StudyManifest) : undefined;
+  const all = new Map((old?.jobs ?? []).map((j) => [j.id, j]));
+  for (const j of jobs) all.set(j.id, { id: j.id, key: j.key });
+  const queue = opts.queue ? { queue: opts.queue, queueName: opts.queueOptions?.name ?? DEFAULT_QUEUE_NAME } : {};
+  writeFileSync(file, JSON.stringify({ version: STUDY_VERSION, ...queue, jobs: [...all.values()] } satisfies StudyManifest, null, 1) + '\n');
 }
 
 /**
  * Runs every row of `spec` not yet in `<out>/results.jsonl`, appending each as it finishes, and
- * returns the study's rows in plan order (solver-major). Each row is seeded on its own, so the
- * results do not depend on the number of workers or on the order rows finish in.
+ * returns the study's rows in plan order (solver-major). Rows are jobs ({@link studyJobs}) run by
+ * worker threads here, or with `queue` by workers on other machines; each is seeded on its own,
+ * so the results depend neither on where rows run nor on the order they finish in. This process
+ * is the only writer of results.jsonl.
+ * @throws QueueError when the queue is unreachable or holds another study version's jobs
  */
 export async function runStudy(study: StudySpec, out: string, opts: StudyOptions = {}): Promise<StudyRow[]> {
   mkdirSync(out, { recursive: true });
   const spec: StudySpec = { ...study, root: out };
   const file = join(out, 'results.jsonl');
   const rows = new Map(readRows(file).map((r) => [r.key, r]));
-  const plan: [string, string, string, number][] = [];
-  for (const solver of spec.solvers) for (const task of spec.tasks) for (const image of spec.images) for (const seed of spec.seeds) plan.push([solver, task, image, seed]);
-  const workers = Math.max(1, opts.workers ?? 1);
-  const pool = workers > 1 ? new WorkerPool(workers) : undefined;
+  const jobs = studyJobs(spec);
   let done = 0;
-  const one = async ([solver, task, image, seed]: [string, string, string, number]): Promise<void> => {
-    if (opts.signal?.aborted) return;
-    const key = rowKey(solver, task, image, seed, spec);
-    const old = rows.get(key);
+  const todo: StudyJob[] = [];
+  for (const job of jobs) {
+    const old = rows.get(job.key);
     // A row scored before --lpips was given is not finished for a study that asks for LPIPS.
-    if (old && (!spec.lpips || old.lpips)) {
-      opts.onProgress?.(++done, plan.length, old, true);
-      return;
-    }
-    let row: Omit<StudyRow, 'key'> | undefined;
-    try {
-      row = pool ? await pool.studyRow({ type: 'studyRow', spec, solver, task, image, seed }, opts.signal) : await studyRow(spec, solver, task, image, seed, opts.signal);
-    } catch (e) {
-      // One bad combination must not end a long study: report it, keep going, retry on resume.
-      opts.onFailure?.({ solver, task, image, seed, sigmaY: spec.sigma, error: (e as Error).message.split('\n')[0]! });
-      done++;
-      return;
-    }
-    if (!row || opts.signal?.aborted) {
-      done++;
-      return;
-    }
-    const bad = rowScoreProblem(row);
-    if (bad) {
-      opts.onFailure?.({ solver, task, image, seed, sigmaY: spec.sigma, error: bad });
-      done++;
-      return;
-    }
-    const full: StudyRow = { key, ...row };
-    appendRow(file, full);
-    rows.set(key, full);
-    opts.onProgress?.(++done, plan.length, full, false);
-  };
-  try {
-    if (!pool) for (const item of plan) await one(item);
-    else {
-      let next = 0;
-      const lane = async (): Promise<void> => {
-        while (next < plan.length) await one(plan[next++]!);
-      };
-      await Promise.all(Array.from({ length: workers }, lane));
-    }
-  } finally {
-    await pool?.close();
+    if (old && (!spec.lpips || old.lpips)) opts.onProgress?.(++done, jobs.length, old, true);
+    else todo.push(job);
   }
-  return plan.map(([s, t, i, k]) => rows.get(rowKey(s, t, i, k, spec))).filter((r): r is StudyRow => r !== undefined);
+  const fail = (j: StudyJob, error: string): void => {
+    opts.onFailure?.({ solver: j.solver, task: j.task, image: j.image, seed: j.seed, sigmaY: spec.sigma, error });
+    done++;
+  };
+  const runner = opts.queue ? await createQueueRunner({ ...opts.queueOptions, url: opts.queue, root: out }) : createLocalRunner({ workers: opts.workers ?? 1, root: out });
+  try {
+    if (todo.length) recordJobs(out, jobs, opts);
+    await runner.run(
+      todo,
+      {
+        done: (job, row) => {
+          if (rows.has(job.key) && !(spec.lpips && !rows.get(job.key)!.lpips)) return; // reported twice: written once
+          if (!row || opts.signal?.aborted) return void done++;
+          const bad = rowScoreProblem(row);
+          if (bad) return fail(job, bad);
+          const full: StudyRow = { key: job.key, ...row };
+          appendRow(file, full);
+          rows.set(job.key, full);
+          opts.onProgress?.(++done, jobs.length, full, false);
+        },
+        failed: fail,
+      },
+      opts.signal,
+    );
+  } finally {
+    await runner.close();
+  }
+  return jobs.map((j) => rows.get(j.key)).filter((r): r is StudyRow => r !== undefined);
 }
