@@ -115,8 +115,22 @@ function checkLines(r: ModelCheck): string[] {
         ? `${ref.count} samples from check/, max |ε − ε_ref| = ${ref.maxAbsError.toExponential(2)} (tolerance ${REFERENCE_TOLERANCE})`
         : 'none (add check/x.npy, t.npy, eps.npy from the training framework to compare)',
     ]),
+    ...(r.latent ? latentCheckLines(r.latent) : []),
     ...r.problems.map((p) => `  problem    ${p}`),
   ];
+}
+
+/** The latent part of a check: the autoencoder, its references and the decoder gradcheck. */
+function latentCheckLines(l: NonNullable<ModelCheck['latent']>): string[] {
+  const ref = (k: 'encoder' | 'decoder'): string => {
+    const r = l.reference[k];
+    return r ? `${k} ${r.count} samples, max error ${r.maxAbsError.toExponential(2)}` : `${k} no reference in check/`;
+  };
+  return field('latent', [
+    `autoencoder ${l.autoencoder}: image ${l.imageShape.join('×')} ↔ latent ${l.latentShape.join('×')}, scale factor ${l.scaleFactor.toPrecision(5)}`,
+    `${ref('encoder')}; ${ref('decoder')}`,
+    l.gradcheck ? `decoder VJP vs central differences: worst relative error ${l.gradcheck.worst.toExponential(2)} (${l.gradcheck.probes} probes)` : 'decoder VJP: not derived',
+  ]);
 }
 
 /**

@@ -4,6 +4,7 @@
  * {@link addNodeKind} and leave with the function it returns.
  */
 import { imageInput, measurementInput, metrics, output, preview, result, simulate } from './io';
+import { latentNodes } from './latent';
 import { onnxOperator, operatorNodes } from './operators';
 import { annealedLangevin, denoise, dpsGuidance, dualUpdate, noising, probabilityFlowODE, schedule, scoreModel, state, xUpdate, zUpdate } from './solver';
 import type { NodeKind } from './types';
@@ -31,6 +32,7 @@ const builtins: readonly NodeKind[] = [
   dpsGuidance,
   annealedLangevin,
   probabilityFlowODE,
+  ...latentNodes,
   result,
   preview,
   output,

@@ -10,9 +10,10 @@ import type { z } from 'zod';
  * Port types. `image` carries N×C×H×W tensors (clean images in [−1, 1], or noisy iterates in the
  * units of the schedule); `measurement` carries y with its operator, σ_y and (when simulated) the
  * ground truth; `operator` an unapplied measurement operator; `prior` a score model; `schedule`
- * the per-iteration timesteps and noise levels; `scalar` one number per iteration.
+ * the per-iteration timesteps and noise levels; `scalar` one number per iteration; `latent` an
+ * autoencoder's N×C×H×W latents (kept apart from images: a latent never enters an image port).
  */
-export type PortType = 'image' | 'measurement' | 'operator' | 'prior' | 'schedule' | 'scalar';
+export type PortType = 'image' | 'latent' | 'measurement' | 'operator' | 'prior' | 'schedule' | 'scalar';
 
 /** One input or output of a node. */
 export interface PortSpec {

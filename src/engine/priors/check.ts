@@ -11,6 +11,9 @@ import { readNpy } from '../io/npy';
 import { createRng } from '../tensor/rng';
 import type { Tensor } from '../tensor/tensor';
 import { sameShape, shapeStr, tensor } from '../tensor/tensor';
+import type { LatentCheck } from './latentCheck';
+import { checkLatentFolder } from './latentCheck';
+import { readLatentBlock } from './latentCard';
 import type { ModelCard } from './modelCard';
 import { readModelCard } from './modelCard';
 import type { ExecutionProvider, OnnxScoreModel, TensorInfo } from './onnxPrior';
@@ -50,6 +53,8 @@ export interface ModelCheck {
   providers: ProviderCheck[];
   /** Agreement with the exporting framework on `check/x.npy, t.npy → eps.npy` (CPU provider). */
   reference?: { count: number; maxAbsError: number };
+  /** A latent prior's folder: its encoder, decoder and how they fit the prior (`latentCheck.ts`). */
+  latent?: LatentCheck;
   /** What failed; each message names the file concerned. */
   problems: string[];
 }
@@ -173,9 +178,13 @@ export async function checkModel(dir: string, opts: { providers?: readonly Execu
   } finally {
     await cpuModel?.release();
   }
+  if (readLatentBlock(dir)) {
+    report.latent = await checkLatentFolder(dir);
+    for (const p of report.latent.problems) fail(p);
+  }
   // A stable key order for the JSON report: verdict, identity, graph, providers, reference, problems.
-  const { ok, io, providers, reference, problems } = report;
-  return { ok, dir, card, ...(io ? { io } : {}), providers, ...(reference ? { reference } : {}), problems };
+  const { ok, io, providers, reference, latent, problems } = report;
+  return { ok, dir, card, ...(io ? { io } : {}), providers, ...(reference ? { reference } : {}), ...(latent ? { latent } : {}), problems };
 }
 
 const REFERENCE_FILES = ['x.npy', 't.npy', 'eps.npy'] as const;

@@ -1,0 +1,99 @@
+/**
+ * Graph checks for latent nodes that need the model cards, so that a bad latent graph is refused
+ * before anything runs, naming the node, the port and both shapes:
+ * - Encoder, Decoder and LatentScoreModel nodes must come from one autoencoder (by id);
+ * - an edge between a latent port and an image port (either way), with the latent's shape and
+ *   autoencoder and the image shape on the other side;
+ * - a Decoder whose images do not have the shape the measurement operator takes.
+ * The port types alone already make the validator refuse a latent→image edge; these messages add
+ * the shapes the cards give.
+ */
+import { nodeKind } from '../../nodes/index';
+import type { GraphDocument, GraphNode } from '../graph/format';
+import type { Shape } from '../tensor/tensor';
+import { shapeStr } from '../tensor/tensor';
+import { readLatentFolder, shapeOfDims } from '../priors/latentCard';
+import { latentModelDir } from '../priors/latentPrior';
+
+/** One problem, naming the node it belongs to. */
+export interface LatentIssue {
+  nodeId: string;
+  message: string;
+}
+
+/** What a latent node's folder says: its autoencoder and the shapes on both sides. */
+interface LatentSide {
+  autoencoder: string;
+  dir: string;
+  latent: Shape;
+  image: Shape;
+}
+
+const LATENT_KINDS = new Set(['Encoder', 'Decoder', 'LatentScoreModel']);
+const label = (n: GraphNode): string => `node "${n.id}" (${n.kind})`;
+
+function sideOf(n: GraphNode): LatentSide {
+  const parsed = nodeKind(n.kind)!.params.safeParse(n.params);
+  const dir = latentModelDir(parsed.success ? parsed.data : n.params);
+  const f = readLatentFolder(dir);
+  const card = n.kind === 'Encoder' ? f.encoder : n.kind === 'Decoder' ? f.decoder : undefined;
+  return card
+    ? { autoencoder: card.autoencoder, dir, latent: shapeOfDims(card.latent), image: shapeOfDims(card.image) }
+    : { autoencoder: f.prior.block.autoencoder.id, dir, latent: f.prior.latentShape, image: shapeOfDims(f.prior.block.image) };
+}
+
+/**
+ * The latent problems of `doc` (empty when it has no latent nodes or all is well).
+ * @param imageShape - the measurement operator's per-sample input shape, once known
+ */
+export function latentGraphProblems(doc: GraphDocument, imageShape?: Shape): LatentIssue[] {
+  const issues: LatentIssue[] = [];
+  const sides = new Map<string, LatentSide>();
+  for (const n of doc.nodes.filter((m) => LATENT_KINDS.has(m.kind))) {
+    try {
+      sides.set(n.id, sideOf(n));
+    } catch (e) {
+      issues.push({ nodeId: n.id, message: `${label(n)}: ${(e as Error).message}` });
+    }
+  }
+  const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
+  const entries = [...sides.entries()];
+  const [firstId, first] = entries[0] ?? [];
+  for (const [id, s] of entries.slice(1)) {
+    if (s.autoencoder !== first!.autoencoder)
+      issues.push({
+        nodeId: id,
+        message: `${label(nodes.get(id)!)} uses autoencoder '${s.autoencoder}' (${s.dir}), but ${label(nodes.get(firstId!)!)} uses '${first!.autoencoder}' (${first!.dir}): encoder, decoder and latent prior must come from one autoencoder`,
+      });
+  }
+  // The image shape of the graph: the measurement's, else the autoencoder's.
+  const images = imageShape ?? first?.image;
+  doc.edges.forEach((e, i) => {
+    const src = nodes.get(e.source),
+      dst = nodes.get(e.target);
+    const out = src && nodeKind(src.kind)?.outputs.find((p) => p.name === e.sourcePort);
+    const inp = dst && nodeKind(dst.kind)?.inputs.find((p) => p.name === e.targetPort);
+    if (!out || !inp || out.type === inp.type) return;
+    const latentEnd = out.type === 'latent' ? src! : inp.type === 'latent' ? dst! : undefined;
+    const other = out.type === 'latent' ? inp.type : out.type;
+    if (!latentEnd || other !== 'image') return;
+    const side = sides.get(latentEnd.id);
+    const latent = side ? `a latent of ${shapeStr(side.latent)} (autoencoder ${side.autoencoder})` : 'a latent';
+    const image = images ? `an image of ${shapeStr(images)}` : 'an image';
+    const message =
+      out.type === 'latent'
+        ? `edges[${i}]: ${label(src!)} output '${out.name}' is ${latent} but ${label(dst!)} input '${inp.name}' expects ${image}; decode it first (Decoder)`
+        : `edges[${i}]: ${label(src!)} output '${out.name}' is ${image} but ${label(dst!)} input '${inp.name}' expects ${latent}; encode it first (Encoder)`;
+    issues.push({ nodeId: e.target, message });
+  });
+  if (imageShape) {
+    for (const [id, s] of sides) {
+      if (nodes.get(id)!.kind !== 'Decoder' || shapeStr(s.image) === shapeStr(imageShape)) continue;
+      issues.push({
+        nodeId: id,
+        message: `${label(nodes.get(id)!)} output 'image' is ${shapeStr(s.image)} (autoencoder ${s.autoencoder}), but the measurement operator takes images of ${shapeStr(imageShape)}`,
+      });
+    }
+  }
+  return issues;
+}

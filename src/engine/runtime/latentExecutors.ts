@@ -1,0 +1,66 @@
+/**
+ * Executors of the Encoder and Decoder node kinds (src/nodes/latent.ts). Each node's network is
+ * opened at its first iteration and kept for the process, one session per folder, role and
+ * provider, so a K-iteration loop pays the load (and the decoder's VJP derivation) once.
+ */
+import type { Tensor } from '../tensor/tensor';
+import type { AutoencoderNet } from '../priors/autoencoder';
+import { loadAutoencoderNet } from '../priors/autoencoder';
+import { latentModelDir } from '../priors/latentPrior';
+import type { ExecutionProvider } from '../priors/onnxPrior';
+import type { Executor, StepContext } from './executors';
+
+const nets = new Map<string, Promise<AutoencoderNet>>();
+
+/** The encoder or decoder a node's parameters name, opened once per folder, role and provider. */
+export function latentNet(params: Record<string, unknown>, role: 'encoder' | 'decoder'): Promise<AutoencoderNet> {
+  const dir = latentModelDir(params);
+  const provider = (params.provider as 'auto' | ExecutionProvider | undefined) ?? 'auto';
+  const key = `${role}\n${provider}\n${dir}`;
+  let net = nets.get(key);
+  if (!net) {
+    net = loadAutoencoderNet(dir, role, provider === 'auto' ? {} : { providers: [provider] });
+    // A failed load is not cached: the next run tries again (the folder may have been fixed).
+    net.catch(() => nets.delete(key));
+    nets.set(key, net);
+  }
+  return net;
+}
+
+/** Releases every cached encoder and decoder session (tests, a host shutting down). */
+export async function releaseLatentNets(): Promise<void> {
+  const all = [...nets.values()];
+  nets.clear();
+  for (const n of all) await (await n.catch(() => undefined))?.release();
+}
+
+/** A node's failure as an error naming it, its kind and the port concerned. */
+function failOn(ctx: StepContext, kind: string, e: unknown): never {
+  throw new Error(`node "${ctx.node}" (${kind}): ${(e as Error).message}`);
+}
+
+/** Executors by node kind, merged into the runtime's table. */
+export const latentExecutors: Record<string, Executor> = {
+  async Encoder(ctx) {
+    const x = ctx.input('image') as Tensor;
+    try {
+      const net = await latentNet(ctx.params, 'encoder');
+      return { z: await net.run(x) };
+    } catch (e) {
+      failOn(ctx, 'Encoder', e);
+    }
+  },
+  async Decoder(ctx) {
+    const z = ctx.input('z') as Tensor;
+    const v = ctx.input('cotangent') as Tensor | undefined;
+    try {
+      const net = await latentNet(ctx.params, 'decoder');
+      const image = await net.run(z);
+      const outs: Record<string, Tensor> = { image };
+      if (v) outs.grad = await net.vjp!(z, v);
+      return outs;
+    } catch (e) {
+      failOn(ctx, 'Decoder', e);
+    }
+  },
+};
