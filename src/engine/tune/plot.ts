@@ -7,15 +7,26 @@ import type { ParamRange } from './space';
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const RUNG_COLOURS = ['#9aa5b1', '#4c8bf5', '#e8710a', '#188038', '#a142f4'];
-const W = 420,
+const W = 440,
   H = 260,
   L = 56,
   R = 12,
-  T = 24,
+  T = 36,
   B = 40;
 
 /** Short tick labels: 0.001, 2.5, 1e+4. */
 const tick = (v: number): string => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(+v.toPrecision(3)));
+
+/** log10 positions of round values (1, 2, 5 × 10^k) between 10^lo and 10^hi: decades when there are enough. */
+function logTicks(lo: number, hi: number): number[] {
+  for (const mantissas of [[1], [1, 3], [1, 2, 5]]) {
+    const ticks: number[] = [];
+    for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) for (const m of mantissas) ticks.push(Math.log10(m) + k);
+    const inside = ticks.filter((t) => t >= lo - 1e-9 && t <= hi + 1e-9);
+    if (inside.length >= 3) return inside;
+  }
+  return [lo, hi];
+}
 
 /**
  * The plot of range `r`: x the parameter (log axis for a log range, one slot per value for a
@@ -59,7 +70,7 @@ export function paramPlotSvg(result: TuneResult, r: ParamRange): string {
     const y = y0 + ((y1 - y0) * i) / 4;
     out.push(`<text x="${L - 4}" y="${sy(y) + 4}" text-anchor="end">${tick(y)}</text>`);
   }
-  const xticks = r.kind === 'list' ? r.values.map((_, i) => i) : Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
+  const xticks = r.kind === 'list' ? r.values.map((_, i) => i) : r.kind === 'log' ? logTicks(lo, hi) : Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
   for (const x of xticks) {
     const text = r.kind === 'list' ? String(r.values[x]) : tick(r.kind === 'log' ? 10 ** x : x);
     out.push(`<text x="${sx(x)}" y="${H - B + 14}" text-anchor="middle">${esc(text)}</text>`);
@@ -74,12 +85,10 @@ export function paramPlotSvg(result: TuneResult, r: ParamRange): string {
     if (p.id === best && p.rung === rungs.length - 1)
       out.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="7" fill="none" stroke="#d93025" stroke-width="2"/>`);
   }
+  // The legend sits above the frame, one entry per rung, so it never hides a point.
   rungs.forEach((g, i) => {
-    const x = W - R - 150,
-      y = T + 12 + 13 * i;
-    out.push(
-      `<circle cx="${x}" cy="${y - 3}" r="3.5" fill="${RUNG_COLOURS[i % RUNG_COLOURS.length]}"/><text x="${x + 8}" y="${y}">rung ${i}: K ${g.iterations}, ${g.images} img</text>`,
-    );
+    const x = L + 4 + 124 * i;
+    out.push(`<circle cx="${x}" cy="26" r="3.5" fill="${RUNG_COLOURS[i % RUNG_COLOURS.length]}"/><text x="${x + 7}" y="30">rung ${i}: K ${g.iterations}, ${g.images} img</text>`);
   });
   out.push('</svg>');
   return out.join('\n');

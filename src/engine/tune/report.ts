@@ -39,12 +39,25 @@ function comparison(res: TuneResult): string[][] {
     ...(lp ? [pmText(s.lpips, 3)] : []),
     pmText(s.residual, 3),
   ];
+  // Both points ran on the same images and seeds, in the same order: per-image differences
+  // cancel the image-to-image spread that dominates each mean's interval.
+  const diff = (a: SplitScores, b: SplitScores): SplitScores | undefined => {
+    if (a.psnr.length !== b.psnr.length) return undefined;
+    const d = (x: number[] | undefined, y: number[] | undefined): number[] => (x && y ? x.map((v, i) => v - y[i]!) : []);
+    return { psnr: d(a.psnr, b.psnr), ssim: d(a.ssim, b.ssim), residual: d(a.residual, b.residual), ...(lp ? { lpips: d(a.lpips, b.lpips) } : {}) };
+  };
+  const paired = (splitName: string, a: SplitScores, b: SplitScores): string[][] => {
+    const d = diff(a, b);
+    return d ? [row(splitName, 'tuned − preset (paired)', d)] : [];
+  };
   return [
     ['split', 'parameters', 'n', 'PSNR (dB)', 'SSIM', ...(lp ? ['LPIPS'] : []), 'residual'],
     row('validation', 'preset', res.val.defaults),
     row('validation', `tuned (trial ${res.best})`, res.val.best),
+    ...paired('validation', res.val.best, res.val.defaults),
     row('test', 'preset', res.test.defaults),
     row('test', `tuned (trial ${res.best})`, res.test.best),
+    ...paired('test', res.test.best, res.test.defaults),
   ];
 }
 
