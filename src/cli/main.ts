@@ -10,6 +10,9 @@ import type { SimulateArgs } from './simulate';
 import { describeTasks, tasksJson } from './tasks';
 import { runValidate } from './validate';
 import { runEval } from './eval';
+import { studyStatus } from './study';
+import { runWorker } from './worker';
+import type { WorkerArgs } from './worker';
 import { runValidateSolver } from './validateSolver';
 import type { ValidateSolverArgs } from './validateSolver';
 import { modelsCheck, modelsInspect, modelsList } from './models';
@@ -139,12 +142,36 @@ function program(io: CliIo, status: { code: number }, argv: readonly string[]): 
     .option('--title <text>', 'title of the report')
     .option('--workers <n>', 'worker threads (default: cores − 1); results do not depend on it')
     .option('--lpips <dir>', 'LPIPS network folder (tools/export_lpips.py): adds an LPIPS column')
+    .option('--queue <url>', 'redis://host:port[/db]: run the rows as jobs on this queue, computed by `lagrange worker`s (docs/studies.md)')
+    .option('--queue-name <name>', 'BullMQ queue name', 'lagrange-study')
+    .option('--retries <n>', 'with --queue: further attempts of a job whose failure may pass (a worker without its files)', '2')
+    .option('--retry-delay <ms>', 'with --queue: first retry delay, doubled on each further one', '5000')
+    .option('--carry-images', 'with --queue: put each image file into its jobs, for workers that do not share these paths')
     .action(async (o: EvalArgs) => {
       const lines = await runEval(o, { out: io.out, err: (l) => process.stderr.write(process.stderr.isTTY ? l : l + '\n'), tty: process.stderr.isTTY === true }, argv.slice(2));
       lines.forEach((l) => io.out(l));
     });
 
   registerTune(p, io, argv);
+
+  p.command('worker')
+    .description('run study jobs from a queue (lagrange eval --queue) until Ctrl-C; one per --concurrency, each on an engine thread')
+    .requiredOption('--queue <url>', 'redis://host:port[/db]')
+    .option('--queue-name <name>', 'BullMQ queue name', 'lagrange-study')
+    .option('--provider <p>', 'execution provider of network priors: auto | cuda | dml | webgpu | cpu')
+    .option('--concurrency <n>', 'jobs at once', '1')
+    .option('--name <name>', 'this worker in `lagrange study status` (default host-pid)')
+    .option('--lock-duration <ms>', "a job whose worker stops renewing its lock for this long is another worker's to run", '30000')
+    .option('--stalled-interval <ms>', 'how often to look for jobs of workers that died', '30000')
+    .action(async (o: WorkerArgs) => runWorker(o, io.out));
+
+  p.command('study')
+    .description('evaluation studies: status')
+    .command('status')
+    .description('done / running / failed / waiting per worker of a study folder (from lagrange eval) or a queue URL')
+    .argument('<target>', 'study folder or redis://host:port[/db]')
+    .option('--queue-name <name>', 'BullMQ queue name, for a URL', 'lagrange-study')
+    .action(async (target: string, o: { queueName?: string }) => (await studyStatus(target, o)).forEach((l) => io.out(l)));
 
   const operators = p.command('operators').description('measurement operators: list, check');
   operators

@@ -58,15 +58,17 @@ export function queueAddress(url: string, name = DEFAULT_QUEUE_NAME): QueueAddre
  */
 export async function connectQueue(q: QueueAddress): Promise<Redis> {
   const client = new Redis({ ...(q.connection as object), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  client.on('error', () => {}); // the failure is reported by connect() below
+  let cause: Error | undefined; // the socket's error: connect() itself only says the connection closed
+  client.on('error', (e: Error) => (cause ??= e));
   try {
     await client.connect();
     await client.ping();
     return client;
   } catch (e) {
     client.disconnect();
-    const why = (e as Error).message || String(e);
-    throw new QueueError(`cannot reach the queue ${q.url} (${why}; gave up after ${CONNECT_TIMEOUT_MS / 1000} s): is redis-server running there?`, { cause: e });
+    const err = cause ?? (e as Error);
+    const why = err.message || String(err);
+    throw new QueueError(`cannot reach the queue ${q.url} (${why}; connecting may take up to ${CONNECT_TIMEOUT_MS / 1000} s): is redis-server running there?`, { cause: err });
   }
 }
 
