@@ -4,7 +4,7 @@
  * images (engine/tune), then the best and the preset's own values on the test images. Writes
  * results.jsonl (resumable: the same command skips finished rows), the tuned preset, tune.json,
  * report.md (+ plots/) and report.html into --out, and prints a summary. Ctrl-C stops after the
- * rows in flight and exits 130.
+ * rows in flight and exits 130. With --queue the trials' rows are jobs for `lagrange worker`s.
  */
 import type { Command } from 'commander';
 import { OBJECTIVES } from '../engine/tune/halving';
@@ -36,6 +36,9 @@ export interface TuneArgs {
   fidelity: string;
   rungs: string;
   workers?: string;
+  queue?: string;
+  queueName?: string;
+  carryImages?: boolean;
   out: string;
 }
 
@@ -85,6 +88,7 @@ export async function runTuneCommand(preset: string, a: TuneArgs, io: { err(l: s
     const res = await runTune(spec, a.out, {
       signal: ctrl.signal,
       ...(a.workers ? { workers: intOption('--workers', a.workers, 1) } : {}),
+      ...(a.queue ? { queue: a.queue, queueOptions: { ...(a.queueName ? { name: a.queueName } : {}), ...(a.carryImages ? { carryImages: true } : {}) } } : {}),
       onFailure: (f) => io.err(`failed: ${f.solver} ${f.task} ${f.image} seed ${f.seed}: ${f.error}`),
       onProgress: (e) => {
         if (e.type === 'rung') io.err(`rung ${e.rung.index}: ${e.rung.trials} trial(s), K ${e.rung.iterations}, ${e.rung.images} validation image(s)`);
@@ -131,6 +135,9 @@ export function registerTune(p: Command, io: { out(l: string): void; err(l: stri
     .option('--fidelity <f>', 'what cheap rungs cut: iterations | images | both', 'iterations')
     .option('--rungs <n>', 'most rungs of successive halving', '3')
     .option('--workers <n>', 'worker threads per trial (default 1: in this process)')
+    .option('--queue <url>', 'redis://host:port[/db]: run every trial’s rows as jobs on this BullMQ queue (lagrange worker), a rung’s trials at once')
+    .option('--queue-name <name>', 'BullMQ queue name (default lagrange-study)')
+    .option('--carry-images', 'put image files into the jobs, for workers that do not share this machine’s paths')
     .action(async (preset: string, o: TuneArgs) => {
       (await runTuneCommand(preset, o, io, argv.slice(2))).forEach((l) => io.out(l));
     });
