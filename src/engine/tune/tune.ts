@@ -215,6 +215,8 @@ export async function runTune(spec: TuneSpec, out: string, opts: TuneOptions = {
   const K = spec.iterations ?? doc.run.iterations ?? (params[schedules[0]?.id ?? '']?.iterations as number | undefined) ?? 1;
   // Tuning K itself: a rung must not override it, so only the images can be cut.
   const tunesK = ranges.some((r) => r.param === 'iterations' && schedules.some((s) => s.id === r.node));
+  if (tunesK && spec.iterations !== undefined)
+    throw new TuneError(`--iterations ${spec.iterations} would fix K in every run, so the tuned Schedule iterations would not apply; leave --iterations out`);
   const fidelity: Fidelity = tunesK ? 'images' : (spec.fidelity ?? 'iterations');
   const eta = spec.eta ?? 3;
   if (!(eta >= 2)) throw new TuneError(`--eta must be ≥ 2, got ${eta}`);
