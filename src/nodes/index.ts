@@ -7,10 +7,14 @@ import { imageInput, measurementInput, metrics, output, preview, result, simulat
 import { latentNodes } from './latent';
 import { onnxOperator, operatorNodes } from './operators';
 import { annealedLangevin, denoise, dpsGuidance, dualUpdate, noising, probabilityFlowODE, schedule, scoreModel, state, xUpdate, zUpdate } from './solver';
-import type { NodeKind } from './types';
+import type { NodeKind, NodeRole } from './types';
 
-export type { NodeCategory, NodeKind, PortSpec, PortType, Requirement } from './types';
+export type { NodeCategory, NodeKind, NodeRole, PortSpec, PortType, Requirement } from './types';
 export { operatorNodes } from './operators';
+// The built-in declarations, so the engine can key what it does per kind by the declaration itself.
+export { imageInput, measurementInput, metrics, output, preview, result, simulate } from './io';
+export { onnxOperator } from './operators';
+export { annealedLangevin, denoise, dpsGuidance, dualUpdate, noising, probabilityFlowODE, schedule, scoreModel, state, xUpdate, zUpdate } from './solver';
 
 /** An operator node kind: the kind plus the task (operator id) it builds. */
 export type OperatorNodeKind = NodeKind & { readonly task: string };
@@ -37,7 +41,7 @@ const builtins: readonly NodeKind[] = [
   preview,
   output,
   metrics,
-] as unknown as readonly NodeKind[];
+];
 
 /** Kinds added at run time, in the order they were added, with who added them. */
 const added: { kind: NodeKind; origin: string }[] = [];
@@ -58,6 +62,17 @@ export function nodeKind(kind: string): NodeKind | undefined {
 /** Every operator node kind (built-in and added), each with the task id it builds. */
 export function operatorNodeKinds(): readonly OperatorNodeKind[] {
   return all.filter(isOperatorKind);
+}
+
+/** How the compiler treats nodes of kind `kind` (`step` when the kind does not say, or is unknown). */
+export function roleOf(kind: string): NodeRole {
+  return nodeKind(kind)?.role ?? 'step';
+}
+
+/** Whether an edge into port `port` of a node of kind `kind` is a loop's back edge (into a state's loop input). */
+export function isLoopEdge(kind: string, port: string): boolean {
+  const k = nodeKind(kind);
+  return k?.role === 'state' && k.loopInput === port;
 }
 
 /** The task id an operator node builds (e.g. GaussianBlur → deblur-gauss), or undefined. */

@@ -15,6 +15,7 @@ export const imageInput = defineNode({
     source: z.string().min(1).default('sample:astronaut'),
     size: z.number().int().min(8).max(4096).optional().meta({ unit: 'px', description: 'centre-crop and resize to size×size; unset keeps the image (or follows the prior)' }),
   }),
+  role: 'value',
 });
 
 export const measurementInput = defineNode({
@@ -25,6 +26,7 @@ export const measurementInput = defineNode({
   inputs: [],
   outputs: [{ name: 'measurement', type: 'measurement', doc: 'y with A, σ_y and (optionally) x' }],
   params: z.object({ path: z.string().min(1) }),
+  role: 'value',
 });
 
 export const simulate = defineNode({
@@ -47,6 +49,7 @@ export const simulate = defineNode({
       .optional()
       .meta({ description: 'operator instance and noise; unset uses the run seed' }),
   }),
+  role: 'value',
 });
 
 export const preview = defineNode({
@@ -62,6 +65,7 @@ export const preview = defineNode({
     /** How values map to grey levels: the signal range [−1, 1], or the image's own min…max (small quantities such as the dual u). */
     range: z.enum(['signal', 'auto']).default('signal'),
   }),
+  role: 'sink',
 });
 
 export const output = defineNode({
@@ -72,6 +76,7 @@ export const output = defineNode({
   inputs: [{ name: 'image', type: 'image', doc: 'x̂' }],
   outputs: [],
   params: z.object({ name: z.string().default('result') }),
+  role: 'sink',
 });
 
 /** Which input a Result node passes on (its `returns` parameter). */
@@ -90,6 +95,8 @@ export const result = defineNode({
   params: z.object({
     returns: z.enum(RESULT_CHOICES).default('x').meta({ description: 'x: the last pass’s estimate; xt: the last x_t, as the official DDiff and DiffPIR codes return' }),
   }),
+  role: 'route',
+  route: (params) => params.returns as string,
 });
 
 export const metrics = defineNode({
@@ -106,4 +113,5 @@ export const metrics = defineNode({
     every: z.number().int().min(1).max(100_000).default(10).meta({ unit: 'iterations' }),
     lpips: z.string().min(1).optional().meta({ description: 'LPIPS network folder (model.onnx + model.json from tools/export_lpips.py); unset: no LPIPS' }),
   }),
+  role: 'sink',
 });

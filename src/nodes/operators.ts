@@ -28,6 +28,7 @@ function operatorNode<S extends z.ZodType<Record<string, unknown>>>(kind: string
       inputs: [],
       outputs: [{ name: 'operator', type: 'operator', doc: `A = ${task}` }],
       params,
+      role: 'value',
     }),
     task,
   };

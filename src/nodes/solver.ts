@@ -40,6 +40,7 @@ export const scoreModel = defineNode({
         { weight: 0.5, mean: 0.5, std: 0.2 },
       ]),
   }),
+  role: 'resource',
 });
 
 export const schedule = defineNode({
@@ -61,6 +62,7 @@ export const schedule = defineNode({
     sigmaMin: z.number().positive().default(0.1).meta({ unit: 'VE σ', description: 'edm spacing only' }),
     rho: z.number().positive().default(7),
   }),
+  role: 'resource',
 });
 
 export const state = defineNode({
@@ -79,6 +81,8 @@ export const state = defineNode({
     init: z.enum(['zeros', 'noise', 'input', 'adjoint']).default('zeros'),
     noiseScale: z.number().positive().default(1).meta({ unit: 'std', description: 'init noise only' }),
   }),
+  role: 'state',
+  loopInput: 'next',
 });
 
 export const denoise = defineNode({

@@ -38,6 +38,19 @@ export interface Requirement {
 /** Palette groups. */
 export type NodeCategory = 'input' | 'operator' | 'prior' | 'schedule' | 'state' | 'update' | 'sampler' | 'output';
 
+/**
+ * How the compiler treats a node of the kind:
+ * - `value`: evaluated once, before the task is known (images, operators, the measurement);
+ * - `resource`: evaluated once after the measurement is known, so the task's and profile's
+ *   overrides reach it (the prior, the schedule);
+ * - `state`: a loop register; the edge into its {@link NodeKind.loopInput} carries the next
+ *   iteration's value and closes the loop;
+ * - `route`: forwards one of its inputs, chosen by {@link NodeKind.route} (no computation);
+ * - `sink`: reads values for the run's outputs and produces none in the graph;
+ * - `step` (the default): computes every iteration (it is downstream of a state).
+ */
+export type NodeRole = 'value' | 'resource' | 'state' | 'route' | 'sink' | 'step';
+
 /** A node kind. */
 export interface NodeKind<S extends z.ZodType<Record<string, unknown>> = z.ZodType<Record<string, unknown>>> {
   readonly kind: string;
@@ -50,6 +63,12 @@ export interface NodeKind<S extends z.ZodType<Record<string, unknown>> = z.ZodTy
   /** Parameter schema; parsing `{}` gives the defaults. */
   readonly params: S;
   readonly requires?: readonly Requirement[];
+  /** How the compiler treats the node (default `step`). */
+  readonly role?: NodeRole;
+  /** `state` kinds: the input whose edge carries the next iteration's value (the loop's back edge). */
+  readonly loopInput?: string;
+  /** `route` kinds: the input port the node forwards, given its parameters (defaults filled in). */
+  readonly route?: (params: Record<string, unknown>) => string;
 }
 
 /** Identity helper that keeps the parameter schema's type. */

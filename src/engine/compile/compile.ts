@@ -8,7 +8,20 @@ import { createHash } from 'node:crypto';
 import type { GraphDocument, GraphNode } from '../graph/format';
 import { checkSet } from '../graph/set';
 import { validateGraph } from '../graph/validate';
-import { operatorTask } from '../../nodes';
+import {
+  denoise,
+  isLoopEdge,
+  metrics as metricsKind,
+  nodeKind,
+  operatorTask,
+  output as outputKind,
+  preview as previewKind,
+  roleOf,
+  scoreModel,
+  simulate,
+  zUpdate,
+} from '../../nodes';
+import type { NodeKind, NodeRole, PortType } from '../../nodes';
 import { LIMITS } from '../../protocol/limits';
 import { layers, mergedParams } from '../../protocol/params';
 import type { ParamTable, Selection } from '../../protocol/params';
@@ -16,7 +29,7 @@ import type { MeasurementValue } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { BodyStep, Plan, PortRef, PreviewSpec, StateSpec, Value } from './plan';
 import { key } from './plan';
-import { CompileError, evalLpips, evalPrior, evalSchedule, evalStatic, paramsOf, priorImageShape } from './resources';
+import { CompileError, evalLpips, evalResource, evalStatic, paramsOf, priorImageShape } from './resources';
 import type { ResolvedSchedule } from './schedule';
 
 export { CompileError } from './resources';
@@ -63,9 +76,8 @@ export function applyOverrides(doc: GraphDocument, sel: Selection, frozen: Reado
   return { ...doc, nodes: doc.nodes.map((n) => ({ ...n, params: { ...merged[n.id] } })) };
 }
 
-const SINKS = new Set(['Preview', 'Output', 'Metrics']);
-/** Kinds that are not body steps: registers, sinks and pure routing (Result). */
-const NOT_STEPS = new Set(['State', 'Result', ...SINKS]);
+/** Roles whose nodes are not body steps: registers, sinks and pure routing. */
+const NOT_STEPS: ReadonlySet<NodeRole> = new Set(['state', 'route', 'sink']);
 const isMeasurement = (v: Value | undefined): v is MeasurementValue => !!v && typeof v === 'object' && 'op' in v && 'sigmaY' in v;
 
 /** Compiles a validated graph document into an executable {@link Plan}. */
@@ -97,11 +109,11 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   // A Result node only routes: every reference to it becomes a reference to the input it returns.
   const route = (r: PortRef): PortRef => {
     let ref = r;
-    for (let hops = 0; nodes.get(ref.node)?.kind === 'Result'; hops++) {
+    for (let hops = 0; nodes.has(ref.node) && roleOf(nodes.get(ref.node)!.kind) === 'route'; hops++) {
       const n = nodes.get(ref.node)!;
-      const pick = paramsOf(n).returns as string;
+      const pick = nodeKind(n.kind)!.route!(paramsOf(n));
       const from = incoming.get(`${n.id}.${pick}`);
-      if (!from || hops > nodes.size) throw new CompileError(`node "${n.id}" (Result): returns '${pick}' but nothing is connected to '${pick}'`, n.id);
+      if (!from || hops > nodes.size) throw new CompileError(`node "${n.id}" (${n.kind}): returns '${pick}' but nothing is connected to '${pick}'`, n.id);
       ref = from;
     }
     return ref;
@@ -116,12 +128,12 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   // a breadth-first walk, linear in the edges however long the chains are.
   const downstream = new Map<string, string[]>();
   for (const e of doc.edges) {
-    if (nodes.get(e.target)!.kind === 'State' && e.targetPort === 'next') continue;
+    if (isLoopEdge(nodes.get(e.target)!.kind, e.targetPort)) continue;
     const list = downstream.get(e.source);
     if (list) list.push(e.target);
     else downstream.set(e.source, [e.target]);
   }
-  const dynamic = new Set(doc.nodes.filter((n) => n.kind === 'State').map((n) => n.id));
+  const dynamic = new Set(doc.nodes.filter((n) => roleOf(n.kind) === 'state').map((n) => n.id));
   for (const queue = [...dynamic]; queue.length;) {
     for (const t of downstream.get(queue.pop()!) ?? []) {
       if (!dynamic.has(t)) {
@@ -139,10 +151,11 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     for (const [port, val] of Object.entries(values)) constants.set(`${id}.${port}`, val);
   };
   const notes: string[] = []; // what loading did to the user's inputs (an image converted to fit the prior)
-  const statics = order.filter((id) => !dynamic.has(id) && !SINKS.has(nodes.get(id)!.kind) && nodes.get(id)!.kind !== 'Result');
+  const role = (id: string): NodeRole => roleOf(nodes.get(id)!.kind);
+  const statics = order.filter((id) => !dynamic.has(id) && role(id) !== 'sink' && role(id) !== 'route');
   // A learned prior fixes the image shape: images are loaded at its size and channel count.
   const fit = doc.nodes
-    .filter((n) => n.kind === 'ScoreModel')
+    .filter((n) => n.kind === scoreModel.kind)
     .map(priorImageShape)
     .find((s) => s !== undefined);
   // The simulated operator's own overrides (e.g. phase retrieval's input range in DDiff's
@@ -155,7 +168,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     });
   for (const id of statics) {
     const n = nodes.get(id)!;
-    if (n.kind === 'ScoreModel' || n.kind === 'Schedule') continue;
+    if (role(id) === 'resource') continue; // after the measurement, with the task's overrides
     put(
       id,
       await evalStatic(
@@ -178,18 +191,25 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   doc = applyOverrides(
     base,
     { task: measurement.op.id, ...(profile !== undefined ? { profile } : {}), ...(opts.set ? { set: opts.set } : {}) },
-    new Set(statics.filter((i) => !['ScoreModel', 'Schedule'].includes(nodes.get(i)!.kind) && i !== early?.id)),
+    new Set(statics.filter((i) => role(i) !== 'resource' && i !== early?.id)),
   );
   const v2 = validateGraph(doc);
   if (!v2.ok) throw new CompileError(v2.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v2.errors[0]?.nodeId);
   for (const n of doc.nodes) nodes.set(n.id, n);
-  for (const id of statics.filter((i) => nodes.get(i)!.kind === 'ScoreModel')) put(id, { prior: await evalPrior(nodes.get(id)!, imageShape) });
-  for (const id of statics.filter((i) => nodes.get(i)!.kind === 'Schedule')) {
-    const prior = get(incoming.get(`${id}.prior`)) as ScoreModel;
-    put(id, { schedule: evalSchedule(nodes.get(id)!, prior, opts.iterations ?? doc.run.iterations) });
-  }
-  const priors = doc.nodes.filter((n) => n.kind === 'ScoreModel').map((n) => constants.get(`${n.id}.prior`) as ScoreModel);
-  const schedules = doc.nodes.filter((n) => n.kind === 'Schedule').map((n) => constants.get(`${n.id}.schedule`) as ResolvedSchedule);
+  // In graph order, so a schedule follows the prior it reads.
+  for (const id of statics.filter((i) => role(i) === 'resource'))
+    put(id, await evalResource(nodes.get(id)!, (port) => get(into(id, port)), imageShape, opts.iterations ?? doc.run.iterations));
+  // The plan's prior and schedule: the resources' outputs of those port types.
+  const resources = (type: PortType): Value[] =>
+    doc.nodes
+      .filter((n) => roleOf(n.kind) === 'resource')
+      .flatMap((n) =>
+        nodeKind(n.kind)!
+          .outputs.filter((o) => o.type === type)
+          .map((o) => constants.get(`${n.id}.${o.name}`)!),
+      );
+  const priors = resources('prior') as ScoreModel[];
+  const schedules = resources('schedule') as ResolvedSchedule[];
   if (priors.length === 0 || schedules.length === 0) throw new CompileError('a solver graph needs a ScoreModel and a Schedule');
   if (new Set(schedules.map((s) => s.K)).size > 1) {
     throw new CompileError(`all Schedule nodes must have the same number of iterations, got ${schedules.map((s) => s.K).join(', ')}`);
@@ -198,10 +218,10 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
 
   // Per-iteration body, loop registers and taps.
   const body: BodyStep[] = order
-    .filter((id) => dynamic.has(id) && !NOT_STEPS.has(nodes.get(id)!.kind))
+    .filter((id) => dynamic.has(id) && !NOT_STEPS.has(role(id)))
     .map((id) => ({ id, kind: nodes.get(id)!.kind, params: paramsOf(nodes.get(id)!), inputs: routed(inputsOf(nodes.get(id)!)) }));
   const states: StateSpec[] = doc.nodes
-    .filter((n) => n.kind === 'State')
+    .filter((n) => roleOf(n.kind) === 'state')
     .map((n) => {
       const p = paramsOf(n);
       const initFrom = into(n.id, 'init');
@@ -211,17 +231,17 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
         name: p.name as string,
         init: p.init as StateSpec['init'],
         noiseScale: p.noiseScale as number,
-        next: into(n.id, 'next')!,
+        next: into(n.id, nodeKind(n.kind)!.loopInput!)!,
         ...(initFrom ? { initFrom } : {}),
       };
     });
-  const sink = (kind: string): GraphNode[] => doc.nodes.filter((n) => n.kind === kind);
-  const previews: PreviewSpec[] = sink('Preview').map((n) => {
+  const sink = (kind: NodeKind): GraphNode[] => doc.nodes.filter((n) => n.kind === kind.kind);
+  const previews: PreviewSpec[] = sink(previewKind).map((n) => {
     const p = paramsOf(n);
     return { id: n.id, label: (p.label as string) || n.id, every: p.every as number, range: (p.range as 'signal' | 'auto') ?? 'signal', source: into(n.id, 'image')! };
   });
-  const outputNode = sink('Output')[0];
-  const metricsNode = sink('Metrics')[0];
+  const outputNode = sink(outputKind)[0];
+  const metricsNode = sink(metricsKind)[0];
   const lpips = metricsNode ? await evalLpips(metricsNode, imageShape) : undefined;
 
   return {
@@ -256,12 +276,12 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
  * here, before the run, naming the node (the kernel checks again per iteration).
  */
 function checkLearnedVariance(doc: GraphDocument, incoming: ReadonlyMap<string, PortRef>, priorOf: (id: string) => ScoreModel | undefined): void {
-  for (const n of doc.nodes.filter((m) => m.kind === 'ZUpdate' && paramsOf(m).variance === 'learned')) {
+  for (const n of doc.nodes.filter((m) => m.kind === zUpdate.kind && paramsOf(m).variance === 'learned')) {
     const v = incoming.get(`${n.id}.v`);
-    const denoise = v && doc.nodes.find((m) => m.id === v.node);
-    if (!v || denoise?.kind !== 'Denoise' || v.port !== 'v')
+    const source = v && doc.nodes.find((m) => m.id === v.node);
+    if (!v || source?.kind !== denoise.kind || v.port !== 'v')
       throw new CompileError(`node "${n.id}" (ZUpdate): variance "learned" needs its 'v' input wired from a Denoise node's 'v' output`, n.id);
-    const p = incoming.get(`${denoise.id}.prior`);
+    const p = incoming.get(`${source.id}.prior`);
     const prior = p && priorOf(p.node);
     if (prior && !prior.predictEpsVariance)
       throw new CompileError(
@@ -273,7 +293,7 @@ function checkLearnedVariance(doc: GraphDocument, incoming: ReadonlyMap<string, 
 
 /** The operator node wired into the graph's Simulate node, with the task it builds; undefined without one. */
 function simulatedOperator(doc: GraphDocument): (GraphNode & { task: string }) | undefined {
-  const sim = doc.nodes.find((n) => n.kind === 'Simulate');
+  const sim = doc.nodes.find((n) => n.kind === simulate.kind);
   const edge = sim && doc.edges.find((e) => e.target === sim.id && e.targetPort === 'operator');
   const op = edge && doc.nodes.find((n) => n.id === edge.source);
   const task = op && operatorTask(op.kind);
@@ -286,7 +306,7 @@ function topoOrder(doc: GraphDocument): string[] {
   const indeg = new Map(doc.nodes.map((n) => [n.id, 0]));
   const out = new Map<string, string[]>();
   for (const e of doc.edges) {
-    if (kindOf.get(e.target) === 'State' && e.targetPort === 'next') continue;
+    if (isLoopEdge(kindOf.get(e.target)!, e.targetPort)) continue;
     indeg.set(e.target, indeg.get(e.target)! + 1);
     const list = out.get(e.source);
     if (list) list.push(e.target);

@@ -2,7 +2,9 @@
  * Evaluates the nodes that do not change across iterations: images, operators, the measurement,
  * the score model and the schedule. Runs once per compile; the ONNX model is loaded here.
  */
-import { nodeKind, operatorTask } from '../../nodes/index';
+import type { z } from 'zod';
+import { nodeKind, operatorTask, schedule as scheduleKind, scoreModel } from '../../nodes/index';
+import type { NodeKind } from '../../nodes/index';
 import { nonFiniteProblem } from '../io/finite';
 import { loadImage } from '../io/prepare';
 import type { MeasurementValue } from '../kernels/updates';
@@ -45,6 +47,13 @@ export function paramsOf(n: GraphNode): Record<string, unknown> {
   const parsed = nodeKind(n.kind)!.params.safeParse(n.params);
   if (!parsed.success) throw new CompileError(`${who(n)}: invalid parameters`, n.id);
   return parsed.data;
+}
+
+/** A node's parameters typed by its kind's declaration (defaults filled in); the node must be of that kind. */
+export function typedParams<K extends NodeKind>(n: GraphNode, kind: K): z.output<K['params']> {
+  const parsed = kind.params.safeParse(n.params);
+  if (!parsed.success) throw new CompileError(`${who(n)}: invalid parameters`, n.id);
+  return parsed.data as z.output<K['params']>;
 }
 
 /** Inputs of a static node, already evaluated. */
@@ -165,8 +174,22 @@ export async function evalLpips(n: GraphNode, shape: Shape): Promise<LpipsNetwor
 
 /** Resolves a Schedule node against the prior's VP table. */
 export function evalSchedule(n: GraphNode, prior: ScoreModel, iterations?: number): Value {
-  const p = paramsOf(n) as unknown as ScheduleParams;
+  const p: ScheduleParams = typedParams(n, scheduleKind);
   return wrapSync(n, () => resolveSchedule({ ...p, ...(iterations ? { iterations } : {}) }, prior.schedule));
+}
+
+/**
+ * Evaluates a `resource` node (its kind's role): once, after the measurement fixed the image
+ * shape and the task's overrides were merged. Dispatched by the kind's declaration.
+ */
+export async function evalResource(n: GraphNode, input: StaticInputs, imageShape: Shape, iterations?: number): Promise<Record<string, Value>> {
+  if (n.kind === scoreModel.kind) return { prior: await evalPrior(n, imageShape) };
+  if (n.kind === scheduleKind.kind) {
+    const prior = input('prior') as ScoreModel | undefined;
+    if (!prior) throw new CompileError(`${who(n)}: input 'prior' is not connected`, n.id);
+    return { schedule: evalSchedule(n, prior, iterations) };
+  }
+  throw new CompileError(`${who(n)}: the engine has no evaluation for resource kind ${n.kind}`, n.id);
 }
 
 /** `t`, or a CompileError naming the node, `what` and the first non-finite entry. */

@@ -4,7 +4,7 @@
  * through a State's `next`, and the capabilities nodes need from the operators and priors wired
  * into them. Every issue names the node (id and kind) and the JSON path.
  */
-import { nodeKind, nodeKinds, operatorTask } from '../../nodes/index';
+import { isLoopEdge, nodeKind, nodeKinds, operatorTask } from '../../nodes/index';
 import type { NodeKind, PortSpec, Requirement } from '../../nodes/index';
 import { operatorCapabilities } from '../operators/cgProx';
 import { operatorSpec } from '../operators/registry';
@@ -211,14 +211,15 @@ function missingCapability(req: Requirement, edge: GraphEdge | undefined, byId: 
 }
 
 /**
- * A cycle (node ids) in the graph without the edges into State.next, or undefined. Depth-first
+ * A cycle (node ids) in the graph without the loops' back edges (into a state's loop input, State.next), or undefined. Depth-first
  * with an explicit stack: user graphs may be chains thousands of nodes long, deeper than the call
  * stack.
  */
 function findCycle(doc: GraphDocument, byId: Index): string[] | undefined {
   const adj = new Map<string, string[]>();
   for (const e of doc.edges) {
-    if (byId.get(e.target)?.node.kind === 'State' && e.targetPort === 'next') continue;
+    const target = byId.get(e.target);
+    if (target && isLoopEdge(target.node.kind, e.targetPort)) continue;
     if (!byId.has(e.source) || !byId.has(e.target)) continue;
     const list = adj.get(e.source);
     if (list) list.push(e.target);

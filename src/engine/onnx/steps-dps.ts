@@ -20,7 +20,9 @@ import { inlineModel } from './inline';
 import { lowerOperator } from './operators';
 import { priorScalars } from './prior';
 import { priorVjpModel } from './prior-vjp';
-import type { StepLowering } from './steps';
+import type { KindLowering, StepLowering } from './lowering';
+import { lowerAs } from './lowering';
+import { dpsGuidance } from '../../nodes/index';
 import { scalarInputs } from './updates';
 
 const batched = (shape: readonly number[]): Dim[] => ['N', ...shape];
@@ -74,7 +76,7 @@ async function hostVjp(ctx: StepContext, prior: ScoreModel, t: number): Promise<
   return prior.denoiseVjp!(xt, t, v);
 }
 
-const dps: StepLowering = (step, plan, target) => {
+const dps: KindLowering<typeof dpsGuidance> = (step, plan, target) => {
   const prior = (constantInput(plan, step, 'prior') ?? plan.prior) as ScoreModel;
   const op = plan.measurement.op;
   const shape: Shape = plan.imageShape;
@@ -111,4 +113,4 @@ const dps: StepLowering = (step, plan, target) => {
 };
 
 /** The lowering of this file, by node kind. */
-export const dpsLowerings: Record<string, StepLowering> = { DPSGuidance: dps };
+export const dpsLowerings: readonly [string, StepLowering][] = [lowerAs(dpsGuidance, dps)];

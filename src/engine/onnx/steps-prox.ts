@@ -14,7 +14,6 @@
  * (`proxMethod: 'cg'`, operators/cgProx.ts).
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import type { ProxStepParams } from '../kernels/updates';
 import { gaussianKernel1d, reflectConvMatrix } from '../operators/gaussianBlur';
 import type { SparseRows } from '../operators/separable';
 import { applySeparable, denseOf } from '../operators/separable';
@@ -26,7 +25,8 @@ import type { Dim } from './builder';
 import { f32, GraphBuilder } from './builder';
 import { connectedWires, dataGradient, measurementOf, reasonOf, scheduleOf } from './data-term';
 import { LoweringError, lowerOperator } from './operators';
-import type { StepLowering } from './steps';
+import type { KindLowering } from './lowering';
+import type { xUpdate } from '../../nodes/index';
 import { scalarInputs } from './updates';
 
 /** How a prox model computes the prox. */
@@ -182,9 +182,9 @@ function separableProx(g: GraphBuilder, op: ForwardModel, w: string, y: string, 
 }
 
 /** XUpdate in prox mode; the step runs in JS where the operator's prox has no exact graph form. */
-export const xProx: StepLowering = (step, plan) => {
+export const xProx: KindLowering<typeof xUpdate> = (step, plan) => {
   const op = plan.measurement.op;
-  const p = step.params as unknown as ProxStepParams;
+  const p = step.params;
   let built: { model: Uint8Array; form: ProxForm };
   try {
     built = xProxModel(op, { withU: step.inputs.u !== undefined, guidance: p.guidance });

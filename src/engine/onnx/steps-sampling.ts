@@ -24,7 +24,9 @@ import type { NoiseRequest } from './noise';
 import { drawNoise } from './noise';
 import { lowerOperator } from './operators';
 import { priorEpsModel } from './prior';
-import type { StepLowering } from './steps';
+import type { KindLowering, StepLowering } from './lowering';
+import { lowerAs } from './lowering';
+import { annealedLangevin, noising as noisingKind, probabilityFlowODE } from '../../nodes/index';
 import { scalarInputs } from './updates';
 
 const batched = (shape: readonly number[]): Dim[] => ['N', ...shape];
@@ -45,7 +47,7 @@ export function noisingModel(shape: Shape, opts: { withU: boolean; fresh: boolea
   return g.toBytes('re-noising scale (x + u) + std n (kernels/updates.ts renoise)');
 }
 
-const noising: StepLowering = (step, plan) => {
+const noising: KindLowering<typeof noisingKind> = (step, plan) => {
   const fresh = step.params.noise === 'fresh',
     vp = step.params.domain === 'vp',
     next = step.params.level === 'next';
@@ -97,8 +99,8 @@ export function langevinModel(op: ForwardModel, steps: number): Uint8Array {
   return g.toBytes(`DAPS Langevin, ${steps} steps unrolled, for ${op.id} (runtime/samplers.ts annealedLangevin)`);
 }
 
-const langevin: StepLowering = (step, plan) => {
-  const p = step.params as { steps: number; lr: number; lrMinRatio: number; tau: number };
+const langevin: KindLowering<typeof annealedLangevin> = (step, plan) => {
+  const p = step.params;
   let model: Uint8Array;
   try {
     model = langevinModel(plan.measurement.op, p.steps);
@@ -164,8 +166,8 @@ export function odeModel(eps: Uint8Array, shape: Shape, steps: number): Uint8Arr
   return g.toBytes(`probability-flow ODE, ${steps} Euler steps with the score model inlined (runtime/samplers.ts probabilityFlowOde)`);
 }
 
-const pfOde: StepLowering = (step, plan, target) => {
-  const p = step.params as { steps: number; sigmaMin: number; rho: number };
+const pfOde: KindLowering<typeof probabilityFlowODE> = (step, plan, target) => {
+  const p = step.params;
   if (target === 'node') return 'ProbabilityFlowODE calls the score network between its Euler steps; node by node the host calls the network, so the step runs in JS';
   const prior = (constantInput(plan, step, 'prior') ?? plan.prior) as ScoreModel;
   const sched = (constantInput(plan, step, 'schedule') ?? plan.schedule) as ResolvedSchedule;
@@ -200,8 +202,4 @@ const pfOde: StepLowering = (step, plan, target) => {
 };
 
 /** The lowerings of this file, by node kind. */
-export const samplingLowerings: Record<string, StepLowering> = {
-  Noising: noising,
-  AnnealedLangevin: langevin,
-  ProbabilityFlowODE: pfOde,
-};
+export const samplingLowerings: readonly [string, StepLowering][] = [lowerAs(noisingKind, noising), lowerAs(annealedLangevin, langevin), lowerAs(probabilityFlowODE, pfOde)];

@@ -15,7 +15,8 @@
 import type { BodyStep, Plan } from '../compile/plan';
 import type { ResolvedSchedule } from '../compile/schedule';
 import { learnedVarianceProblem, learnedVarianceRange } from '../kernels/updates';
-import type { GradientStepParams, MeasurementValue, NoisingStepParams } from '../kernels/updates';
+import type { MeasurementValue, NoisingStepParams } from '../kernels/updates';
+import { denoise as denoiseKind, dualUpdate as dualUpdateKind, xUpdate as xUpdateKind, zUpdate as zUpdateKind } from '../../nodes/index';
 import type { ScoreModel } from '../priors/types';
 import type { StepContext } from '../runtime/executors';
 import { stepStream } from '../runtime/executors';
@@ -32,36 +33,10 @@ import { samplingLowerings } from './steps-sampling';
 import type { NoisingLevel } from './updates';
 import { denoiseModel, dualUpdateModel, gradientStepSize, noisingRequest, scalarInputs, xUpdateGradientModel, zUpdateModel, zUpdateScalars } from './updates';
 
-/** Where a lowered step will run. */
-export type LoweringTarget = 'node' | 'fused';
+import { lowerAs } from './lowering';
+import type { KindLowering, KindStep, LoweredStep, LoweringTarget, StepLowering } from './lowering';
 
-/** One body step as an ONNX model. */
-export interface LoweredStep {
-  model: Uint8Array;
-  /** Model input → the step's input port whose tensor feeds it. */
-  wires: Readonly<Record<string, string>>;
-  /**
-   * The other model inputs for iteration k (N = the run's batch). See the module notes. Noise
-   * fields come from `noise` when given (drawn ahead from {@link LoweredStep.noise}'s requests),
-   * else they are drawn here from the step's stream.
-   */
-  feeds(ctx: StepContext, n: number, noise?: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
-  /**
-   * The noise feeds of iteration k at batch n, as requests on the step's stream (noise.ts), so
-   * they can be drawn ahead of the iteration. Absent when the step draws none, or when what it
-   * draws depends on more than k and its constant inputs (then `feeds` draws it).
-   */
-  noise?(k: number, n: number): NoiseRequest[];
-  /** Model output → the step's output port. */
-  outputs: Readonly<Record<string, string>>;
-  /** Score-network evaluations inside the model per run (0 when the host calls the network). */
-  nfe: number;
-  /** Denoiser VJPs evaluated inside the model per run (0 or absent when the host computes them). */
-  vjpCalls?: number;
-}
-
-/** Lowers a step, or says why it cannot be (the step then runs its JS executor). */
-export type StepLowering = (step: BodyStep, plan: Plan, target: LoweringTarget) => LoweredStep | string;
+export type { LoweredStep, LoweringTarget, StepLowering } from './lowering';
 
 const sched = (ctx: StepContext): ResolvedSchedule => ctx.input('schedule') as ResolvedSchedule;
 const meas = (ctx: StepContext): MeasurementValue => ctx.input('measurement') as MeasurementValue;
@@ -74,8 +49,8 @@ const connected = (step: BodyStep, wires: Record<string, string>): Record<string
  * A prior that learns its variance also gives v (port `v`): in a fused graph from the network's
  * extra channels, node by node from the host's evaluation of ε̂ (the same one, as in JS).
  */
-const denoise: StepLowering = (step, plan, target) => {
-  const clip = step.params.clip as boolean;
+const denoise: KindLowering<typeof denoiseKind> = (step, plan, target) => {
+  const clip = step.params.clip;
   const prior = plan.prior;
   const variance = typeof prior.predictEpsVariance === 'function';
   const tweedie = denoiseModel(plan.imageShape, { clip });
@@ -117,9 +92,9 @@ const denoise: StepLowering = (step, plan, target) => {
 };
 
 /** DDiff's gradient x-step through the lowered operator (the prox mode is `steps-prox.ts`). */
-const xGradient: StepLowering = (step, plan, target) => {
+const xGradient: KindLowering<typeof xUpdateKind> = (step, plan, target) => {
   if (step.params.mode === 'prox') return xProx(step, plan, target);
-  const p = step.params as unknown as GradientStepParams;
+  const p = step.params;
   const withU = step.inputs.u !== undefined;
   let model: Uint8Array;
   try {
@@ -143,19 +118,19 @@ const xGradient: StepLowering = (step, plan, target) => {
  * Why step `step` (a ZUpdate with variance 'learned') cannot run as a model; undefined when it
  * can. The JS executor then refuses such a step with the full explanation.
  */
-function learnedProblem(step: BodyStep, plan: Plan, p: NoisingStepParams): string | undefined {
+function learnedProblem(step: KindStep<typeof zUpdateKind>, plan: Plan, p: NoisingStepParams): string | undefined {
   const why = learnedVarianceProblem(p);
   if (why) return why;
   const ref = step.inputs.v;
   if (!ref) return 'input v is not wired';
   const source = plan.body.find((b) => b.id === ref.node);
-  if (source?.kind === 'Denoise' && !plan.prior.predictEpsVariance) return `v comes from Denoise "${source.id}", but prior ${plan.prior.id} has no learned variance`;
+  if (source?.kind === denoiseKind.kind && !plan.prior.predictEpsVariance) return `v comes from Denoise "${source.id}", but prior ${plan.prior.id} has no learned variance`;
   return undefined;
 }
 
 /** The DDIM/DDiff noising step, its noise drawn from the node's stream as `noisingStep` draws it. */
-const zUpdate: StepLowering = (step, plan) => {
-  const p = step.params as unknown as NoisingStepParams;
+const zUpdate: KindLowering<typeof zUpdateKind> = (step, plan) => {
+  const p = step.params;
   const learned = p.variance === 'learned';
   const why = learned ? learnedProblem(step, plan, p) : undefined;
   if (why) return `ZUpdate (variance 'learned': ${why})`;
@@ -176,25 +151,25 @@ const zUpdate: StepLowering = (step, plan) => {
   };
 };
 
-const dual: StepLowering = (step, plan) => ({
+const dual: KindLowering<typeof dualUpdateKind> = (step, plan) => ({
   model: dualUpdateModel(plan.imageShape),
   wires: { u: 'u', x: 'x', z: 'z' },
   outputs: { u_next: 'u' },
   nfe: 0,
-  async feeds(ctx) {
-    return scalarInputs({ rho: ctx.params.rho as number });
+  async feeds() {
+    return scalarInputs({ rho: step.params.rho });
   },
 });
 
 /** Lowerings by node kind; a kind not listed runs its JS executor. */
-export const stepLowerings: Record<string, StepLowering> = {
-  Denoise: denoise,
-  XUpdate: xGradient,
-  ZUpdate: zUpdate,
-  DualUpdate: dual,
+export const stepLowerings: Readonly<Record<string, StepLowering>> = Object.fromEntries([
+  lowerAs(denoiseKind, denoise),
+  lowerAs(xUpdateKind, xGradient),
+  lowerAs(zUpdateKind, zUpdate),
+  lowerAs(dualUpdateKind, dual),
   ...samplingLowerings,
   ...dpsLowerings,
-};
+]);
 
 /** Lowers `step` with the table, or gives the reason it runs in JS. */
 export function lowerStep(step: BodyStep, plan: Plan, target: LoweringTarget): LoweredStep | string {

@@ -73,6 +73,7 @@ export function operatorNodeKind(spec: OperatorSpec, node: OperatorNodeDeclarati
     inputs: [],
     outputs: [{ name: 'operator', type: 'operator', doc: `A = ${spec.id}` }],
     params: spec.params.partial(),
+    role: 'value',
     task: spec.id,
   };
 }

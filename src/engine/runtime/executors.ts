@@ -4,11 +4,23 @@
  * values of the iteration and the node's parameters. Outputs and the kernels' intermediate
  * tensors come from the run's buffer pool when the context has one.
  */
+import type { z } from 'zod';
+import {
+  annealedLangevin as annealedLangevinKind,
+  denoise as denoiseKind,
+  dpsGuidance as dpsGuidanceKind,
+  dualUpdate as dualUpdateKind,
+  noising as noisingKind,
+  probabilityFlowODE as probabilityFlowODEKind,
+  xUpdate as xUpdateKind,
+  zUpdate as zUpdateKind,
+} from '../../nodes/index';
+import type { NodeKind } from '../../nodes/index';
 import type { ResolvedSchedule } from '../compile/schedule';
 import type { Value } from '../compile/plan';
 import type { MeasurementValue } from '../kernels/updates';
 import { denoiseStep, dualStep, gradientXStep, learnedVarianceProblem, learnedVarianceRange, noisingStep, proxXStep, renoise } from '../kernels/updates';
-import type { GradientStepParams, LearnedNoise, NoisingStepParams, ProxStepParams, StepScaleMode } from '../kernels/updates';
+import type { LearnedNoise } from '../kernels/updates';
 import { CG_PROX_DEFAULTS } from '../operators/cgProx';
 import type { CgSolve } from '../operators/cgProx';
 import type { ScoreModel } from '../priors/types';
@@ -18,12 +30,12 @@ import type { Shape, Tensor } from '../tensor/tensor';
 import { latentExecutors } from './latentExecutors';
 import { annealedLangevin, dpsGuidance, probabilityFlowOde } from './samplers';
 
-/** What an executor sees. */
-export interface StepContext {
+/** What an executor sees; `P` the node's parameters (defaults filled in). */
+export interface StepContext<P = Record<string, unknown>> {
   k: number;
   /** The body step's node id. */
   node: string;
-  params: Record<string, unknown>;
+  params: P;
   /** Value on an input port, undefined when an optional port is unconnected. */
   input(port: string): Value | undefined;
   /** This node's random stream for iteration k. */
@@ -45,6 +57,18 @@ export const stepStream = (node: string, k: number): string => `run/${node}/${k}
 
 /** Computes one node's outputs for iteration k. */
 export type Executor = (ctx: StepContext) => Promise<Record<string, Tensor>>;
+
+/** An executor typed by its kind's declared parameters (the schema's output: defaults filled in). */
+export type KindExecutor<K extends NodeKind> = (ctx: StepContext<z.output<K['params']>>) => Promise<Record<string, Tensor>>;
+
+/**
+ * Joins an executor to its kind's declaration: the table entry is keyed by the declaration's
+ * name, and the executor sees the parameters as the schema types them. The compiler hands every
+ * step its parameters parsed by that schema (`paramsOf`), which is what makes the narrowing sound.
+ */
+export function bind<K extends NodeKind>(kind: K, run: KindExecutor<K>): [string, Executor] {
+  return [kind.kind, (ctx) => run(ctx as StepContext<z.output<K['params']>>)];
+}
 
 const img = (ctx: StepContext, port: string): Tensor => ctx.input(port) as Tensor;
 const opt = (ctx: StepContext, port: string): Tensor | undefined => ctx.input(port) as Tensor | undefined;
@@ -79,33 +103,33 @@ function noteCgProx(ctx: StepContext, m: MeasurementValue, iterations: number, s
 }
 
 /** Executors by node kind: the built-in ones, plus those registered at run time. */
-const table: Record<string, Executor> = {
-  async Denoise(ctx) {
+const table: Record<string, Executor> = Object.fromEntries([
+  bind(denoiseKind, async (ctx) => {
     const s = sched(ctx);
     const xt = img(ctx, 'xt');
-    const { x0, eps, v } = await denoiseStep(prior(ctx), xt, s.t[ctx.k]!, ctx.params.clip as boolean, out(ctx, xt.shape));
+    const { x0, eps, v } = await denoiseStep(prior(ctx), xt, s.t[ctx.k]!, ctx.params.clip, out(ctx, xt.shape));
     const outs: Record<string, Tensor> = { x0, eps };
     if (v) outs.v = v; // only from a prior that learns its variance
     return outs;
-  },
-  async XUpdate(ctx) {
+  }),
+  bind(xUpdateKind, async (ctx) => {
     const s = sched(ctx);
     const z = img(ctx, 'z');
     if (ctx.params.mode === 'prox') {
       const m = meas(ctx);
-      const { x, form, solves } = proxXStep(m, z, opt(ctx, 'u'), s.sigmaT[ctx.k]!, ctx.params as unknown as ProxStepParams, out(ctx, z.shape), ctx.pool);
+      const { x, form, solves } = proxXStep(m, z, opt(ctx, 'u'), s.sigmaT[ctx.k]!, ctx.params, out(ctx, z.shape), ctx.pool);
       if (form === 'linearized') ctx.warn('XUpdate: the operator has no proxL2; ran the linearized step w − J_Aᵀ(A(w) − y)/ρ_t');
       if (solves) noteCgProx(ctx, m, s.K, solves);
       return { x };
     }
-    return { x: gradientXStep(meas(ctx), z, opt(ctx, 'u'), s.t[ctx.k]!, ctx.params as unknown as GradientStepParams, out(ctx, z.shape), ctx.pool) };
-  },
-  async ZUpdate(ctx) {
+    return { x: gradientXStep(meas(ctx), z, opt(ctx, 'u'), s.t[ctx.k]!, ctx.params, out(ctx, z.shape), ctx.pool) };
+  }),
+  bind(zUpdateKind, async (ctx) => {
     const s = sched(ctx);
     const t = s.t[ctx.k]!;
     const level = { t, alphaBarT: s.alphaBarT[ctx.k]!, alphaBarS: s.alphaBarS[ctx.k]!, betaT: s.betaT[ctx.k]! };
     const x = img(ctx, 'x');
-    const p = ctx.params as unknown as NoisingStepParams;
+    const p = ctx.params;
     let learned: LearnedNoise | undefined;
     if (p.variance === 'learned') {
       const why = learnedVarianceProblem(p);
@@ -118,50 +142,41 @@ const table: Record<string, Executor> = {
       learned = { v, range: learnedVarianceRange(s, ctx.k) };
     }
     return { xt: noisingStep(img(ctx, 'xt'), x, opt(ctx, 'u'), level, p, ctx.rng(), out(ctx, x.shape), learned) };
-  },
-  async DualUpdate(ctx) {
+  }),
+  bind(dualUpdateKind, async (ctx) => {
     const u = img(ctx, 'u');
-    return { u: dualStep(u, img(ctx, 'x'), img(ctx, 'z'), ctx.params.rho as number, out(ctx, u.shape)) };
-  },
-  async Noising(ctx) {
+    return { u: dualStep(u, img(ctx, 'x'), img(ctx, 'z'), ctx.params.rho, out(ctx, u.shape)) };
+  }),
+  bind(noisingKind, async (ctx) => {
     const s = sched(ctx);
     const next = ctx.params.level === 'next';
     const level = next ? { alphaBar: s.alphaBarS[ctx.k]!, sigma: s.sigmaS[ctx.k]! } : { alphaBar: s.alphaBarT[ctx.k]!, sigma: s.sigmaT[ctx.k]! };
     const x = img(ctx, 'x');
-    return { xt: renoise(x, opt(ctx, 'u'), level, ctx.params.domain as 'vp' | 've', ctx.params.noise === 'fresh', ctx.rng(), out(ctx, x.shape)) };
-  },
-  async DPSGuidance(ctx) {
+    return { xt: renoise(x, opt(ctx, 'u'), level, ctx.params.domain, ctx.params.noise === 'fresh', ctx.rng(), out(ctx, x.shape)) };
+  }),
+  bind(dpsGuidanceKind, async (ctx) => {
     const s = sched(ctx);
     const next = img(ctx, 'next');
     return {
-      x: await dpsGuidance(
-        meas(ctx),
-        prior(ctx),
-        img(ctx, 'xt'),
-        img(ctx, 'x0'),
-        next,
-        s.t[ctx.k]!,
-        ctx.params as { zeta: number; stepScale?: StepScaleMode },
-        out(ctx, next.shape),
-        ctx.pool,
-      ),
+      x: await dpsGuidance(meas(ctx), prior(ctx), img(ctx, 'xt'), img(ctx, 'x0'), next, s.t[ctx.k]!, ctx.params, out(ctx, next.shape), ctx.pool),
     };
-  },
-  async AnnealedLangevin(ctx) {
+  }),
+  bind(annealedLangevinKind, async (ctx) => {
     const s = sched(ctx);
-    const p = ctx.params as { steps: number; lr: number; lrMinRatio: number; tau: number };
+    const p = ctx.params;
     const lr = p.lr * (1 + (ctx.k / s.K) * (p.lrMinRatio - 1));
     const x0 = img(ctx, 'x0');
     return { x0: annealedLangevin(meas(ctx), x0, s.sigmaT[ctx.k]!, { steps: p.steps, lr, tau: p.tau }, ctx.rng(), out(ctx, x0.shape), ctx.pool) };
-  },
-  async ProbabilityFlowODE(ctx) {
+  }),
+  bind(probabilityFlowODEKind, async (ctx) => {
     const s = sched(ctx);
-    const p = ctx.params as { steps: number; sigmaMin: number; rho: number };
+    const p = ctx.params;
     const x = img(ctx, 'x');
     return { x0: await probabilityFlowOde(prior(ctx), x, s.sigmaT[ctx.k]!, p, out(ctx, x.shape), ctx.pool) };
-  },
-  ...latentExecutors,
-};
+  }),
+]);
+// Kinds whose executors live in their own modules.
+Object.assign(table, latentExecutors);
 
 /** Executors by node kind (the runtime's default table); grows with {@link registerExecutor}. */
 export const executors: Readonly<Record<string, Executor>> = table;
