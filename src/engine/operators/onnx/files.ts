@@ -27,6 +27,8 @@ export interface OperatorModel {
   readonly output: string;
   /** Whether the model takes any batch (symbolic first dimension) or exactly 1. */
   readonly anyBatch: boolean;
+  /** A VJP derived from apply.onnx by reverse mode (`onnx/autodiff`), not a file of the folder. */
+  readonly derived?: boolean;
 }
 
 /** The folder's checked models; `adjoint` and `vjp` only where their files exist. */

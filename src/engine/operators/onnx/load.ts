@@ -3,18 +3,22 @@
  * `adjoint.onnx` (linear only) and `vjp.onnx`. The models are checked against the card first
  * (files.ts), run synchronously through a session thread (sync.ts), and the adjoint is attached
  * only if it passes the adjoint test here, at load. A linear operator's VJP is its adjoint; a
- * nonlinear one's is vjp.onnx. An operator without any VJP is refused: every solver needs one.
+ * nonlinear one's is vjp.onnx. Without either, the VJP is derived from apply.onnx by reverse mode
+ * (`onnx/autodiff`); for a linear operator that derived VJP, taken at x = 0, is its adjoint, and it
+ * is attached as such only if it passes the adjoint test (a card that says linear of a nonlinear
+ * apply.onnx fails it and is refused).
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ExecutionProvider } from '../../priors/onnxPrior';
 import { createRng } from '../../tensor/rng';
 import type { Shape, Tensor } from '../../tensor/tensor';
 import { assertShape, batchOf, dot, norm, sameShape, ShapeError, shapeStr, sizeOf, tensor } from '../../tensor/tensor';
 import type { ForwardModel } from '../types';
 import type { OperatorCard } from './card';
-import { OnnxOperatorError, readOperatorCard } from './card';
+import { CARD_FILE, OnnxOperatorError, readOperatorCard } from './card';
 import type { OperatorModel, OperatorModels } from './files';
-import { readOperatorModels } from './files';
+import { MODEL_FILES, readOperatorModels } from './files';
+import type { SyncSessions } from './sync';
 import { openSyncSessions } from './sync';
 
 /** The registry id every ONNX folder operator has (its card's name is in `card`). */
@@ -72,7 +76,8 @@ export function adjointError(op: Pick<ForwardModel, 'inShape' | 'outShape' | 'ap
 /**
  * Loads the operator in `dir`.
  * @throws OnnxOperatorError naming the file: card refused, a model that disagrees with the card,
- *   an image shape other than the card's, an adjoint that fails the test with no vjp.onnx to fall back on
+ *   an image shape other than the card's, a VJP that must be derived and cannot be (an op without
+ *   a rule, named), a card that declares linear an apply.onnx whose derived adjoint fails the test
  */
 export function loadOnnxOperator(dir: string, opts: LoadOnnxOperatorOptions = {}): OnnxForwardModel {
   const abs = resolve(dir);
@@ -82,10 +87,7 @@ export function loadOnnxOperator(dir: string, opts: LoadOnnxOperatorOptions = {}
   if (opts.shape && !sameShape(opts.shape, inShape)) {
     throw new OnnxOperatorError(`operator folder ${abs}: its card takes ${card.input.name} of ${shapeStr(inShape)} per sample, but the image is ${shapeStr(opts.shape)}`);
   }
-  const models = readOperatorModels(abs, card);
-  if (!models.vjp && !models.adjoint) {
-    throw new OnnxOperatorError(`operator folder ${abs}: has neither adjoint.onnx nor vjp.onnx; solvers need the operator's VJP (a linear operator's adjoint serves)`);
-  }
+  const models: OperatorModels = readOperatorModels(abs, card);
   const bytes: Record<string, Uint8Array> = Object.fromEntries(Object.entries(models).map(([role, m]) => [role, m.bytes]));
   const sessions = openSyncSessions(bytes, opts.providers ?? ['cpu'], `operator folder ${abs}`);
   const who = `operator ${ONNX_OPERATOR_ID} (${card.name})`;
@@ -128,26 +130,49 @@ export function loadOnnxOperator(dir: string, opts: LoadOnnxOperatorOptions = {}
     if (!(err < ADJOINT_TOLERANCE)) {
       adjoint = undefined;
       const why = `${models.adjoint!.file} fails the adjoint test: relative error ${err.toExponential(2)} ≥ ${ADJOINT_TOLERANCE.toExponential(0)}`;
-      if (!models.vjp) {
-        sessions.close();
-        throw new OnnxOperatorError(`${why}; it is not the transpose of apply.onnx, and without it the operator has no VJP (fix it, or give vjp.onnx)`);
-      }
-      notes.push(`${why}; not used (the VJP comes from vjp.onnx)`);
+      notes.push(`${why}; not used (the VJP comes from ${models.vjp ? 'vjp.onnx' : 'apply.onnx by reverse mode'})`);
     } else notes.push(`adjoint.onnx passes the adjoint test (relative error ${err.toExponential(2)})`);
   }
-  const vjpModel = models.vjp;
-  const vjp = adjoint
-    ? (x: Tensor, v: Tensor, out?: Tensor): Tensor => {
-        const n = batchOf(x, inShape, who, 'input x');
-        if (batchOf(v, outShape, who, 'cotangent v') !== n) throw new ShapeError(`${who}: x has batch ${n} but v has batch ${v.shape[0]}`);
-        return adjoint(v, out);
-      }
-    : (x: Tensor, v: Tensor, out?: Tensor): Tensor => {
-        const n = batchOf(x, inShape, who, 'input x');
-        if (batchOf(v, outShape, who, 'cotangent v') !== n) throw new ShapeError(`${who}: x has batch ${n} but v has batch ${v.shape[0]}`);
-        return run('vjp', vjpModel!, { x, v }, inShape, out);
+  if (!adjoint) delete models.adjoint;
+  let source = adjoint ? 'the adjoint' : 'vjp.onnx';
+  if (!adjoint && !models.vjp) {
+    try {
+      models.vjp = deriveVjp(sessions, models.apply, card, abs);
+    } catch (e) {
+      sessions.close();
+      throw new OnnxOperatorError(
+        `operator folder ${abs}: has no ${candidate ? 'passing adjoint.onnx' : 'adjoint.onnx'} nor vjp.onnx, and the VJP of apply.onnx cannot be derived: ${(e as Error).message}; give vjp.onnx (x, v → g)`,
+        { cause: e },
+      );
+    }
+    source = 'derived from apply.onnx by reverse mode';
+    if (card.linear) {
+      // A linear map's VJP does not depend on x and is its adjoint: Aᵀy = (∂A/∂x)ᵀy at any x.
+      const derived = models.vjp;
+      adjoint = (y: Tensor, out?: Tensor): Tensor => {
+        const n = batchOf(y, outShape, who, 'measurement y');
+        return run('vjp', derived, { x: tensor([n, ...inShape]), v: y }, inShape, out);
       };
-  notes.push(adjoint ? 'VJP: the adjoint' : 'VJP: vjp.onnx');
+      source = 'the adjoint, derived from apply.onnx by reverse mode (a linear map’s VJP is its adjoint)';
+      if (!opts.unverifiedAdjoint) {
+        const err = adjointError({ inShape, outShape, apply, adjoint });
+        if (!(err < ADJOINT_TOLERANCE)) {
+          sessions.close();
+          throw new OnnxOperatorError(
+            `operator folder ${abs}: ${CARD_FILE} declares a linear operator, but the VJP derived from apply.onnx fails the adjoint test (relative error ${err.toExponential(2)} ≥ ${ADJOINT_TOLERANCE.toExponential(0)}): apply.onnx is not linear; declare "linear": false`,
+          );
+        }
+        notes.push(`the derived adjoint passes the adjoint test (relative error ${err.toExponential(2)})`);
+      }
+    }
+  }
+  const vjpModel = models.vjp;
+  const vjp = (x: Tensor, v: Tensor, out?: Tensor): Tensor => {
+    const n = batchOf(x, inShape, who, 'input x');
+    if (batchOf(v, outShape, who, 'cotangent v') !== n) throw new ShapeError(`${who}: x has batch ${n} but v has batch ${v.shape[0]}`);
+    return adjoint ? adjoint(v, out) : run('vjp', vjpModel!, { x, v }, inShape, out);
+  };
+  notes.push(`VJP: ${source}`);
   return {
     id: ONNX_OPERATOR_ID,
     inShape,
@@ -161,11 +186,17 @@ export function loadOnnxOperator(dir: string, opts: LoadOnnxOperatorOptions = {}
     view: (y) => viewOf(y),
     dir: abs,
     card,
-    models: adjoint ? models : { apply: models.apply, ...(models.vjp ? { vjp: models.vjp } : {}) },
+    models,
     provider: sessions.provider,
     notes,
     release: () => sessions.close(),
   };
+}
+
+/** Derives the VJP of apply.onnx wrt the card's input in the session thread, opened as model `vjp`. */
+function deriveVjp(sessions: SyncSessions, apply: OperatorModel, card: OperatorCard, dir: string): OperatorModel {
+  const d = sessions.derive('vjp', apply.bytes, card.input.name, join(dir, MODEL_FILES.apply));
+  return { file: `${apply.file} (derived VJP)`, bytes: d.bytes, inputs: { x: card.input.name, v: d.cotangent }, output: d.grad, anyBatch: apply.anyBatch, derived: true };
 }
 
 /** Sample `i` of a batch, as a 1×… tensor sharing `t`'s memory. */

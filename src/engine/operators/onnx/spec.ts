@@ -33,8 +33,9 @@ export const onnxOperator: OperatorSpec<typeof onnxOperatorParams> = {
   doc:
     'A(x) from an ONNX operator folder: operator.json (the card: name, linear, input/output names and shapes) and apply.onnx; ' +
     'adjoint.onnx (linear only) is used as Aᵀ only if it passes the adjoint test when the folder loads; vjp.onnx (x, v → g) gives the VJP of a nonlinear operator. ' +
+    'Without them the VJP is derived from apply.onnx by reverse mode (for a linear operator it is the adjoint, checked by the adjoint test). ' +
     'The image must have the card’s C×H×W. With --backend onnx the files are inlined into the fused iteration.',
-  // Linearity and the adjoint come from the folder's card and files; a VJP is guaranteed (a folder without one is refused).
+  // Linearity and the adjoint come from the folder's card and files; a VJP is guaranteed (given, or derived from apply.onnx).
   linear: false,
   seeded: false,
   capabilities: ['vjp'],

@@ -21,11 +21,26 @@ import { OnnxOperatorError } from './card';
 export type SyncRequest =
   | { type: 'open'; models: Record<string, Uint8Array>; providers: string[] }
   | { type: 'run'; model: string; inputs: Record<string, { shape: number[]; data: Float32Array }>; output: string }
+  | { type: 'derive'; name: string; from: Uint8Array; wrt: string; file: string; providers: string[] }
   | { type: 'close' };
 
 /** A reply from the session thread. */
 export type SyncReply =
-  { type: 'ready' } | { type: 'opened'; provider: string } | { type: 'ran'; shape: number[]; data: Float32Array } | { type: 'closed' } | { type: 'error'; message: string };
+  | { type: 'ready' }
+  | { type: 'opened'; provider: string }
+  | { type: 'ran'; shape: number[]; data: Float32Array }
+  | { type: 'derived'; vjp: DerivedVjp }
+  | { type: 'closed' }
+  | { type: 'error'; message: string };
+
+/** A VJP model derived by reverse mode (`vjpModel`) and opened as a session. */
+export interface DerivedVjp {
+  readonly bytes: Uint8Array;
+  /** Its cotangent input's name. */
+  readonly cotangent: string;
+  /** Its gradient output's name. */
+  readonly grad: string;
+}
 
 /** How long a thread waits for one answer: starting the thread (tsx from the sources, on a loaded machine), opening, one forward. */
 const WAIT_MS = 300_000;
@@ -36,6 +51,12 @@ export interface SyncSessions {
   readonly provider: string;
   /** Runs model `model` on `inputs` and returns its output `output`. */
   run(model: string, inputs: Readonly<Record<string, Tensor>>, output: string): Tensor;
+  /**
+   * Derives the VJP of the model `from` (bytes) with respect to its input `wrt` in the session
+   * thread (the derivation runs the forward to read shapes) and opens it as model `name`.
+   * @param file - names the model in a refusal (e.g. an op without a VJP rule)
+   */
+  derive(name: string, from: Uint8Array, wrt: string, file: string): DerivedVjp;
   /** Releases the sessions and ends the thread; later calls throw. */
   close(): void;
 }
@@ -92,6 +113,9 @@ export function openSyncSessions(models: Readonly<Record<string, Uint8Array>>, p
       const wire = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, { shape: [...t.shape], data: whole(t.data) ? t.data : t.data.slice() }]));
       const m = call({ type: 'run', model, inputs: wire, output }, `run ${model}`) as { shape: Shape; data: Float32Array };
       return tensor(m.shape, m.data);
+    },
+    derive(name, from, wrt, file) {
+      return (call({ type: 'derive', name, from, wrt, file, providers: [...providers] }, `derive the VJP of ${file}`) as { vjp: DerivedVjp }).vjp;
     },
     close,
   };

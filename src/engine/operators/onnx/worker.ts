@@ -1,11 +1,13 @@
 /**
  * The thread that owns an ONNX operator's sessions (see sync.ts): onnxruntime-node answers
  * asynchronously, so the sessions live here and the operator's thread blocks until each answer.
+ * A VJP derived by reverse mode is built here too, since the derivation runs the forward.
  * Every reply is posted on the private port first, then the shared flag is raised, so the
  * blocked thread finds the message with `receiveMessageOnPort` as soon as it wakes.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'node:worker_threads';
+import { vjpModel } from '../../onnx/autodiff/vjp';
 import { openSession } from '../../onnx/session';
 import type { OnnxSession } from '../../onnx/session';
 import type { ExecutionProvider } from '../../priors/onnxPrior';
@@ -39,6 +41,11 @@ async function answer(req: SyncRequest): Promise<SyncReply> {
       const out = (await s.run(feeds))[req.output];
       if (!out) throw new Error(`the model gave no output '${req.output}'`);
       return { type: 'ran', shape: [...out.shape], data: out.data };
+    }
+    case 'derive': {
+      const d = await vjpModel(req.from, req.wrt, { file: req.file });
+      sessions.set(req.name, await openSession(d.bytes, req.providers as ExecutionProvider[]));
+      return { type: 'derived', vjp: { bytes: d.bytes, cotangent: d.cotangent, grad: d.grads[req.wrt]! } };
     }
     case 'close':
       await Promise.all([...sessions.values()].map((s) => s.release()));
