@@ -20,6 +20,8 @@ await build({
     worker: 'src/engine/runtime/worker/entry.ts',
     'noise-worker': 'src/engine/onnx/noise-worker.ts',
     'onnx-operator-worker': 'src/engine/operators/onnx/worker.ts',
+    // Graph parse + validate off the hosts' event loop (src/engine/api/checkPool.ts).
+    'check-worker': 'src/engine/api/checkWorker.ts',
   },
   outdir: 'out/engine',
   outExtension: { '.js': '.mjs' },

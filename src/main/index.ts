@@ -64,12 +64,17 @@ const dialogs: DialogsLike = {
 async function start(): Promise<void> {
   // No permission (camera, notifications, …) is needed; copying to the clipboard is allowed.
   session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
-  const { EngineService, loadPlugins } = await loadEngine();
+  const { CheckPool, EngineService, loadPlugins } = await loadEngine();
   // Plugins (~/.lagrange/plugins, LAGRANGE_PLUGINS) load before the first request; a refused one is reported, never fatal.
   for (const r of await loadPlugins()) if (r.status === 'refused') console.warn(`lagrange: ${r.reason} (${r.folder}); skipped`);
-  const engine = new EngineService((runId: string, event: WireRunEvent) => {
-    if (win && !win.isDestroyed()) win.webContents.send(IPC.runEvent, runId, event);
-  });
+  // Graphs are parsed and validated in the engine's check worker, as in browser mode: a graph at the
+  // size limits takes up to ~130 ms to check, which on this thread would freeze IPC and the window.
+  const engine = new EngineService(
+    (runId: string, event: WireRunEvent) => {
+      if (win && !win.isDestroyed()) win.webContents.send(IPC.runEvent, runId, event);
+    },
+    { checks: new CheckPool() },
+  );
   registerEngineIpc(ipcMain, engine, { isTrustedSender: isApp, dialogs });
   win = createWindow();
   app.on('activate', () => {

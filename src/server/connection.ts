@@ -1,10 +1,11 @@
 /**
  * One browser-mode connection: the studio protocol over a WebSocket, answered by its own
  * {@link EngineService}. What a page sends is untrusted, so before the engine sees a request this
- * layer checks uploads (type, size, quota), the files a run would read and the number of runs in
- * flight, and no message, however malformed, can throw out of a handler.
+ * layer checks uploads (type, size, quota) and the number of runs in flight, and has the engine
+ * check the files a run would read; no message, however malformed, can throw out of a handler.
  */
 import type { WebSocket } from 'ws';
+import type { GraphChecks } from '../engine/api/checkPool';
 import { EngineService, RequestError } from '../engine/api/service';
 import type { Params, ServerMessage, WireRunEvent } from '../protocol/messages';
 import { clientMessageSchema, parseRequest } from '../protocol/messages';
@@ -20,6 +21,8 @@ export interface ConnectionContext {
   uploads: UploadBudget;
   /** Runs one connection may have in flight. */
   maxRuns: number;
+  /** Where graphs are parsed and validated: one worker for the whole server (src/engine/api/checkPool.ts). */
+  checks: GraphChecks;
   /** Where failures that are nobody's reply go (the server's stderr by default). */
   log: (line: string) => void;
 }
@@ -67,7 +70,13 @@ export function serveConnection(ws: WebSocket, ctx: ConnectionContext): void {
       slots.event(runId, event);
       send({ runId, event });
     },
-    { uploadsDir: ctx.uploadsDir, ...(ctx.presetsDir ? { presetsDir: ctx.presetsDir } : {}) },
+    {
+      uploadsDir: ctx.uploadsDir,
+      ...(ctx.presetsDir ? { presetsDir: ctx.presetsDir } : {}),
+      checks: ctx.checks,
+      // The files a run reads, judged on the document the check worker parsed (measurement applied).
+      checkReads: (doc) => refusedReads(doc, ctx.access),
+    },
   );
 
   /** The engine's answer, after this host's own checks of uploads and runs. */
@@ -84,8 +93,6 @@ export function serveConnection(ws: WebSocket, ctx: ConnectionContext): void {
     }
     if (method === 'run.start') {
       const p = parseRequest(method, params).params as Params<'run.start'>;
-      const refused = refusedReads(p, ctx.access);
-      if (refused.length) throw new RequestError(refused.map((i) => i.message).join('; '), refused);
       slots.reserve();
       try {
         const r = (await engine.handle(method, p)) as { runId: string };

@@ -5,13 +5,11 @@
  * and shown back. Reads are limited to the uploads folder, the bundled resources, the user's
  * models folder and folders the user allowed when starting the server.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { WireIssue } from '../protocol/messages';
-import type { MeasurementSource } from '../protocol/messages';
-import { withMeasurement } from '../engine/graph/edit';
 import type { GraphDocument, GraphNode } from '../engine/graph/format';
-import { parseGraph } from '../engine/graph/format';
+import { ONNX_OPERATOR_ID } from '../engine/operators/onnx/load';
 import { MODELS_DIR, SAMPLES_DIR } from '../engine/io/prepare';
 import { listModels, userModelsDir } from '../engine/priors/catalog';
 
@@ -28,6 +26,11 @@ export const FILE_PARAMS: Readonly<Record<string, Readonly<Record<string, Ref>>>
   ScoreModel: { model: 'model', meanImage: 'image', stdImage: 'image' },
   Metrics: { lpips: 'path' },
   OnnxOperator: { path: 'path' },
+  // Latent models: a model name (bundled, then the user's) or a model folder, as ScoreModel's.
+  Encoder: { model: 'model' },
+  Decoder: { model: 'model' },
+  LatentScoreModel: { model: 'model' },
+  LatentXUpdate: { model: 'model' },
 };
 
 /** The folders runs may read from, resolved through links. */
@@ -75,37 +78,49 @@ function target(ref: Ref, value: string, models: ReadonlySet<string>): string | 
 }
 
 /**
- * Every file reference in a run request that lies outside `access`, as graph issues naming the
- * node, the parameter and the path. A document the engine would refuse anyway (format errors,
- * an impossible measurement swap) yields none: the engine reports those with its own messages.
+ * The ONNX operator folder a measurement bundle's task.json names (task `onnx-operator`, its
+ * `params.path`, resolved as the engine resolves it), or undefined for any other bundle. A
+ * task.json that cannot be read names nothing here; the engine reports it when the run reads it.
  */
-export function refusedReads(req: { doc: Record<string, unknown>; measurement?: MeasurementSource }, access: FileAccess): WireIssue[] {
-  let doc: GraphDocument;
+function bundleOperatorFolder(bundle: string): string | undefined {
   try {
-    doc = parseGraph(req.doc, 'graph');
-    if (req.measurement) doc = withMeasurement(doc, req.measurement);
+    const record = JSON.parse(readFileSync(join(bundle, 'task.json'), 'utf8')) as { task?: unknown; params?: { path?: unknown } };
+    return record.task === ONNX_OPERATOR_ID && typeof record.params?.path === 'string' ? resolve(record.params.path) : undefined;
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/**
+ * Every file reference of a run's document (parsed, measurement applied) that lies outside
+ * `access`, as graph issues naming the node, the parameter and the path. A measurement bundle is
+ * followed one step: the ONNX operator folder its task.json names must lie inside too.
+ */
+export function refusedReads(doc: GraphDocument, access: FileAccess): WireIssue[] {
   const models = new Set(listModels().map((m) => m.name));
   const where = access.allowed.length ? `, ${access.allowed.join(', ')}` : '';
   const issues: WireIssue[] = [];
+  const allowed = (file: string): boolean => access.roots.some((root) => inside(root, real(file)));
+  const outsideText = `is outside the folders this studio may read (uploads, the bundled resources, your models folder${where}); upload the file, or start the studio with --allow <folder>`;
   const check = (n: GraphNode, param: string, value: unknown, path: string): void => {
     const ref = FILE_PARAMS[n.kind]?.[param];
     if (!ref || typeof value !== 'string') return;
     const file = target(ref, value, models);
-    if (file === undefined || access.roots.some((root) => inside(root, real(file)))) return;
-    issues.push({
-      path,
-      nodeId: n.id,
-      message: `node "${n.id}" (${n.kind}): ${param} ${value} is outside the folders this studio may read (uploads, the bundled resources, your models folder${where}); upload the file, or start the studio with --allow <folder>`,
-    });
+    if (file === undefined) return;
+    if (!allowed(file)) {
+      issues.push({ path, nodeId: n.id, message: `node "${n.id}" (${n.kind}): ${param} ${value} ${outsideText}` });
+      return;
+    }
+    const folder = n.kind === 'MeasurementInput' ? bundleOperatorFolder(file) : undefined;
+    if (folder !== undefined && !allowed(folder))
+      issues.push({ path, nodeId: n.id, message: `node "${n.id}" (${n.kind}): ${join(value, 'task.json')} names the ONNX operator folder ${folder}, which ${outsideText}` });
   };
   doc.nodes.forEach((n, i) => Object.entries(n.params).forEach(([param, v]) => check(n, param, v, `nodes[${i}].params.${param}`)));
   // Overrides set parameters too (per task, per profile); check them all, selected or not.
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
   for (const [selector, table] of Object.entries(doc.overrides)) {
     for (const [id, params] of Object.entries(table)) {
-      const n = doc.nodes.find((x) => x.id === id);
+      const n = byId.get(id);
       if (n) Object.entries(params).forEach(([param, v]) => check(n, param, v, `overrides.${selector}.${id}.${param}`));
     }
   }

@@ -13,6 +13,8 @@ import type { Duplex } from 'node:stream';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
+import type { CheckPoolOptions } from '../engine/api/checkPool';
+import { CheckPool } from '../engine/api/checkPool';
 import { serveConnection } from './connection';
 import { fileAccess } from './fileAccess';
 import { plain, refusal, servePage } from './http';
@@ -34,6 +36,8 @@ export interface ServerOptions {
   uploadLimits?: Partial<UploadLimits>;
   /** Runs one connection may have in flight (default 2). */
   maxRunsPerConnection?: number;
+  /** The graph check worker's time limit, queue and in-place budget (src/engine/api/checkPool.ts). */
+  checks?: CheckPoolOptions;
   /** Fixed token (tests); default a fresh random one per launch. */
   token?: string;
   /** Called whenever a page opens the socket (e.g. to delete the page that opened the browser). */
@@ -72,6 +76,8 @@ export async function startServer(opts: ServerOptions): Promise<{ server: Server
     access: fileAccess({ uploadsDir, ...(opts.allow ? { allow: opts.allow } : {}) }),
     uploads: uploadBudget({ ...DEFAULT_UPLOAD_LIMITS, ...opts.uploadLimits }),
     maxRuns: opts.maxRunsPerConnection ?? 2,
+    // One check worker for every connection: large graphs are parsed and validated off this thread.
+    checks: new CheckPool(opts.checks),
     log,
   };
   let port = opts.port;
@@ -119,7 +125,10 @@ export async function startServer(opts: ServerOptions): Promise<{ server: Server
     }
   });
   wss.on('error', (e) => log(`socket server: ${e.message}`));
-  server.on('close', () => wss.close());
+  server.on('close', () => {
+    wss.close();
+    void context.checks.close();
+  });
 
   await new Promise<void>((resolve) => server.listen(opts.port, '127.0.0.1', resolve));
   const addr = server.address();

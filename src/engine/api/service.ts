@@ -8,14 +8,15 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { homedir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
-import type { Method, Params, Results, WireGraph, WireRunEvent } from '../../protocol/messages';
+import type { Method, Params, Results, WireIssue, WireRunEvent } from '../../protocol/messages';
 import { ProtocolError, parseRequest } from '../../protocol/messages';
-import { withMeasurement } from '../graph/edit';
 import { nodeCatalog } from './catalog';
+import type { GraphChecks } from './checkPool';
+import { inlineChecks } from './checkPool';
+import { RequestError } from './errors';
 import type { GraphDocument } from '../graph/format';
-import { GraphFormatError, parseGraph } from '../graph/format';
+import { parseGraph } from '../graph/format';
 import { PRESETS_DIR, listPresets, presetFile } from '../graph/presets';
-import { validateGraph } from '../graph/validate';
 import { encodePng } from '../io/image';
 import { encodeNpy } from '../io/npy';
 import { MODELS_DIR, sampleNames } from '../io/prepare';
@@ -34,6 +35,18 @@ export interface ServiceOptions {
   uploadsDir?: string;
   /** Finished runs kept for export (oldest dropped first). */
   keepRuns?: number;
+  /**
+   * Where graphs are parsed and validated (`graph.parse`, `graph.validate`, `run.start`): the
+   * calling thread by default; hosts pass a {@link CheckPool} so large graphs are checked off
+   * their event loop.
+   */
+  checks?: GraphChecks;
+  /**
+   * The host's check of the files a run would read, on the parsed document with its measurement
+   * applied, before the graph's own validation (browser mode: src/server/fileAccess.ts). Issues
+   * refuse the run.
+   */
+  checkReads?: (doc: GraphDocument) => WireIssue[];
 }
 
 interface RunRecord {
@@ -45,17 +58,6 @@ interface RunRecord {
   report?: RunReport;
 }
 
-/** A request the engine refused, with the graph issues when there are some. */
-export class RequestError extends Error {
-  override name = 'RequestError';
-  constructor(
-    message: string,
-    readonly issues?: { path: string; nodeId?: string; message: string }[],
-  ) {
-    super(message);
-  }
-}
-
 const dataUrl = (bytes: Uint8Array): string => `data:image/png;base64,${Buffer.from(bytes).toString('base64')}`;
 
 /** Answers protocol requests; `emit` receives every run event of runs started through it. */
@@ -64,6 +66,7 @@ export class EngineService {
   private nextRun = 1;
   private readonly presetsDir: string;
   private readonly uploadsDir: string;
+  private readonly checks: GraphChecks;
 
   constructor(
     private readonly emit: (runId: string, event: WireRunEvent) => void,
@@ -71,6 +74,7 @@ export class EngineService {
   ) {
     this.presetsDir = opts.presetsDir ?? PRESETS_DIR;
     this.uploadsDir = opts.uploadsDir ?? join(homedir(), '.lagrange', 'uploads');
+    this.checks = opts.checks ?? inlineChecks;
   }
 
   /** Validates and answers one request. @throws ProtocolError or RequestError with a message for the user */
@@ -95,10 +99,12 @@ export class EngineService {
           );
         return parseGraph(JSON.parse(readFileSync(f, 'utf8')), f);
       }
-      case 'graph.parse':
-        return this.parse(p as Params<'graph.parse'>);
+      case 'graph.parse': {
+        const { text, source } = p as Params<'graph.parse'>;
+        return this.checks.check({ type: 'parse', text, ...(source !== undefined ? { source } : {}) });
+      }
       case 'graph.validate':
-        return validateGraph(this.document((p as Params<'graph.validate'>).doc));
+        return this.checks.check({ type: 'validate', doc: (p as Params<'graph.validate'>).doc });
       case 'models.list':
         return listModels()
           .filter((m) => m.card)
@@ -129,35 +135,6 @@ export class EngineService {
     });
   }
 
-  private parse({ text, source }: Params<'graph.parse'>): Results['graph.parse'] {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      return { ok: false, issues: [`${source ?? 'file'}: not valid JSON (${(e as Error).message})`] };
-    }
-    try {
-      return { ok: true, doc: parseGraph(json, source) as WireGraph };
-    } catch (e) {
-      if (e instanceof GraphFormatError) return { ok: false, issues: [...e.issues] };
-      throw e;
-    }
-  }
-
-  /** A graph document from the wire, or a RequestError listing every format issue. */
-  private document(json: unknown): GraphDocument {
-    try {
-      return parseGraph(json, 'graph');
-    } catch (e) {
-      if (e instanceof GraphFormatError)
-        throw new RequestError(
-          e.message,
-          e.issues.map((m) => ({ path: m.split(':')[0]!, message: m })),
-        );
-      throw e;
-    }
-  }
-
   private images(): Results['images.list'] {
     const out: Results['images.list'] = [];
     for (const m of listModels().filter((x) => x.origin === 'bundled')) {
@@ -184,10 +161,11 @@ export class EngineService {
     return { ref: path };
   }
 
-  private start(req: Params<'run.start'>): Results['run.start'] {
-    let doc = this.document(req.doc);
-    if (req.measurement) doc = withMeasurement(doc, req.measurement);
-    const checked = validateGraph(doc);
+  private async start(req: Params<'run.start'>): Promise<Results['run.start']> {
+    const { doc: parsed, validation: checked } = await this.checks.check({ type: 'run', doc: req.doc, ...(req.measurement ? { measurement: req.measurement } : {}) });
+    let doc = parsed;
+    const refused = this.opts.checkReads?.(doc) ?? [];
+    if (refused.length) throw new RequestError(refused.map((i) => i.message).join('; '), refused);
     if (!checked.ok) throw new RequestError(`graph "${doc.name}" is not valid: ${checked.errors.map((e) => e.message).join('; ')}`, checked.errors);
     if (req.seed !== undefined) doc = { ...doc, run: { ...doc.run, seed: req.seed } };
     const runId = String(this.nextRun++);
@@ -269,7 +247,9 @@ export class EngineService {
   }
 }
 
-export { ProtocolError };
+export { ProtocolError, RequestError };
+export { CheckPool } from './checkPool';
+export type { CheckPoolOptions, GraphChecks } from './checkPool';
 
 /** Plugin loading for hosts that import only this module (the desktop main process). */
 export { loadPlugins, pluginReport } from '../plugin/load';
