@@ -15,11 +15,13 @@ import { encodePng } from '../src/engine/io/image';
 import { encodeNpy } from '../src/engine/io/npy';
 import { MODELS_DIR } from '../src/engine/io/prepare';
 import { tensor } from '../src/engine/tensor/tensor';
+import { simulate, writeMeasurement } from '../src/engine/simulate';
 import { nodeKinds } from '../src/nodes/index';
 import { FILE_PARAMS } from '../src/server/fileAccess';
 import { startServer } from '../src/server/server';
 import type { ProtocolClient, Reply } from './serverHelpers';
 import { openSocket, protocolClient } from './serverHelpers';
+import { writeConvOperator } from './helpers/onnxOperators';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'lagrange-server-files-'));
@@ -203,6 +205,36 @@ describe('files a run may read', () => {
     expect(b.error).toBe(a.error!.replace('secret.png', 'missing.png'));
     expect(existsSync(join(outside, 'missing.png'))).toBe(false);
   });
+});
+
+describe('a measurement bundle made with an ONNX operator folder', () => {
+  it('runs when the folder its task.json names is inside the allowed folders, and is refused naming it otherwise', async () => {
+    const c = await connect();
+    const ddiff = (await c.call('presets.get', { name: 'ddiff' })).result;
+    // The same bundle twice, in an allowed folder: its operator folder allowed, then outside.
+    const opIn = writeConvOperator(join(allowed, 'op'));
+    const opOut = writeConvOperator(join(outside, 'op'));
+    const m = simulate({ task: 'onnx-operator', params: { path: opIn }, image: image(32), seed: 1, noise: { kind: 'gaussian', sigma: 0.05 } });
+    const bundleIn = join(allowed, 'bundle-in'),
+      bundleOut = join(allowed, 'bundle-out');
+    writeMeasurement(bundleIn, m);
+    writeMeasurement(bundleOut, m);
+    const record = JSON.parse(readFileSync(join(bundleOut, 'task.json'), 'utf8')) as { params: { path: string } };
+    record.params.path = opOut;
+    writeFileSync(join(bundleOut, 'task.json'), JSON.stringify(record));
+
+    const refused = await c.call('run.start', { doc: ddiff, measurement: { kind: 'bundle', path: bundleOut }, iterations: 2 });
+    expect(refused.error).toBe(
+      `node "measure" (MeasurementInput): ${join(bundleOut, 'task.json')} names the ONNX operator folder ${opOut}, which is outside the folders this studio may read (uploads, the bundled resources, your models folder, ${allowed}); upload the file, or start the studio with --allow <folder>`,
+    );
+    expect(refused.issues).toContainEqual(expect.objectContaining({ nodeId: 'measure', path: expect.stringMatching(/^nodes\[\d+\]\.params\.path$/) as unknown }));
+
+    const ran = await c.call('run.start', { doc: ddiff, measurement: { kind: 'bundle', path: bundleIn }, iterations: 2 });
+    expect(ran.error).toBeUndefined();
+    const events = await c.events((ran.result as { runId: string }).runId);
+    expect(events.at(-1)).toMatchObject({ type: 'done' });
+    expect(events.find((e) => e.type === 'inputs')).toMatchObject({ task: 'onnx-operator' });
+  }, 60_000);
 });
 
 describe('the list of parameters that name files', () => {
