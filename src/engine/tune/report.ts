@@ -95,6 +95,14 @@ const htmlTable = (rows: string[][]): string =>
     .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
     .join('')}</table>`;
 
+/** ", paired difference +1.28 ± 0.59" when both lists score the same images, else nothing. */
+function paired(a: number[] | undefined, b: number[] | undefined): string {
+  if (!a || !b || a.length !== b.length || a.length === 0 || a === b) return '';
+  const d = a.map((v, i) => v - b[i]!);
+  const t = pmText(d, 3);
+  return `, paired difference ${d.reduce((s, x) => s + x, 0) >= 0 ? '+' : ''}${t}`;
+}
+
 /** The lines of the printed summary (also the head of report.md). */
 export function tuneSummary(res: TuneResult, presetPath: string): string[] {
   const { spec } = res;
@@ -107,8 +115,8 @@ export function tuneSummary(res: TuneResult, presetPath: string): string[] {
   return [
     `${spec.preset} on ${spec.task}: ${res.trials.length} trials (trial 0 = the preset's values) over ${res.rungs.length} rung(s), ${res.nfe} NFE`,
     `best: trial ${res.best}: ${pointText(res.trials[res.best]!.point)} (preset: ${pointText(res.trials[0]!.point)})`,
-    `validation ${obj}: preset ${pmText(res.val.defaults[obj], 3)}, tuned ${pmText(res.val.best[obj], 3)}${better ? '' : ' (no trial beat the preset; its values are kept)'}`,
-    `test ${obj}: preset ${pmText(res.test.defaults[obj], 3)}, tuned ${pmText(res.test.best[obj], 3)} (${res.test.best.psnr.length} image(s) × seed(s))`,
+    `validation ${obj}: preset ${pmText(res.val.defaults[obj], 3)}, tuned ${pmText(res.val.best[obj], 3)}${paired(res.val.best[obj], res.val.defaults[obj])}${better ? '' : ' (no trial beat the preset; its values are kept)'}`,
+    `test ${obj}: preset ${pmText(res.test.defaults[obj], 3)}, tuned ${pmText(res.test.best[obj], 3)}${paired(res.test.best[obj], res.test.defaults[obj])} (${res.test.best.psnr.length} image(s) × seed(s))`,
     `tuned preset: ${presetPath}`,
   ];
 }
