@@ -127,6 +127,20 @@ describe('lagrange tune', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<svg');
   });
 
+  it('spends an NFE budget: the most trials whose plan fits, and refuses one too small for any', async () => {
+    const dir = join(tmp, 'nfe');
+    const flags = (budget: string, o: string): string[] => args.map((a, i) => (args[i - 1] === '--budget' ? budget : args[i - 1] === '--out' ? o : a));
+    const r = await cli(...flags('600nfe', dir));
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const t = JSON.parse(readFileSync(join(dir, 'tune.json'), 'utf8')) as TuneJson & { nfe: number };
+    expect(t.trials.length).toBeGreaterThan(4);
+    expect(t.nfe).toBeLessThanOrEqual(600);
+    // DiffPIR spends one NFE per iteration: 2 validation images at K 12 cost 24, the tests 48 more.
+    const small = await cli(...flags('80nfe', join(tmp, 'nfe-small')));
+    expect(small.code).toBe(1);
+    expect(small.err.join('\n')).toMatch(/--budget 80 NFE: not enough for one trial beside the defaults \(a full-budget run costs 12 NFE per image\)/);
+  });
+
   it.each([
     [['--param', 'x.lambda=0:1'], /--param x\.lambda=0:1: 0 is out of range; node "x" \(XUpdate\) parameter 'lambda' must be a number > 0/],
     [['--param', 'y.lambda=1:2'], /has no node "y"/],
