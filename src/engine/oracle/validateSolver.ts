@@ -18,6 +18,8 @@ import type { ScoreModel } from '../priors/types';
 import { runPlan } from '../runtime/run';
 import { readMeasurement } from '../simulate';
 import { createRng } from '../tensor/rng';
+import { defaultTaskImage } from './taskImage';
+import type { TaskImage } from './taskImage';
 import type { OracleComponent } from './densePosterior';
 import { densePosterior, denseSamples } from './densePosterior';
 import { slicedWasserstein } from './exactSamples';
@@ -37,6 +39,7 @@ export interface ValidateSolverOptions {
   priorStd?: number | string;
   /** Image side (default 8; the dense oracle takes at most 2048 values). */
   size?: number;
+  /** Image the task is simulated on (default sample:astronaut, gray for a task that takes C = 1). */
   image?: string;
   samples?: number;
   sigma?: number;
@@ -127,7 +130,7 @@ function clipNotes(plan: Plan, comps: readonly OracleComponent[]): string[] {
 }
 
 /** The graph set up for the validation: prior, its mean/std images, and the measurement. */
-function prepare(base: GraphDocument, o: ValidateSolverOptions): { doc: GraphDocument; task: string } {
+async function prepare(base: GraphDocument, o: ValidateSolverOptions): Promise<{ doc: GraphDocument; task: string; image?: TaskImage }> {
   const custom = o.priorMean !== undefined || o.priorStd !== undefined;
   if (custom && o.prior !== 'gaussian') throw new Error('a prior mean image or std is for the gaussian prior; the gmm prior takes its components from the ScoreModel node');
   const doc = withPrior(base, o.prior, false);
@@ -138,8 +141,11 @@ function prepare(base: GraphDocument, o: ValidateSolverOptions): { doc: GraphDoc
   }
   if (o.measurement === undefined) {
     const task = o.task ?? 'inpaint-random';
-    const src = { kind: 'simulate' as const, task, image: o.image ?? 'sample:astronaut', size: o.size ?? 8, ...(o.sigma !== undefined ? { sigma: o.sigma } : {}) };
-    return { doc: withMeasurement(doc, src), task };
+    const size = o.size ?? 8;
+    // The default image follows the task's channels (CT and MRI take C = 1); a given one is used as it is.
+    const image = o.image === undefined ? await defaultTaskImage(task, size) : undefined;
+    const src = { kind: 'simulate' as const, task, image: o.image ?? image!.source, size, ...(o.sigma !== undefined ? { sigma: o.sigma } : {}) };
+    return { doc: withMeasurement(doc, src), task, ...(image ? { image } : {}) };
   }
   if (o.task !== undefined || o.size !== undefined || o.image !== undefined || o.sigma !== undefined) {
     throw new Error(`measurement ${o.measurement} fixes the task, image, size and σ_y; give either a measurement or a task to simulate`);
@@ -157,13 +163,13 @@ function prepare(base: GraphDocument, o: ValidateSolverOptions): { doc: GraphDoc
 export async function validateSolver(base: GraphDocument, o: ValidateSolverOptions): Promise<SolverValidation> {
   const n = o.samples ?? 64;
   if (n < 8) throw new RangeError(`validate-solver needs at least 8 samples, got ${n}`);
-  const { doc, task } = prepare(base, o);
+  const { doc, task, image } = await prepare(base, o);
   const plan = await compile(doc, {
     samples: n,
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.iterations ? { iterations: o.iterations } : {}),
     ...(o.set ? { set: o.set } : {}),
-  });
+  }).finally(() => image?.release()); // the image is read while compiling
   const { op, y, sigmaY } = plan.measurement;
   if (!op.linear) throw new Error(`task ${task} is nonlinear: the exact posterior needs a linear operator (sr4, inpaint-box, inpaint-random, deblur-gauss, deblur-motion)`);
   if (!(sigmaY > 0)) throw new Error('validate-solver needs σ_y > 0: with noiseless data the posterior is degenerate');
@@ -196,6 +202,6 @@ export async function validateSolver(base: GraphDocument, o: ValidateSolverOptio
       whitening: post.components.length === 1 ? 'posterior covariance' : 'mixture moments',
     },
     ...(o.measurement !== undefined ? { measurement: o.measurement } : {}),
-    notes: clipNotes(plan, comps),
+    notes: [...(image?.note ? [image.note] : []), ...clipNotes(plan, comps)],
   };
 }
