@@ -148,6 +148,7 @@ describe('lagrange tune', () => {
     [['--param', 'x.lambda=1:2', '--objective', 'mse'], /--objective must be one of psnr, ssim, lpips, residual, got 'mse'/],
     [['--param', 'x.lambda=1:2', '--budget', 'lots'], /--budget must be a number of trials \(e\.g\. 24\) or of NFE/],
     [['--param', 'x.lambda=1:2', '--task', 'deblur'], /--task: unknown task 'deblur'; tasks: /],
+    [['--param', 'x.lambda=1:2', '--test', img(8)], /--test: model:fmnist-32\/heldout\/08\.png also in --val; the test images must be held out of the search/],
     [['--param', 'schedule.iterations=4:8', '--iterations', '6'], /--iterations 6 would fix K in every run, so the tuned Schedule iterations would not apply/],
   ])('refuses %j with a clear message and runs nothing', async (extra, message) => {
     const dir = join(tmp, `refused-${Math.random().toString(36).slice(2)}`);

@@ -210,6 +210,12 @@ export async function runTune(spec: TuneSpec, out: string, opts: TuneOptions = {
     test = expandImages(spec.test);
   if (!val.length) throw new TuneError('--val: no images found');
   if (!test.length) throw new TuneError('--test: no images found');
+  // Scores on images the search saw would flatter the tuned values.
+  const shared = test.filter((t) => val.includes(t));
+  if (shared.length)
+    throw new TuneError(
+      `--test: ${shared.slice(0, 3).join(', ')}${shared.length > 3 ? ` and ${shared.length - 3} more` : ''} also in --val; the test images must be held out of the search`,
+    );
   const params = taskParams(doc, spec.task);
   const schedules = doc.nodes.filter((n) => n.kind === 'Schedule');
   const K = spec.iterations ?? doc.run.iterations ?? (params[schedules[0]?.id ?? '']?.iterations as number | undefined) ?? 1;
