@@ -71,7 +71,9 @@ export async function createQueueRunner(o: QueueRunnerOptions): Promise<JobRunne
   }
   const queue = new Queue<QueueJobData, QueueJobResult>(q.name, { connection: q.connection });
   const events = new QueueEvents(q.name, { connection: q.connection });
-  events.setMaxListeners(0); // one listener per job in flight
+  // One listener per job in flight on each (waitUntilFinished listens to the queue's closing too).
+  events.setMaxListeners(0);
+  queue.setMaxListeners(0);
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
   const attempts = 1 + Math.max(0, o.retries ?? 2);
   const backoff = { type: 'exponential', delay: o.backoffMs ?? 5000 };
