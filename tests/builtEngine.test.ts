@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { previews } from './helpers/bigGraphs';
+import { openSocket, protocolClient } from './serverHelpers';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'lagrange-built-'));
@@ -43,7 +45,7 @@ describe('the built engine', () => {
     expect(sources.stderr).toMatch(/run-time TypeScript\/vite: tsx/);
   }, 150_000);
 
-  it('`lagrange studio` serves the prebuilt page without vite', async () => {
+  it('`lagrange studio` serves the prebuilt page and checks graphs in its built worker, without vite or tsx', async () => {
     const child = spawn(process.execPath, ['--import', deny, join(ROOT, 'bin/lagrange.mjs'), 'studio', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '',
       err = '';
@@ -56,6 +58,13 @@ describe('the built engine', () => {
       const page = await fetch(url!);
       expect(page.status).toBe(200);
       expect(await page.text()).toMatch(/<div id="root">/);
+      // A graph at the node limit is validated by the built check worker (out/engine/check-worker.mjs).
+      const u = new URL(url!);
+      const ws = await openSocket(`ws://${u.host}/api/socket?token=${u.searchParams.get('token')}`);
+      const checked = await protocolClient(ws).call('graph.validate', { doc: previews(1980) });
+      ws.close();
+      expect(checked.result, checked.error).toMatchObject({ ok: true, errors: [] });
+      expect(err).toBe('');
     } finally {
       child.kill();
     }
