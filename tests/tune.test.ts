@@ -141,6 +141,18 @@ describe('lagrange tune', () => {
     expect(small.err.join('\n')).toMatch(/--budget 80 NFE: not enough for one trial beside the defaults \(a full-budget run costs 12 NFE per image\)/);
   });
 
+  it('keeps the preset’s values when no trial beats them (DiffPIR’s own λ 1 against λ ≥ 300)', async () => {
+    const dir = join(tmp, 'worse');
+    const r = await cli(
+      ...args.map((a, i) => (a === bad ? 'diffpir' : args[i - 1] === '--param' ? 'x.lambda=300:1000' : args[i - 1] === '--out' ? dir : args[i - 1] === '--budget' ? '3' : a)),
+    );
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.out.join('\n')).toContain('no trial beat the preset; its values are kept');
+    const t = JSON.parse(readFileSync(join(dir, 'tune.json'), 'utf8')) as TuneJson;
+    expect(t.best).toBe(0);
+    expect(t.test.best).toEqual(t.test.defaults);
+  });
+
   it.each([
     [['--param', 'x.lambda=0:1'], /--param x\.lambda=0:1: 0 is out of range; node "x" \(XUpdate\) parameter 'lambda' must be a number > 0/],
     [['--param', 'y.lambda=1:2'], /has no node "y"/],

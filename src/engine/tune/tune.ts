@@ -292,6 +292,9 @@ export async function runTune(spec: TuneSpec, out: string, opts: TuneOptions = {
   }
   const last = rungs.at(-1)!;
   const finals = new Map(alive.map((id) => [id, trials[id]!.scores[last.index]!]));
+  // The last rung runs what the first full-budget run of the preset's values ran, so those values
+  // compete there even when a cheap rung pruned them: the search never writes a worse preset.
+  if (!finals.has(0)) finals.set(0, base.error ? Number.NaN : scoreOf(base.rows, val.length * seeds.length, spec.objective));
   const best = promote(finals, 1, spec.objective)[0] ?? 0;
   const bestPoint = trials[best]!.point;
 
