@@ -14,7 +14,7 @@ import { PLUGINS_ENV } from '../src/engine/plugin/load';
 import { fanOut, preset, previews, withNode } from './helpers/bigGraphs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const TRAP = resolve(ROOT, 'tests/fixtures/plugins/check-trap');
+const TRAP = resolve(ROOT, 'tests/fixtures/check-trap');
 const CT = resolve(ROOT, 'plugins/ct');
 const pools: CheckPool[] = [];
 const envBefore = process.env[PLUGINS_ENV];

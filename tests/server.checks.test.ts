@@ -150,7 +150,7 @@ describe('graph checks and the server event loop', () => {
   }, 180_000);
 
   it('answers a check past the time limit, and a crashed checker, with an error; the next request works', async () => {
-    process.env[PLUGINS_ENV] = resolve(ROOT, 'tests/fixtures/plugins/check-trap');
+    process.env[PLUGINS_ENV] = resolve(ROOT, 'tests/fixtures/check-trap');
     const c = await serve({ timeoutMs: 1000, inlineBudget: 0 });
     expect((await c.other(frameOf('graph.validate', { doc: preset() }))).result?.ok).toBe(true);
     const spin = await c.big(frameOf('graph.validate', { doc: withNode('CheckTrap', { mode: 'spin' }, 'check-trap') }));
