@@ -128,6 +128,10 @@ export async function runEval(a: EvalArgs, io: { out(l: string): void; err(l: st
     return writeOutputs(a, [...rows.values()], failures, { complete, total, cmd, specs, lpipsName: lpips?.card.name });
   };
   process.once('SIGINT', stop);
+  if (a.queue)
+    io.err(
+      `rows go to the queue ${a.queue} (${a.queueName ?? 'lagrange-study'}); workers: lagrange worker --queue ${a.queue}${a.queueName && a.queueName !== 'lagrange-study' ? ` --queue-name ${a.queueName}` : ''}`,
+    );
   try {
     for (const one of specs) {
       if (ctrl.signal.aborted) break;

@@ -24,5 +24,7 @@ export async function studyStatus(target: string, o: { queueName?: string }): Pr
   const done = m.jobs.filter((j) => keys.has(j.key)).length;
   const head = `study ${target}: ${done} of ${m.jobs.length} rows in results.jsonl (study version ${m.version})`;
   if (!m.queue) return [head, `${m.jobs.length - done} rows not run or failed; ran on this machine's threads (no queue)`];
-  return [head, ...(await status(m.queue, m.queueName, new Set(m.jobs.map((j) => j.id))))];
+  // The folder's own count stands even when its queue is gone.
+  const queued = await status(m.queue, m.queueName, new Set(m.jobs.map((j) => j.id))).catch((e: unknown) => [`queue: ${(e as Error).message}`]);
+  return [head, ...queued];
 }
