@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Job, Queue } from 'bullmq';
@@ -116,6 +116,10 @@ describe.skipIf(redisMissing !== undefined)('lagrange eval --queue (real redis-s
       const job = await Job.fromId<QueueJobData, QueueJobResult>(queue, killedJob);
       await queue.close();
       expect(job?.returnvalue.worker).toBe(survivor);
+      // The coordinator wrote every row's pictures, and took them out of Redis once written.
+      expect(job?.returnvalue.pictures).toEqual({});
+      for (const row of rows) for (const rel of Object.values(row.images ?? {})) expect(existsSync(join(out, rel)), rel).toBe(true);
+      expect(rows.every((x) => x.images?.result)).toBe(true);
       expect(readFileSync(join(out, 'table.md'), 'utf8')).not.toMatch(/Partial/);
 
       const status = await cli('study', 'status', out);

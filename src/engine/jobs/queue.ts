@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { StudyRow } from '../eval/study';
 import type { JobRunner, StudyJob } from './job';
 import { claimQueue, connectQueue, queueAddress } from './redis';
@@ -74,6 +75,7 @@ export async function createQueueRunner(o: QueueRunnerOptions): Promise<JobRunne
   // One listener per job in flight on each (waitUntilFinished listens to the queue's closing too).
   events.setMaxListeners(0);
   queue.setMaxListeners(0);
+  const redis = new Redis({ ...(q.connection as object) });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
   const attempts = 1 + Math.max(0, o.retries ?? 2);
   const backoff = { type: 'exponential', delay: o.backoffMs ?? 5000 };
@@ -108,12 +110,15 @@ export async function createQueueRunner(o: QueueRunnerOptions): Promise<JobRunne
             writeFileSync(path, Buffer.from(b64, 'base64'));
           }
         }
+        // Written here, the pictures need not stay in Redis (~0.4 MB a row at 256 px): the job keeps
+        // its row, so a re-submission is still answered, and BullMQ reads the field back as it is.
+        if (Object.keys(result.pictures ?? {}).length) await redis.hset(queue.toKey(job.id), 'returnvalue', JSON.stringify({ ...result, pictures: {} }));
         on.done(job, result.row ?? undefined);
       };
       await Promise.race([Promise.all(jobs.map(wait)), stopped]);
     },
     async close() {
-      await Promise.allSettled([events.close(), queue.close()]);
+      await Promise.allSettled([events.close(), queue.close(), redis.quit()]);
     },
   };
 }
