@@ -207,6 +207,12 @@ describe.skipIf(redisMissing !== undefined)('lagrange eval --queue (real redis-s
       const queue = new Queue<QueueJobData, QueueJobResult>('bad-input', { connection: { port: redis.port, host: '127.0.0.1' } });
       expect((await Job.fromId(queue, id))?.attemptsMade).toBe(2); // the first try and one retry
       await queue.close();
+      // Once the image is there, the same command retries the failed job and completes the study.
+      writePng(missing, await loadImage('sample:astronaut', 16));
+      const again = await cli('eval', ...common, '--solvers', 'measurement', '--images', 'sample:astronaut', missing, '--retries', '1', '--out', out);
+      expect(again.code, again.err.join('\n')).toBe(0);
+      expect(readRows(join(out, 'results.jsonl')).map((x) => x.image)).toEqual(['sample:astronaut', missing]);
+      expect(readFileSync(join(out, 'table.md'), 'utf8')).not.toMatch(/Failed runs/);
 
       const m = await cli('eval', ...common, '--solvers', 'diffpir', '--images', 'sample:astronaut', '--prior', 'no-such-model', '--retries', '0', '--out', join(tmp, 'nomodel'));
       expect(m.code).toBe(0);
