@@ -16,7 +16,9 @@ import type { GraphDocument } from '../engine/graph/format';
 import { parseGraph } from '../engine/graph/format';
 import { listPresets, presetFile } from '../engine/graph/presets';
 import type { PresetInfo } from '../engine/graph/presets';
-import { writePng } from '../engine/io/image';
+import { encodePng } from '../engine/io/image';
+import type { WireReport } from '../protocol/messages';
+import { resultPngText, withPngText } from '../protocol/pngText';
 import { writeNpy } from '../engine/io/npy';
 import type { RunEvent } from '../engine/runtime/events';
 import { runInWorker } from '../engine/runtime/worker/client';
@@ -174,19 +176,18 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   if (notes.length) r = { ...r, report: { ...r.report, warnings: [...notes, ...r.report.warnings] } };
   mkdirSync(args.out, { recursive: true });
   const files = ['report.json', 'graph.lagrange.json'];
-  writeFileSync(join(args.out, 'report.json'), JSON.stringify({ ...r.report, status: r.status, task: inputs?.task, sigmaY: inputs?.sigma }, null, 2) + '\n');
+  const report = { ...r.report, status: r.status, task: inputs?.task, sigmaY: inputs?.sigma };
+  writeFileSync(join(args.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   // The graph as it ran: per-run values written where they took effect, so it re-runs to the same numbers.
-  writeFileSync(
-    join(args.out, 'graph.lagrange.json'),
-    JSON.stringify(
-      withValues(doc, set, { ...(inputs ? { task: inputs.task } : {}), ...(args.profile ? { profile: args.profile } : doc.run.profile ? { profile: doc.run.profile } : {}) }),
-      null,
-      2,
-    ) + '\n',
-  );
+  const ran = withValues(doc, set, {
+    ...(inputs ? { task: inputs.task } : {}),
+    ...(args.profile ? { profile: args.profile } : doc.run.profile ? { profile: doc.run.profile } : {}),
+  });
+  writeFileSync(join(args.out, 'graph.lagrange.json'), JSON.stringify(ran, null, 2) + '\n');
   if (r.result) {
     writeNpy(join(args.out, 'result.npy'), r.result);
-    writePng(join(args.out, 'result.png'), r.result);
+    // It carries the graph, settings and metrics (PNG text chunks): dropped on the studio, it opens the graph.
+    writeFileSync(join(args.out, 'result.png'), withPngText(encodePng(r.result), resultPngText(ran, report as WireReport)));
     files.push('result.npy', 'result.png');
   }
   if (frames.length) {

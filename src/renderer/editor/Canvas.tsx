@@ -2,11 +2,14 @@
  * The graph canvas: nodes from the document, drag-in from the palette, typed connections (refused
  * with a reason), double-click quick add, selection, deletion, minimap, and the problems (the
  * engine's and the last run's) on the offending nodes. Positions are committed to the document
- * when a drag ends (one undo step).
+ * when a drag ends (one undo step). A graph file or a result PNG dropped on it opens that graph.
  */
 import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, applyEdgeChanges, applyNodeChanges, useReactFlow } from '@xyflow/react';
 import type { Connection, Edge, EdgeChange, FinalConnectionState, NodeChange, OnSelectionChangeParams } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { EngineClient } from '../../protocol/client';
+import { useHost } from '../host/context';
+import { openGraphFile } from '../presets/files';
 import { useCatalog } from '../state/catalog';
 import { edgeId, useDocument } from '../state/document';
 import { missingKindMessage, missingKindShort, pluginOf, storedPorts } from '../state/kindCatalog';
@@ -22,6 +25,22 @@ import { useUi } from './ui';
 import { useAutoLayout } from './useAutoLayout';
 
 const nodeTypes = { studio: StudioNode };
+
+/** A file dropped on the canvas: a graph or a result PNG opens as the document (Undo returns to this one). */
+async function dropFile(engine: EngineClient, file: File): Promise<void> {
+  const { notify } = useUi.getState();
+  const before = useDocument.getState().doc;
+  try {
+    const bad = await openGraphFile(engine, file.name, new Uint8Array(await file.arrayBuffer()));
+    if (bad) notify({ tone: 'error', text: `${bad.file} could not be opened: ${bad.issues.join('; ')}` });
+    else {
+      const back = before.nodes.length ? `; Undo returns to “${before.name}”` : '';
+      notify({ tone: 'success', text: `Opened “${useDocument.getState().doc.name}” from ${file.name}${back}` });
+    }
+  } catch (err) {
+    notify({ tone: 'error', text: `${file.name} could not be opened: ${(err as Error).message}` });
+  }
+}
 export const DRAG_MIME = 'application/x-lagrange-node';
 
 export function Canvas(): React.JSX.Element {
@@ -30,6 +49,7 @@ export function Canvas(): React.JSX.Element {
   const kinds = useCatalog((s) => s.kindIndex);
   const plugins = useCatalog((s) => s.plugins);
   const { screenToFlowPosition } = useReactFlow();
+  const { engine } = useHost();
   const layout = useAutoLayout();
   const setSelection = useUi((s) => s.setSelection);
   const notify = useUi((s) => s.notify);
@@ -134,13 +154,18 @@ export function Canvas(): React.JSX.Element {
 
   const onDrop = useCallback(
     (e: React.DragEvent) => {
+      const file = e.dataTransfer.files[0];
+      if (file) {
+        e.preventDefault();
+        return void dropFile(engine, file);
+      }
       const kind = e.dataTransfer.getData(DRAG_MIME);
       if (!kind) return;
       e.preventDefault();
       const id = addNode(kind, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
       if (id) useUi.getState().select([id]);
     },
-    [screenToFlowPosition],
+    [screenToFlowPosition, engine],
   );
 
   const onDoubleClick = useCallback(

@@ -80,7 +80,7 @@ export function Gallery(): React.JSX.Element | null {
           >
             <span className="text-2xl text-slate-400">⇪</span>
             <span className="font-semibold">Import file…</span>
-            <span className="text-[11px] text-slate-500">*.lagrange.json</span>
+            <span className="text-[11px] text-slate-500">*.lagrange.json or a result PNG</span>
           </button>
         </div>
       </div>

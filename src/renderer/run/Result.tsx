@@ -133,7 +133,7 @@ function Summary({ run }: { run: RunRecord }): React.JSX.Element | null {
       ))}
       {status === 'done' && (
         <div className="flex flex-wrap gap-1.5">
-          <button className={button} onClick={() => void exportPng(files)}>
+          <button className={button} onClick={() => void exportPng(files)} data-testid="export-png" title="The result picture, carrying its graph, settings and metrics">
             PNG
           </button>
           <button className={button} onClick={() => void exportNpy(engine, files).catch((e: Error) => notify({ tone: 'error', text: e.message }))} data-testid="export-npy">

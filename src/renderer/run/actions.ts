@@ -2,6 +2,7 @@
 import { unzipSync } from 'fflate';
 import type { EngineClient } from '../../protocol/client';
 import type { WireRunEvent } from '../../protocol/messages';
+import { resultPngText, withPngText } from '../../protocol/pngText';
 import type { HostFiles } from '../host/context';
 import { base64ToBytes, bytesToBase64, textToBase64 } from '../host/base64';
 import { EngineError } from '../host/transport';
@@ -78,12 +79,15 @@ export async function cancelRun(): Promise<void> {
   else cancelWhenStarted.add(r.key);
 }
 
-/** Saves the result picture as PNG. */
+/**
+ * Saves the result picture as PNG carrying the graph the run started with, its report and its
+ * metrics (text chunks), so dropping it on the canvas opens that graph again.
+ */
 export async function exportPng(files: HostFiles): Promise<void> {
-  const { result, report } = shownRun(useRun.getState()) ?? {};
-  if (!result) return;
-  const b64 = frameToPngDataUrl(result).split(',')[1]!;
-  await files.save(`${report?.graph ?? 'result'}-seed${report?.seed ?? 0}.png`, b64, [{ name: 'PNG image', extensions: ['png'] }]);
+  const { result, report, doc } = shownRun(useRun.getState()) ?? {};
+  if (!result || !doc) return;
+  const png = withPngText(base64ToBytes(frameToPngDataUrl(result).split(',')[1]!), resultPngText(doc, report));
+  await files.save(`${report?.graph ?? 'result'}-seed${report?.seed ?? 0}.png`, bytesToBase64(png), [{ name: 'PNG image', extensions: ['png'] }]);
 }
 
 /** Saves the run bundle: graph, measurement, result (.npy and .png) and report, zipped. */
