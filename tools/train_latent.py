@@ -11,7 +11,9 @@ Phases, each resumable from its checkpoint in --out (re-run the same command to 
   3. latent UNet  <out>/unet.pt   eps-prediction on scale * z, z ~ q(z|x) drawn fresh per batch, EMA
 Seeded (--seed): the same command gives the same weights on the same PyTorch build and thread count.
 Writes <out>/log.jsonl and <out>/samples.png (decoded DDIM samples). --export DIR writes the model
-folder (tools/latent/export.py). Needs PyTorch (Debian: python3-torch), Pillow and onnx.
+folder (tools/latent/export.py); with --no-train it exports the checkpoints as they are (a run
+stopped early; the cards record the steps actually trained). Needs PyTorch (Debian:
+python3-torch), Pillow and onnx.
 """
 import argparse
 import json
@@ -37,16 +39,17 @@ def parse_args(argv=None):
     p.add_argument('--ae-batch', type=int, default=32)
     p.add_argument('--ae-lr', type=float, default=2e-3)
     p.add_argument('--kl-weight', type=float, default=1e-5, help='weight of the per-image KL against the per-pixel MSE')
-    p.add_argument('--unet-steps', type=int, default=600)
+    p.add_argument('--unet-steps', type=int, default=800)
     p.add_argument('--unet-batch', type=int, default=64)
     p.add_argument('--unet-lr', type=float, default=1e-3)
     p.add_argument('--unet-base', type=int, default=32)
     p.add_argument('--ema', type=float, default=0.999)
     p.add_argument('--ckpt-every', type=int, default=100)
     p.add_argument('--log-every', type=int, default=50)
-    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--threads', type=int, default=1, help='torch CPU threads (1: OpenMP threads spin badly on a busy machine)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--export', default='', help='model folder to export to when training is done')
+    p.add_argument('--no-train', action='store_true', help='export the checkpoints as they are (a run stopped early)')
     p.add_argument('--name', default='fmnist-latent-8')
     return p.parse_args(argv)
 
@@ -92,8 +95,8 @@ def train_autoencoder(args, data):
         enc.load_state_dict(ck['encoder']), dec.load_state_dict(ck['decoder'])
         opt.load_state_dict(ck['opt']), sched.load_state_dict(ck['sched'])
         step = ck['step']
-    if step >= args.ae_steps:
-        return enc.eval(), dec.eval(), cfg
+    if step >= args.ae_steps or (args.no_train and step > 0):
+        return enc.eval(), dec.eval(), cfg, step
     print(f'autoencoder: {sum(p.numel() for p in params) / 1e6:.3f} M parameters, from step {step}', flush=True)
     rng = np.random.default_rng(args.seed * 1000 + step)
     torch.manual_seed(args.seed * 1000 + step)
@@ -121,7 +124,7 @@ def train_autoencoder(args, data):
         if step % args.ckpt_every == 0 or step == args.ae_steps:
             save(path, encoder=enc.state_dict(), decoder=dec.state_dict(), opt=opt.state_dict(),
                  sched=sched.state_dict(), step=step, config=cfg, args=vars(args))
-    return enc.eval(), dec.eval(), cfg
+    return enc.eval(), dec.eval(), cfg, step
 
 
 @torch.no_grad()
@@ -153,8 +156,8 @@ def train_unet(args, lat):
             raise SystemExit(f'{path}: trained with {ck["config"]}, this run asks for {cfg}')
         model.load_state_dict(ck['model']), ema.load_state_dict(ck['ema']), opt.load_state_dict(ck['opt'])
         step = ck['step']
-    if step >= args.unet_steps:
-        return ema, cfg
+    if step >= args.unet_steps or (args.no_train and step > 0):
+        return ema, cfg, step
     print(f'latent UNet: {parameter_count(model) / 1e6:.3f} M parameters, from step {step}', flush=True)
     abar = torch.tensor(alpha_bars(), dtype=torch.float32)
     rng = np.random.default_rng(args.seed * 1000 + 1 + step)
@@ -187,7 +190,7 @@ def train_unet(args, lat):
         if step % args.ckpt_every == 0 or step == args.unet_steps:
             save(path, model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), step=step,
                  config=cfg, args=vars(args))
-    return ema, cfg
+    return ema, cfg, step
 
 
 @torch.no_grad()
@@ -203,24 +206,24 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     data = to_signal(load('fashion-mnist', 'train'))
-    enc, dec, ae_cfg = train_autoencoder(args, data)
+    enc, dec, ae_cfg, ae_step = train_autoencoder(args, data)
     for p in (*enc.parameters(), *dec.parameters()):
         p.requires_grad_(False)
     psnr = psnr_heldout(enc, dec)
     print(f'autoencoder reconstruction PSNR on 1000 held-out images: {psnr:.2f} dB', flush=True)
     lat = encode_all(args, enc, data)
-    ema, cfg = train_unet(args, lat)
+    ema, cfg, unet_step = train_unet(args, lat)
     gen = torch.Generator().manual_seed(1234)
     z = ddim_sample(ema, torch.tensor(alpha_bars(), dtype=torch.float32), 64, dict(cfg, size=8), steps=50, generator=gen)
     with torch.no_grad():
         x = dec(torch.from_numpy(z) / lat['scale']).numpy()
     save_grid(x, os.path.join(args.out, 'samples.png'))
-    summary = dict(psnr_heldout=psnr, scale=lat['scale'], ae_config=ae_cfg, unet_config=cfg)
+    summary = dict(psnr_heldout=psnr, scale=lat['scale'], ae_steps=ae_step, unet_steps=unet_step, ae_config=ae_cfg, unet_config=cfg)
     with open(os.path.join(args.out, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
     if args.export:
         from latent.export import export_all
-        export_all(args, enc, dec, ae_cfg, ema, cfg, lat['scale'], psnr)
+        export_all(args, enc, dec, ae_cfg, ema, cfg, lat['scale'], psnr, steps=(ae_step, unet_step))
 
 
 if __name__ == '__main__':

@@ -50,7 +50,34 @@ export const latentScoreModel = defineNode({
   inputs: [],
   outputs: [{ name: 'prior', type: 'prior', doc: 'the latent score model (its shape is the latent C×H×W)' }],
   params: z.object({ ...modelParams, vjp: z.enum(['exact', 'symmetric-fd']).default('exact') }),
+  role: 'resource',
+});
+
+export const latentXUpdate = defineNode({
+  kind: 'LatentXUpdate',
+  title: 'x-update through the decoder',
+  category: 'update',
+  doc: 'LatentDDiff’s data step in latent space, from v = z − u (u = 0 when unconnected): x̂ = D(v/s), g = (∂D(v/s)/∂v)ᵀ J_A(x̂)ᵀ(A(x̂) − y), the gradient of ½‖y − A(D(v/s))‖² (one decoder forward and one decoder VJP), then x = v − γ₀·a(t)·g/‖g‖ per sample (normalize off: x = v − γ₀·a(t)·g), a(t) = a for t > t_γ, else b, as XUpdate’s gradient mode. decoded is x̂ = D(v/s), the image of the start point (no extra forward).',
+  inputs: [
+    { name: 'z', type: 'latent', doc: 'prior-side latent estimate (e.g. Tweedie ẑ₀)' },
+    { name: 'u', type: 'latent', optional: true, doc: 'scaled dual variable in latent space' },
+    { name: 'measurement', type: 'measurement', doc: 'y and A' },
+    { name: 'schedule', type: 'schedule', doc: 'for a(t)' },
+  ],
+  outputs: [
+    { name: 'x', type: 'latent', doc: 'data-consistent latent' },
+    { name: 'decoded', type: 'image', doc: 'D(v/s), the decoded start point' },
+  ],
+  params: z.object({
+    ...modelParams,
+    gamma0: z.number().positive().default(1).meta({ unit: 'latent step length', description: 'γ₀: ‖x − v‖ = γ₀·a(t) per sample (normalised)' }),
+    normalize: z.boolean().default(true),
+    tGamma: z.number().min(0).default(90).meta({ unit: 'timestep', description: 't_γ: a(t) = a above, b below' }),
+    a: z.number().positive().default(3.3).meta({ unit: '× γ₀' }),
+    b: z.number().positive().default(0.1).meta({ unit: '× γ₀' }),
+  }),
+  requires: [{ port: 'measurement', capability: 'vjp' }],
 });
 
 /** The latent node kinds, for the registry. */
-export const latentNodes = [encoder, decoder, latentScoreModel] as const;
+export const latentNodes = [encoder, decoder, latentScoreModel, latentXUpdate] as const;

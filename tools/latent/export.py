@@ -60,7 +60,8 @@ def autoencoder_card(role, ae_id, ae_cfg, scale, training, quality):
     }
 
 
-def export_all(args, enc, dec, ae_cfg, unet, unet_cfg, scale, psnr):
+def export_all(args, enc, dec, ae_cfg, unet, unet_cfg, scale, psnr, steps):
+    """steps: the optimiser steps the autoencoder and the UNet were trained for (their checkpoints')."""
     out = args.export
     os.makedirs(os.path.join(out, 'check'), exist_ok=True)
     lc, ls, c, s = ae_cfg['latent_channels'], ae_cfg['latent_size'], ae_cfg['image_channels'], ae_cfg['size']
@@ -71,7 +72,7 @@ def export_all(args, enc, dec, ae_cfg, unet, unet_cfg, scale, psnr):
                       input_names=['x', 't'], output_names=['eps'], opset_version=17, do_constant_folding=True,
                       dynamic_axes={'x': {0: 'N'}, 't': {0: 'N'}, 'eps': {0: 'N'}})
     ae_params = sum(p.numel() for p in (*enc.parameters(), *dec.parameters()))
-    ae_training = (f"{ae_params / 1e6:.2f} M parameters (encoder + decoder); {args.ae_steps} AdamW steps, batch {args.ae_batch}, "
+    ae_training = (f"{ae_params / 1e6:.2f} M parameters (encoder + decoder); {steps[0]} AdamW steps, batch {args.ae_batch}, "
                    f"lr {args.ae_lr} cosine, loss MSE + {args.kl_weight} KL per image, random horizontal flips; "
                    f"tools/train_latent.py, seed {args.seed}, {args.threads} CPU threads")
     quality = {'reconstructionPsnrDb': round(psnr, 2), 'psnrImages': 1000,
@@ -85,7 +86,7 @@ def export_all(args, enc, dec, ae_cfg, unet, unet_cfg, scale, psnr):
         dataset='fashion-mnist training split, encoded (z ~ q(z|x)) and scaled; held-out test split images in heldout/',
         license=LICENSE,
         training=(f"eps-prediction UNet (base {unet_cfg['base']}, widths x{tuple(unet_cfg['mults'])}, attention at 4x4), "
-                  f"{parameter_count(unet) / 1e6:.2f} M parameters; {args.unet_steps} AdamW steps, batch {args.unet_batch}, "
+                  f"{parameter_count(unet) / 1e6:.2f} M parameters; {steps[1]} AdamW steps, batch {args.unet_batch}, "
                   f"lr {args.unet_lr}, EMA {args.ema}; tools/train_latent.py, seed {args.seed}"),
         channels=lc, height=ls, width=ls,
         schedule={'kind': 'linear', 'T': T, 'betaMin': BETA_MIN, 'betaMax': BETA_MAX})

@@ -3,7 +3,11 @@
  * opened at its first iteration and kept for the process, one session per folder, role and
  * provider, so a K-iteration loop pays the load (and the decoder's VJP derivation) once.
  */
+import type { ResolvedSchedule } from '../compile/schedule';
+import type { MeasurementValue } from '../kernels/updates';
+import { dataResidual } from '../kernels/updates';
 import type { Tensor } from '../tensor/tensor';
+import { sizeOf, tensor } from '../tensor/tensor';
 import type { AutoencoderNet } from '../priors/autoencoder';
 import { loadAutoencoderNet } from '../priors/autoencoder';
 import { latentModelDir } from '../priors/latentPrior';
@@ -39,6 +43,47 @@ function failOn(ctx: StepContext, kind: string, e: unknown): never {
   throw new Error(`node "${ctx.node}" (${kind}): ${(e as Error).message}`);
 }
 
+/** Parameters of {@link latentGradientStep}, as LatentXUpdate declares them. */
+export interface LatentStepParams {
+  gamma0: number;
+  normalize: boolean;
+  tGamma: number;
+  a: number;
+  b: number;
+}
+
+/**
+ * LatentDDiff's x-update: from v = z − u, x̂ = D(v), g = J_Dᵀ J_Aᵀ(A(x̂) − y) (one decoder VJP),
+ * x = v − γ₀·a(t)·g/‖g‖ per sample. Returns x and x̂.
+ */
+export async function latentGradientStep(
+  m: MeasurementValue,
+  net: AutoencoderNet,
+  z: Tensor,
+  u: Tensor | undefined,
+  t: number,
+  p: LatentStepParams,
+): Promise<{ x: Tensor; decoded: Tensor }> {
+  const v = u
+    ? tensor(
+        z.shape,
+        Float32Array.from(z.data, (a, i) => a - u.data[i]!),
+      )
+    : z;
+  const decoded = await net.run(v);
+  const g = await net.vjp!(v, m.op.vjp!(decoded, dataResidual(m, decoded)));
+  const per = sizeOf(v.shape.slice(1));
+  const step = p.gamma0 * (t > p.tGamma ? p.a : p.b);
+  const x = tensor(v.shape);
+  for (let s = 0; s < v.shape[0]!; s++) {
+    let n2 = 0;
+    for (let i = s * per; i < (s + 1) * per; i++) n2 += g.data[i]! ** 2;
+    const scale = p.normalize ? (n2 > 0 ? step / Math.sqrt(n2) : 0) : step;
+    for (let i = s * per; i < (s + 1) * per; i++) x.data[i] = v.data[i]! - scale * g.data[i]!;
+  }
+  return { x, decoded };
+}
+
 /** Executors by node kind, merged into the runtime's table. */
 export const latentExecutors: Record<string, Executor> = {
   async Encoder(ctx) {
@@ -61,6 +106,17 @@ export const latentExecutors: Record<string, Executor> = {
       return outs;
     } catch (e) {
       failOn(ctx, 'Decoder', e);
+    }
+  },
+  async LatentXUpdate(ctx) {
+    const s = ctx.input('schedule') as ResolvedSchedule;
+    try {
+      const net = await latentNet(ctx.params, 'decoder');
+      const u = ctx.input('u') as Tensor | undefined;
+      const r = await latentGradientStep(ctx.input('measurement') as MeasurementValue, net, ctx.input('z') as Tensor, u, s.t[ctx.k]!, ctx.params as unknown as LatentStepParams);
+      return { x: r.x, decoded: r.decoded };
+    } catch (e) {
+      failOn(ctx, 'LatentXUpdate', e);
     }
   },
 };
