@@ -19,7 +19,7 @@ export interface Chip {
 }
 
 const field =
-  'h-8 rounded-md border border-slate-300 bg-white px-2 text-[13px] text-slate-800 outline-none focus:border-blue-500 focus:ring-2 focus:ring-blue-500/30 disabled:opacity-50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100';
+  'h-8 rounded-md border border-slate-300 bg-white px-2 text-[13px] tracking-normal text-slate-800 normal-case outline-none focus:border-blue-500 focus:ring-2 focus:ring-blue-500/30 disabled:opacity-50 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100';
 const label = 'flex flex-col gap-1 text-[11px] font-medium tracking-wide text-slate-500 uppercase dark:text-slate-400';
 
 /** A number input that keeps what is typed and reports only valid values (undefined when empty and allowed). */
@@ -192,7 +192,7 @@ export function Setup({ chips, selected, onToggle, settings, onSettings, running
             onChange={(e) => set({ backend: (e.target.value || undefined) as Settings['backend'] })}
             data-testid="compare-backend"
             title="where every entry's iterations run; the numbers agree to float32 rounding, the times do not"
-            className={`${field} w-36`}
+            className={`${field} w-auto min-w-36`}
           >
             <option value="">each graph's own</option>
             <option value="js">JS</option>

@@ -11,6 +11,7 @@ import type { EngineClient } from '../../protocol/client';
 import { useHost } from '../host/context';
 import { openGraphFile } from '../presets/files';
 import { useCatalog } from '../state/catalog';
+import { activeRun, useRun } from '../state/run';
 import { edgeId, useDocument } from '../state/document';
 import { missingKindMessage, missingKindShort, pluginOf, storedPorts } from '../state/kindCatalog';
 import { addNode, connectEdge, removeElements } from './actions';
@@ -51,6 +52,7 @@ export function Canvas(): React.JSX.Element {
   const { screenToFlowPosition } = useReactFlow();
   const { engine } = useHost();
   const layout = useAutoLayout();
+  const running = useRun((s) => Boolean(activeRun(s)));
   const setSelection = useUi((s) => s.setSelection);
   const notify = useUi((s) => s.notify);
   const [nodes, setNodes] = useState<StudioFlowNode[]>([]);
@@ -103,12 +105,13 @@ export function Canvas(): React.JSX.Element {
           target: e.target,
           targetHandle: e.targetPort,
           selected: selected.has(id),
-          animated: back,
+          // Marching dashes show a loop at work; at rest they would keep a CPU core busy redrawing.
+          animated: back && running,
           style: { stroke: portColor(type), strokeWidth: 2, ...(back ? { strokeDasharray: '6 4' } : {}) },
         };
       });
     });
-  }, [doc.edges, doc.nodes, kinds]);
+  }, [doc.edges, doc.nodes, kinds, running]);
 
   // Select what was just pasted or added, once it is on the canvas.
   useEffect(() => {

@@ -60,9 +60,31 @@ export function copy(nodeIds: string[]): Clip | undefined {
   return { nodes: doc.nodes.filter((n) => ids.has(n.id)), edges: doc.edges.filter((e) => ids.has(e.source) && ids.has(e.target)) };
 }
 
-/** Pastes a clip offset by 40 px with fresh ids; returns the new ids. */
+/**
+ * Room a node takes on the canvas when placing pasted nodes clear of the others: a little more
+ * than a laid-out node (titles widen nodes, so this is an estimate rather than the page's sizes).
+ */
+export const NODE_ROOM = { w: 260, h: 200 };
+
+/**
+ * How far to move a clip so that none of its nodes lands on a node of `doc`: straight below the
+ * clip (slightly to the right, so it reads as a copy), one clip-height further for each try.
+ */
+export function pasteOffset(doc: WireGraph, clip: Clip): { x: number; y: number } {
+  const at = (n: Node): { x: number; y: number } => n.position ?? { x: 0, y: 0 };
+  const ys = clip.nodes.map((n) => at(n).y);
+  const step = Math.max(...ys) - Math.min(...ys) + NODE_ROOM.h;
+  const clear = (dx: number, dy: number): boolean =>
+    clip.nodes.every((c) => doc.nodes.every((n) => Math.abs(at(c).x + dx - at(n).x) >= NODE_ROOM.w || Math.abs(at(c).y + dy - at(n).y) >= NODE_ROOM.h));
+  let k = 1;
+  while (k < 100 && !clear(40, k * step)) k++;
+  return { x: 40, y: k * step };
+}
+
+/** Pastes a clip clear of the nodes already there ({@link pasteOffset}) with fresh ids; returns the new ids. */
 export function paste(clip: Clip): string[] {
   const { doc, edit } = useDocument.getState();
+  const d0 = pasteOffset(doc, clip);
   const rename = new Map<string, string>();
   const taken = new Set<string>();
   for (const n of clip.nodes) {
@@ -71,7 +93,7 @@ export function paste(clip: Clip): string[] {
     rename.set(n.id, id);
   }
   edit((d) => {
-    for (const n of clip.nodes) d.nodes.push({ ...structuredClone(n), id: rename.get(n.id)!, position: { x: (n.position?.x ?? 0) + 40, y: (n.position?.y ?? 0) + 40 } });
+    for (const n of clip.nodes) d.nodes.push({ ...structuredClone(n), id: rename.get(n.id)!, position: { x: (n.position?.x ?? 0) + d0.x, y: (n.position?.y ?? 0) + d0.y } });
     for (const e of clip.edges) d.edges.push({ ...e, source: rename.get(e.source)!, target: rename.get(e.target)! });
   });
   return [...rename.values()];

@@ -6,6 +6,7 @@
 import type { Transport } from '../../protocol/client';
 import type { LagrangeBridge } from '../../protocol/bridge';
 import type { ServerMessage, WireRunEvent } from '../../protocol/messages';
+import { useConnection } from '../state/connection';
 
 /** An error answered by the host, with the graph issues it listed. */
 export class EngineError extends Error {
@@ -35,6 +36,22 @@ export function bridgeTransport(b: LagrangeBridge): Transport {
   };
 }
 
+/**
+ * Why the socket did not open. A browser does not show a refused upgrade's status, so the server
+ * is asked for the page: when it answers, it is up and refused this page's token (the only upgrade
+ * it refuses from its own page is a 401 for the token); when it does not, it is not running.
+ */
+async function whyNot(page: URL, token: string): Promise<EngineError> {
+  const up = await fetch(new URL('/', page), { method: 'HEAD', cache: 'no-store' }).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (!up) return new EngineError('cannot reach the engine server; is `npm start` still running?');
+  const why = `the engine server refused the token (401): ${token ? 'this link’s access token is not the one' : 'this page needs the link with the access token that'} \`npm start\` printed`;
+  useConnection.getState().setRefused(why);
+  return new EngineError(why);
+}
+
 /** Transport over the browser-mode WebSocket; reconnects lazily after the socket closes. */
 export function socketTransport(href = window.location.href): Transport {
   const page = new URL(href);
@@ -49,11 +66,11 @@ export function socketTransport(href = window.location.href): Transport {
   const connect = (): Promise<WebSocket> =>
     new Promise((resolve, reject) => {
       const ws = new WebSocket(address);
-      ws.onopen = () => resolve(ws);
-      ws.onerror = () =>
-        reject(
-          new EngineError(token ? 'cannot reach the engine server; is `npm start` still running?' : 'this page needs the link with its access token that `npm start` printed'),
-        );
+      ws.onopen = () => {
+        useConnection.getState().setRefused(undefined);
+        resolve(ws);
+      };
+      ws.onerror = () => void whyNot(page, token).then((e) => reject(e));
       ws.onclose = () => {
         socket = undefined;
         for (const p of pending.values()) p.reject(new EngineError('the engine server closed the connection'));

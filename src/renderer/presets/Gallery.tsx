@@ -1,5 +1,5 @@
 /** The preset gallery: shipped solvers with result thumbnails, an empty graph, and file import. */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useHost } from '../host/context';
 import { useUi } from '../editor/ui';
 import { useCatalog } from '../state/catalog';
@@ -13,6 +13,15 @@ export function Gallery(): React.JSX.Element | null {
   const presets = useCatalog((s) => s.presets);
   const { engine, files } = useHost();
   const [issues, setIssues] = useState<{ file: string; issues: string[] }>();
+  // Escape closes it, like the click outside.
+  useEffect(() => {
+    if (!open) return;
+    const esc = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape') setGallery(false);
+    };
+    window.addEventListener('keydown', esc);
+    return () => window.removeEventListener('keydown', esc);
+  }, [open, setGallery]);
   if (!open) return null;
   const choose = async (fn: () => Promise<unknown>): Promise<void> => {
     if (!mayDiscard()) return;

@@ -15,6 +15,7 @@ import { setBackend, useDocument } from '../state/document';
 import { activeRun, useRun } from '../state/run';
 import { useValidation } from '../state/validation';
 import { cancelRun, startRun } from './actions';
+import { useConnection } from '../state/connection';
 import { RunQueue } from './Queue';
 import { RunResult } from './Result';
 import { BACKEND_LABEL, button } from './style';
@@ -186,22 +187,25 @@ export function RunPanel(): React.JSX.Element {
   const errors = useValidation((s) => s.errors.length);
   // An empty graph has nothing to run (Problems says so); anything else runs, or queues behind the active run.
   const empty = doc.nodes.length === 0;
+  const refused = useConnection((s) => s.refused);
   return (
     <div className="space-y-3 p-3" data-testid="run-panel">
       <Setup />
       <div className="flex gap-2">
         <button
           className="flex-1 rounded-md bg-sky-600 px-3 py-1.5 font-semibold text-white shadow-sm hover:bg-sky-700 disabled:opacity-40"
-          disabled={empty}
+          disabled={empty || Boolean(refused)}
           onClick={() => startRun(engine)}
           title={
-            empty
-              ? 'Nothing to run: the graph is empty'
-              : active
-                ? 'Queue this graph to run next (Ctrl+Enter)'
-                : errors
-                  ? 'The graph has problems; the run will report them'
-                  : 'Run (Ctrl+Enter)'
+            refused
+              ? `Cannot run: ${refused}`
+              : empty
+                ? 'Nothing to run: the graph is empty'
+                : active
+                  ? 'Queue this graph to run next (Ctrl+Enter)'
+                  : errors
+                    ? 'The graph has problems; the run will report them'
+                    : 'Run (Ctrl+Enter)'
           }
           data-testid="run"
         >
@@ -217,6 +221,11 @@ export function RunPanel(): React.JSX.Element {
           {queued ? 'Interrupt' : 'Cancel'}
         </button>
       </div>
+      {refused && (
+        <p className="rounded-md bg-red-50 p-2 text-[12px] text-red-800 dark:bg-red-950 dark:text-red-200" role="alert" data-testid="engine-refused">
+          {refused}
+        </p>
+      )}
       <RunQueue />
       <RunResult />
     </div>

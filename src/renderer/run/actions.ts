@@ -6,6 +6,7 @@ import { resultPngText, withPngText } from '../../protocol/pngText';
 import type { HostFiles } from '../host/context';
 import { base64ToBytes, bytesToBase64, textToBase64 } from '../host/base64';
 import { EngineError } from '../host/transport';
+import { useConnection } from '../state/connection';
 import { useDocument } from '../state/document';
 import { operatorNode, operatorTask } from '../editor/actions';
 import { runProblem } from '../state/problems';
@@ -30,6 +31,7 @@ function snapshot(): QueuedRun {
 
 /** Runs the document as it is now, or queues it behind the active run. */
 export function startRun(engine: EngineClient): void {
+  if (useConnection.getState().refused || !useDocument.getState().doc.nodes.length) return; // Run is off (the panel says why)
   const q = snapshot();
   if (activeRun(useRun.getState())) useRun.setState((s) => ({ queue: [...s.queue, q] }));
   else void launch(engine, q);

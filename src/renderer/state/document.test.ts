@@ -1,6 +1,6 @@
 /** The editor's document store and edit actions, without a browser. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { addNode, connectEdge, copy, paste, removeElements, setParam, setTask } from '../editor/actions';
+import { NODE_ROOM, addNode, connectEdge, copy, paste, removeElements, setParam, setTask } from '../editor/actions';
 import { layerName, paramSource, resetToPaper, runningParams } from '../editor/effective';
 import { connectionProblem } from '../editor/ports';
 import { summarize } from '../editor/summary';
@@ -88,10 +88,18 @@ describe('document store', () => {
     const ids = paste(copy([a, b])!);
     expect(ids).toEqual(['denoise2', 'xupdate2']);
     const pasted = doc().nodes.filter((n) => ids.includes(n.id));
+    // Below the originals, clear of them: one node height down, a little to the right.
     expect(pasted.map((n) => n.position)).toEqual([
-      { x: 50, y: 60 },
-      { x: 240, y: 60 },
+      { x: 50, y: 20 + NODE_ROOM.h },
+      { x: 240, y: 20 + NODE_ROOM.h },
     ]);
+    // A second paste lands clear of the first.
+    const again = paste(copy([a, b])!);
+    expect(
+      doc()
+        .nodes.filter((n) => again.includes(n.id))
+        .map((n) => n.position!.y),
+    ).toEqual([20 + 2 * NODE_ROOM.h, 20 + 2 * NODE_ROOM.h]);
     expect(pasted[1]!.params).toEqual({ gamma0: 30 });
     expect(doc().edges.filter((e) => ids.includes(e.source) || ids.includes(e.target))).toEqual([{ source: 'denoise2', sourcePort: 'x0', target: 'xupdate2', targetPort: 'z' }]);
   });

@@ -92,9 +92,9 @@ export function ImagePicker({ images, value, onChange, disabled, testId, onUploa
         <div
           role="listbox"
           aria-label="images"
-          className="absolute top-9 left-0 z-30 grid max-h-80 w-[26rem] grid-cols-4 gap-2 overflow-auto rounded-lg border border-slate-200 bg-white p-2 shadow-xl dark:border-slate-700 dark:bg-slate-900"
+          className="absolute top-9 right-0 left-0 z-30 grid max-h-80 min-w-60 grid-cols-[repeat(auto-fill,minmax(5.5rem,1fr))] gap-2 overflow-auto rounded-lg border border-slate-200 bg-white p-2 shadow-xl dark:border-slate-700 dark:bg-slate-900"
         >
-          {images.length === 0 && <p className="col-span-4 p-2 text-slate-500">No images available.</p>}
+          {images.length === 0 && <p className="col-span-full p-2 text-slate-500">No images available.</p>}
           {images.map((img) => (
             <button
               key={img.ref}
