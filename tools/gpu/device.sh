@@ -35,7 +35,9 @@ step() {
 unxz_to() { if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi; }
 mkdir -p "$W/bin"
 unxz_to "$PACK/node.xz" "$W/bin/node" && chmod +x "$W/bin/node" || { log "unpack: node.xz failed"; exit 1; }
-unxz_to "$PACK/payload.tar.xz" "$W/payload.tar" && tar -xf "$W/payload.tar" -C "$W" && rm "$W/payload.tar" || { log "unpack: payload failed"; exit 1; }
+for t in runtime payload; do
+  unxz_to "$PACK/$t.tar.xz" "$W/$t.tar" && tar -xf "$W/$t.tar" -C "$W" && rm "$W/$t.tar" || { log "unpack: $t.tar.xz failed"; exit 1; }
+done
 ln -s "$REPO/resources" "$W/resources" # the engine finds its root as the folder above it holding resources/presets
 NODE=$W/bin/node
 export LD_LIBRARY_PATH=$W/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
