@@ -72,7 +72,11 @@ export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeP
           ? 'ring-2 ring-amber-400'
           : 'ring-1 ring-slate-300 dark:ring-slate-700';
   return (
-    <div className={`w-max max-w-[22rem] min-w-44 rounded-lg bg-white shadow-sm dark:bg-slate-900 ${ring}`} data-testid={`node-${id}`} title={data.errors.join('\n') || data.doc}>
+    <div
+      className={`w-max max-w-[22rem] min-w-44 rounded-lg bg-white shadow-sm dark:bg-slate-900 ${ring}`}
+      data-testid={`node-${id}`}
+      title={data.errors.join('\n') || `${id}: ${data.doc}`}
+    >
       <div className={`flex items-center gap-1.5 rounded-t-lg px-2.5 py-1.5 ${style.header}`}>
         <span className="shrink-0 text-[12px] font-semibold whitespace-nowrap" data-testid={`node-title-${id}`}>
           {data.title}
@@ -82,7 +86,8 @@ export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeP
             {data.plugin}
           </span>
         )}
-        <span className="ml-auto min-w-0 truncate font-mono text-[10px] opacity-70">{id}</span>
+        {/* An id that only repeats the kind's name (a node added by hand) would just widen the node. */}
+        <span className="ml-auto min-w-0 truncate font-mono text-[10px] opacity-70">{id !== data.kind.toLowerCase() && id}</span>
         {data.errors.length > 0 && (
           <span className="rounded-full bg-red-500 px-1.5 text-[10px] font-bold text-white" data-testid={`node-errors-${id}`}>
             {data.errors.length}
