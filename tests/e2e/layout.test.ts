@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Studio } from './studio';
-import { ROOT, laidOut, launch, open, shot } from './studio';
+import { ROOT, laidOut, launch, open, savedDoc, shot } from './studio';
 
 let studio: Studio;
 beforeAll(async () => void (studio = await launch()), 120_000);
@@ -66,8 +66,9 @@ describe('auto-layout', () => {
       await expect.poll(() => page.getByTestId('doc-title').textContent()).toMatch(new RegExp(`^${name}`));
       await laidOut(page);
       const s = await seen(page);
-      const count = await page.evaluate(() => JSON.parse(localStorage.getItem(`lagrange.autosave.slot.${sessionStorage.getItem('lagrange.tab')}`) ?? '{}').doc?.nodes?.length);
-      expect(s.boxes.length, name).toBe(count);
+      const saved = await savedDoc(page); // autosaved after its debounce: the document as opened
+      expect(saved.doc.name, name).toBe(name);
+      expect(s.boxes.length, name).toBe(saved.doc.nodes.length);
       expect(overlaps(s.boxes), name).toEqual([]);
       expect(s.zoom, name).toBeGreaterThanOrEqual(0.9);
       expect(s.portPx, name).toBeGreaterThanOrEqual(10);
