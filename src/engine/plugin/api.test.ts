@@ -110,6 +110,9 @@ describe('createPluginApi', () => {
     expect(() => s.api.registerNodeKind({ ...decl, kind: 'Bad', params: {} as never }, async () => ({}))).toThrow(
       "plugin 'steps': node kind Bad: params: a zod object (api.z.object({...}), the engine's zod)",
     );
+    expect(() => s.api.registerNodeKind({ ...decl, kind: 'Reg', role: 'state', loopInput: 'x' }, async () => ({}))).toThrow(
+      "plugin 'steps': node kind Reg: role: a plugin node kind computes per iteration: role 'step' (or none)",
+    );
     expect(s.registered.nodeKinds).toEqual(['Twice']);
     s.rollback();
     expect(nodeKind('Twice')).toBeUndefined();

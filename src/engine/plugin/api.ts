@@ -13,8 +13,8 @@ import type { OperatorNodeDeclaration } from '../operators/registry';
 import { checkOperator } from '../operators/check';
 import type { CheckOptions, CheckResult } from '../operators/check';
 import type { ForwardModel, OperatorSpec } from '../operators/types';
-import { registerExecutor } from '../runtime/executors';
-import type { Executor } from '../runtime/executors';
+import { bind, registerExecutor } from '../runtime/executors';
+import type { KindExecutor } from '../runtime/executors';
 import * as fft from '../tensor/fft';
 import { tensor } from '../tensor/tensor';
 import type { Shape, Tensor } from '../tensor/tensor';
@@ -64,7 +64,7 @@ export interface PluginApi {
    * defaults, doc) and what it computes each iteration. Refused when the kind exists.
    * @param execute - outputs by port name for iteration `ctx.k`, from `ctx.input(port)` and `ctx.params`
    */
-  registerNodeKind(declaration: NodeKind, execute: Executor): void;
+  registerNodeKind<K extends NodeKind>(declaration: K, execute: KindExecutor<K>): void;
   /**
    * Runs the engine's operator conformance suite on an instance — shapes, adjoint test, VJP
    * against central differences, proxL2 optimality, determinism, `out` buffers — the same checks
@@ -105,6 +105,8 @@ const declarationSchema = z.object({
   inputs: z.array(port),
   outputs: z.array(port).min(1),
   params: z.custom<z.ZodObject>((v) => v instanceof z.ZodObject, "a zod object (api.z.object({...}), the engine's zod)"),
+  // A plugin's kinds compute per iteration; registers, routers, sinks and resources are the engine's own.
+  role: z.literal('step', { error: "a plugin node kind computes per iteration: role 'step' (or none)" }).optional(),
 });
 
 /** Thrown for a registration the API refuses; the loader reports its message as the reason. */
@@ -155,7 +157,7 @@ export function createPluginApi(plugin: string): PluginSession {
         const other = owner === 'builtin' ? 'the built-in node kind' : `the node kind of plugin '${owner}'`;
         throw new PluginApiError(`node kind '${declaration.kind}' of plugin '${plugin}' clashes with ${other} '${declaration.kind}'`);
       }
-      const removeExecutor = registerExecutor(declaration.kind, execute, plugin);
+      const removeExecutor = registerExecutor(declaration.kind, bind(declaration, execute)[1], plugin);
       try {
         undo.push(addNodeKind(declaration, plugin));
       } catch (e) {
