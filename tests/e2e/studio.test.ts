@@ -16,21 +16,22 @@ beforeAll(async () => void (studio = await launch()), 120_000);
 afterAll(async () => studio?.close());
 
 // DDiff's wiring by node: what a user drags in, where, and how it is connected.
+// Columns 280 px apart: nodes are as wide as their titles, up to ~250 px.
 const LAYOUT: [string, string, number, number][] = [
   ['ImageInput', 'imageinput', 20, 30],
   ['BoxInpainting', 'boxinpainting', 20, 230],
   ['ScoreModel', 'scoremodel', 20, 430],
   ['Schedule', 'schedule', 20, 630],
-  ['Simulate', 'simulate', 220, 30],
-  ['State', 'state', 220, 230],
-  ['State', 'state2', 220, 430],
-  ['Denoise', 'denoise', 420, 230],
-  ['DualUpdate', 'dualupdate', 420, 470],
-  ['XUpdate', 'xupdate', 620, 230],
-  ['Metrics', 'metrics', 620, 30],
-  ['ZUpdate', 'zupdate', 820, 230],
-  ['Output', 'output', 820, 30],
-  ['Preview', 'preview', 820, 430],
+  ['Simulate', 'simulate', 300, 30],
+  ['State', 'state', 300, 230],
+  ['State', 'state2', 300, 430],
+  ['Denoise', 'denoise', 580, 230],
+  ['DualUpdate', 'dualupdate', 580, 470],
+  ['XUpdate', 'xupdate', 860, 230],
+  ['Metrics', 'metrics', 860, 30],
+  ['ZUpdate', 'zupdate', 1140, 230],
+  ['Output', 'output', 1140, 30],
+  ['Preview', 'preview', 1140, 430],
 ];
 const WIRES = `imageinput.image>simulate.image boxinpainting.operator>simulate.operator scoremodel.prior>schedule.prior
 state.current>denoise.xt scoremodel.prior>denoise.prior schedule.schedule>denoise.schedule denoise.x0>xupdate.z
@@ -71,7 +72,7 @@ function wiring(doc: Doc, skip: (id: string) => boolean = () => false): string[]
 
 describe('studio (browser mode)', () => {
   it('builds DDiff from an empty canvas by drag and drop, refuses a wrong connection, runs it with live previews', async () => {
-    const { page, errors } = await open(studio);
+    const { page, errors } = await open(studio, { width: 2200, height: 1100 });
     expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toContain("script-src 'self'");
     await page.getByTestId('open-gallery').click();
     await page.getByTestId('gallery-empty').click();
