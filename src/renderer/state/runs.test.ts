@@ -71,7 +71,8 @@ const settle = () => new Promise((r) => setTimeout(r, 0));
 describe('starting runs', () => {
   beforeEach(() => {
     useRun.setState({ runs: [], queue: [], selected: undefined, problem: undefined, nextKey: 1 });
-    useDocument.getState().open({ ...emptyGraph('first'), run: { seed: 1 } }, 'test');
+    // One node: an empty graph has nothing to run, and Run is off for it.
+    useDocument.getState().open({ ...emptyGraph('first'), nodes: [{ id: 'out', kind: 'Output', params: {} }], run: { seed: 1 } }, 'test');
   });
 
   it('queues a run asked for while one is active and starts it when that one ends', async () => {

@@ -128,9 +128,12 @@ export function loadOnnxOperator(dir: string, opts: LoadOnnxOperatorOptions = {}
   if (candidate && !opts.unverifiedAdjoint) {
     const err = adjointError({ inShape, outShape, apply, adjoint: candidate });
     if (!(err < ADJOINT_TOLERANCE)) {
-      adjoint = undefined;
-      const why = `${models.adjoint!.file} fails the adjoint test: relative error ${err.toExponential(2)} ≥ ${ADJOINT_TOLERANCE.toExponential(0)}`;
-      notes.push(`${why}; not used (the VJP comes from ${models.vjp ? 'vjp.onnx' : 'apply.onnx by reverse mode'})`);
+      // A wrong file the user gave is an error, not something to work around: without adjoint.onnx
+      // the adjoint would be derived from apply.onnx, but they asked for this one.
+      sessions.close();
+      throw new OnnxOperatorError(
+        `${models.adjoint!.file} fails the adjoint test: relative error ${err.toExponential(2)} ≥ ${ADJOINT_TOLERANCE.toExponential(0)}; fix it, or remove it and the adjoint is derived from apply.onnx by reverse mode`,
+      );
     } else notes.push(`adjoint.onnx passes the adjoint test (relative error ${err.toExponential(2)})`);
   }
   if (!adjoint) delete models.adjoint;
