@@ -14,6 +14,7 @@ export { operatorNodes } from './operators';
 // The built-in declarations, so the engine can key what it does per kind by the declaration itself.
 export { imageInput, measurementInput, metrics, output, preview, result, simulate } from './io';
 export { onnxOperator } from './operators';
+export { decoder, encoder, latentScoreModel, latentXUpdate } from './latent';
 export { annealedLangevin, denoise, dpsGuidance, dualUpdate, noising, probabilityFlowODE, schedule, scoreModel, state, xUpdate, zUpdate } from './solver';
 
 /** An operator node kind: the kind plus the task (operator id) it builds. */

@@ -4,7 +4,6 @@
  * values of the iteration and the node's parameters. Outputs and the kernels' intermediate
  * tensors come from the run's buffer pool when the context has one.
  */
-import type { z } from 'zod';
 import {
   annealedLangevin as annealedLangevinKind,
   denoise as denoiseKind,
@@ -15,7 +14,6 @@ import {
   xUpdate as xUpdateKind,
   zUpdate as zUpdateKind,
 } from '../../nodes/index';
-import type { NodeKind } from '../../nodes/index';
 import type { ResolvedSchedule } from '../compile/schedule';
 import type { Value } from '../compile/plan';
 import type { MeasurementValue } from '../kernels/updates';
@@ -58,17 +56,10 @@ export const stepStream = (node: string, k: number): string => `run/${node}/${k}
 /** Computes one node's outputs for iteration k. */
 export type Executor = (ctx: StepContext) => Promise<Record<string, Tensor>>;
 
-/** An executor typed by its kind's declared parameters (the schema's output: defaults filled in). */
-export type KindExecutor<K extends NodeKind> = (ctx: StepContext<z.output<K['params']>>) => Promise<Record<string, Tensor>>;
+import { bind } from './bind';
 
-/**
- * Joins an executor to its kind's declaration: the table entry is keyed by the declaration's
- * name, and the executor sees the parameters as the schema types them. The compiler hands every
- * step its parameters parsed by that schema (`paramsOf`), which is what makes the narrowing sound.
- */
-export function bind<K extends NodeKind>(kind: K, run: KindExecutor<K>): [string, Executor] {
-  return [kind.kind, (ctx) => run(ctx as StepContext<z.output<K['params']>>)];
-}
+export { bind } from './bind';
+export type { KindExecutor } from './bind';
 
 const img = (ctx: StepContext, port: string): Tensor => ctx.input(port) as Tensor;
 const opt = (ctx: StepContext, port: string): Tensor | undefined => ctx.input(port) as Tensor | undefined;

@@ -12,6 +12,8 @@ import type { AutoencoderNet } from '../priors/autoencoder';
 import { loadAutoencoderNet } from '../priors/autoencoder';
 import { latentModelDir } from '../priors/latentPrior';
 import type { ExecutionProvider } from '../priors/onnxPrior';
+import { decoder, encoder, latentXUpdate } from '../../nodes/index';
+import { bind } from './bind';
 import type { Executor, StepContext } from './executors';
 
 const nets = new Map<string, Promise<AutoencoderNet>>();
@@ -85,8 +87,8 @@ export async function latentGradientStep(
 }
 
 /** Executors by node kind, merged into the runtime's table. */
-export const latentExecutors: Record<string, Executor> = {
-  async Encoder(ctx) {
+export const latentExecutors: Record<string, Executor> = Object.fromEntries([
+  bind(encoder, async (ctx) => {
     const x = ctx.input('image') as Tensor;
     try {
       const net = await latentNet(ctx.params, 'encoder');
@@ -94,8 +96,8 @@ export const latentExecutors: Record<string, Executor> = {
     } catch (e) {
       failOn(ctx, 'Encoder', e);
     }
-  },
-  async Decoder(ctx) {
+  }),
+  bind(decoder, async (ctx) => {
     const z = ctx.input('z') as Tensor;
     const v = ctx.input('cotangent') as Tensor | undefined;
     try {
@@ -107,16 +109,16 @@ export const latentExecutors: Record<string, Executor> = {
     } catch (e) {
       failOn(ctx, 'Decoder', e);
     }
-  },
-  async LatentXUpdate(ctx) {
+  }),
+  bind(latentXUpdate, async (ctx) => {
     const s = ctx.input('schedule') as ResolvedSchedule;
     try {
       const net = await latentNet(ctx.params, 'decoder');
       const u = ctx.input('u') as Tensor | undefined;
-      const r = await latentGradientStep(ctx.input('measurement') as MeasurementValue, net, ctx.input('z') as Tensor, u, s.t[ctx.k]!, ctx.params as unknown as LatentStepParams);
+      const r = await latentGradientStep(ctx.input('measurement') as MeasurementValue, net, ctx.input('z') as Tensor, u, s.t[ctx.k]!, ctx.params);
       return { x: r.x, decoded: r.decoded };
     } catch (e) {
       failOn(ctx, 'LatentXUpdate', e);
     }
-  },
-};
+  }),
+]);
