@@ -5,6 +5,7 @@
  * s its scale factor; the prior's latents are z = s·E(x), decoded as D(z/s).
  */
 import { z } from 'zod';
+import { gradientStepFields } from './solver';
 import { defineNode } from './types';
 
 /** The bundled latent model (`resources/models/fmnist-latent-8`). */
@@ -71,10 +72,7 @@ export const latentXUpdate = defineNode({
   params: z.object({
     ...modelParams,
     gamma0: z.number().positive().default(1).meta({ unit: 'latent step length', description: 'γ₀: ‖x − v‖ = γ₀·a(t) per sample (normalised)' }),
-    normalize: z.boolean().default(true),
-    tGamma: z.number().min(0).default(90).meta({ unit: 'timestep', description: 't_γ: a(t) = a above, b below' }),
-    a: z.number().positive().default(3.3).meta({ unit: '× γ₀' }),
-    b: z.number().positive().default(0.1).meta({ unit: '× γ₀' }),
+    ...gradientStepFields,
   }),
   requires: [{ port: 'measurement', capability: 'vjp' }],
 });

@@ -106,6 +106,14 @@ export const denoise = defineNode({
 const isProx = (p: Record<string, unknown>): boolean => p.mode === 'prox';
 const isGradient = (p: Record<string, unknown>): boolean => p.mode !== 'prox';
 
+/** DDiff's normalised gradient step and its a(t) profile (DDiff: 3.3, 0.1, 90), shared by the pixel and latent x-updates. */
+export const gradientStepFields = {
+  normalize: z.boolean().default(true),
+  tGamma: z.number().min(0).default(90).meta({ unit: 'timestep', description: 't_γ: a(t) = a above, b below' }),
+  a: z.number().positive().default(3.3).meta({ unit: '× γ₀' }),
+  b: z.number().positive().default(0.1).meta({ unit: '× γ₀' }),
+};
+
 export const xUpdate = defineNode({
   kind: 'XUpdate',
   title: 'x-update (data)',
@@ -125,14 +133,14 @@ export const xUpdate = defineNode({
       .positive()
       .default(1)
       .meta({ unit: 'step length', description: 'γ₀: ‖x − w‖ = γ₀·a(t) per sample (normalised), times √(d/(3·256²)) with stepScale per-pixel' }),
-    normalize: z.boolean().default(true),
+    normalize: gradientStepFields.normalize,
     stepScale: z
       .enum(['none', 'per-pixel'])
       .default('none')
       .meta({ description: 'none: γ₀ as the DDiff code; per-pixel: × √(d/(3·256²)), the 256 px value’s per-pixel effect at other sizes' }),
-    tGamma: z.number().min(0).default(90).meta({ unit: 'timestep', description: 't_γ: a(t) = a above, b below' }),
-    a: z.number().positive().default(3.3).meta({ unit: '× γ₀' }),
-    b: z.number().positive().default(0.1).meta({ unit: '× γ₀' }),
+    tGamma: gradientStepFields.tGamma,
+    a: gradientStepFields.a,
+    b: gradientStepFields.b,
     lambda: z.number().positive().default(1).meta({ unit: '× σ_n²/σ_t²', description: 'ρ_t scale (prox mode)' }),
     guidance: z.number().positive().default(1).meta({ unit: 'κ', description: 'prox mode' }),
   }),
