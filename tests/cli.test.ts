@@ -221,16 +221,23 @@ describe('lagrange presets and run', () => {
     const file = join(tmp, 'ddiff-onnx.lagrange.json');
     writeFileSync(file, JSON.stringify(doc));
     const quick = ['--prior', 'gaussian', '--image', SAMPLE, '--size', '16', '--iterations', '5'];
-    const backendOf = async (target: string, name: string, ...flag: string[]): Promise<{ line: string; backend: unknown }> => {
+    type Placed = { node: string; ranOn: string; provider: string }[];
+    const backendOf = async (target: string, name: string, ...flag: string[]): Promise<{ line: string; backend: unknown; placement: Placed }> => {
       const r = await run('run', target, ...quick, ...flag, '--out', join(tmp, name));
       expect(r.code).toBe(0);
-      return { line: r.out[0]!, backend: JSON.parse(readFileSync(join(tmp, name, 'report.json'), 'utf8')).backend };
+      const report = JSON.parse(readFileSync(join(tmp, name, 'report.json'), 'utf8')) as { backend: unknown; placement: Placed };
+      return { line: r.out[0]!, backend: report.backend, placement: report.placement };
     };
     const fromDoc = await backendOf(file, 'be-doc');
     expect(fromDoc.backend).toBe('onnx');
     expect(fromDoc.line).toContain(', backend onnx');
+    // report.json says where every step of the iteration ran.
+    expect(fromDoc.placement.map((p) => p.node)).toEqual(['z', 'x', 'noise', 'dual']);
+    expect(fromDoc.placement.every((p) => p.ranOn === 'onnx' && p.provider === 'cpu')).toBe(true);
     expect((await backendOf(file, 'be-flag', '--backend', 'js')).backend).toBe('js');
-    expect((await backendOf('ddiff', 'be-none')).backend).toBe('js');
+    const none = await backendOf('ddiff', 'be-none');
+    expect(none.backend).toBe('js');
+    expect(none.placement.every((p) => p.ranOn === 'js' && p.provider === 'js')).toBe(true);
     expect((await backendOf('ddiff', 'be-flag-onnx', '--backend', 'onnx')).backend).toBe('onnx');
     const bad = await run('run', file, '--backend', 'gpu', '--out', join(tmp, 'be-bad'));
     expect(bad.err[0]).toBe("lagrange: --backend must be js or onnx; got 'gpu'");

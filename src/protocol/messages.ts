@@ -142,6 +142,17 @@ export interface WireMetrics {
   lpips?: number[];
 }
 
+/** Where one per-iteration step of a run ran. */
+export interface WirePlacement {
+  node: string;
+  kind: string;
+  ranOn: 'onnx' | 'js';
+  /** The ONNX execution provider (e.g. `cpu`, `cuda`, `webgpu`), or `js`. */
+  provider: string;
+  /** Why a step ran in JS under the ONNX backend. */
+  reason?: string;
+}
+
 /** Everything needed to trace a result back to its inputs (also the engine's `RunReport`). */
 export interface WireReport {
   graph: string;
@@ -162,6 +173,10 @@ export interface WireReport {
   provider: string;
   /** The backend that ran the iterations (set by the host that chose it; the runtime leaves it out). */
   backend?: WireBackend;
+  /** Every per-iteration step, in body order, with where it ran (the JS runtime: all `js`). */
+  placement?: WirePlacement[];
+  /** Asked for the fused ONNX iteration and not fused: why (the steps then ran node by node). */
+  fallback?: string;
   versions: Record<string, string>;
   warnings: string[];
   metrics?: WireMetrics;

@@ -50,11 +50,14 @@ describe.each(BACKEND_IDS)('backend %s', (id) => {
       expect(b.placement.every((p) => p.ranOn === (id === 'js' ? 'js' : 'onnx'))).toBe(true);
       const r = await runPlan(plan, { backend: b });
       if (id !== 'js') expect(r.report.warnings).toContain(b.summary);
+      // The report says where each step ran, as the backend placed it.
+      expect(r.report.placement).toEqual(b.placement.map(({ node, kind, ranOn, provider }) => ({ node, kind, ranOn, provider })));
       return r;
     });
     expect(got.status).toBe('done');
     expect(rel(got.result!, js.result!)).toBeLessThan(1e-4);
     if (id === 'js') expect(Array.from(got.result!.data)).toEqual(Array.from(js.result!.data));
+    expect(js.report.placement!.map((p) => [p.node, p.ranOn])).toEqual(plan.body.map((s) => [s.id, 'js']));
     expect(got.report.nfe).toBe(js.report.nfe);
     expect(got.report.vjpCalls).toBe(js.report.vjpCalls);
     expect(js.report.nfe).toBeGreaterThanOrEqual(K);
@@ -161,7 +164,7 @@ describe('prepareBackend', () => {
     const plan = await compile(withMeasurement(doc, { kind: 'simulate', task: 'deblur-motion', image: 'sample:astronaut', size: 16 }), { iterations: 2 });
     await expect(backendOf('onnx-fused').prepare(plan)).rejects.toMatchObject({ name: 'BackendUnavailable', reason: { kind: 'not-fusable', node: 'x' } });
     const b = await prepareBackend(plan, 'onnx');
-    await b.release();
+    const r = await runPlan(plan, { backend: b }).finally(() => b.release());
     expect(b.id).toBe('onnx-node');
     expect(b.fallback).toMatchObject({
       kind: 'not-fusable',
@@ -172,5 +175,8 @@ describe('prepareBackend', () => {
     expect(x).toMatchObject({ kind: 'XUpdate', ranOn: 'js', provider: 'js', reason: { kind: 'not-lowered', node: 'x' } });
     expect(b.placement.filter((p) => p.node !== 'x').every((p) => p.ranOn === 'onnx' && p.provider === 'cpu')).toBe(true);
     expect(b.summary).toMatch(/ran in JS: XUpdate \(prox: operator deblur-motion.*; not fused: node "x": XUpdate \(prox: /);
+    // The run's report carries both: the JS step with its reason, and why the iteration was not fused.
+    expect(r.report.fallback).toBe(b.fallback!.why);
+    expect(r.report.placement!.find((p) => p.node === 'x')).toEqual({ node: 'x', kind: 'XUpdate', ranOn: 'js', provider: 'js', reason: x.reason!.why });
   });
 });

@@ -20,6 +20,7 @@ import type { Tensor } from '../tensor/tensor';
 import { firstNonFinite, shapeStr, sizeOf, tensor } from '../tensor/tensor';
 import { versions } from '../version';
 import { toRgba } from '../io/frames';
+import type { WirePlacement } from '../../protocol/messages';
 import type { QualityMetrics, RunEvent, RunReport } from './events';
 import type { IterationStep, PreparedBackend } from './backend';
 import { executors as jsExecutors, stepStream } from './executors';
@@ -56,9 +57,10 @@ export interface RunOptions {
   throttleMs?: number;
   /**
    * The prepared iteration backend (`backend.ts`: `prepareBackend`); absent, the JS runtime. Its
-   * summary of what ran where joins the report's warnings.
+   * summary of what ran where joins the report's warnings; its placement (and fallback) goes into
+   * the report as is.
    */
-  backend?: Pick<PreparedBackend, 'step' | 'summary'>;
+  backend?: Pick<PreparedBackend, 'step' | 'summary'> & Partial<Pick<PreparedBackend, 'placement' | 'fallback'>>;
   /**
    * Where node outputs come from: by default a pool of this run that recycles dead buffers;
    * `false` allocates every output afresh (the results are bit-identical either way); a given
@@ -127,6 +129,12 @@ export async function qualityWithLpips(m: MeasurementValue, x: Tensor, lpips: Lp
 const isTensor = (v: Value | undefined): v is Tensor => !!v && typeof v === 'object' && 'data' in v && v.data instanceof Float32Array;
 
 /** N copies of a 1×… tensor (or the tensor itself when it already has batch N). */
+/** What ran where, for the report: the backend's record, or (the JS runtime) every body step in JS. */
+function placement(plan: Plan, backend: RunOptions['backend']): WirePlacement[] {
+  const steps = backend?.placement ?? plan.body.map((s) => ({ node: s.id, kind: s.kind, ranOn: 'js' as const, provider: 'js' }));
+  return steps.map((p) => ({ node: p.node, kind: p.kind, ranOn: p.ranOn, provider: p.provider, ...('reason' in p && p.reason ? { reason: p.reason.why } : {}) }));
+}
+
 function toBatch(t: Tensor, n: number, what: string): Tensor {
   if (t.shape[0] === n) return t;
   if (t.shape[0] !== 1) throw new RunError(`${what}: batch ${t.shape[0]} does not match the run's ${n} samples`);
@@ -231,6 +239,8 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       engineMs: wallMs - scoreMs,
       secondsPerNfe: nfe ? wallMs / 1000 / nfe : 0,
       provider: plan.prior.provider,
+      placement: placement(plan, opts.backend),
+      ...(opts.backend?.fallback ? { fallback: opts.backend.fallback.why } : {}),
       versions: versions(),
       warnings: [...warnings],
       ...(metrics ? { metrics } : {}),

@@ -2,6 +2,7 @@
  * The shown run's outcome: progress, live pictures, convergence curves and the result card with
  * its metrics and exports. Everything comes from one run's record, so two runs never mix.
  */
+import type { WireReport } from '../../protocol/messages';
 import { useHost } from '../host/context';
 import { useUi } from '../editor/ui';
 import { shownRun, useRun } from '../state/run';
@@ -112,7 +113,7 @@ function Summary({ run }: { run: RunRecord }): React.JSX.Element | null {
           </tr>
           <tr>
             <td className="text-slate-500">backend</td>
-            <td className="text-right" data-testid="summary-backend">
+            <td className="text-right" data-testid="summary-backend" title={placementText(report.placement)}>
               {BACKEND_LABEL[report.backend ?? 'js']}
             </td>
           </tr>
@@ -172,4 +173,9 @@ export function RunResult(): React.JSX.Element | null {
       <Summary run={run} />
     </>
   );
+}
+
+/** Where each step of the iteration ran, one line per step (the backend cell's tooltip). */
+function placementText(placement: WireReport['placement']): string | undefined {
+  return placement?.map((p) => `${p.node} (${p.kind}): ${p.ranOn === 'onnx' ? `ONNX on ${p.provider}` : 'JS'}${p.reason ? ` — ${p.reason}` : ''}`).join('\n');
 }
