@@ -22,6 +22,8 @@ await build({
     'onnx-operator-worker': 'src/engine/operators/onnx/worker.ts',
     // Graph parse + validate off the hosts' event loop (src/engine/api/checkPool.ts).
     'check-worker': 'src/engine/api/checkWorker.ts',
+    // The studio's parameter searches (src/engine/tune/thread.ts).
+    'tune-worker': 'src/engine/tune/worker.ts',
   },
   outdir: 'out/engine',
   outExtension: { '.js': '.mjs' },

@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import type { NodeCatalog } from './catalog';
 import { LIMITS } from './limits';
+import type { TuneResults } from './tune';
+import { tuneRequestSchemas } from './tune';
 
 /** Where a run's measurement comes from: simulated from an image, or a bundle on disk. */
 export const measurementSourceSchema = z.discriminatedUnion('kind', [
@@ -62,6 +64,8 @@ export const requestSchemas = {
   'run.cancel': runIdParams,
   /** A zip of graph + measurement + result + report. */
   'run.export': runIdParams,
+  /** Hyperparameter search on the editor's graph (src/protocol/tune.ts). */
+  ...tuneRequestSchemas,
 } as const;
 
 export type Method = keyof typeof requestSchemas;
@@ -108,7 +112,7 @@ export interface WireIssue {
 }
 
 /** Results of every method, by method name. */
-export interface Results {
+export interface Results extends TuneResults {
   'presets.list': PresetSummary[];
   'presets.get': WireGraph;
   'graph.parse': { ok: true; doc: WireGraph } | { ok: false; issues: string[] };

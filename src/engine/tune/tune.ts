@@ -96,6 +96,10 @@ export type TuneProgress = (e: { type: 'rung'; rung: Rung } | { type: 'trial'; r
 /** Options of {@link runTune}. */
 export interface TuneOptions {
   onProgress?: TuneProgress;
+  /** Called once the search is planned (after the full-budget run of the preset's values): its rungs, trials and K. */
+  onPlan?: (plan: { rungs: Rung[]; trials: Trial[]; iterations: number }) => void;
+  /** Called when the search is over and the test images are about to be scored. */
+  onTest?: () => void;
   onFailure?: (f: StudyFailure) => void;
   signal?: AbortSignal;
   /** Worker threads per trial's study (default 1: in this thread); ignored with `queue`. */
@@ -270,6 +274,7 @@ export async function runTune(spec: TuneSpec, out: string, opts: TuneOptions = {
   const rungs = plan(n + 1);
   const trials: Trial[] = [defaults, ...samplePoints(ranges, n, spec.seed)].map((point, id) => ({ id, point, scores: {} }));
 
+  opts.onPlan?.({ rungs, trials, iterations: K });
   let alive = trials.map((t) => t.id);
   const lanes = opts.queue ? QUEUE_LANES : 1;
   for (const rung of rungs) {
@@ -298,6 +303,7 @@ export async function runTune(spec: TuneSpec, out: string, opts: TuneOptions = {
   const best = promote(finals, 1, spec.objective)[0] ?? 0;
   const bestPoint = trials[best]!.point;
 
+  opts.onTest?.();
   // The last rung ran the best on every validation image at K: these rows are all there already.
   const valBest = await run(study(val, K, bestPoint));
   const final: { rows: StudyRow[] }[] = [];

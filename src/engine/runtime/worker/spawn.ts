@@ -17,7 +17,7 @@ export const BUNDLED: boolean = typeof LAGRANGE_BUNDLED !== 'undefined' && LAGRA
  * A worker running `entry` (a TypeScript module, as a URL) from the sources, or its bundle
  * `<name>.mjs` in the built engine.
  */
-export function engineWorker(name: 'worker' | 'noise-worker' | 'onnx-operator-worker' | 'check-worker', entry: URL, options: WorkerOptions = {}): Worker {
+export function engineWorker(name: 'worker' | 'noise-worker' | 'onnx-operator-worker' | 'check-worker' | 'tune-worker', entry: URL, options: WorkerOptions = {}): Worker {
   if (BUNDLED) return new Worker(new URL(`./${name}.mjs`, import.meta.url), options);
   return new Worker(new URL('./boot.mjs', import.meta.url), { ...options, workerData: { ...(options.workerData as object | undefined), entry: entry.href } });
 }
