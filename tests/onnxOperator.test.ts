@@ -16,6 +16,7 @@ import { loadOnnxOperator } from '../src/engine/operators/onnx/load';
 import type { OnnxForwardModel } from '../src/engine/operators/onnx/load';
 import { releaseOperator } from '../src/engine/operators/onnx/spec';
 import { createOperator } from '../src/engine/operators/registry';
+import { PROVIDER_ORDER, providerUnavailable } from '../src/engine/priors/onnxPrior';
 import { createRng } from '../src/engine/tensor/rng';
 import type { Tensor } from '../src/engine/tensor/tensor';
 import { norm, sub, tensor } from '../src/engine/tensor/tensor';
@@ -95,6 +96,19 @@ describe('an ONNX operator folder', () => {
       new RegExp(`operator folder ${good.replace(/[/\\]/g, '.')}: its card takes image of 1×32×32 per sample, but the image is 3×64×64`),
     );
     expect(() => createOperator('onnx-operator', { shape: [1, S, S] })).toThrow(/parameter path: the operator folder/);
+  });
+
+  it('opens its sessions on the first available provider (auto, as the score model), or on the one asked for, refusing one that cannot run here', () => {
+    const auto = createOperator('onnx-operator', { shape: [1, S, S], params: { path: good } }) as OnnxForwardModel;
+    const first = PROVIDER_ORDER.find((p) => !providerUnavailable(p))!;
+    expect(auto.provider).toBe(first);
+    releaseOperator(auto);
+    const cpu = createOperator('onnx-operator', { shape: [1, S, S], params: { path: good, provider: 'cpu' } }) as OnnxForwardModel;
+    expect(cpu.provider).toBe('cpu');
+    releaseOperator(cpu);
+    const dml = providerUnavailable('dml');
+    if (dml)
+      expect(() => createOperator('onnx-operator', { shape: [1, S, S], params: { path: good, provider: 'dml' } })).toThrow(`parameter provider: dml cannot run here: ${dml}`);
   });
 
   it('refuses a folder whose files changed since a measurement recorded their digest', () => {

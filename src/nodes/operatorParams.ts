@@ -68,6 +68,11 @@ export const hdrParams = z.object({ scale: z.number().positive() });
 /** `onnx-operator`: a forward model from an operator folder. */
 export const onnxOperatorParams = z.object({
   path: z.string().min(1).optional().meta({ description: 'operator folder (operator.json, apply.onnx, …)' }),
+  /** Where the folder's sessions run outside a fused iteration (inside one, they run on the iteration's provider). */
+  provider: z
+    .enum(['auto', 'cuda', 'dml', 'webgpu', 'cpu'])
+    .default('auto')
+    .meta({ description: 'execution provider for the folder’s networks: auto = CUDA → DirectML → WebGPU → CPU, the first that is available (as the score model)' }),
   /** sha-256 over the card and the model files, as a measurement bundle records it (not a node parameter). */
   digest: z.string().optional(),
 });

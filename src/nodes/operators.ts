@@ -105,5 +105,5 @@ export const onnxOperator = operatorNode(
   'onnx-operator',
   'ONNX operator (folder)',
   'A(x) = apply.onnx of an operator folder: operator.json (name, linear, input/output names and shapes), apply.onnx, optional adjoint.onnx (used as Aᵀ only if it passes the adjoint test at load) and vjp.onnx (x, v → g, nonlinear operators). The image must have the card’s C×H×W.',
-  onnxOperatorParams.pick({ path: true }),
+  onnxOperatorParams.pick({ path: true, provider: true }),
 );

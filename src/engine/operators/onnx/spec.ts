@@ -13,6 +13,7 @@ import { MODEL_FILES } from './files';
 import type { OnnxForwardModel } from './load';
 import { loadOnnxOperator, ONNX_OPERATOR_ID } from './load';
 import { onnxOperatorParams } from '../../../nodes/operatorParams';
+import { PROVIDER_ORDER, providerUnavailable } from '../../priors/onnxPrior';
 
 /** sha-256 (hex) over operator.json and the .onnx files present, each with its name. */
 export function folderDigest(dir: string): string {
@@ -40,7 +41,7 @@ export const onnxOperator: OperatorSpec<typeof onnxOperatorParams> = {
   seeded: false,
   capabilities: ['vjp'],
   params: onnxOperatorParams,
-  defaults: () => ({}),
+  defaults: () => ({ provider: 'auto' as const }),
   create(p, ctx): ForwardModel {
     if (!p.path) throw new OnnxOperatorError(`operator ${ONNX_OPERATOR_ID}: parameter path: the operator folder (operator.json, apply.onnx, …) is required`);
     const dir = resolve(p.path);
@@ -50,7 +51,12 @@ export const onnxOperator: OperatorSpec<typeof onnxOperatorParams> = {
         `operator folder ${dir}: its files changed since the measurement was made (digest ${digest.slice(0, 12)}…, recorded ${p.digest.slice(0, 12)}…); re-simulate it`,
       );
     }
-    return loadOnnxOperator(dir, { shape: ctx.shape, params: { path: dir, digest } });
+    // The provider is where the sessions run, not what they compute: it stays out of the recorded params.
+    const chosen = p.provider ?? 'auto';
+    const why = chosen === 'auto' ? undefined : providerUnavailable(chosen);
+    if (why) throw new OnnxOperatorError(`operator folder ${dir}: parameter provider: ${chosen} cannot run here: ${why}`);
+    const providers = chosen === 'auto' ? PROVIDER_ORDER.filter((q) => !providerUnavailable(q)) : [chosen];
+    return loadOnnxOperator(dir, { shape: ctx.shape, params: { path: dir, digest }, providers });
   },
 };
 
