@@ -5,6 +5,7 @@
  */
 import { imageInput, measurementInput, metrics, output, preview, result, simulate } from './io';
 import { latentNodes } from './latent';
+import { latentDapsNodes } from './latentDaps';
 import { onnxOperator, operatorNodes } from './operators';
 import { annealedLangevin, denoise, dpsGuidance, dualUpdate, noising, probabilityFlowODE, schedule, scoreModel, state, xUpdate, zUpdate } from './solver';
 import type { NodeKind, NodeRole } from './types';
@@ -15,6 +16,7 @@ export { operatorNodes } from './operators';
 export { imageInput, measurementInput, metrics, output, preview, result, simulate } from './io';
 export { onnxOperator } from './operators';
 export { decoder, encoder, latentScoreModel, latentXUpdate } from './latent';
+export { latentMCMC, latentProbabilityFlowODE } from './latentDaps';
 export { annealedLangevin, denoise, dpsGuidance, dualUpdate, noising, probabilityFlowODE, schedule, scoreModel, state, xUpdate, zUpdate } from './solver';
 
 /** An operator node kind: the kind plus the task (operator id) it builds. */
@@ -38,6 +40,7 @@ const builtins: readonly NodeKind[] = [
   annealedLangevin,
   probabilityFlowODE,
   ...latentNodes,
+  ...latentDapsNodes,
   result,
   preview,
   output,

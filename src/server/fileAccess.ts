@@ -31,6 +31,7 @@ export const FILE_PARAMS: Readonly<Record<string, Readonly<Record<string, Ref>>>
   Decoder: { model: 'model' },
   LatentScoreModel: { model: 'model' },
   LatentXUpdate: { model: 'model' },
+  LatentMCMC: { model: 'model' },
 };
 
 /** The folders runs may read from, resolved through links. */

@@ -25,6 +25,7 @@ import type { ScoreModel } from '../priors/types';
 import type { Allocator } from '../tensor/pool';
 import type { Rng } from '../tensor/rng';
 import type { Shape, Tensor } from '../tensor/tensor';
+import { latentDapsExecutors } from './latentDapsExecutors';
 import { latentExecutors } from './latentExecutors';
 import { annealedLangevin, dpsGuidance, probabilityFlowOde } from './samplers';
 
@@ -167,7 +168,7 @@ const table: Record<string, Executor> = Object.fromEntries([
   }),
 ]);
 // Kinds whose executors live in their own modules.
-Object.assign(table, latentExecutors);
+Object.assign(table, latentExecutors, latentDapsExecutors);
 
 /** Executors by node kind (the runtime's default table); grows with {@link registerExecutor}. */
 export const executors: Readonly<Record<string, Executor>> = table;
