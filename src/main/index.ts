@@ -73,7 +73,11 @@ async function start(): Promise<void> {
     (runId: string, event: WireRunEvent) => {
       if (win && !win.isDestroyed()) win.webContents.send(IPC.runEvent, runId, event);
     },
-    { checks: new CheckPool() },
+    {
+      checks: new CheckPool(),
+      // The Tune panel's searches: their events go to the window like run events, under their tune ids.
+      tune: { emit: (tuneId: string, event: unknown) => void (win && !win.isDestroyed() && win.webContents.send(IPC.runEvent, tuneId, event)) },
+    },
   );
   registerEngineIpc(ipcMain, engine, { isTrustedSender: isApp, dialogs });
   win = createWindow();

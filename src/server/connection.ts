@@ -7,7 +7,9 @@
 import type { WebSocket } from 'ws';
 import type { GraphChecks } from '../engine/api/checkPool';
 import { EngineService, RequestError } from '../engine/api/service';
-import type { Params, ServerMessage, WireRunEvent } from '../protocol/messages';
+import type { GraphDocument } from '../engine/graph/format';
+import type { Params, ServerMessage, WireIssue, WireRunEvent } from '../protocol/messages';
+import type { TuneMessage } from '../protocol/tune';
 import { clientMessageSchema, parseRequest } from '../protocol/messages';
 import type { FileAccess } from './fileAccess';
 import { refusedReads } from './fileAccess';
@@ -25,6 +27,14 @@ export interface ConnectionContext {
   checks: GraphChecks;
   /** Where failures that are nobody's reply go (the server's stderr by default). */
   log: (line: string) => void;
+  /** Where the Tune panel's searches go (default `~/.lagrange/tunes`). */
+  tunesDir?: string;
+}
+
+/** The images of a search that lie outside `access`, judged as ImageInput sources are. */
+function refusedImages(refs: string[], access: FileAccess): WireIssue[] {
+  const nodes = refs.map((source, i) => ({ id: `tune image ${i + 1}`, kind: 'ImageInput', params: { source } }));
+  return refusedReads({ nodes, overrides: {} } as unknown as GraphDocument, access);
 }
 
 const LAST: ReadonlySet<WireRunEvent['type']> = new Set(['done', 'cancelled', 'error']);
@@ -56,7 +66,7 @@ function runSlots(max: number): { reserve(): void; started(id: string): void; fa
 
 /** Serves the protocol on `ws` until it closes; its runs are cancelled then. */
 export function serveConnection(ws: WebSocket, ctx: ConnectionContext): void {
-  const send = (m: ServerMessage): void => {
+  const send = (m: ServerMessage | TuneMessage): void => {
     if (ws.readyState !== ws.OPEN) return;
     try {
       ws.send(JSON.stringify(m));
@@ -76,6 +86,8 @@ export function serveConnection(ws: WebSocket, ctx: ConnectionContext): void {
       checks: ctx.checks,
       // The files a run reads, judged on the document the check worker parsed (measurement applied).
       checkReads: (doc) => refusedReads(doc, ctx.access),
+      // A search's events travel like run events, under its tune id.
+      tune: { emit: (runId, event) => send({ runId, event }), checkImages: (refs) => refusedImages(refs, ctx.access), ...(ctx.tunesDir ? { dir: ctx.tunesDir } : {}) },
     },
   );
 

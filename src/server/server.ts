@@ -44,6 +44,8 @@ export interface ServerOptions {
   onSocket?: () => void;
   /** Where failures that are nobody's reply are reported (default: stderr). */
   log?: (line: string) => void;
+  /** Where the Tune panel's searches write their folders (default `~/.lagrange/tunes`). */
+  tunesDir?: string;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function startServer(opts: ServerOptions): Promise<{ server: Server
     // One check worker for every connection: large graphs are parsed and validated off this thread.
     checks: new CheckPool(opts.checks),
     log,
+    ...(opts.tunesDir ? { tunesDir: opts.tunesDir } : {}),
   };
   let port = opts.port;
 

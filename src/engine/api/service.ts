@@ -14,6 +14,8 @@ import { nodeCatalog } from './catalog';
 import type { GraphChecks } from './checkPool';
 import { inlineChecks } from './checkPool';
 import { RequestError } from './errors';
+import type { TuneHost } from './tune';
+import { TuneSessions } from './tune';
 import type { GraphDocument } from '../graph/format';
 import { parseGraph } from '../graph/format';
 import { PRESETS_DIR, listPresets, presetFile } from '../graph/presets';
@@ -47,6 +49,8 @@ export interface ServiceOptions {
    * refuse the run.
    */
   checkReads?: (doc: GraphDocument) => WireIssue[];
+  /** Where `tune.*` searches go and how their events reach the page; without it `tune.start` is refused. */
+  tune?: TuneHost;
 }
 
 interface RunRecord {
@@ -67,6 +71,7 @@ export class EngineService {
   private readonly presetsDir: string;
   private readonly uploadsDir: string;
   private readonly checks: GraphChecks;
+  private readonly tunes?: TuneSessions;
 
   constructor(
     private readonly emit: (runId: string, event: WireRunEvent) => void,
@@ -75,6 +80,7 @@ export class EngineService {
     this.presetsDir = opts.presetsDir ?? PRESETS_DIR;
     this.uploadsDir = opts.uploadsDir ?? join(homedir(), '.lagrange', 'uploads');
     this.checks = opts.checks ?? inlineChecks;
+    if (opts.tune) this.tunes = new TuneSessions(opts.tune);
   }
 
   /** Validates and answers one request. @throws ProtocolError or RequestError with a message for the user */
@@ -125,6 +131,10 @@ export class EngineService {
       }
       case 'run.export':
         return this.exportRun((p as Params<'run.export'>).runId);
+      case 'tune.start':
+        return this.startTune(p as Params<'tune.start'>);
+      case 'tune.cancel':
+        return this.tuneSessions().cancel((p as Params<'tune.cancel'>).tuneId);
     }
   }
 
@@ -209,9 +219,25 @@ export class EngineService {
     return { runId };
   }
 
-  /** Cancels every unfinished run (the client went away). */
+  private tuneSessions(): TuneSessions {
+    if (!this.tunes) throw new RequestError('this host does not run parameter searches (use lagrange tune)');
+    return this.tunes;
+  }
+
+  /** A search of the graph on `task`, checked as a run on that task is (format, files, validation). */
+  private async startTune(req: Params<'tune.start'>): Promise<Results['tune.start']> {
+    const tunes = this.tuneSessions();
+    const { doc, validation } = await this.checks.check({ type: 'run', doc: req.doc, measurement: { kind: 'simulate', task: req.task } });
+    const refused = this.opts.checkReads?.(doc) ?? [];
+    if (refused.length) throw new RequestError(refused.map((i) => i.message).join('; '), refused);
+    if (!validation.ok) throw new RequestError(`graph "${doc.name}" is not valid: ${validation.errors.map((e) => e.message).join('; ')}`, validation.errors);
+    return tunes.start(req, doc);
+  }
+
+  /** Cancels every unfinished run and search (the client went away). */
   dispose(): void {
     for (const r of this.runs.values()) if (!r.finished) r.abort.abort();
+    this.tunes?.dispose();
   }
 
   /** Drops the oldest finished runs beyond the limit. */
