@@ -25,10 +25,19 @@ export const measurementSourceSchema = z.discriminatedUnion('kind', [
 ]);
 export type MeasurementSource = z.infer<typeof measurementSourceSchema>;
 
+/**
+ * A graph document as a request carries it: typed as the editor's WireGraph (or any JSON object a
+ * client sends); checked here only for being an object, since the host parses and validates it
+ * with the engine's own schema and reports issues by JSON path.
+ */
+const docSchema = z.custom<WireGraph | Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+  message: 'expected a graph document (a JSON object)',
+});
+
 /** A run request: the graph as the editor holds it plus what the run panel chose. */
 export const runRequestSchema = z.object({
   /** A graph document; the host parses and validates it with the engine's schema. */
-  doc: z.record(z.string(), z.unknown()),
+  doc: docSchema,
   measurement: measurementSourceSchema.optional(),
   seed: z
     .number()
@@ -53,7 +62,7 @@ export const requestSchemas = {
   'presets.get': nameParams,
   /** Parse a graph file's text (import): migrated document or precise issues. */
   'graph.parse': z.object({ text: z.string().max(20_000_000), source: z.string().max(500).optional() }).strict(),
-  'graph.validate': z.object({ doc: z.record(z.string(), z.unknown()) }).strict(),
+  'graph.validate': z.object({ doc: docSchema }).strict(),
   'models.list': empty,
   /** Every node kind the engine knows (built-in and from plugins) and what the plugin loader did. */
   'nodes.catalog': empty,

@@ -34,7 +34,7 @@ function useValidationLoop(): void {
   const doc = useDocument((s) => s.doc);
   useEffect(() => {
     const t = setTimeout(() => {
-      engine.call('graph.validate', { doc: doc as unknown as Record<string, unknown> }).then(
+      engine.call('graph.validate', { doc }).then(
         (v) => useValidation.getState().set(v),
         (e: Error) =>
           useValidation.getState().set(e instanceof EngineError && e.issues.length ? { errors: e.issues, warnings: [] } : { errors: [], warnings: [], unavailable: e.message }),

@@ -101,7 +101,7 @@ export function planRun(doc: WireGraph, s: Settings): PlannedRun {
   if (s.backend === 'js') delete run.backend;
   else if (s.backend) run.backend = s.backend;
   const request: Params<'run.start'> = {
-    doc: { ...doc, nodes, run, overrides: withoutPeriodOverrides(doc) } as unknown as Record<string, unknown>,
+    doc: { ...doc, nodes, run, overrides: withoutPeriodOverrides(doc) },
     measurement: { kind: 'simulate', task: s.task, ...(s.image ? { image: s.image } : {}), sigma: s.sigma },
     seed: s.seed,
     ...(s.iterations !== undefined ? { iterations: s.iterations } : {}),

@@ -58,7 +58,7 @@ async function launch(engine: EngineClient, q: QueuedRun): Promise<void> {
     }
   };
   try {
-    const { runId, cancel } = await engine.run({ doc: q.doc as unknown as Record<string, unknown>, throttleMs: 80 }, onEvent);
+    const { runId, cancel } = await engine.run({ doc: q.doc, throttleMs: 80 }, onEvent);
     update((r) => ({ ...r, runId }));
     if (activeRun(useRun.getState())?.key !== q.key) return;
     cancels.set(q.key, cancel);
