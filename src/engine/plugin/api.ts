@@ -91,7 +91,7 @@ export interface PluginSession {
   close(): void;
 }
 
-const PORT_TYPES = ['image', 'measurement', 'operator', 'prior', 'schedule', 'scalar'] as const;
+const PORT_TYPES = ['image', 'latent', 'measurement', 'operator', 'prior', 'schedule', 'scalar'] as const;
 const CATEGORIES = ['input', 'operator', 'prior', 'schedule', 'state', 'update', 'sampler', 'output'] as const;
 const TASK_ID = /^[a-z0-9][a-z0-9_-]*$/;
 const KIND_NAME = /^[A-Za-z][\w-]*$/;

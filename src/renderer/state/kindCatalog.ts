@@ -13,7 +13,7 @@ import type { WireGraph } from '../../protocol/messages';
 import type { FieldSpec } from '../editor/schemaFields';
 
 const CATEGORIES: readonly NodeCategory[] = ['input', 'operator', 'prior', 'schedule', 'state', 'update', 'sampler', 'output'];
-const PORT_TYPES: readonly PortType[] = ['image', 'measurement', 'operator', 'prior', 'schedule', 'scalar'];
+const PORT_TYPES: readonly PortType[] = ['image', 'latent', 'measurement', 'operator', 'prior', 'schedule', 'scalar'];
 
 /** The bundled declarations in catalogue form (parameters converted to JSON Schema here, as the engine does). */
 export function bundledCatalog(kinds: readonly NodeKind[]): CatalogKind[] {
