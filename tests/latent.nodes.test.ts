@@ -84,6 +84,7 @@ describe('latent node kinds', () => {
     expect(latentGraphProblems(g)).toEqual([
       {
         nodeId: 'pv',
+        path: 'edges[1]',
         message: `edges[1]: node "enc" (Encoder) output 'z' is a latent of 4×8×8 (autoencoder fmnist-latent-8-kl-f4-c4) but node "pv" (Preview) input 'image' expects an image of 1×32×32; decode it first (Decoder)`,
       },
     ]);

@@ -49,7 +49,7 @@ export const latentScoreModel = defineNode({
   category: 'prior',
   doc: 'A diffusion prior ε̂(z_t, t) over the latents of an autoencoder (VP ε-prediction, as the pixel priors): the model.json of a latent model folder, whose latent block names the autoencoder (id and the hashes of its encoder and decoder), the scale factor s and the image shape behind the latent. Encoder and Decoder nodes must come from the same autoencoder; a pixel prior’s folder is refused. Its denoiser VJP is exact (reverse mode through the network) or symmetric finite differences, as for ScoreModel.',
   inputs: [],
-  outputs: [{ name: 'prior', type: 'prior', doc: 'the latent score model (its shape is the latent C×H×W)' }],
+  outputs: [{ name: 'prior', type: 'prior', space: 'latent', doc: 'the latent score model (its shape is the latent C×H×W)' }],
   params: z.object({ ...modelParams, vjp: z.enum(['exact', 'symmetric-fd']).default('exact') }),
   role: 'resource',
 });

@@ -48,7 +48,7 @@ export const schedule = defineNode({
   title: 'Schedule',
   category: 'schedule',
   doc: 'Per-iteration timesteps t_k (k = 0…K−1, decreasing) of the prior’s VP schedule and the next step s_k = t_{k+1} (−1 after the last, ᾱ_{−1} = 1). spacing "uniform": t_k evenly from tStart to 0 (DDiff: K = 1000, every step); "quad": DiffPIR’s quadratic spacing, denser near 0; "edm": DAPS’s annealing grid σ_k = (σ_max^{1/ρ} + k/(K−1)(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ mapped to continuous timesteps.',
-  inputs: [{ name: 'prior', type: 'prior', doc: 'whose ᾱ table the timesteps index' }],
+  inputs: [{ name: 'prior', type: 'prior', anySpace: true, doc: 'whose ᾱ table the timesteps index' }],
   outputs: [
     { name: 'schedule', type: 'schedule', doc: 't_k, s_k, ᾱ, σ per iteration' },
     { name: 't', type: 'scalar', doc: 't_k' },
@@ -69,13 +69,13 @@ export const state = defineNode({
   kind: 'State',
   title: 'State',
   category: 'state',
-  doc: 'A loop register (x, z, u, x_t …): `current` is its value during iteration k, `next` what it becomes for k + 1. Initial value: zeros, noise·N(0, I), the `init` input, or the adjoint image Aᵀy of the measurement. A cycle in the graph is legal only through a State’s `next`.',
+  doc: 'A loop register (x, z, u, x_t …): `current` is its value during iteration k, `next` what it becomes for k + 1. Initial value: zeros, noise·N(0, I), the `init` input, or the adjoint image Aᵀy of the measurement. Wired to latent ports it holds a latent of the graph’s autoencoder (shape from its cards; init zeros, noise or input). A cycle in the graph is legal only through a State’s `next`.',
   inputs: [
-    { name: 'next', type: 'image', doc: 'value for the next iteration' },
-    { name: 'init', type: 'image', optional: true, doc: 'initial value when init = "input"' },
+    { name: 'next', type: 'image', anySpace: true, doc: 'value for the next iteration' },
+    { name: 'init', type: 'image', anySpace: true, optional: true, doc: 'initial value when init = "input"' },
     { name: 'measurement', type: 'measurement', optional: true, doc: 'for init = "adjoint"' },
   ],
-  outputs: [{ name: 'current', type: 'image', doc: 'value in this iteration' }],
+  outputs: [{ name: 'current', type: 'image', anySpace: true, doc: 'value in this iteration' }],
   params: z.object({
     name: z.string().min(1).default('x'),
     init: z.enum(['zeros', 'noise', 'input', 'adjoint']).default('zeros'),
@@ -91,14 +91,14 @@ export const denoise = defineNode({
   category: 'update',
   doc: 'One network evaluation (1 NFE): ε̂ = ε_θ(x_t, t) and Tweedie’s x̂₀ = (x_t − √(1−ᾱ_t) ε̂)/√ᾱ_t, clipped to [−1, 1] when clip is set (guided-diffusion clip_denoised). In DDiff this is the z-update. With a learn_sigma prior (ADM networks whose card declares learned variance) the same evaluation also gives v, the variance interpolation ZUpdate’s variance "learned" uses.',
   inputs: [
-    { name: 'xt', type: 'image', doc: 'noisy iterate at level t' },
-    { name: 'prior', type: 'prior', doc: 'score model' },
+    { name: 'xt', type: 'image', anySpace: true, doc: 'noisy iterate at level t' },
+    { name: 'prior', type: 'prior', anySpace: true, doc: 'score model' },
     { name: 'schedule', type: 'schedule', doc: 'timesteps' },
   ],
   outputs: [
-    { name: 'x0', type: 'image', doc: 'x̂₀' },
-    { name: 'eps', type: 'image', doc: 'ε̂' },
-    { name: 'v', type: 'image', doc: 'variance interpolation v ∈ [−1, 1] (the network’s second C channels; learn_sigma priors only, no extra NFE)' },
+    { name: 'x0', type: 'image', anySpace: true, doc: 'x̂₀' },
+    { name: 'eps', type: 'image', anySpace: true, doc: 'ε̂' },
+    { name: 'v', type: 'image', anySpace: true, doc: 'variance interpolation v ∈ [−1, 1] (the network’s second C channels; learn_sigma priors only, no extra NFE)' },
   ],
   params: z.object({ clip: z.boolean().default(true) }),
 });
@@ -156,13 +156,13 @@ export const zUpdate = defineNode({
   category: 'update',
   doc: 'Next noisy iterate from a clean estimate x and the dual u re-injected at signal level: x_s = √ᾱ_s(x + u) + √(1−ζ)(√(1−ᾱ_s−c²) ε̂ + c n) + √ζ √(1−ᾱ_s) n′, ε̂ = (x_t − √ᾱ_t x)/√(1−ᾱ_t), c = η√((1−ᾱ_s)/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_s) (or √β_t with posteriorStd "beta", DiffPIR). ζ = 1: DDiff’s fresh-noise mode; ζ = 0, η = 1: its DDPM mode. Noise is dropped for t ≤ t₀. variance "learned" (DPS’s learned_range; ζ = 0, η = 1 only, v wired from Denoise.v of a learn_sigma prior) keeps the mean and draws c·n with the per-pixel σ = exp(½(f log β′ + (1−f) log β̃)), f = (v+1)/2, β′ = 1 − ᾱ_t/ᾱ_s, β̃ = c² (at the last step the step before’s).',
   inputs: [
-    { name: 'xt', type: 'image', doc: 'current noisy iterate at level t' },
-    { name: 'x', type: 'image', doc: 'clean estimate' },
-    { name: 'u', type: 'image', optional: true, doc: 'dual variable (0 when unconnected)' },
+    { name: 'xt', type: 'image', anySpace: true, doc: 'current noisy iterate at level t' },
+    { name: 'x', type: 'image', anySpace: true, doc: 'clean estimate' },
+    { name: 'u', type: 'image', anySpace: true, optional: true, doc: 'dual variable (0 when unconnected)' },
     { name: 'schedule', type: 'schedule', doc: 'levels t and s' },
-    { name: 'v', type: 'image', optional: true, doc: 'variance interpolation from Denoise.v (variance "learned" only)' },
+    { name: 'v', type: 'image', anySpace: true, optional: true, doc: 'variance interpolation from Denoise.v (variance "learned" only)' },
   ],
-  outputs: [{ name: 'xt', type: 'image', doc: 'x_s' }],
+  outputs: [{ name: 'xt', type: 'image', anySpace: true, doc: 'x_s' }],
   params: z.object({
     zeta: z.number().min(0).max(1).default(0).meta({ unit: 'fraction', description: 'ζ: share of fresh noise' }),
     eta: z.number().min(0).default(1).meta({ unit: 'DDIM η' }),
@@ -181,11 +181,11 @@ export const dualUpdate = defineNode({
   category: 'update',
   doc: 'u ← u + ρ(x − z): scaled dual ascent on the constraint x = z (ρ = 1 in DDiff).',
   inputs: [
-    { name: 'u', type: 'image', doc: 'current dual' },
-    { name: 'x', type: 'image', doc: 'data-side variable' },
-    { name: 'z', type: 'image', doc: 'prior-side variable' },
+    { name: 'u', type: 'image', anySpace: true, doc: 'current dual' },
+    { name: 'x', type: 'image', anySpace: true, doc: 'data-side variable' },
+    { name: 'z', type: 'image', anySpace: true, doc: 'prior-side variable' },
   ],
-  outputs: [{ name: 'u', type: 'image', doc: 'updated dual' }],
+  outputs: [{ name: 'u', type: 'image', anySpace: true, doc: 'updated dual' }],
   params: z.object({ rho: z.number().positive().default(1) }),
 });
 
@@ -195,11 +195,11 @@ export const noising = defineNode({
   category: 'update',
   doc: 'Puts a clean image at a noise level: VP x_t = √ᾱ(x + u) + √(1−ᾱ) n, or VE x + u + σ n, at the current level t or the next level s; noise "none" gives the deterministic √ᾱ(x + u) (Diff-PnP’s denoiser input).',
   inputs: [
-    { name: 'x', type: 'image', doc: 'clean image' },
-    { name: 'u', type: 'image', optional: true, doc: 'added before noising' },
+    { name: 'x', type: 'image', anySpace: true, doc: 'clean image' },
+    { name: 'u', type: 'image', anySpace: true, optional: true, doc: 'added before noising' },
     { name: 'schedule', type: 'schedule', doc: 'levels' },
   ],
-  outputs: [{ name: 'xt', type: 'image', doc: 'noisy image' }],
+  outputs: [{ name: 'xt', type: 'image', anySpace: true, doc: 'noisy image' }],
   params: z.object({
     level: z.enum(['current', 'next']).default('next'),
     noise: z.enum(['fresh', 'none']).default('fresh'),
@@ -257,11 +257,11 @@ export const probabilityFlowODE = defineNode({
   category: 'sampler',
   doc: 'x̂₀ from a VE iterate at σ_k by Euler steps of the probability-flow ODE dx/dσ = (x − D(x, σ))/σ on the grid g_m = (σ_k^{1/ρ} + m/(M−1)(σ_min^{1/ρ} − σ_k^{1/ρ}))^ρ then 0; D the EDM denoiser of the prior; M NFE.',
   inputs: [
-    { name: 'x', type: 'image', doc: 'VE iterate x₀ + σ_k n' },
-    { name: 'prior', type: 'prior', doc: 'score model' },
+    { name: 'x', type: 'image', anySpace: true, doc: 'VE iterate x₀ + σ_k n' },
+    { name: 'prior', type: 'prior', anySpace: true, doc: 'score model' },
     { name: 'schedule', type: 'schedule', doc: 'σ_k' },
   ],
-  outputs: [{ name: 'x0', type: 'image', doc: 'x̂₀' }],
+  outputs: [{ name: 'x0', type: 'image', anySpace: true, doc: 'x̂₀' }],
   params: z.object({
     steps: z.number().int().min(1).max(10_000).default(5).meta({ unit: 'NFE per iteration' }),
     sigmaMin: z.number().positive().default(0.01).meta({ unit: 'VE σ' }),

@@ -22,6 +22,14 @@ export interface PortSpec {
   /** Inputs only: may stay unconnected (the node documents what it does then). */
   readonly optional?: boolean;
   readonly doc: string;
+  /**
+   * An `image` port (or a `prior` input) of a shape-agnostic step that also carries latents: all
+   * of a node's `anySpace` ports are in one space — pixels, or the latents of the graph's
+   * autoencoder — decided by what is wired to them, so the same kernels run in either space.
+   */
+  readonly anySpace?: boolean;
+  /** `prior` outputs: the space the prior models (default `image`; a latent prior's is `latent`). */
+  readonly space?: 'image' | 'latent';
 }
 
 /** What a node needs of an operator or prior wired into one of its ports. */

@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import type { GraphDocument, GraphNode } from '../graph/format';
 import { checkSet } from '../graph/set';
 import { validateGraph } from '../graph/validate';
+import type { ValidationResult } from '../graph/validate';
+import { resolveSpaces } from '../graph/spaces';
 import {
   denoise,
   isLoopEdge,
@@ -17,6 +19,7 @@ import {
   output as outputKind,
   preview as previewKind,
   roleOf,
+  latentScoreModel,
   scoreModel,
   simulate,
   zUpdate,
@@ -29,7 +32,8 @@ import type { MeasurementValue } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { BodyStep, Plan, PortRef, PreviewSpec, StateSpec, Value } from './plan';
 import { key } from './plan';
-import { CompileError, evalLpips, evalResource, evalStatic, paramsOf, priorImageShape } from './resources';
+import { latentGraphProblems, latentShapeOf } from './latentChecks';
+import { CompileError, evalLpips, evalResource, evalStatic, latentImageShape, paramsOf, priorImageShape } from './resources';
 import type { ResolvedSchedule } from './schedule';
 
 export { CompileError } from './resources';
@@ -88,7 +92,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   let doc = base;
   const profile = opts.profile ?? doc.run.profile;
   const v = validateGraph(doc);
-  if (!v.ok) throw new CompileError(v.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v.errors[0]?.nodeId);
+  if (!v.ok) refuse(doc, v);
   const seed = opts.seed ?? doc.run.seed;
   const samples = opts.samples ?? 1;
   if (!Number.isInteger(samples) || samples < 1 || samples > LIMITS.samples) throw new CompileError(`samples must be an integer from 1 to ${LIMITS.samples}, got ${samples}`);
@@ -155,8 +159,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   const statics = order.filter((id) => !dynamic.has(id) && role(id) !== 'sink' && role(id) !== 'route');
   // A learned prior fixes the image shape: images are loaded at its size and channel count.
   const fit = doc.nodes
-    .filter((n) => n.kind === scoreModel.kind)
-    .map(priorImageShape)
+    .map((n) => (n.kind === scoreModel.kind ? priorImageShape(n) : n.kind === latentScoreModel.kind ? latentImageShape(n) : undefined))
     .find((s) => s !== undefined);
   // The simulated operator's own overrides (e.g. phase retrieval's input range in DDiff's
   // convention) apply before anything is evaluated: its task is its kind, known from the graph.
@@ -186,6 +189,8 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   }
   const measurement = measurements[0]!;
   const imageShape = measurement.op.inShape;
+  const latentIssues = latentGraphProblems(doc, imageShape);
+  if (latentIssues.length) throw new CompileError(latentIssues.map((i) => i.message).join('\n'), latentIssues[0]!.nodeId);
 
   // The task is known now: merge its overrides (and the profile's), then re-check the parameters.
   doc = applyOverrides(
@@ -194,7 +199,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     new Set(statics.filter((i) => role(i) !== 'resource' && i !== early?.id)),
   );
   const v2 = validateGraph(doc);
-  if (!v2.ok) throw new CompileError(v2.errors.map((e) => `${e.path}: ${e.message}`).join('\n'), v2.errors[0]?.nodeId);
+  if (!v2.ok) refuse(doc, v2);
   for (const n of doc.nodes) nodes.set(n.id, n);
   // In graph order, so a schedule follows the prior it reads.
   for (const id of statics.filter((i) => role(i) === 'resource'))
@@ -210,27 +215,49 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
       );
   const priors = resources('prior') as ScoreModel[];
   const schedules = resources('schedule') as ResolvedSchedule[];
-  if (priors.length === 0 || schedules.length === 0) throw new CompileError('a solver graph needs a ScoreModel and a Schedule');
+  if (priors.length === 0 || schedules.length === 0) throw new CompileError('a solver graph needs a ScoreModel (or LatentScoreModel) and a Schedule');
   if (new Set(schedules.map((s) => s.K)).size > 1) {
     throw new CompileError(`all Schedule nodes must have the same number of iterations, got ${schedules.map((s) => s.K).join(', ')}`);
   }
   checkLearnedVariance(doc, incoming, (id) => constants.get(`${id}.prior`) as ScoreModel | undefined);
 
-  // Per-iteration body, loop registers and taps.
+  // Per-iteration body, loop registers and taps. A step or State whose anySpace ports carry
+  // latents (spaces.ts) is marked so; a latent State's shape is the graph's autoencoder's latent
+  // shape, read from its cards rather than declared on the State: the wiring already says the State
+  // is a latent, and a second statement of its shape could only disagree with the networks.
+  const spaces = resolveSpaces(doc);
+  const latentShape = latentShapeOf(doc);
+  const inLatent = (id: string): boolean =>
+    spaces.of(id) === 'latent' &&
+    nodeKind(nodes.get(id)!.kind)!
+      .inputs.concat(nodeKind(nodes.get(id)!.kind)!.outputs)
+      .some((p) => p.anySpace);
   const body: BodyStep[] = order
     .filter((id) => dynamic.has(id) && !NOT_STEPS.has(role(id)))
-    .map((id) => ({ id, kind: nodes.get(id)!.kind, params: paramsOf(nodes.get(id)!), inputs: routed(inputsOf(nodes.get(id)!)) }));
+    .map((id) => ({
+      id,
+      kind: nodes.get(id)!.kind,
+      params: paramsOf(nodes.get(id)!),
+      inputs: routed(inputsOf(nodes.get(id)!)),
+      ...(inLatent(id) ? { space: 'latent' as const } : {}),
+    }));
   const states: StateSpec[] = doc.nodes
     .filter((n) => roleOf(n.kind) === 'state')
     .map((n) => {
       const p = paramsOf(n);
       const initFrom = into(n.id, 'init');
       if (p.init === 'input' && !initFrom) throw new CompileError(`node "${n.id}" (State): init "input" needs its 'init' input connected`, n.id);
+      const latent = inLatent(n.id);
+      if (latent && p.init === 'adjoint')
+        throw new CompileError(`node "${n.id}" (State) holds a latent, but init "adjoint" gives the image Aᵀy; use zeros, noise, or input (e.g. an Encoder of an image)`, n.id);
+      if (latent && !latentShape) throw new CompileError(`node "${n.id}" (State) holds a latent, but the graph has no latent node whose cards give the latent's shape`, n.id);
       return {
         id: n.id,
         name: p.name as string,
         init: p.init as StateSpec['init'],
         noiseScale: p.noiseScale as number,
+        shape: latent ? latentShape! : imageShape,
+        ...(latent ? { space: 'latent' as const } : {}),
         next: into(n.id, nodeKind(n.kind)!.loopInput!)!,
         ...(initFrom ? { initFrom } : {}),
       };
@@ -269,6 +296,22 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     effectiveParams: Object.fromEntries(doc.nodes.map((n) => [n.id, n.id === early?.id ? { ...measurement.op.params } : paramsOf(n)])),
     ...(profile !== undefined ? { profile } : {}),
   };
+}
+
+/**
+ * Throws the validator's errors as one CompileError; an edge between a latent and an image port
+ * is reported with both shapes from the latent cards (latentChecks.ts) instead of types alone.
+ */
+function refuse(doc: GraphDocument, v: ValidationResult): never {
+  let latent: ReturnType<typeof latentGraphProblems> = [];
+  try {
+    latent = latentGraphProblems(doc).filter((i) => i.path !== undefined);
+  } catch {
+    // a document too broken for the latent checks: the validator's messages say why
+  }
+  const covered = new Set(latent.map((i) => i.path));
+  const lines = [...latent.map((i) => i.message), ...v.errors.filter((e) => !covered.has(e.path)).map((e) => `${e.path}: ${e.message}`)];
+  throw new CompileError(lines.join('\n'), latent[0]?.nodeId ?? v.errors[0]?.nodeId);
 }
 
 /**

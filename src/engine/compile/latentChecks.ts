@@ -5,11 +5,12 @@
  * - an edge between a latent port and an image port (either way), with the latent's shape and
  *   autoencoder and the image shape on the other side;
  * - a Decoder whose images do not have the shape the measurement operator takes.
- * The port types alone already make the validator refuse a latent→image edge; these messages add
- * the shapes the cards give.
+ * The port types (and the spaces of anySpace ports, `graph/spaces.ts`) already make the
+ * validator refuse a latent→image edge; these messages add the shapes the cards give.
  */
 import { nodeKind } from '../../nodes/index';
 import type { GraphDocument, GraphNode } from '../graph/format';
+import { resolveSpaces } from '../graph/spaces';
 import type { Shape } from '../tensor/tensor';
 import { shapeStr } from '../tensor/tensor';
 import { readLatentFolder, shapeOfDims } from '../priors/latentCard';
@@ -19,6 +20,8 @@ import { latentModelDir } from '../priors/latentPrior';
 export interface LatentIssue {
   nodeId: string;
   message: string;
+  /** `edges[i]` for an edge's problem (the validator's path for the same edge). */
+  path?: string;
 }
 
 /** What a latent node's folder says: its autoencoder and the shapes on both sides. */
@@ -57,6 +60,7 @@ export function latentGraphProblems(doc: GraphDocument, imageShape?: Shape): Lat
     }
   }
   const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
+  const spaces = resolveSpaces(doc);
   const entries = [...sides.entries()];
   const [firstId, first] = entries[0] ?? [];
   for (const [id, s] of entries.slice(1)) {
@@ -73,18 +77,19 @@ export function latentGraphProblems(doc: GraphDocument, imageShape?: Shape): Lat
       dst = nodes.get(e.target);
     const out = src && nodeKind(src.kind)?.outputs.find((p) => p.name === e.sourcePort);
     const inp = dst && nodeKind(dst.kind)?.inputs.find((p) => p.name === e.targetPort);
-    if (!out || !inp || out.type === inp.type) return;
-    const latentEnd = out.type === 'latent' ? src! : inp.type === 'latent' ? dst! : undefined;
-    const other = out.type === 'latent' ? inp.type : out.type;
-    if (!latentEnd || other !== 'image') return;
-    const side = sides.get(latentEnd.id);
+    if (!out || !inp || !src || !dst) return;
+    const from = spaces.portSpace(src, out, 'out'),
+      to = spaces.portSpace(dst, inp, 'in');
+    if (out.type === 'prior' || inp.type === 'prior' || !from || !to || from === to) return;
+    // The latent end's shapes: its own card's, else (a State, a Denoise …) the graph's autoencoder's.
+    const side = sides.get((from === 'latent' ? src : dst).id) ?? first;
     const latent = side ? `a latent of ${shapeStr(side.latent)} (autoencoder ${side.autoencoder})` : 'a latent';
     const image = images ? `an image of ${shapeStr(images)}` : 'an image';
     const message =
-      out.type === 'latent'
+      from === 'latent'
         ? `edges[${i}]: ${label(src!)} output '${out.name}' is ${latent} but ${label(dst!)} input '${inp.name}' expects ${image}; decode it first (Decoder)`
         : `edges[${i}]: ${label(src!)} output '${out.name}' is ${image} but ${label(dst!)} input '${inp.name}' expects ${latent}; encode it first (Encoder)`;
-    issues.push({ nodeId: e.target, message });
+    issues.push({ nodeId: e.target, message, path: `edges[${i}]` });
   });
   if (imageShape) {
     for (const [id, s] of sides) {
@@ -96,4 +101,13 @@ export function latentGraphProblems(doc: GraphDocument, imageShape?: Shape): Lat
     }
   }
   return issues;
+}
+
+/**
+ * The latent shape C×H×W of the graph's autoencoder (from the cards of its first latent node; all
+ * must agree, see {@link latentGraphProblems}), or undefined when the graph has no latent node.
+ */
+export function latentShapeOf(doc: GraphDocument): Shape | undefined {
+  const n = doc.nodes.find((m) => LATENT_KINDS.has(m.kind));
+  return n && sideOf(n).latent;
 }

@@ -32,6 +32,8 @@ export interface BodyStep {
   params: Record<string, unknown>;
   /** Input port → where its value comes from (absent for unconnected optional inputs). */
   inputs: Record<string, PortRef>;
+  /** `latent` when the step's anySpace ports carry the autoencoder's latents (absent: images). */
+  space?: 'latent';
 }
 
 /** A loop register. */
@@ -40,6 +42,10 @@ export interface StateSpec {
   name: string;
   init: 'zeros' | 'noise' | 'input' | 'adjoint';
   noiseScale: number;
+  /** Per-sample shape C×H×W of the register: the measurement's image, or the autoencoder's latent. */
+  shape: Shape;
+  /** `latent` when the register holds a latent (absent: an image). */
+  space?: 'latent';
   next: PortRef;
   initFrom?: PortRef;
 }
@@ -62,7 +68,7 @@ export interface Plan {
   seed: number;
   /** Batch size N: samples of one posterior run together. */
   samples: number;
-  /** Per-sample image shape C×H×W. */
+  /** Per-sample image shape C×H×W (the measurement operator's input). */
   imageShape: Shape;
   measurement: MeasurementValue;
   prior: ScoreModel;

@@ -3,7 +3,7 @@
  * the score model and the schedule. Runs once per compile; the ONNX model is loaded here.
  */
 import type { z } from 'zod';
-import { nodeKind, operatorTask, schedule as scheduleKind, scoreModel } from '../../nodes/index';
+import { latentScoreModel, nodeKind, operatorTask, schedule as scheduleKind, scoreModel } from '../../nodes/index';
 import type { NodeKind } from '../../nodes/index';
 import { nonFiniteProblem } from '../io/finite';
 import { loadImage } from '../io/prepare';
@@ -14,6 +14,8 @@ import { gaussianFromImages } from '../priors/diagonalGaussian';
 import { gaussianMixturePrior } from '../priors/gaussianMixture';
 import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
+import { readLatentFolder, shapeOfDims } from '../priors/latentCard';
+import { latentModelDir, loadLatentPrior } from '../priors/latentPrior';
 import { loadOnnxPrior } from '../priors/onnxPrior';
 import { withSymmetricVjp } from '../priors/symmetricVjp';
 import { withExactVjp } from '../onnx/autodiff/priorVjp';
@@ -78,6 +80,28 @@ export function priorImageShape(n: GraphNode): Shape | undefined {
   if (!dir) return undefined;
   const card = wrapSync(n, () => readModelCard(dir));
   return [card.image.channels, card.image.height, card.image.width];
+}
+
+/** The image shape C×H×W behind a LatentScoreModel node's latents (its card's latent block), without loading a network. */
+export function latentImageShape(n: GraphNode): Shape {
+  return wrapSync(n, () => shapeOfDims(readLatentFolder(latentModelDir(paramsOf(n))).prior.block.image));
+}
+
+/**
+ * The latent prior of a LatentScoreModel node: a score model over the autoencoder's latents (its
+ * shape is the latent C×H×W), so Denoise, ZUpdate and the PF-ODE run on latents unchanged. Its
+ * autoencoder's images must have the measurement's shape `imageShape`.
+ */
+export async function evalLatentPrior(n: GraphNode, imageShape: Shape): Promise<ScoreModel> {
+  const p = typedParams(n, latentScoreModel);
+  const dir = wrapSync(n, () => latentModelDir(p));
+  const images = latentImageShape(n);
+  if (images.length !== imageShape.length || images.some((v, i) => v !== imageShape[i]))
+    throw new CompileError(
+      `${who(n)}: the autoencoder of ${dir} decodes ${images.join('×')} images, but the measurement operator takes ${imageShape.join('×')} images; simulate at its size (leave out --size)`,
+      n.id,
+    );
+  return await wrap(n, () => loadLatentPrior(dir, { vjp: p.vjp, ...(p.provider === 'auto' ? {} : { providers: [p.provider] }) }));
 }
 
 /**
@@ -184,6 +208,7 @@ export function evalSchedule(n: GraphNode, prior: ScoreModel, iterations?: numbe
  */
 export async function evalResource(n: GraphNode, input: StaticInputs, imageShape: Shape, iterations?: number): Promise<Record<string, Value>> {
   if (n.kind === scoreModel.kind) return { prior: await evalPrior(n, imageShape) };
+  if (n.kind === latentScoreModel.kind) return { prior: await evalLatentPrior(n, imageShape) };
   if (n.kind === scheduleKind.kind) {
     const prior = input('prior') as ScoreModel | undefined;
     if (!prior) throw new CompileError(`${who(n)}: input 'prior' is not connected`, n.id);

@@ -13,6 +13,7 @@ import type { GraphDocument, GraphEdge, GraphNode } from './format';
 import { shownValue } from '../../protocol/limits';
 import { describeIssues } from './format';
 import { allowedText, paramNames, paramSchema } from './set';
+import { portTypesMeet, resolveSpaces } from './spaces';
 
 /** One problem found in a graph. */
 export interface GraphIssue {
@@ -111,7 +112,7 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
       errors.push({ path: `${path}.targetPort`, nodeId: e.target, message: `${label(dst.node)} has no input '${e.targetPort}'; inputs: ${portList(dst.kind.inputs)}` });
     }
     if (!out || !inp) return;
-    if (out.type !== inp.type) {
+    if (!portTypesMeet(out, inp)) {
       errors.push({ path, nodeId: e.target, message: `${label(src.node)} output '${out.name}' is ${out.type} but ${label(dst.node)} input '${inp.name}' expects ${inp.type}` });
       return;
     }
@@ -119,6 +120,9 @@ export function validateGraph(doc: GraphDocument): ValidationResult {
     if (into.has(key)) errors.push({ path, nodeId: e.target, message: `${label(dst.node)} input '${inp.name}' has more than one incoming edge` });
     into.set(key, e);
   });
+
+  // Latents and images: the anySpace ports of each node in one space (spaces.ts).
+  for (const issue of resolveSpaces(doc).issues) errors.push(issue);
 
   // Required inputs.
   for (const { node, index, kind } of byId.values()) {

@@ -173,6 +173,8 @@ export const stepLowerings: Readonly<Record<string, StepLowering>> = Object.from
 
 /** Lowers `step` with the table, or gives the reason it runs in JS. */
 export function lowerStep(step: BodyStep, plan: Plan, target: LoweringTarget): LoweredStep | string {
+  // The lowerings are built for the plan's image shape; latent steps run their JS executor.
+  if (step.space === 'latent') return `${step.kind} on latents has no ONNX lowering yet`;
   const lower = stepLowerings[step.kind];
   return lower ? lower(step, plan, target) : `${step.kind} has no ONNX lowering yet`;
 }

@@ -149,7 +149,6 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
   const emit = opts.onEvent ?? ((): void => {});
   const K = plan.schedule.K;
   const N = plan.samples;
-  const shape = [N, ...plan.imageShape];
   const t0 = performance.now();
   let nfe = 0,
     vjpCalls = 0,
@@ -207,6 +206,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
     return c;
   };
   for (const st of plan.states) {
+    const shape = [N, ...(st.shape ?? plan.imageShape)]; // an image, or a latent of the graph's autoencoder
     const saved = opts.resume?.states[st.id];
     if (saved) {
       pool?.forget(saved); // a pool shared with the paused run must not recycle the caller's snapshot
