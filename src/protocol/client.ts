@@ -20,8 +20,11 @@ export interface EngineClient {
   call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]>;
   /** Starts a run; `onEvent` receives its events until done, cancelled or error. */
   run(params: Params<'run.start'>, onEvent: (e: WireRunEvent) => void): Promise<{ runId: string; cancel: () => Promise<void> }>;
-  /** Starts a parameter search; `onEvent` receives its events until tune-done, tune-cancelled or tune-error. */
-  tune(params: Params<'tune.start'>, onEvent: (e: WireTuneEvent) => void): Promise<{ tuneId: string; cancel: () => Promise<void> }>;
+  /**
+   * Starts a parameter search; `onEvent` receives its events until tune-done, tune-cancelled or
+   * tune-error. Every client {@link engineClient} makes has it; stand-ins in tests may leave it out.
+   */
+  tune?(params: Params<'tune.start'>, onEvent: (e: WireTuneEvent) => void): Promise<{ tuneId: string; cancel: () => Promise<void> }>;
 }
 
 /** Per-id listeners that keep the events arriving before their start is answered. */

@@ -18,6 +18,7 @@ import { Header } from './Header';
 import { Gallery } from './presets/Gallery';
 import { openPreset, saveGraph } from './presets/files';
 import { RunPanel } from './run/RunPanel';
+import { TunePanel } from './tune/TunePanel';
 import { startRun } from './run/actions';
 import { openAutosave, startAutosave } from './state/autosave';
 import { useCatalog } from './state/catalog';
@@ -45,7 +46,7 @@ function useValidationLoop(): void {
 }
 
 function Editor(): React.JSX.Element {
-  const [tab, setTab] = useState<'run' | 'inspect'>('run');
+  const [tab, setTab] = useState<'run' | 'inspect' | 'tune'>('run');
   const selected = useUi((s) => s.nodes);
   // Selecting one node opens its inspector, except while a run is being watched.
   useEffect(() => {
@@ -61,7 +62,7 @@ function Editor(): React.JSX.Element {
     </button>
   );
   return (
-    <div className="grid min-h-0 flex-1 grid-cols-[200px_1fr_340px]">
+    <div className={`grid min-h-0 flex-1 ${tab === 'tune' ? 'grid-cols-[200px_1fr_440px]' : 'grid-cols-[200px_1fr_340px]'}`}>
       <aside className="min-h-0 border-r border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
         <Palette />
       </aside>
@@ -75,8 +76,9 @@ function Editor(): React.JSX.Element {
         <div className="flex border-b border-slate-200 dark:border-slate-800">
           {tabBtn('run', 'Run')}
           {tabBtn('inspect', 'Inspect')}
+          {tabBtn('tune', 'Tune')}
         </div>
-        <div className="min-h-0 flex-1 overflow-auto">{tab === 'run' ? <RunPanel /> : <Inspector />}</div>
+        <div className="min-h-0 flex-1 overflow-auto">{tab === 'run' ? <RunPanel /> : tab === 'tune' ? <TunePanel /> : <Inspector />}</div>
       </aside>
     </div>
   );
