@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
 import { startServer } from '../../src/server/server';
+import type { ServerOptions } from '../../src/server/server';
 import { launchBrowser } from './browser';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -23,10 +24,10 @@ export interface Studio {
   close(): Promise<void>;
 }
 
-/** Builds the page once and starts the server and a browser ({@link launchBrowser}). */
-export async function launch(): Promise<Studio> {
+/** Builds the page once and starts the server (with `options` on top of the tests' own) and a browser ({@link launchBrowser}). */
+export async function launch(options: Partial<ServerOptions> = {}): Promise<Studio> {
   await build({ configFile: resolve(ROOT, process.env.E2E_VITE ?? 'vite.renderer.config.ts'), logLevel: 'warn' });
-  const { server, url } = await startServer({ port: 0, staticDir: resolve(ROOT, 'out/renderer'), uploadsDir: resolve(ROOT, 'runs/e2e-uploads') });
+  const { server, url } = await startServer({ port: 0, staticDir: resolve(ROOT, 'out/renderer'), uploadsDir: resolve(ROOT, 'runs/e2e-uploads'), ...options });
   const browser = await launchBrowser();
   mkdirSync(ARTIFACTS, { recursive: true });
   return {
