@@ -1,11 +1,16 @@
 /**
- * The node palette: the engine's kinds (plugins' included, badged with their plugin) grouped by
- * category, filtered by search, dragged onto the canvas; above them, one line for the plugins the
- * engine loaded and refused, which opens to their versions and the reasons for each refusal.
+ * The node palette: templates (a preset's solver loop, inserted with one click and attached to the
+ * selected measurement or operator), then the engine's kinds (plugins' included, badged with their
+ * plugin) grouped by category, filtered by search, dragged onto the canvas; above them, one line
+ * for the plugins the engine loaded and refused, which opens to their versions and the reasons.
  */
 import { useMemo, useState } from 'react';
+import type { EngineClient } from '../../protocol/client';
+import { useHost } from '../host/context';
 import { useCatalog } from '../state/catalog';
 import { pluginOf } from '../state/kindCatalog';
+import { addTemplate } from './actions';
+import { useUi } from './ui';
 import { CATEGORY_ORDER, CATEGORY_STYLE } from './categories';
 import { DRAG_MIME } from './Canvas';
 import { searchKinds } from './QuickAdd';
@@ -53,6 +58,44 @@ function Plugins(): React.JSX.Element | null {
   );
 }
 
+/** Inserts preset `name`'s loop into the open graph, attached to the selection, laid out with it (one undo step). */
+export async function insertPresetLoop(engine: EngineClient, name: string): Promise<void> {
+  const ui = useUi.getState();
+  try {
+    const preset = await engine.call('presets.get', { name });
+    const ids = addTemplate(preset, ui.nodes);
+    ui.select(ids);
+    ui.requestLayout('amend');
+    ui.notify({ tone: 'success', text: `Inserted the ${name} loop (${ids.length} nodes)` });
+  } catch (e) {
+    ui.notify({ tone: 'error', text: `Template ${name} could not be inserted: ${(e as Error).message}` });
+  }
+}
+
+function Templates({ q }: { q: string }): React.JSX.Element | null {
+  const presets = useCatalog((s) => s.presets);
+  const { engine } = useHost();
+  const shown = presets.filter((p) => !q || p.name.includes(q.toLowerCase()));
+  if (!shown.length) return null;
+  return (
+    <section className="mb-3" data-testid="palette-templates">
+      <h3 className="mb-1 text-[10px] font-semibold tracking-wider text-slate-400 uppercase">Templates</h3>
+      {shown.map((p) => (
+        <button
+          key={p.name}
+          onClick={() => void insertPresetLoop(engine, p.name)}
+          title={`Insert the ${p.name} solver loop with the preset's parameters, wired to the selected measurement or operator. ${p.description}`}
+          className="mb-0.5 flex w-full items-center gap-2 rounded-md px-2 py-1 text-left hover:bg-slate-100 dark:hover:bg-slate-800"
+          data-testid={`template-${p.name}`}
+        >
+          <span className="h-2 w-2 shrink-0 rounded-sm bg-sky-500" />
+          <span className="truncate">{p.name} loop</span>
+        </button>
+      ))}
+    </section>
+  );
+}
+
 export function Palette(): React.JSX.Element {
   const [q, setQ] = useState('');
   const kinds = useCatalog((s) => s.kinds);
@@ -70,6 +113,7 @@ export function Palette(): React.JSX.Element {
       </div>
       <div className="flex-1 overflow-auto px-3 pb-3">
         <Plugins />
+        <Templates q={q} />
         {CATEGORY_ORDER.map((cat) => {
           const inCat = hits.filter((k) => k.category === cat);
           if (!inCat.length) return null;

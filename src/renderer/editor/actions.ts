@@ -5,6 +5,9 @@ import type { Selection } from '../../protocol/params';
 import { kindOf, useCatalog } from '../state/catalog';
 import { edgeId, freshId, useDocument } from '../state/document';
 import { pluginOf } from '../state/kindCatalog';
+import { initialParams } from './initialParams';
+import { anchorOf, insertTemplate } from './templates';
+import type { KindInfo } from './templates';
 
 type Node = WireGraph['nodes'][number];
 type EdgeT = WireGraph['edges'][number];
@@ -13,7 +16,8 @@ type EdgeT = WireGraph['edges'][number];
 export const operatorTask = (kind: string): string | undefined => kindOf(kind)?.task;
 
 /**
- * Adds a node of `kind` (with default parameters) at `position`; returns its id. A plugin's kind
+ * Adds a node of `kind` at `position` with its initial parameters ({@link initialParams}: the
+ * declaration's defaults, a fresh State name, the bundled prior); returns its id. A plugin's kind
  * is stored with `plugin`, so a document opened without that plugin can say what to install.
  */
 export function addNode(kind: string, position: { x: number; y: number }): string | undefined {
@@ -22,7 +26,8 @@ export function addNode(kind: string, position: { x: number; y: number }): strin
   const plugin = pluginOf(k);
   const { doc, edit } = useDocument.getState();
   const id = freshId(doc, kind);
-  edit((d) => void d.nodes.push({ id, kind, params: {}, position: { x: Math.round(position.x), y: Math.round(position.y) }, ...(plugin ? { plugin } : {}) }));
+  const params = initialParams(kind, doc, useCatalog.getState());
+  edit((d) => void d.nodes.push({ id, kind, params, position: { x: Math.round(position.x), y: Math.round(position.y) }, ...(plugin ? { plugin } : {}) }));
   return id;
 }
 
@@ -134,4 +139,22 @@ export function setTask(task: string): void {
       else delete op.plugin;
     }
   });
+}
+
+/** Node kinds as the catalogue describes them, for {@link insertTemplate}. */
+export const catalogKinds: KindInfo = {
+  category: (kind) => kindOf(kind)?.category,
+  outputType: (kind, port) => kindOf(kind)?.outputs.find((p) => p.name === port)?.type,
+};
+
+/**
+ * Inserts the solver loop of `preset` (one undo step), attached to the selected measurement or
+ * operator ({@link anchorOf}); returns the new node ids.
+ */
+export function addTemplate(preset: WireGraph, selected: readonly string[]): string[] {
+  const { doc, edit } = useDocument.getState();
+  const anchor = anchorOf(doc, selected, catalogKinds);
+  let ids: string[] = [];
+  edit((d) => void (ids = insertTemplate(d as WireGraph, preset, anchor, catalogKinds)));
+  return ids;
 }

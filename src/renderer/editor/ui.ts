@@ -19,16 +19,17 @@ export interface UiState {
   focus?: string[];
   /**
    * An auto-layout the canvas is to do once the document's nodes are measured: `undoable` for the
-   * user's request, else (just opened) the positions become part of the opened document.
+   * user's request, `'amend'` as part of the last edit (an inserted template), else (just opened)
+   * the positions become part of the opened document.
    */
-  layout?: { undoable: boolean };
+  layout?: { undoable: boolean | 'amend' };
   setSelection(nodes: string[], edges: string[]): void;
   notify(n: Omit<Notice, 'id'>): void;
   dismiss(id: number): void;
   setView(v: UiState['view']): void;
   setGallery(open: boolean): void;
   select(ids: string[] | undefined): void;
-  requestLayout(undoable: boolean): void;
+  requestLayout(undoable: boolean | 'amend'): void;
   layoutDone(): void;
 }
 

@@ -89,7 +89,7 @@ export function useAutoLayout(): { pending: boolean } {
       .then((at) => {
         // An edit while ELK worked: lay out again from the edited document.
         if (useDocument.getState().doc !== graph) return;
-        useDocument.getState().arrange(at, !request.undoable);
+        useDocument.getState().arrange(at, request.undoable === 'amend' ? 'amend' : !request.undoable);
         useUi.getState().layoutDone();
         frameSoon();
       })

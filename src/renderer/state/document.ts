@@ -32,6 +32,8 @@ export interface DocumentState {
   open(doc: WireGraph, source: string, saved?: WireGraph): void;
   /** One undoable edit. */
   edit(recipe: (d: Draft<WireGraph>) => void): void;
+  /** Changes the last edit's result (no new history step): a layout that belongs to the edit before it. */
+  amend(recipe: (d: Draft<WireGraph>) => void): void;
   /** Edit during a gesture: not recorded until {@link endGesture}. */
   live(recipe: (d: Draft<WireGraph>) => void): void;
   beginGesture(): void;
@@ -40,10 +42,11 @@ export interface DocumentState {
   redo(): void;
   markSaved(source?: string): void;
   /**
-   * Moves nodes to the given positions (auto-layout): one undo step, or with `asOpened` part of
-   * the document just opened (no history step; an unmodified document stays unmodified).
+   * Moves nodes to the given positions (auto-layout): one undo step, with `asOpened` part of the
+   * document just opened (no history step; an unmodified document stays unmodified), with
+   * `'amend'` part of the last edit (an inserted template laid out with it).
    */
-  arrange(at: ReadonlyMap<string, { x: number; y: number }>, asOpened: boolean): void;
+  arrange(at: ReadonlyMap<string, { x: number; y: number }>, asOpened: boolean | 'amend'): void;
 }
 
 export const emptyGraph = (name = 'untitled'): WireGraph => ({
@@ -93,6 +96,11 @@ export const useDocument = create<DocumentState>()((set, get) => ({
   live(recipe) {
     set({ doc: produce(get().doc, recipe) });
   },
+  amend(recipe) {
+    const { doc, past } = get();
+    if (!past.length) return get().edit(recipe);
+    set({ doc: produce(doc, recipe) });
+  },
   beginGesture() {
     set({ gesture: get().doc });
   },
@@ -121,6 +129,7 @@ export const useDocument = create<DocumentState>()((set, get) => ({
         if (p && (p.x !== n.position?.x || p.y !== n.position?.y)) n.position = { x: p.x, y: p.y };
       }
     };
+    if (asOpened === 'amend') return get().amend(move);
     if (!asOpened) return get().edit(move);
     const { doc, saved } = get();
     const next = produce(doc, move);
