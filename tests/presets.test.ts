@@ -13,10 +13,10 @@ import { validateGraph } from '../src/engine/graph/validate';
 
 const DIR = new URL('../resources/presets/', import.meta.url).pathname;
 const load = (name: string): GraphDocument => parseGraph(JSON.parse(readFileSync(join(DIR, `${name}.lagrange.json`), 'utf8')), name);
-const NAMES = ['ddiff', 'ddiff-hqs', 'diff-pnp-admm', 'diff-pnp-hqs', 'diffpir', 'dps', 'daps'];
+const NAMES = ['ddiff', 'ddiff-hqs', 'diff-pnp-admm', 'diff-pnp-hqs', 'diffpir', 'dps', 'daps', 'latent-ddiff'];
 
 describe('presets', () => {
-  it('ships the DDiff family, DiffPIR, DPS and DAPS', () => {
+  it('ships the DDiff family, DiffPIR, DPS, DAPS and LatentDDiff', () => {
     const files = readdirSync(DIR)
       .filter((f) => f.endsWith('.lagrange.json'))
       .map((f) => f.replace('.lagrange.json', ''));

@@ -1,0 +1,85 @@
+/**
+ * Latent graphs through the compiler: States and the shape-agnostic steps take the space of what
+ * is wired to them (a latent State has the autoencoder's latent shape), LatentScoreModel is a
+ * prior over latents, and a latent reaching an image-only port is refused naming the node, the
+ * port and both shapes — by the validator (types) and by compile (shapes from the cards).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../src/engine/compile/compile';
+import type { GraphDocument } from '../src/engine/graph/format';
+import { parseGraph } from '../src/engine/graph/format';
+import { validateGraph } from '../src/engine/graph/validate';
+
+const FILE = join(new URL('..', import.meta.url).pathname, 'resources/presets/latent-ddiff.lagrange.json');
+const preset = (): GraphDocument => parseGraph(JSON.parse(readFileSync(FILE, 'utf8')), FILE);
+
+/** The preset with `edit` applied to a copy. */
+function edited(edit: (g: GraphDocument) => void): GraphDocument {
+  const g = structuredClone(preset());
+  edit(g);
+  return g;
+}
+
+describe('latent graphs', () => {
+  it('compile with latent registers of the autoencoder’s shape and the latent prior as a resource', async () => {
+    const plan = await compile(preset(), { iterations: 3 });
+    expect(plan.states.map((s) => [s.id, s.space, s.shape])).toEqual([
+      ['zt', 'latent', [4, 8, 8]],
+      ['u', 'latent', [4, 8, 8]],
+    ]);
+    expect(plan.prior.shape).toEqual([4, 8, 8]);
+    expect(plan.imageShape).toEqual([1, 32, 32]);
+    expect(plan.body.map((s) => [s.id, s.space ?? 'image'])).toEqual([
+      ['z', 'latent'],
+      ['x', 'image'], // LatentXUpdate's ports are typed latent by its declaration
+      ['noise', 'latent'],
+      ['dual', 'latent'],
+      ['decode', 'image'],
+    ]);
+  }, 30_000);
+
+  it('refuse a latent State wired into an image port, with the node, the port and both shapes', async () => {
+    const g = edited((d) => d.edges.push({ source: 'zt', sourcePort: 'current', target: 'preview', targetPort: 'image' }));
+    g.edges = g.edges.filter((e) => !(e.target === 'preview' && e.source === 'decode'));
+    const v = validateGraph(g);
+    expect(v.ok).toBe(false);
+    await expect(compile(g, { iterations: 2 })).rejects.toThrow(
+      `node "zt" (State) output 'current' is a latent of 4×8×8 (autoencoder fmnist-latent-8-kl-f4-c4) but node "preview" (Preview) input 'image' expects an image of 1×32×32; decode it first (Decoder)`,
+    );
+  });
+
+  it('refuse an image into a step already in latent space, and a latent prior in an image-only step', () => {
+    const mixed = edited((d) => {
+      d.edges = d.edges.filter((e) => !(e.target === 'dual' && e.targetPort === 'z'));
+      d.edges.push({ source: 'image', sourcePort: 'image', target: 'dual', targetPort: 'z' });
+    });
+    const msgs = validateGraph(mixed).errors.map((e) => e.message);
+    expect(msgs.some((m) => m.includes(`node "dual" (DualUpdate) input 'z'`) && m.includes('a latent') && m.includes('an image'))).toBe(true);
+
+    const dps = edited((d) => {
+      d.nodes.push({ id: 'guide', kind: 'DPSGuidance', params: {}, position: { x: 0, y: 0 } });
+      for (const [s, sp, t] of [
+        ['image', 'image', 'xt'],
+        ['image', 'image', 'x0'],
+        ['image', 'image', 'next'],
+        ['measure', 'measurement', 'measurement'],
+        ['prior', 'prior', 'prior'],
+        ['schedule', 'schedule', 'schedule'],
+      ] as const)
+        d.edges.push({ source: s, sourcePort: sp, target: 'guide', targetPort: t });
+    });
+    expect(validateGraph(dps).errors.map((e) => e.message)).toContainEqual(
+      expect.stringContaining(`is a prior over latents but node "guide" (DPSGuidance) input 'prior' works on images only`),
+    );
+  });
+
+  it('refuse init "adjoint" on a latent State', async () => {
+    const g = edited((d) => {
+      d.nodes.find((n) => n.id === 'u')!.params.init = 'adjoint';
+      d.edges.push({ source: 'measure', sourcePort: 'measurement', target: 'u', targetPort: 'measurement' });
+    });
+    await expect(compile(g, { iterations: 2 })).rejects.toThrow(`node "u" (State) holds a latent, but init "adjoint" gives the image Aᵀy`);
+  });
+});
