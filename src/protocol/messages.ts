@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { NodeCatalog } from './catalog';
+import type { WireGroup } from './groups';
 import { LIMITS } from './limits';
 import type { TuneResults } from './tune';
 import { tuneRequestSchemas } from './tune';
@@ -111,6 +112,8 @@ export interface WireGraph {
   models: Record<string, unknown>;
   overrides: Record<string, Record<string, Record<string, unknown>>>;
   reference?: Record<string, { note: string; overrides: Record<string, Record<string, Record<string, unknown>>> }>;
+  /** Titled frames around nodes, drawn by the studio, ignored by the engine (`groups.ts`). */
+  groups?: WireGroup[];
 }
 
 /** One problem in a graph, located by JSON path and node. */

@@ -5,6 +5,7 @@
  * Older versions are migrated on load; malformed documents are rejected with the JSON path.
  */
 import { z } from 'zod';
+import { groupsSchema } from '../../protocol/groups';
 import { LIMITS, shownValue, tooDeep } from '../../protocol/limits';
 import { BACKENDS } from '../../protocol/messages';
 
@@ -91,6 +92,8 @@ export const graphSchema = z.strictObject({
       z.strictObject({ note: z.string().default(''), overrides: z.record(z.string().regex(/^(base|task:[\w-]+|profile:[\w-]+)$/), paramTable) }),
     )
     .optional(),
+  /** Titled frames around nodes for the studio (`protocol/groups.ts`); the engine ignores them. Optional, so documents without keep their bytes. */
+  groups: groupsSchema.optional(),
 });
 
 /** A validated graph document. */
