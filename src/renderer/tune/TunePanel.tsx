@@ -82,6 +82,19 @@ function RangeEditor({ c, range }: { c: Candidate; range: WireTuneRange }): Reac
   );
 }
 
+/** A parameter's checkbox, name and running value. */
+function ParamRow({ c, on, toggle }: { c: Candidate; on: boolean; toggle: (c: Candidate) => void }): React.JSX.Element {
+  return (
+    <label className="flex items-center gap-1.5">
+      <input type="checkbox" checked={on} onChange={() => toggle(c)} data-testid={`tune-param-${keyOf(c)}`} />
+      <span className="font-mono text-[12px]">{keyOf(c)}</span>
+      <span className="ml-auto truncate text-[11px] text-slate-400" title={c.field.description}>
+        now {typeof c.value === 'number' ? Number(c.value.toPrecision(4)) : JSON.stringify(c.value)}
+      </span>
+    </label>
+  );
+}
+
 export function TunePanel(): React.JSX.Element {
   const { engine } = useHost();
   const doc = useDocument((s) => s.doc);
@@ -157,17 +170,26 @@ export function TunePanel(): React.JSX.Element {
       </p>
       <section>
         <h3 className="mb-1 font-semibold">Parameters</h3>
-        <ul className="max-h-64 space-y-0.5 overflow-auto rounded-md border border-slate-200 p-1 dark:border-slate-700" data-testid="tune-params">
-          {all.map((c) => (
-            <li key={keyOf(c)}>
-              <label className="flex items-center gap-1.5">
-                <input type="checkbox" checked={chosen.has(keyOf(c))} onChange={() => toggle(c)} data-testid={`tune-param-${keyOf(c)}`} />
-                <span className="font-mono text-[12px]">{keyOf(c)}</span>
-                <span className="ml-auto truncate text-[11px] text-slate-400">now {typeof c.value === 'number' ? Number(c.value.toPrecision(4)) : JSON.stringify(c.value)}</span>
-              </label>
-              {chosen.has(keyOf(c)) && <RangeEditor c={c} range={setup.ranges[keyOf(c)] ?? c.range} />}
-            </li>
-          ))}
+        {/* The chosen ones with their ranges on top; the others below, one click to add. */}
+        <ul className="space-y-1" data-testid="tune-chosen">
+          {all
+            .filter((c) => chosen.has(keyOf(c)))
+            .map((c) => (
+              <li key={keyOf(c)}>
+                <ParamRow c={c} on toggle={toggle} />
+                <RangeEditor c={c} range={setup.ranges[keyOf(c)] ?? c.range} />
+              </li>
+            ))}
+        </ul>
+        {!setup.chosen.length && <p className="text-[12px] text-amber-700">Choose at least one parameter below.</p>}
+        <ul className="mt-1 max-h-40 space-y-0.5 overflow-auto rounded-md border border-slate-200 p-1 dark:border-slate-700" data-testid="tune-params">
+          {all
+            .filter((c) => !chosen.has(keyOf(c)))
+            .map((c) => (
+              <li key={keyOf(c)}>
+                <ParamRow c={c} on={false} toggle={toggle} />
+              </li>
+            ))}
         </ul>
       </section>
       <section>
