@@ -189,6 +189,51 @@ print(json.dumps(out))`,
     expect(o.decodeDiff).toBeLessThan(1e-5);
   }, 60_000);
 
+  it('a class-conditional LDM (SpatialTransformer on a ClassEmbedder context, as the ImageNet LDM) exports with --class-label baked in', () => {
+    const out = join(tmp, 'cin');
+    // One process: write a tiny KL-f4 LDM checkpoint + config, export it in-process, compare ε with the UNet on that class's embedding.
+    const r = py([
+      '-c',
+      `import sys, json, yaml, numpy as np, torch; sys.path.insert(0, 'tools')
+import export_ldm
+from ldm.compvis_autoencoder import FirstStage, first_stage_config
+from ldm.openai_unet import LDMUNet
+out = sys.argv[1]; torch.manual_seed(5)
+fc = first_stage_config('kl', tiny=True); fc['ddconfig'].update(ch_mult=[1, 2, 4], resolution=32, attn_resolutions=[])
+uc = dict(image_size=8, in_channels=4, out_channels=4, model_channels=32, attention_resolutions=[2], num_res_blocks=1,
+          channel_mult=[1, 2], num_heads=2, use_spatial_transformer=True, transformer_depth=1, context_dim=16)
+ae, unet, table = FirstStage(**fc), LDMUNet(**uc).eval(), torch.randn(11, 16)
+sd = {**{'first_stage_model.' + k: v for k, v in ae.state_dict().items()}, **{'model.diffusion_model.' + k: v for k, v in unet.state_dict().items()},
+      'cond_stage_model.embedding.weight': table, 'scale_factor': torch.tensor(0.5)}
+torch.save({'state_dict': sd}, out + '.ckpt')
+fsp = {k: v for k, v in fc.items() if k != 'kind'}
+cfg = {'model': {'params': {'linear_start': 0.0015, 'linear_end': 0.0195, 'timesteps': 1000, 'conditioning_key': 'crossattn', 'scale_factor': 0.2,
+       'cond_stage_config': {'target': 'ldm.modules.encoders.modules.ClassEmbedder', 'params': {'embed_dim': 16, 'n_classes': 11}},
+       'unet_config': {'target': 'ldm.modules.diffusionmodules.openaimodel.UNetModel', 'params': uc},
+       'first_stage_config': {'target': 'ldm.models.autoencoder.AutoencoderKL', 'params': fsp}}}}
+yaml.safe_dump(cfg, open(out + '.yaml', 'w'))
+try:
+    export_ldm.main(['--ckpt', out + '.ckpt', '--config', out + '.yaml', '--out', out, '--no-check'])
+except SystemExit as e:
+    refused = str(e)
+export_ldm.main(['--ckpt', out + '.ckpt', '--config', out + '.yaml', '--out', out, '--class-label', '3', '--no-check'])
+x, t, eps = (torch.from_numpy(np.load(f'{out}/check/{n}.npy')) for n in ('x', 't', 'eps'))
+with torch.no_grad():
+    want, other = unet(x, t, table[3][None, None]), unet(x, t, table[4][None, None])
+card = json.load(open(out + '/model.json'))
+print(json.dumps({'refused': refused, 'diff': float((eps - want).abs().max()), 'otherClass': float((eps - other).abs().max()),
+                  'scale': card['latent']['scaleFactor'], 'description': card['description']}))`,
+      out,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { refused: string; diff: number; otherClass: number; scale: number; description: string };
+    expect(o.refused).toMatch(/class-conditional LDM: pass --class-label K/);
+    expect(o.diff).toBeLessThan(1e-6);
+    expect(o.otherClass).toBeGreaterThan(1e-3); // the label matters
+    expect(o.scale).toBe(0.5); // the checkpoint's measured scale_factor wins over the config's
+    expect(o.description).toMatch(/class 3 fixed/);
+  }, 60_000);
+
   it('refuses a checkpoint that does not fit its config, listing the mismatched keys', () => {
     const src = join(tmp, 'vq4-src');
     const yaml = readFileSync(join(src, 'config.yaml'), 'utf8');
