@@ -24,6 +24,10 @@ export interface CatalogPort {
   type: PortType;
   optional?: boolean;
   doc: string;
+  /** An `image` port (or `prior` input) of a shape-agnostic step: it also carries latents (the engine resolves the space from the wiring). */
+  anySpace?: boolean;
+  /** `prior` outputs: the space the prior models (absent: images). */
+  space?: 'image' | 'latent';
 }
 
 /** A capability a kind needs of what is wired into `port`. */

@@ -32,7 +32,14 @@ export function paramsJsonSchema(kind: Pick<NodeKind, 'kind' | 'params'>): Catal
 }
 
 const ports = (list: NodeKind['inputs']): CatalogPort[] =>
-  list.slice(0, CATALOG_LIMITS.items).map((p) => ({ name: p.name, type: p.type, ...(p.optional ? { optional: true } : {}), doc: cut(p.doc) }));
+  list.slice(0, CATALOG_LIMITS.items).map((p) => ({
+    name: p.name,
+    type: p.type,
+    ...(p.optional ? { optional: true } : {}),
+    ...(p.anySpace ? { anySpace: true } : {}),
+    ...(p.space ? { space: p.space } : {}),
+    doc: cut(p.doc),
+  }));
 
 /** One registry kind as a catalogue entry; `version` gives a plugin's version by name. */
 export function catalogKind(kind: NodeKind, version: (plugin: string) => string | undefined = () => undefined): CatalogKind {

@@ -31,11 +31,21 @@ export function connectionProblem(doc: WireGraph, c: { source: string; sourceHan
   const from = portOf(doc, c.source, 'out', c.sourceHandle ?? '');
   const to = portOf(doc, c.target, 'in', c.targetHandle ?? '');
   if (!from || !to) return 'connect an output (right side) to an input (left side)';
-  if (from.port.type !== to.port.type) {
+  if (from.port.type !== to.port.type && !spaceAgnostic(from.port, to.port)) {
     return `${c.source}.${from.port.name} is ${article(from.port.type)} but ${c.target}.${to.port.name} expects ${article(to.port.type)}`;
   }
   if (c.source === c.target && to.kind !== 'State') return `a node cannot feed itself; loops go through a State node's 'next' input`;
   return undefined;
 }
+
+/**
+ * Images and latents meet where one side is a shape-agnostic step's port (a State, Denoise,
+ * ZUpdate …): the engine resolves the node's space from its wiring and refuses a mix there with
+ * both shapes, which this page does not know.
+ */
+const spaceAgnostic = (a: CatalogPort, b: CatalogPort): boolean => {
+  const pixelsOrLatents = (p: CatalogPort): boolean => p.type === 'image' || p.type === 'latent';
+  return pixelsOrLatents(a) && pixelsOrLatents(b) && (a.anySpace === true || b.anySpace === true);
+};
 
 const article = (t: string): string => `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;
