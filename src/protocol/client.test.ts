@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { engineClient } from './client';
 import type { Transport } from './client';
 import type { WireRunEvent } from './messages';
+import type { WireTuneEvent } from './tune';
 
 function fake(): { transport: Transport; emit: (runId: string, e: WireRunEvent) => void; close: (why: string) => void; runId: { value: string }; early: WireRunEvent[] } {
   let onEvent: (runId: string, e: WireRunEvent) => void = () => {};
@@ -11,6 +12,10 @@ function fake(): { transport: Transport; emit: (runId: string, e: WireRunEvent) 
   const early: WireRunEvent[] = [];
   const transport: Transport = {
     async request(method) {
+      if (method === 'tune.start') {
+        for (const e of early) onEvent('tune-1', e); // events that overtake the answer
+        return { tuneId: 'tune-1' };
+      }
       if (method !== 'run.start') return {};
       for (const e of early) onEvent(runId.value, e); // events that overtake the answer
       return { runId: runId.value };
@@ -54,5 +59,23 @@ describe('engineClient', () => {
     f.emit('1', progress(3));
     f.close('lost');
     expect(seen).toEqual(['error']);
+  });
+
+  it('routes a search its own events under its tune id, apart from runs, and ends it when the connection is lost', async () => {
+    const f = fake();
+    const phase = { type: 'tune-phase', phase: 'defaults', detail: '' } as const;
+    const client = engineClient(f.transport);
+    const tune: WireTuneEvent[] = [];
+    const run: WireRunEvent[] = [];
+    await client.run({ doc: {} }, (e) => run.push(e));
+    f.early.push(phase as unknown as WireRunEvent); // arrives before tune.start answers
+    await client.tune!(
+      { doc: {}, task: 't', ranges: [{ node: 'x', param: 'p', kind: 'linear', lo: 0, hi: 1 }], val: ['a'], test: ['b'], budget: { trials: 1 }, objective: 'psnr' },
+      (e) => tune.push(e),
+    );
+    f.emit('1', progress(1));
+    f.close('lost the connection');
+    expect(tune).toEqual([phase, { type: 'tune-error', message: 'lost the connection' }]);
+    expect(run.map((e) => e.type)).toEqual(['progress', 'error']);
   });
 });
