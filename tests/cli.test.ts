@@ -154,7 +154,7 @@ describe('lagrange validate', () => {
 describe('lagrange presets and run', () => {
   it('lists the presets', async () => {
     const r = await run('presets');
-    expect(r.out.map((l) => l.split(' ')[0])).toEqual(['daps', 'ddiff-hqs', 'ddiff', 'diff-pnp-admm', 'diff-pnp-hqs', 'diffpir', 'dps', 'latent-ddiff']);
+    expect(r.out.map((l) => l.split(' ')[0])).toEqual(['daps', 'ddiff-hqs', 'ddiff', 'diff-pnp-admm', 'diff-pnp-hqs', 'diffpir', 'dps', 'latent-daps', 'latent-ddiff']);
   });
 
   it('runs a preset on a simulated task and writes result, previews and report', async () => {
@@ -269,6 +269,6 @@ describe('lagrange presets and run', () => {
 
   it('names an unknown preset and lists the known ones', async () => {
     const r = await run('run', 'ddif', '--out', join(tmp, 'x'));
-    expect(r.err[0]).toBe('lagrange: ddif: no such graph file or preset; presets: daps, ddiff-hqs, ddiff, diff-pnp-admm, diff-pnp-hqs, diffpir, dps, latent-ddiff');
+    expect(r.err[0]).toBe('lagrange: ddif: no such graph file or preset; presets: daps, ddiff-hqs, ddiff, diff-pnp-admm, diff-pnp-hqs, diffpir, dps, latent-daps, latent-ddiff');
   });
 });

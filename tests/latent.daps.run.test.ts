@@ -59,12 +59,12 @@ describe('LatentDAPS', () => {
     expect(other.image.data.some((v, i) => v !== r.image.data[i])).toBe(true);
   }, 30_000);
 
-  it('matches the node executors run in graph order (State z_t → ode → mcmc → z_t.next)', async () => {
+  it('matches the node executors run in graph order (State zt → ode → mcmc → zt.next)', async () => {
     const seed = 5;
     const expected = await runLatentDAPS({ prior, decoder, measurement, samples: 1, seed, ...settings });
     const s = resolveSchedule(settings.schedule, prior.schedule);
     const zt0 = tensor([1, ...prior.shape]);
-    createRng(seed, 'init/z_t').fillNormal(zt0.data, settings.initScale);
+    createRng(seed, 'init/zt').fillNormal(zt0.data, settings.initScale);
     let zt = zt0;
     let decoded: Tensor | undefined;
     const call = (kind: string, node: string, k: number, inputs: Record<string, unknown>, params: Record<string, unknown> = {}) =>

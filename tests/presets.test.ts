@@ -13,7 +13,7 @@ import { validateGraph } from '../src/engine/graph/validate';
 
 const DIR = new URL('../resources/presets/', import.meta.url).pathname;
 const load = (name: string): GraphDocument => parseGraph(JSON.parse(readFileSync(join(DIR, `${name}.lagrange.json`), 'utf8')), name);
-const NAMES = ['ddiff', 'ddiff-hqs', 'diff-pnp-admm', 'diff-pnp-hqs', 'diffpir', 'dps', 'daps', 'latent-ddiff'];
+const NAMES = ['ddiff', 'ddiff-hqs', 'diff-pnp-admm', 'diff-pnp-hqs', 'diffpir', 'dps', 'daps', 'latent-ddiff', 'latent-daps'];
 
 describe('presets', () => {
   it('ships the DDiff family, DiffPIR, DPS, DAPS and LatentDDiff', () => {

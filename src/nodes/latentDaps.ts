@@ -17,7 +17,7 @@ export const latentProbabilityFlowODE = defineNode({
   doc: 'ẑ₀ from a VE latent z₀ + σ_k n by M Euler steps of dz/dσ = (z − D_θ(z, σ))/σ, D_θ the EDM denoiser of the latent prior, M NFE. end "sigma-min" (the DAPS code’s latent sampler): grid g_m = (σ_k^{1/ρ} + m/M·(σ_min^{1/ρ} − σ_k^{1/ρ}))^ρ, m = 0…M, ending at σ_min; end "zero": the pixel PF-ODE’s grid (M points to σ_min, then a last step to 0).',
   inputs: [
     { name: 'z', type: 'latent', doc: 'VE latent iterate at σ_k' },
-    { name: 'prior', type: 'prior', doc: 'latent score model' },
+    { name: 'prior', type: 'prior', anySpace: true, doc: 'latent score model (LatentScoreModel; a pixel prior is refused)' },
     { name: 'schedule', type: 'schedule', doc: 'σ_k' },
   ],
   outputs: [{ name: 'z0', type: 'latent', doc: 'ẑ₀' }],

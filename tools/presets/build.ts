@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Params, Tap, Task } from './graph';
 import { byTask, DDIFF, finish, Graph, mergeTables, noiseMode } from './graph';
 import { latentDDiff } from './latent';
+import { latentDaps } from './latentDaps';
 
 const OUT = join(import.meta.dirname, '..', '..', 'resources', 'presets');
 
@@ -307,6 +308,7 @@ const presets: [string, object][] = [
   ['dps', dps()],
   ['daps', daps()],
   ['latent-ddiff', latentDDiff()],
+  ['latent-daps', latentDaps()],
 ];
 for (const [name, graph] of presets) {
   writeFileSync(join(OUT, `${name}.lagrange.json`), JSON.stringify(graph, null, 2) + '\n');

@@ -95,6 +95,8 @@ export const SOLVER_KINDS = new Set([
   'AnnealedLangevin',
   'ProbabilityFlowODE',
   'LatentXUpdate',
+  'LatentProbabilityFlowODE',
+  'LatentMCMC',
 ]);
 
 export function references(g: Graph, overrides: Record<string, Record<string, Params>>, ref: Reference): object {

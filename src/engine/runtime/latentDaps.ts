@@ -5,7 +5,7 @@
  *   z₀|y = MCMC on z₀ from ẑ₀, K_mc steps through the decoder             (LatentMCMC)
  *   z_t ← z₀|y + σ_{k+1}·n                                               (LatentMCMC.zt)
  * and the result is D(z₀|y / s) of the last level (σ_K = 0). The steps are the kernels the graph
- * nodes run, in the order of the compiled graph (State "z_t" → ode → mcmc) with the same random
+ * nodes run, in the order of the compiled graph (State "zt" → ode → mcmc) with the same random
  * streams, so this runs the loop for measurements and tests as the graph does.
  */
 import { resolveSchedule } from '../compile/schedule';
@@ -57,11 +57,11 @@ export interface LatentDapsResult {
   cost: { nfe: number; decoderVjps: number; decoderForwards: number };
 }
 
-/** Runs LatentDAPS; z_T = initScale·N(0, I) from the run's seed (State "z_t", init noise). */
+/** Runs LatentDAPS; z_T = initScale·N(0, I) from the run's seed (State "zt", init noise). */
 export async function runLatentDAPS(o: LatentDapsOptions): Promise<LatentDapsResult> {
   const s = resolveSchedule(o.schedule, o.prior.schedule);
   let zt = tensor([o.samples, ...o.prior.shape]);
-  createRng(o.seed, 'init/z_t').fillNormal(zt.data, o.initScale);
+  createRng(o.seed, 'init/zt').fillNormal(zt.data, o.initScale);
   const cost = { nfe: 0, decoderVjps: 0, decoderForwards: 0 };
   let z0 = zt,
     image = zt;

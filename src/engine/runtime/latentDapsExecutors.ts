@@ -8,6 +8,7 @@ import type { ResolvedSchedule } from '../compile/schedule';
 import type { MeasurementValue } from '../kernels/updates';
 import type { ScoreModel } from '../priors/types';
 import type { Tensor } from '../tensor/tensor';
+import { shapeStr } from '../tensor/tensor';
 import { bind } from './bind';
 import type { Executor, StepContext } from './executors';
 import { latentNet } from './latentExecutors';
@@ -22,8 +23,14 @@ function failOn(ctx: StepContext, kind: string, e: unknown): never {
 export const latentDapsExecutors: Record<string, Executor> = Object.fromEntries([
   bind(latentProbabilityFlowODE, async (ctx) => {
     const s = ctx.input('schedule') as ResolvedSchedule;
+    const prior = ctx.input('prior') as ScoreModel,
+      z = ctx.input('z') as Tensor;
+    if (shapeStr(prior.shape) !== shapeStr(z.shape.slice(1)))
+      throw new Error(
+        `node "${ctx.node}" (LatentProbabilityFlowODE): input 'prior' models ${shapeStr(prior.shape)} tensors (${prior.id}) but input 'z' is a latent of ${shapeStr(z.shape.slice(1))}; wire the LatentScoreModel of the latent's autoencoder`,
+      );
     try {
-      return { z0: await latentPfOde(ctx.input('prior') as ScoreModel, ctx.input('z') as Tensor, s.sigmaT[ctx.k]!, ctx.params) };
+      return { z0: await latentPfOde(prior, z, s.sigmaT[ctx.k]!, ctx.params) };
     } catch (e) {
       failOn(ctx, 'LatentProbabilityFlowODE', e);
     }
