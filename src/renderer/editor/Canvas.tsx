@@ -3,10 +3,12 @@
  * with a reason), double-click quick add, selection, deletion, minimap, and the problems (the
  * engine's and the last run's) on the offending nodes. Positions are committed to the document
  * when a drag ends (one undo step). A graph file or a result PNG dropped on it opens that graph.
+ * Groups are drawn as frames behind their members (dragging a frame moves them) or, collapsed,
+ * as one node with the members' external ports (`groupView.ts`).
  */
 import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, applyEdgeChanges, applyNodeChanges, useReactFlow } from '@xyflow/react';
 import type { Connection, Edge, EdgeChange, FinalConnectionState, NodeChange, OnSelectionChangeParams } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { EngineClient } from '../../protocol/client';
 import { useHost } from '../host/context';
 import { openGraphFile } from '../presets/files';
@@ -18,14 +20,26 @@ import { addNode, connectEdge, removeElements } from './actions';
 import { connectionProblem, portColor, portOf } from './ports';
 import { useProblems } from './Problems';
 import { QuickAdd } from './QuickAdd';
+import { GroupNode } from './GroupNode';
+import type { GroupFlowNode } from './GroupNode';
 import { StudioNode } from './StudioNode';
 import type { StudioFlowNode } from './StudioNode';
+import { documentEnd, groupOfFrame, viewEdge } from './groups';
+import { collapsedMembers, groupNodes } from './groupView';
 import { layerName, runningParams } from './effective';
 import { summarize } from './summary';
 import { useUi } from './ui';
 import { useAutoLayout } from './useAutoLayout';
 
-const nodeTypes = { studio: StudioNode };
+const nodeTypes = { studio: StudioNode, frame: GroupNode };
+type FlowNode = StudioFlowNode | GroupFlowNode;
+
+/** A connection drawn on the canvas in document terms (a collapsed group's handle names its member's port). */
+function documentConnection(c: { source: string; sourceHandle?: string | null; target: string; targetHandle?: string | null }): Connection {
+  const s = documentEnd(c.source, c.sourceHandle ?? null);
+  const t = documentEnd(c.target, c.targetHandle ?? null);
+  return { source: s.node, sourceHandle: s.port, target: t.node, targetHandle: t.port };
+}
 
 /** A file dropped on the canvas: a graph or a result PNG opens as the document (Undo returns to this one). */
 async function dropFile(engine: EngineClient, file: File): Promise<void> {
@@ -59,6 +73,10 @@ export function Canvas(): React.JSX.Element {
   const [edges, setEdges] = useState<Edge[]>([]);
   const focus = useUi((s) => s.focus);
   const [quick, setQuick] = useState<{ x: number; y: number; flow: { x: number; y: number } }>();
+  const [frameSelection, setFrameSelection] = useState<ReadonlySet<string>>(new Set());
+  const collapsed = useMemo(() => collapsedMembers(doc), [doc]);
+  const latest = useRef<StudioFlowNode[]>([]);
+  latest.current = nodes;
 
   // Rebuild the flow's nodes from the document, keeping what React Flow measured and selected.
   useEffect(() => {
@@ -86,24 +104,35 @@ export function Canvas(): React.JSX.Element {
             return layer ? layerName(layer) : undefined;
           }),
         };
-        return { ...(o ?? {}), id: n.id, type: 'studio' as const, position: n.position ?? { x: 0, y: 0 }, data };
+        // A collapsed group's members stay drawn (measured, for layout) but unseen and untouchable.
+        const hidden = collapsed.has(n.id);
+        const look = hidden
+          ? { style: { visibility: 'hidden' as const, pointerEvents: 'none' as const }, selectable: false, draggable: false, selected: false }
+          : { style: undefined, selectable: true, draggable: true };
+        return { ...(o ?? {}), ...look, id: n.id, type: 'studio' as const, position: n.position ?? { x: 0, y: 0 }, data };
       });
     });
-  }, [doc, errors, warnings, kinds, plugins]);
+  }, [doc, errors, warnings, kinds, plugins, collapsed]);
+  // Group nodes are derived anew on each change; what React Flow measured of them is kept here.
+  const [frameSizes, setFrameSizes] = useState<ReadonlyMap<string, { width: number; height: number }>>(new Map());
+  const frames = useMemo(
+    () => groupNodes(doc, nodes, frameSelection).map((f) => (frameSizes.has(f.id) ? { ...f, measured: frameSizes.get(f.id) } : f)),
+    [doc, nodes, frameSelection, frameSizes],
+  );
+  const shown = useMemo<FlowNode[]>(() => [...frames, ...nodes], [frames, nodes]);
 
   useEffect(() => {
     setEdges((prev) => {
       const selected = new Set(prev.filter((e) => e.selected).map((e) => e.id));
-      return doc.edges.map((e) => {
+      return doc.edges.flatMap((e) => {
         const type = portOf(doc, e.source, 'out', e.sourcePort)?.port.type ?? 'image';
         const id = edgeId(e);
         const back = e.targetPort === 'next'; // loop edges into a State
+        const drawn = viewEdge(e, (n) => collapsed.get(n));
+        if (!drawn) return []; // inside one collapsed group
         return {
           id,
-          source: e.source,
-          sourceHandle: e.sourcePort,
-          target: e.target,
-          targetHandle: e.targetPort,
+          ...drawn,
           selected: selected.has(id),
           // Marching dashes show a loop at work; at rest they would keep a CPU core busy redrawing.
           animated: back && running,
@@ -111,7 +140,7 @@ export function Canvas(): React.JSX.Element {
         };
       });
     });
-  }, [doc.edges, doc.nodes, kinds, running]);
+  }, [doc.edges, doc.nodes, kinds, running, collapsed]);
 
   // Select what was just pasted or added, once it is on the canvas.
   useEffect(() => {
@@ -121,16 +150,34 @@ export function Canvas(): React.JSX.Element {
     useUi.getState().select(undefined);
   }, [focus, nodes]);
 
-  const onNodesChange = useCallback((changes: NodeChange<StudioFlowNode>[]) => {
-    setNodes((ns) =>
-      applyNodeChanges(
-        changes.filter((c) => c.type !== 'remove'),
-        ns,
-      ),
-    );
-    const removed = changes.filter((c) => c.type === 'remove').map((c) => c.id);
-    if (removed.length) removeElements(removed, []);
-  }, []);
+  const onNodesChange = useCallback(
+    (changes: NodeChange<FlowNode>[]) => {
+      // A group's node is drawn from its members: moving it moves them, selecting it is kept here.
+      const own = changes.filter((c) => !('id' in c) || !groupOfFrame(c.id));
+      for (const c of changes) {
+        if (!('id' in c)) continue;
+        const g = groupOfFrame(c.id);
+        if (!g) continue;
+        if (c.type === 'dimensions' && c.dimensions) {
+          const size = c.dimensions;
+          setFrameSizes((m) => new Map([...m, [c.id, size]]));
+        }
+        if (c.type === 'select') setFrameSelection((s) => new Set(c.selected ? [...s, c.id] : [...s].filter((x) => x !== c.id)));
+        if (c.type === 'position' && c.position) {
+          const frame = frames.find((f) => f.id === c.id);
+          const members = new Set(doc.groups?.find((x) => x.id === g)?.nodes ?? []);
+          if (!frame) continue;
+          const dx = c.position.x - frame.position.x,
+            dy = c.position.y - frame.position.y;
+          if (dx || dy) setNodes((ns) => ns.map((n) => (members.has(n.id) ? { ...n, position: { x: n.position.x + dx, y: n.position.y + dy } } : n)));
+        }
+      }
+      setNodes((ns) => applyNodeChanges(own.filter((c) => c.type !== 'remove') as NodeChange<StudioFlowNode>[], ns));
+      const removed = own.filter((c) => c.type === 'remove').map((c) => c.id);
+      if (removed.length) removeElements(removed, []);
+    },
+    [frames, doc.groups],
+  );
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
     setEdges((es) =>
       applyEdgeChanges(
@@ -142,14 +189,17 @@ export function Canvas(): React.JSX.Element {
     if (removed.length) removeElements([], removed);
   }, []);
 
-  const isValidConnection = useCallback((c: Connection | Edge) => !connectionProblem(useDocument.getState().doc, c), []);
-  const onConnect = useCallback((c: Connection) => connectEdge(c), []);
+  const isValidConnection = useCallback((c: Connection | Edge) => !connectionProblem(useDocument.getState().doc, documentConnection(c)), []);
+  const onConnect = useCallback((c: Connection) => connectEdge(documentConnection(c)), []);
   const onConnectEnd = useCallback(
     (_: MouseEvent | TouchEvent, s: FinalConnectionState) => {
       if (!s.toHandle || s.isValid || !s.fromHandle) return;
       // The user dropped on a port that does not fit: say why (either drag direction).
       const [from, to] = s.fromHandle.type === 'source' ? [s.fromHandle, s.toHandle] : [s.toHandle, s.fromHandle];
-      const why = connectionProblem(useDocument.getState().doc, { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null });
+      const why = connectionProblem(
+        useDocument.getState().doc,
+        documentConnection({ source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }),
+      );
       if (why) notify({ tone: 'error', text: `Connection refused: ${why}` });
     },
     [notify],
@@ -183,13 +233,16 @@ export function Canvas(): React.JSX.Element {
   const onSelectionChange = useCallback(
     (p: OnSelectionChangeParams) =>
       setSelection(
-        p.nodes.map((n) => n.id),
+        p.nodes.map((n) => n.id).filter((id) => !groupOfFrame(id)),
         p.edges.map((e) => e.id),
       ),
     [setSelection],
   );
-  const onNodeDragStop = useCallback((_: unknown, __: unknown, dragged: StudioFlowNode[]) => {
-    const moved = new Map(dragged.map((n) => [n.id, n.position]));
+  const onNodeDragStop = useCallback((_: unknown, __: unknown, dragged: FlowNode[]) => {
+    // A dragged group commits where its members went.
+    const groups = new Set(dragged.map((n) => groupOfFrame(n.id)).filter((g) => g !== undefined));
+    const members = new Set((useDocument.getState().doc.groups ?? []).filter((g) => groups.has(g.id)).flatMap((g) => g.nodes));
+    const moved = new Map([...dragged.filter((n) => !groupOfFrame(n.id)), ...latest.current.filter((n) => members.has(n.id))].map((n) => [n.id, n.position]));
     useDocument.getState().edit((d) => {
       for (const n of d.nodes) {
         const p = moved.get(n.id);
@@ -200,7 +253,7 @@ export function Canvas(): React.JSX.Element {
     });
   }, []);
 
-  const minimapColor = useMemo(() => (n: StudioFlowNode) => (n.data.errors.length ? '#ef4444' : '#94a3b8'), []);
+  const minimapColor = useMemo(() => (n: FlowNode) => (n.type === 'frame' ? 'transparent' : n.data.errors.length ? '#ef4444' : '#94a3b8'), []);
 
   return (
     <div
@@ -212,7 +265,7 @@ export function Canvas(): React.JSX.Element {
       data-layout={layout.pending ? 'pending' : 'idle'}
     >
       <ReactFlow
-        nodes={nodes}
+        nodes={shown}
         edges={edges}
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}

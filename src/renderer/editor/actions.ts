@@ -5,6 +5,7 @@ import type { Selection } from '../../protocol/params';
 import { kindOf, useCatalog } from '../state/catalog';
 import { edgeId, freshId, useDocument } from '../state/document';
 import { pluginOf } from '../state/kindCatalog';
+import { groupNodes, pruneGroups, ungroup } from './groups';
 import { initialParams } from './initialParams';
 import { anchorOf, insertTemplate } from './templates';
 import type { KindInfo } from './templates';
@@ -48,6 +49,21 @@ export function removeElements(nodeIds: string[], edgeIds: string[]): void {
   useDocument.getState().edit((d) => {
     d.nodes = d.nodes.filter((n) => !nodes.has(n.id));
     d.edges = d.edges.filter((e) => !edges.has(edgeId(e)) && !nodes.has(e.source) && !nodes.has(e.target));
+    pruneGroups(d as WireGraph);
+  });
+}
+
+/** Groups the nodes `ids` under `title` (Ctrl+G; one undo step); returns the group's id. */
+export function groupSelection(ids: readonly string[], title = 'Group'): string | undefined {
+  let id: string | undefined;
+  useDocument.getState().edit((d) => void (id = groupNodes(d as WireGraph, ids, title)));
+  return id;
+}
+
+/** Dissolves the groups holding any of `ids` (Ctrl+Shift+G); the nodes stay. */
+export function ungroupSelection(ids: readonly string[]): void {
+  useDocument.getState().edit((d) => {
+    for (const g of (d.groups ?? []).filter((x) => x.nodes.some((n) => ids.includes(n)))) ungroup(d as WireGraph, g.id);
   });
 }
 

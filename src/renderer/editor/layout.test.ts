@@ -51,4 +51,31 @@ describe('autoLayout', () => {
     for (const e of ddiff.edges.filter((e) => e.targetPort === 'next')) expect(at.get(e.target)!.x, `${e.target} left of ${e.source}`).toBeLessThan(at.get(e.source)!.x);
     expect(elkGraph(boxes(ddiff), ddiff.edges).edges).toHaveLength(ddiff.edges.length - ddiff.edges.filter((e) => e.targetPort === 'next').length);
   });
+
+  it('keeps each group together: no other node inside the box around its members, with room for the frame', async () => {
+    const groups = [
+      { id: 'z-update', nodes: ['xt', 'z'] },
+      { id: 'dual', nodes: ['u', 'dual'] },
+    ];
+    const b = boxes(ddiff);
+    const at = await autoLayout(b, ddiff.edges, groups);
+    expect([...at.keys()].sort()).toEqual(ddiff.nodes.map((n) => n.id).sort());
+    const box = new Map(b.map((x) => [x.id, { ...at.get(x.id)!, w: x.width, h: x.height }]));
+    for (const g of groups) {
+      const m = g.nodes.map((id) => box.get(id)!);
+      // The frame: the members' box, 16 px around and a 26 px title bar above.
+      const f = {
+        x: Math.min(...m.map((r) => r.x)) - 16,
+        y: Math.min(...m.map((r) => r.y)) - 42,
+        x1: Math.max(...m.map((r) => r.x + r.w)) + 16,
+        y1: Math.max(...m.map((r) => r.y + r.h)) + 16,
+      };
+      for (const [id, r] of box) {
+        if (g.nodes.includes(id)) continue;
+        const apart = r.x + r.w <= f.x || f.x1 <= r.x || r.y + r.h <= f.y || f.y1 <= r.y;
+        expect(apart, `${id} inside group ${g.id}`).toBe(true);
+      }
+    }
+    expect(elkGraph(b, ddiff.edges, groups).children!.filter((c) => c.id.startsWith('group:'))).toHaveLength(2);
+  });
 });

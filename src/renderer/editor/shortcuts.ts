@@ -1,11 +1,13 @@
 /**
  * Keyboard shortcuts of the editor (ignored while typing in a field). Ctrl+A selects every node,
  * not the page's text (a text selection would also turn the next port drag into a text drag).
+ * Ctrl+G groups the selected nodes into a titled frame and lays the graph out around it;
+ * Ctrl+Shift+G dissolves their groups.
  */
 import { useEffect } from 'react';
 import { useDocument } from '../state/document';
 import type { Clip } from './actions';
-import { copy, paste, removeElements } from './actions';
+import { copy, groupSelection, paste, removeElements, ungroupSelection } from './actions';
 import { useUi } from './ui';
 
 /** Handlers the shortcuts call that need the host (save, run). */
@@ -45,6 +47,12 @@ export function useShortcuts(actions: ShortcutActions): void {
           if (c) useUi.getState().select(paste(c));
         });
       else if ((key === 'delete' || key === 'backspace') && (nodes.length || edges.length)) act(() => removeElements(nodes, edges));
+      else if (mod && key === 'g' && !e.shiftKey && nodes.length)
+        act(() => {
+          // Laid out with the grouping (one undo step), so no other node sits inside the frame.
+          if (groupSelection(nodes)) useUi.getState().requestLayout('amend');
+        });
+      else if (mod && key === 'g' && e.shiftKey) act(() => ungroupSelection(nodes));
       else if (mod && key === 'a') act(() => useUi.getState().select(doc.doc.nodes.map((n) => n.id)));
       else if (!mod && e.shiftKey && key === 'l') act(() => useUi.getState().requestLayout(true));
       else if (mod && key === 's') act(actions.save);

@@ -8,6 +8,7 @@
 import type { NodeCategory } from '../../nodes/types';
 import type { WireGraph } from '../../protocol/messages';
 import { freshId } from '../state/document';
+import { groupNodes } from './groups';
 
 type Node = WireGraph['nodes'][number];
 type Edge = WireGraph['edges'][number];
@@ -128,6 +129,12 @@ export function insertTemplate(d: WireGraph, preset: WireGraph, anchor: Anchor, 
       const layer = (d.overrides[selector] ??= {});
       layer[to] = { ...(layer[to] ?? {}), ...structuredClone(params) };
     }
+  }
+  // The preset's groups come along around the nodes that came.
+  for (const g of preset.groups ?? []) {
+    const members = g.nodes.map((id) => rename.get(id)).filter((id) => id !== undefined);
+    const id = groupNodes(d, members, g.title);
+    if (id && g.collapsed) d.groups!.find((x) => x.id === id)!.collapsed = true;
   }
   return [...rename.values()];
 }

@@ -85,7 +85,7 @@ export function useAutoLayout(): { pending: boolean } {
     }
     setRunning(true);
     const graph = doc;
-    autoLayout(boxes, doc.edges)
+    autoLayout(boxes, doc.edges, doc.groups ?? [])
       .then((at) => {
         // An edit while ELK worked: lay out again from the edited document.
         if (useDocument.getState().doc !== graph) return;
