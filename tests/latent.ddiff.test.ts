@@ -1,57 +1,43 @@
 /**
- * LatentDDiff (src/engine/runtime/latentDDiff.ts) on the bundled latent prior: box inpainting of
- * held-out tuning images 16 and 19 (σ_y = 0.05, 200 iterations) beats the measurement's PSNR, at
- * one prior evaluation and one decoder VJP per iteration, and a seed reproduces its result.
+ * LatentDDiff, the `latent-ddiff` preset, on the bundled latent prior: box inpainting of held-out
+ * tuning images 16 and 19 (σ_y = 0.05, 200 iterations) beats the measurement's PSNR at one prior
+ * evaluation per iteration, and a seed reproduces its result.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeKind } from '../src/nodes/index';
-import type { ScheduleParams } from '../src/engine/compile/schedule';
-import { loadImage } from '../src/engine/io/prepare';
-import type { NoisingStepParams } from '../src/engine/kernels/updates';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compile } from '../src/engine/compile/compile';
+import { parseGraph } from '../src/engine/graph/format';
 import { psnr } from '../src/engine/metrics/psnr';
-import type { AutoencoderNet } from '../src/engine/priors/autoencoder';
-import { loadAutoencoderNet } from '../src/engine/priors/autoencoder';
-import type { LatentScoreModel } from '../src/engine/priors/latentPrior';
-import { loadLatentPrior } from '../src/engine/priors/latentPrior';
-import { runLatentDDiff } from '../src/engine/runtime/latentDDiff';
-import type { LatentStepParams } from '../src/engine/runtime/latentExecutors';
-import { simulate } from '../src/engine/simulate';
+import { releaseLatentNets } from '../src/engine/runtime/latentExecutors';
+import { runPlan } from '../src/engine/runtime/run';
+import type { RunResult } from '../src/engine/runtime/run';
 
-const DIR = join(new URL('..', import.meta.url).pathname, 'resources/models/fmnist-latent-8');
-let prior: LatentScoreModel, decoder: AutoencoderNet;
-beforeAll(async () => {
-  prior = await loadLatentPrior(DIR, { providers: ['cpu'] });
-  decoder = await loadAutoencoderNet(DIR, 'decoder', { providers: ['cpu'] });
-});
-afterAll(async () => {
-  await prior.release();
-  await decoder.release();
-});
+const FILE = join(new URL('..', import.meta.url).pathname, 'resources/presets/latent-ddiff.lagrange.json');
+afterAll(releaseLatentNets);
 
-const settings = {
-  schedule: nodeKind('Schedule')!.params.parse({ iterations: 200 }) as unknown as ScheduleParams,
-  x: nodeKind('LatentXUpdate')!.params.parse({ gamma0: 1 }) as unknown as LatentStepParams,
-  noise: nodeKind('ZUpdate')!.params.parse({ zeta: 1, eta: 1, t0: 1 }) as unknown as NoisingStepParams,
-  rho: 1,
-};
+/** The preset on held-out image `i` (measurement and run seeded by i) for `iterations`. */
+async function inpaint(i: number, iterations: number): Promise<{ run: RunResult; measured: number }> {
+  const doc = parseGraph(JSON.parse(readFileSync(FILE, 'utf8')), FILE);
+  const plan = await compile(doc, { iterations, seed: i, set: { image: { source: `model:fmnist-latent-8/heldout/${i}.png` } } });
+  const { y, x } = plan.measurement;
+  return { run: await runPlan(plan, { throttleMs: Infinity }), measured: psnr(y, x!)[0]! };
+}
 
 describe('LatentDDiff', () => {
-  it('inpaints a box better than the measurement, one NFE and one decoder VJP per iteration', async () => {
+  it('inpaints a box better than the measurement, at one NFE per iteration', async () => {
     const gains: number[] = [];
     for (const i of [16, 19]) {
-      const truth = await loadImage(join(DIR, 'heldout', `${i}.png`), 32, 1);
-      const m = simulate({ task: 'inpaint-box', image: truth, seed: i, noise: { kind: 'gaussian', sigma: 0.05 } });
-      const measurement = { op: m.op, y: m.y, sigmaY: 0.05, x: truth };
-      const r = await runLatentDDiff({ prior, decoder, measurement, samples: 1, seed: i, ...settings });
-      expect(r.image.shape).toEqual([1, 1, 32, 32]);
-      expect(r.cost).toEqual({ nfe: 200, decoderVjps: 200, decoderForwards: 201 });
-      gains.push(psnr(r.image, truth)[0]! - psnr(m.y, truth)[0]!);
-      if (i === 16) {
-        const again = await runLatentDDiff({ prior, decoder, measurement, samples: 1, seed: i, ...settings });
-        expect(Array.from(again.image.data)).toEqual(Array.from(r.image.data));
-      }
+      const { run, measured } = await inpaint(i, 200);
+      expect(run.result!.shape).toEqual([1, 1, 32, 32]);
+      expect(run.report.nfe).toBe(200);
+      gains.push(run.report.metrics!.psnr![0]! - measured);
     }
     expect(Math.min(...gains)).toBeGreaterThan(1);
   }, 120_000);
+
+  it('is reproduced by its seed', async () => {
+    const [a, b] = [await inpaint(16, 6), await inpaint(16, 6)];
+    expect(Array.from(b.run.result!.data)).toEqual(Array.from(a.run.result!.data));
+  }, 60_000);
 });

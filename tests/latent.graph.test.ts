@@ -1,7 +1,7 @@
 /**
  * Latent graphs through the compiler: States and the shape-agnostic steps take the space of what
  * is wired to them (a latent State has the autoencoder's latent shape), LatentScoreModel is a
- * prior over latents, and a latent reaching an image-only port is refused naming the node, the
+ * prior over latents, Decoders read only by sinks are taps, and a latent reaching an image-only port is refused naming the node, the
  * port and both shapes — by the validator (types) and by compile (shapes from the cards).
  */
 import { readFileSync } from 'node:fs';
@@ -11,6 +11,9 @@ import { compile } from '../src/engine/compile/compile';
 import type { GraphDocument } from '../src/engine/graph/format';
 import { parseGraph } from '../src/engine/graph/format';
 import { validateGraph } from '../src/engine/graph/validate';
+import { executors } from '../src/engine/runtime/executors';
+import type { StepContext } from '../src/engine/runtime/executors';
+import { runPlan } from '../src/engine/runtime/run';
 
 const FILE = join(new URL('..', import.meta.url).pathname, 'resources/presets/latent-ddiff.lagrange.json');
 const preset = (): GraphDocument => parseGraph(JSON.parse(readFileSync(FILE, 'utf8')), FILE);
@@ -36,8 +39,25 @@ describe('latent graphs', () => {
       ['x', 'image'], // LatentXUpdate's ports are typed latent by its declaration
       ['noise', 'latent'],
       ['dual', 'latent'],
-      ['decode', 'image'],
     ]);
+    // The Decoders only sinks read are taps: decoded when a sink shows them, not every iteration.
+    expect(plan.taps.map((s) => s.id)).toEqual(['decode-zt', 'decode-z', 'decode']);
+  }, 30_000);
+
+  it('decode for the frames sinks show only, with the previews of the decoded states', async () => {
+    const plan = await compile(preset(), { iterations: 3 });
+    let decodes = 0;
+    const table = { ...executors, Decoder: (ctx: StepContext) => (decodes++, executors.Decoder!(ctx)) };
+    const frames: string[] = [];
+    const run = await runPlan(plan, {
+      throttleMs: 0,
+      backend: { step: { form: 'node', executors: table }, summary: '' },
+      onEvent: (e) => void (e.type === 'preview' && frames.push(`${e.nodeId}@${e.iteration}`)),
+    });
+    expect(run.result!.shape).toEqual([1, 1, 32, 32]);
+    // Previews every 50 iterations: frames at k = 0 and the last; three Decoders each time, not nine in all.
+    expect(frames.sort()).toEqual(['preview-xt@0', 'preview-xt@2', 'preview-z@0', 'preview-z@2', 'preview@0', 'preview@2']);
+    expect(decodes).toBe(6);
   }, 30_000);
 
   it('refuse a latent State wired into an image port, with the node, the port and both shapes', async () => {

@@ -3,7 +3,8 @@
  * autoencoder (docs/latent.md). The same Denoise, ZUpdate and DualUpdate nodes as pixel DDiff run
  * on latents (their ports follow the space of what is wired to them); LatentXUpdate takes the data
  * step through one decoder VJP, and a Decoder turns the latent result into the image Output,
- * Preview and Metrics see.
+ * Preview and Metrics see; two more decode z_t and ẑ for the previews. Decoders that only sinks
+ * read run as taps (src/engine/compile/taps.ts): once per shown frame, not once per iteration.
  */
 import type { Params, Task } from './graph';
 import { byTask, DDIFF, finish, Graph, noiseMode } from './graph';
@@ -35,6 +36,9 @@ export function latentDDiff(): object {
     .node('noise', 'ZUpdate', { zeta: 1, eta: 1, t0: 1 }, 5, 1)
     .node('dual', 'DualUpdate', { rho: 1 }, 5, 2)
     .node('decode', 'Decoder', model, 6, 1)
+    // Decoded views of the latent states for the previews: taps, decoded only for shown frames.
+    .node('decode-zt', 'Decoder', model, 2, -1)
+    .node('decode-z', 'Decoder', model, 3, -1)
     .edge('image.image', 'measure.image')
     .edge('A.operator', 'measure.operator')
     .edge('prior.prior', 'schedule.prior')
@@ -54,7 +58,9 @@ export function latentDDiff(): object {
     .edge('x.x', 'dual.x')
     .edge('z.x0', 'dual.z')
     .edge('dual.u', 'u.next')
-    .edge('x.x', 'decode.z');
+    .edge('x.x', 'decode.z')
+    .edge('zt.current', 'decode-zt.z')
+    .edge('z.x0', 'decode-z.z');
   // Noise mode and t₀ are the diffusion's side of DDiff's table and carry over; γ₀ does not (latent
   // units), so it is 1 wherever it was not tuned.
   const table = byTask((t): Record<string, Params> => ({ x: { gamma0: LATENT_GAMMA[t] ?? UNTUNED_GAMMA }, noise: { ...noiseMode(DDIFF[t].mode), t0: DDIFF[t].t0 } }));
@@ -62,8 +68,10 @@ export function latentDDiff(): object {
   return finish(
     g,
     'decode.image',
-    // The decoded start of the data step, D((ẑ − u)/s): LatentXUpdate computes it anyway.
-    [{ id: 'preview-z', label: 'D(ẑ − u)', from: 'x.decoded', x: 4, y: -1 }],
+    [
+      { id: 'preview-xt', label: 'D(z_t)', from: 'decode-zt.image', x: 2, y: -2 },
+      { id: 'preview-z', label: 'D(ẑ)', from: 'decode-z.image', x: 3, y: -2 },
+    ],
     'latent-ddiff',
     'LatentDDiff: DDiff in the latent space of the bundled fmnist-latent-8 autoencoder — ẑ = Tweedie denoise of the latent z_t, x = normalised step on ½‖y − A(D(v))‖² from v = ẑ − u through one decoder VJP, z_t re-noised from x + u, u += x − ẑ; the result is D(x). 1000 NFE + 1000 decoder VJPs. γ₀ (latent units) is tuned for box inpainting only (held-out images 16–23); the other tasks take DDiff’s noise modes and an untuned γ₀ = 1.',
     table,

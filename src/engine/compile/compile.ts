@@ -33,6 +33,7 @@ import type { ScoreModel } from '../priors/types';
 import type { BodyStep, Plan, PortRef, PreviewSpec, StateSpec, Value } from './plan';
 import { key } from './plan';
 import { latentGraphProblems, latentShapeOf } from './latentChecks';
+import { splitTaps } from './taps';
 import { CompileError, evalLpips, evalResource, evalStatic, latentImageShape, paramsOf, priorImageShape } from './resources';
 import type { ResolvedSchedule } from './schedule';
 
@@ -232,7 +233,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     nodeKind(nodes.get(id)!.kind)!
       .inputs.concat(nodeKind(nodes.get(id)!.kind)!.outputs)
       .some((p) => p.anySpace);
-  const body: BodyStep[] = order
+  const steps: BodyStep[] = order
     .filter((id) => dynamic.has(id) && !NOT_STEPS.has(role(id)))
     .map((id) => ({
       id,
@@ -270,6 +271,8 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   const outputNode = sink(outputKind)[0];
   const metricsNode = sink(metricsKind)[0];
   const lpips = metricsNode ? await evalLpips(metricsNode, imageShape) : undefined;
+  const sinkRefs = [...previews.map((p) => p.source), ...(outputNode ? [into(outputNode.id, 'image')!] : []), ...(metricsNode ? [into(metricsNode.id, 'image')!] : [])];
+  const { body, taps } = splitTaps(steps, states, sinkRefs);
 
   return {
     name: doc.name,
@@ -287,6 +290,7 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
     constants,
     states,
     body,
+    taps,
     ...(outputNode ? { output: into(outputNode.id, 'image')! } : {}),
     previews,
     ...(metricsNode ? { metrics: { source: into(metricsNode.id, 'image')!, every: paramsOf(metricsNode).every as number } } : {}),

@@ -77,6 +77,11 @@ export interface Plan {
   constants: Map<string, Value>;
   states: StateSpec[];
   body: BodyStep[];
+  /**
+   * Steps only sinks read (`taps.ts`: e.g. the Decoder before Output and Preview), in order:
+   * evaluated after the body, in the iterations where a sink reads them.
+   */
+  taps: BodyStep[];
   output?: PortRef;
   previews: PreviewSpec[];
   /** Source of per-iteration metrics, and how often. */

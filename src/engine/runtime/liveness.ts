@@ -2,8 +2,8 @@
  * When each per-iteration value of a Plan dies, worked out once from the step inputs: the runtime
  * hands a dead value's buffer back to its pool, and the next step (or the next iteration) gets it
  * as an output. Per iteration the timeline is body step 0 … B−1, then "after the body" (B): the
- * state registers are updated, previews and metrics read their sources, and on the last
- * iteration the Output is taken.
+ * state registers are updated, the taps a sink wants run, previews and metrics read their
+ * sources, and on the last iteration the Output is taken.
  */
 import { key } from '../compile/plan';
 import type { Plan } from '../compile/plan';
@@ -32,7 +32,8 @@ export interface Liveness {
 /** The death points of the per-iteration values (`<state>.current` and body outputs) of `plan`. */
 export function liveness(plan: Plan): Liveness {
   const B = plan.body.length;
-  const dynamic = new Set([...plan.states.map((s) => s.id), ...plan.body.map((s) => s.id)]);
+  const taps = plan.taps ?? [];
+  const dynamic = new Set([...plan.states.map((s) => s.id), ...plan.body.map((s) => s.id), ...taps.map((s) => s.id)]);
   const carried = new Set(plan.states.map((s) => key(s.next)));
   const bodyIds = new Set(plan.body.map((s) => s.id));
   const last = new Map<string, number>();
@@ -43,6 +44,8 @@ export function liveness(plan: Plan): Liveness {
   // Previews, metrics and the Output read after the body; a register no step reads dies there too.
   const sinks = [...plan.previews.map((p) => p.source), ...(plan.metrics ? [plan.metrics.source] : []), ...(plan.output ? [plan.output] : [])];
   for (const ref of sinks) if (dynamic.has(ref.node)) use(key(ref), B);
+  // Taps run after the body, when a sink wants them: what they read lives to the end of the iteration.
+  for (const t of taps) for (const ref of Object.values(t.inputs)) if (dynamic.has(ref.node)) use(key(ref), B);
   for (const st of plan.states) if (!last.has(`${st.id}.current`)) use(`${st.id}.current`, B);
 
   const dieAfter: string[][] = Array.from({ length: B + 1 }, () => []);

@@ -9,7 +9,7 @@
  * recycles buffers instead of allocating; registers, snapshots and the result are never reused.
  */
 import { key } from '../compile/plan';
-import type { Plan, Value } from '../compile/plan';
+import type { BodyStep, Plan, PortRef, Value } from '../compile/plan';
 import type { MeasurementValue } from '../kernels/updates';
 import { noiseNormalisedResidual, psnr, relativeResidual, ssim } from '../metrics/index';
 import type { LpipsNetwork } from '../metrics/lpips';
@@ -279,6 +279,52 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
     }
   };
 
+  /** Runs body step (or tap) `step` for iteration k; its outputs are checked and recorded. */
+  const execute = async (step: BodyStep, k: number): Promise<Record<string, Tensor>> => {
+    const ctx: StepContext = {
+      ...(pool ? { pool } : {}),
+      k,
+      node: step.id,
+      params: step.params,
+      input: (port: string) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
+      rng: () => createRng(plan.seed, stepStream(step.id, k)),
+      warn: (m: string) => warnings.add(m),
+    };
+    let outs: Record<string, Tensor>;
+    try {
+      outs = await executors[step.kind]!(ctx);
+    } catch (e) {
+      throw new RunError(`node "${step.id}" (${step.kind}) at iteration ${k}: ${(e as Error).message}`, step.id, k);
+    }
+    for (const [port, value] of Object.entries(outs)) check({ node: step.id, kind: step.kind, port, value }, k);
+    return outs;
+  };
+  /** Keys of `step`'s outputs that nothing reads (dead at once). */
+  const unreadOf = (step: BodyStep, outs: Record<string, Tensor>): string[] =>
+    Object.keys(outs)
+      .map((p) => `${step.id}.${p}`)
+      .filter((o) => !live!.read.has(o) && !live!.carried.has(o));
+
+  // Taps (compile/taps.ts) run after the body, once per iteration at most, when a sink reads them.
+  const taps = new Map((plan.taps ?? []).map((t) => [t.id, t]));
+  const tapsRun = new Set<string>();
+  const runTaps = async (refs: readonly PortRef[], k: number): Promise<void> => {
+    const needed = new Set<string>();
+    for (const stack = refs.map((r) => r.node); stack.length;) {
+      const id = stack.pop()!;
+      const t = taps.get(id);
+      if (!t || needed.has(id) || tapsRun.has(id)) continue;
+      needed.add(id);
+      stack.push(...Object.values(t.inputs).map((r) => r.node));
+    }
+    for (const t of plan.taps ?? []) {
+      if (!needed.has(t.id)) continue;
+      tapsRun.add(t.id);
+      const outs = await execute(t, k);
+      if (live) retire(unreadOf(t, outs));
+    }
+  };
+
   let lastEmit = -Infinity;
   const lastPreview = new Map<string, number>();
   const throttle = opts.throttleMs ?? 100;
@@ -305,34 +351,16 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       for (const o of it.outputs) check(o, k);
     } else {
       for (const [i, step] of plan.body.entries()) {
-        const ctx: StepContext = {
-          ...(pool ? { pool } : {}),
-          k,
-          node: step.id,
-          params: step.params,
-          input: (port: string) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
-          rng: () => createRng(plan.seed, stepStream(step.id, k)),
-          warn: (m: string) => warnings.add(m),
-        };
-        let outs: Record<string, Tensor>;
-        try {
-          outs = await executors[step.kind]!(ctx);
-        } catch (e) {
-          throw new RunError(`node "${step.id}" (${step.kind}) at iteration ${k}: ${(e as Error).message}`, step.id, k);
-        }
-        for (const [port, value] of Object.entries(outs)) check({ node: step.id, kind: step.kind, port, value }, k);
-        if (live) {
-          // Nothing awaits the step's inputs any more: those it read last die, with its unread outputs.
-          const unread = Object.keys(outs)
-            .map((p) => `${step.id}.${p}`)
-            .filter((o) => !live.read.has(o) && !live.carried.has(o));
-          retire(unread.length ? [...live.dieAfter[i]!, ...unread] : live.dieAfter[i]!);
-        }
+        const outs = await execute(step, k);
+        // Nothing awaits the step's inputs any more: those it read last die, with its unread outputs.
+        if (live) retire([...live.dieAfter[i]!, ...unreadOf(step, outs)]);
       }
     }
+    tapsRun.clear();
     for (const st of plan.states) registers.set(st.id, values.get(key(st.next)) as Tensor);
 
     const last = k === K - 1;
+    if (last && plan.output) await runTaps([plan.output], k);
     const now = performance.now();
     if (last || now - lastEmit >= throttle) {
       lastEmit = now;
@@ -343,6 +371,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
         const prev = lastPreview.get(p.id);
         if (last || prev === undefined || k - prev >= p.every) {
           lastPreview.set(p.id, k);
+          await runTaps([p.source], k);
           emit({ type: 'preview', nodeId: p.id, label: p.label, iteration: k, ...toRgba(values.get(key(p.source)) as Tensor, p.range) });
         }
       }
@@ -350,6 +379,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (plan.metrics && (last || k % plan.metrics.every === 0)) {
+      await runTaps([plan.metrics.source], k);
       emit({ type: 'metrics', iteration: k, ...(await qualityWithLpips(plan.measurement, values.get(key(plan.metrics.source)) as Tensor, plan.lpips)) });
     }
     if (opts.stopAt !== undefined && k + 1 === opts.stopAt && !last) return { status: 'paused', snapshot: snapshot(k + 1), report: report() };
