@@ -33,8 +33,12 @@ export interface ConnectionContext {
 
 /** The images of a search that lie outside `access`, judged as ImageInput sources are. */
 function refusedImages(refs: string[], access: FileAccess): WireIssue[] {
-  const nodes = refs.map((source, i) => ({ id: `tune image ${i + 1}`, kind: 'ImageInput', params: { source } }));
-  return refusedReads({ nodes, overrides: {} } as unknown as GraphDocument, access);
+  const nodes = refs.map((source, i) => ({ id: String(i), kind: 'ImageInput', params: { source } }));
+  // Worded for the search: its images are no graph's nodes.
+  return refusedReads({ nodes, overrides: {} } as unknown as GraphDocument, access).map(({ message, nodeId }) => ({
+    path: `images[${nodeId}]`,
+    message: `tune.start: ${message.replace(/^node "\d+" \(ImageInput\): source /, 'image ')}`,
+  }));
 }
 
 const LAST: ReadonlySet<WireRunEvent['type']> = new Set(['done', 'cancelled', 'error']);
