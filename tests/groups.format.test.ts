@@ -19,6 +19,12 @@ describe('graph groups', () => {
     expect(parseGraph(doc).groups).toEqual([{ id: 'g1', title: 'dual', nodes: ['u', 'dual'], collapsed: true }]);
   });
 
+  it('ships DDiff with its three steps as groups of existing nodes', () => {
+    const doc = parseGraph(ddiff());
+    expect(doc.groups!.map((g) => g.id)).toEqual(['z-update', 'x-update', 'dual']);
+    for (const g of doc.groups!) for (const n of g.nodes) expect(doc.nodes.map((m) => m.id)).toContain(n);
+  });
+
   it('refuses a malformed group naming its path', () => {
     const doc = { ...withoutGroups(), groups: [{ id: 'g1', title: 'dual', nodes: ['u'], colapsed: true }] };
     expect(() => parseGraph(doc)).toThrow(/groups\[0\]/);

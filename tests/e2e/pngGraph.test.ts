@@ -65,7 +65,7 @@ describe('result PNGs carry their graph', () => {
     await laidOut(page);
     expect((await savedDoc(page)).doc).toEqual(ran);
     expect(await page.getByTestId('run-seed').inputValue()).toBe('3');
-    expect(await page.locator('.react-flow__node').count()).toBe(ran.nodes.length);
+    expect(await page.locator('.react-flow__node-studio').count()).toBe(ran.nodes.length);
     expect(await page.getByTestId('notice-success').textContent()).toContain('Undo returns to “diffpir”');
     await shot(page, 'png-dropped');
     // The graph it replaced is one Undo away.

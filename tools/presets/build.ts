@@ -91,7 +91,7 @@ function ddiff(dual: boolean): object {
   const paperTable = mergeTables(dual ? table((t) => DDIFF[t].gamma0) : { base: { x: { gamma0: 90 } } }, PR_PM1, PAPER_RESULT);
   const overrides = mergeTables(dual ? table((t) => DDIFF_TUNED[t] ?? DDIFF[t].gamma0) : {}, PR_PM1); // DDiff-HQS: one γ₀ without step-down, DDPM noise, t₀ = 1 for every task (the code's hqs_ddim)
   const tuned = dual ? Object.fromEntries(Object.entries(DDIFF_TUNED).map(([t, g]) => [`task:${t}`, { x: { gamma0: g } }])) : { base: { x: { gamma0: HQS_TUNED_GAMMA } } };
-  return finish(
+  const doc = finish(
     g,
     withResult(g, 'x.x', 'xt.current', RETURNS.ddiff),
     [xtTap('xt.current'), zTap('z.x0'), ...(dual ? [uTap] : [])],
@@ -108,7 +108,15 @@ function ddiff(dual: boolean): object {
       tuned: { note: TUNED_NOTE, overrides: tuned },
     },
   );
+  return dual ? { ...doc, groups: DDIFF_GROUPS } : doc;
 }
+
+/** DDiff's three steps as the studio's groups (frames the engine ignores), each with its taps. */
+const DDIFF_GROUPS = [
+  { id: 'z-update', title: 'z-update: denoise x_t', nodes: ['xt', 'z', 'preview-xt', 'preview-z'] },
+  { id: 'x-update', title: 'x-update', nodes: ['x'] },
+  { id: 'dual', title: 'dual ascent', nodes: ['u', 'dual', 'preview-u'] },
+];
 
 /**
  * The Result node of the DDiff family and DiffPIR: x of the last pass, or the last x_t, which is
