@@ -1,13 +1,15 @@
 /**
  * Overlaid curves of every entry, in the columns' colours: quality (PSNR or SSIM) and the relative
- * residual ‖y − A x̂‖/‖y‖ (log scale), against the fraction of each run or against NFE.
+ * residual ‖y − A x̂‖/‖y‖ (log scale), against the fraction of each run or against NFE, with a
+ * cursor at the slider's place: one line at that fraction, or against NFE one per entry at the NFE
+ * its run has reached there.
  */
 import { useMemo, useState } from 'react';
 import { LineChart } from '../ui/LineChart';
 import type { Series } from '../ui/LineChart';
 import type { Entry } from './Columns';
 import { card } from './Columns';
-import { alignCurves, fractionOf } from './logic';
+import { SLIDER_MAX, alignCurves, fractionOf } from './logic';
 import type { EntryRun, MetricPoint } from './state';
 import { useWidth } from './useWidth';
 
@@ -68,6 +70,7 @@ function Chart(props: {
   logY?: boolean;
   testId: string;
   extra?: React.ReactNode;
+  markers: { x: number; color: string }[];
 }): React.JSX.Element {
   const [ref, width] = useWidth<HTMLDivElement>(480);
   const empty = props.series.every((s) => s.values.every((v) => v === null));
@@ -98,6 +101,7 @@ function Chart(props: {
             width={width}
             height={HEIGHT}
             testId={props.testId}
+            markers={props.markers}
           />
         )}
       </div>
@@ -105,13 +109,30 @@ function Chart(props: {
   );
 }
 
-/** The overlaid quality and residual charts. */
-export function Charts({ entries, runs }: { entries: Entry[]; runs: Record<string, EntryRun> }): React.JSX.Element {
+/**
+ * Where the slider's `position` falls on the x axis: the fraction as a percentage, or each run's
+ * NFE at that fraction of its iterations (the NFE per iteration of its run so far).
+ */
+export function cursorAt(position: number, xAxis: XAxis, entries: Entry[], runs: Record<string, EntryRun>): { x: number; color: string }[] {
+  const f = position / SLIDER_MAX;
+  if (xAxis === 'fraction') return [{ x: Math.round(f * 1e6) / 1e4, color: '#64748b' }];
+  return entries.flatMap((e) => {
+    const r = runs[e.name];
+    if (!r || !r.K) return [];
+    const nfe = r.report?.nfe ?? r.nfe;
+    const done = r.report ? r.K : r.iteration + 1;
+    return done > 0 && nfe > 0 ? [{ x: Math.round(f * r.K * (nfe / done) * 100) / 100, color: e.color }] : [];
+  });
+}
+
+/** The overlaid quality and residual charts, with the slider's cursor. */
+export function Charts({ entries, runs, position }: { entries: Entry[]; runs: Record<string, EntryRun>; position: number }): React.JSX.Element {
   const [xAxis, setXAxis] = useState<XAxis>('fraction');
   const [quality, setQuality] = useState<Quality>('psnr');
   const q = useCurves(entries, runs, xAxis, quality, false);
   const r = useCurves(entries, runs, xAxis, 'residual', true);
   const xLabel = xAxis === 'nfe' ? 'NFE' : 'run (%)';
+  const markers = useMemo(() => cursorAt(position, xAxis, entries, runs), [position, xAxis, entries, runs]);
   return (
     <div className="flex flex-col gap-2">
       <div className="flex items-center gap-3">
@@ -137,6 +158,7 @@ export function Charts({ entries, runs }: { entries: Entry[]; runs: Record<strin
           xLabel={xLabel}
           yLabel={quality === 'psnr' ? 'PSNR (dB)' : 'SSIM'}
           testId="compare-chart-quality"
+          markers={markers}
           extra={
             <Toggle
               value={quality}
@@ -159,6 +181,7 @@ export function Charts({ entries, runs }: { entries: Entry[]; runs: Record<strin
           yLabel="residual"
           logY
           testId="compare-chart-residual"
+          markers={markers}
         />
       </div>
     </div>

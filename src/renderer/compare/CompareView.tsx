@@ -159,7 +159,7 @@ export function CompareView({ presets, images, current, initial }: CompareProps)
       <main className="mx-auto flex w-full max-w-[1920px] flex-col gap-4 px-5 py-4">
         <Columns entries={entries} runs={state.runs} position={position} inputs={state.inputs} settings={state.ranWith} />
         <Slider position={position} onPosition={setPosition} playing={playing} onPlaying={setPlaying} disabled={!anyFrames} />
-        <Charts entries={entries} runs={state.runs} />
+        <Charts entries={entries} runs={state.runs} position={position} />
         <Table
           entries={entries}
           rows={rows}

@@ -81,6 +81,7 @@ export function Table({ entries, rows, caption, concurrent }: TableProps): React
                   return (
                     <td
                       key={c.key}
+                      data-col={c.key}
                       data-best={isBest || undefined}
                       className={`px-3 py-2 text-right font-mono tabular-nums ${
                         isBest

@@ -1,6 +1,8 @@
 /**
  * Line chart over uPlot: one x axis, several named series, optional log scale. Re-creates the plot
  * when the series set changes and only pushes data otherwise, so live updates stay cheap.
+ * Markers (vertical dashed lines at given x, e.g. a slider's position) are redrawn without
+ * rebuilding the plot.
  */
 import { useEffect, useRef } from 'react';
 import { useDark } from './useDark';
@@ -26,15 +28,19 @@ export interface LineChartProps {
   width: number;
   height: number;
   testId?: string;
+  /** Vertical lines at these x values (in the x axis' units), in their colours. */
+  markers?: { x: number; color: string }[];
 }
 
 const axisColor = (dark: boolean): string => (dark ? '#94a3b8' : '#475569');
 const gridColor = (dark: boolean): string => (dark ? '#1e293b' : '#e2e8f0');
 
 /** A uPlot line chart. */
-export function LineChart({ x, series, xLabel, yLabel, logY, width, height, testId }: LineChartProps): React.JSX.Element {
+export function LineChart({ x, series, xLabel, yLabel, logY, width, height, testId, markers }: LineChartProps): React.JSX.Element {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const marks = useRef(markers);
+  marks.current = markers;
   const dark = useDark(); // axis and grid colours are drawn into the canvas: rebuild on a theme switch
   const shape = `${series.map((s) => `${s.label}|${s.color}`).join(',')}|${logY ? 'log' : 'lin'}|${width}x${height}|${dark}`;
 
@@ -51,6 +57,26 @@ export function LineChart({ x, series, xLabel, yLabel, logY, width, height, test
         { ...axis, label: xLabel },
         { ...axis, label: yLabel, size: 56 },
       ],
+      hooks: {
+        draw: [
+          (u) => {
+            const ctx = u.ctx;
+            for (const m of marks.current ?? []) {
+              const cx = u.valToPos(m.x, 'x', true);
+              if (!Number.isFinite(cx) || cx < u.bbox.left || cx > u.bbox.left + u.bbox.width) continue;
+              ctx.save();
+              ctx.strokeStyle = m.color;
+              ctx.lineWidth = 1.5 * devicePixelRatio;
+              ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+              ctx.beginPath();
+              ctx.moveTo(cx, u.bbox.top);
+              ctx.lineTo(cx, u.bbox.top + u.bbox.height);
+              ctx.stroke();
+              ctx.restore();
+            }
+          },
+        ],
+      },
       series: [{ label: xLabel }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true, ...(s.dash ? { dash: s.dash } : {}) }))],
     };
     plot.current = new uPlot(opts, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, host.current);
@@ -65,5 +91,8 @@ export function LineChart({ x, series, xLabel, yLabel, logY, width, height, test
     plot.current?.setData([x, ...series.map((s) => s.values)] as uPlot.AlignedData);
   }, [x, series]);
 
-  return <div ref={host} data-testid={testId} className="text-xs" />;
+  const markerKey = (markers ?? []).map((m) => `${m.x}|${m.color}`).join(',');
+  useEffect(() => plot.current?.redraw(false), [markerKey]);
+
+  return <div ref={host} data-testid={testId} data-markers={(markers ?? []).map((m) => m.x).join(',')} className="text-xs" />;
 }
