@@ -4,7 +4,8 @@
  * on one held-out image (few levels and MCMC steps, so that it stays short); its per-task table
  * carries the DAPS code's `ldm` HMC settings.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../src/engine/compile/compile';
@@ -21,7 +22,11 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const DIR = join(ROOT, 'resources/models/fmnist-latent-8');
 const FILE = join(ROOT, 'resources/presets/latent-daps.lagrange.json');
 const doc = parseGraph(JSON.parse(readFileSync(FILE, 'utf8')), FILE);
-afterAll(releaseLatentNets);
+const tmp = mkdtempSync(join(tmpdir(), 'lagrange-latent-daps-'));
+afterAll(async () => {
+  await releaseLatentNets();
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 describe('latent-daps, compiled', () => {
   it('gives the numbers of runLatentDAPS for the same seed, at 2 NFE and K decoder VJPs per level', async () => {
@@ -66,5 +71,15 @@ describe('latent-daps, compiled', () => {
     const sr = { ...doc, nodes: doc.nodes.map((n) => (n.id === 'A' ? { ...n, kind: 'SuperResolution' } : n)) };
     const plan = await compile(sr, { iterations: 2 });
     expect(plan.effectiveParams.mcmc).toMatchObject({ steps: 24, lr: 1.35e-4, lrMinRatio: 0.023, momentum: 0.86 });
+  });
+
+  it('refuses an MCMC decoder of another autoencoder than the prior’s, naming both nodes', async () => {
+    const other = join(tmp, 'other');
+    cpSync(DIR, other, { recursive: true });
+    const card = JSON.parse(readFileSync(join(other, 'decoder.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(other, 'decoder.json'), JSON.stringify({ ...card, autoencoder: 'another-vae' }));
+    await expect(compile(doc, { iterations: 1, set: { mcmc: { source: 'onnx', model: other } } })).rejects.toThrow(
+      /node "mcmc" \(LatentMCMC\) uses autoencoder 'another-vae' .*node "prior" \(LatentScoreModel\) uses 'fmnist-latent-8-kl-f4-c4'/,
+    );
   });
 });

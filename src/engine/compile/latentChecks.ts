@@ -1,10 +1,10 @@
 /**
  * Graph checks for latent nodes that need the model cards, so that a bad latent graph is refused
  * before anything runs, naming the node, the port and both shapes:
- * - Encoder, Decoder and LatentScoreModel nodes must come from one autoencoder (by id);
+ * - Encoder, Decoder, LatentScoreModel and LatentMCMC nodes must come from one autoencoder (by id);
  * - an edge between a latent port and an image port (either way), with the latent's shape and
  *   autoencoder and the image shape on the other side;
- * - a Decoder whose images do not have the shape the measurement operator takes.
+ * - a Decoder (or LatentMCMC) whose images do not have the shape the measurement operator takes.
  * The port types (and the spaces of anySpace ports, `graph/spaces.ts`) already make the
  * validator refuse a latent→image edge; these messages add the shapes the cards give.
  */
@@ -32,14 +32,16 @@ interface LatentSide {
   image: Shape;
 }
 
-const LATENT_KINDS = new Set(['Encoder', 'Decoder', 'LatentScoreModel']);
+const LATENT_KINDS = new Set(['Encoder', 'Decoder', 'LatentScoreModel', 'LatentMCMC']);
+/** Kinds that decode, with their image output: their decoder's images must fit the operator. */
+const DECODING: Record<string, string> = { Decoder: 'image', LatentMCMC: 'decoded' };
 const label = (n: GraphNode): string => `node "${n.id}" (${n.kind})`;
 
 function sideOf(n: GraphNode): LatentSide {
   const parsed = nodeKind(n.kind)!.params.safeParse(n.params);
   const dir = latentModelDir(parsed.success ? parsed.data : n.params);
   const f = readLatentFolder(dir);
-  const card = n.kind === 'Encoder' ? f.encoder : n.kind === 'Decoder' ? f.decoder : undefined;
+  const card = n.kind === 'Encoder' ? f.encoder : DECODING[n.kind] ? f.decoder : undefined;
   return card
     ? { autoencoder: card.autoencoder, dir, latent: shapeOfDims(card.latent), image: shapeOfDims(card.image) }
     : { autoencoder: f.prior.block.autoencoder.id, dir, latent: f.prior.latentShape, image: shapeOfDims(f.prior.block.image) };
@@ -93,10 +95,11 @@ export function latentGraphProblems(doc: GraphDocument, imageShape?: Shape): Lat
   });
   if (imageShape) {
     for (const [id, s] of sides) {
-      if (nodes.get(id)!.kind !== 'Decoder' || shapeStr(s.image) === shapeStr(imageShape)) continue;
+      const port = DECODING[nodes.get(id)!.kind];
+      if (!port || shapeStr(s.image) === shapeStr(imageShape)) continue;
       issues.push({
         nodeId: id,
-        message: `${label(nodes.get(id)!)} output 'image' is ${shapeStr(s.image)} (autoencoder ${s.autoencoder}), but the measurement operator takes images of ${shapeStr(imageShape)}`,
+        message: `${label(nodes.get(id)!)} output '${port}' is ${shapeStr(s.image)} (autoencoder ${s.autoencoder}), but the measurement operator takes images of ${shapeStr(imageShape)}`,
       });
     }
   }
