@@ -198,6 +198,10 @@ def models_check(out_dir, tolerance):
         print('notice: node not found; skipped `lagrange models check`')
         return None
     lines = [s for s in r.stdout.splitlines() if s.startswith('{')]
+    if not lines and r.returncode < 0:
+        # Killed, mostly for memory: the decoder's VJP check keeps every activation (docs/models.md).
+        raise SystemExit(f'lagrange models check was killed (signal {-r.returncode}) before it reported, most likely out of '
+                         f'memory; the export is written: check it on a machine with more memory (lagrange models check {out_dir})')
     if not lines:
         why = (r.stderr.strip().splitlines() or ['no output'])[-1]
         print(f'notice: `lagrange models check` is not available here ({why}); run it later: lagrange models check {out_dir}')
