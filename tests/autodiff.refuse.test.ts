@@ -63,6 +63,39 @@ describe('vjpModel refusals', () => {
     ).rejects.toThrow(/operator domain 'com.microsoft'/);
   });
 
+  it.each(['Loop', 'Scan'])('refuses %s (dynamic control flow) even off the differentiable path', async (op) => {
+    const m = patched(chain('Neg'), (raw) => raw.graph.node.push({ opType: op, name: 'iterate', input: ['t'], output: ['w'] }));
+    await expect(vjpModel(m, 'x', { file: 'loop.onnx' })).rejects.toThrow(
+      new RegExp(`loop\\.onnx: node iterate \\(${op}\\): control flow \\(If/Loop/Scan\\) cannot be differentiated`),
+    );
+  });
+
+  it('refuses a subgraph attribute and a Constant whose value lies in an external file', async () => {
+    const sub = patched(chain('Neg'), (m) =>
+      m.graph.node.push({ opType: 'Custom', name: 'nested', input: ['x'], output: ['z'], attribute: [{ name: 'body', type: 5, g: { name: 'b' } }] }),
+    );
+    await expect(vjpModel(sub, 'x')).rejects.toThrow(/node nested \(Custom\): attribute 'body' holds a subgraph/);
+    const constant = patched(chain('Neg'), (m) =>
+      m.graph.node.unshift({
+        opType: 'Constant',
+        name: 'weights',
+        output: ['c'],
+        attribute: [{ name: 'value', type: 4, t: { name: 'c', dims: [3], dataType: 1, dataLocation: 1 } }],
+      }),
+    );
+    await expect(vjpModel(constant, 'x')).rejects.toThrow(/node weights \(Constant\): tensor 'c' is stored in an external data file/);
+  });
+
+  it('refuses an output reached from the input only through a cast to integers, naming the cast', async () => {
+    const g = new GraphBuilder('test.cast');
+    const x = g.input('x', [2, 3]);
+    const q = g.node('Cast', [g.node('Cast', [g.node('Mul', [x, g.scalar(8)])], { to: { i: 7 } })], { to: { i: 1 } });
+    g.output(g.node('Tanh', [q]), 'y', [2, 3]);
+    await expect(vjpModel(g.toBytes(), 'x')).rejects.toThrow(
+      /output 'y' does not depend differentiably on x: every path passes through integer values or ops without a gradient \(Cast Cast_\d+\)/,
+    );
+  });
+
   it('refuses an output reached only through integer values, and non-float inputs', async () => {
     const g = new GraphBuilder('test.int');
     const x = g.input('x', [2, 3]);

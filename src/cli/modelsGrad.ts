@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Feed } from '../engine/onnx/autodiff';
-import { gradcheck, runModel, vjpModel } from '../engine/onnx/autodiff';
+import { countNonFinite, firstNonFinite, gradcheck, runModel, toOrt, vjpModel } from '../engine/onnx/autodiff';
 import { modelSignature } from '../engine/onnx/inline';
 import { readNpy, writeNpy } from '../engine/io/npy';
 import { resolveModelDir } from '../engine/priors/catalog';
@@ -30,13 +30,18 @@ export async function modelsGradcheck(target: string, o: { probes: number; seed:
   const net = resolveNetwork(target);
   const r = await gradcheck(readFileSync(net.file), { file: net.file, wrt: net.wrt, feeds: net.feeds, probes: o.probes, seed: o.seed, step: o.step });
   const ok = r.worst <= o.tol;
-  if (o.json) return { ok, lines: [JSON.stringify({ model: net.file, wrt: r.wrt, probes: r.probes, worst: r.worst, tolerance: o.tol, ok })] };
+  if (o.json)
+    return {
+      ok,
+      lines: [JSON.stringify({ model: net.file, wrt: r.wrt, probes: r.probes, worst: r.worst, tolerance: o.tol, ok, ...(r.nonFinite ? { nonFinite: r.nonFinite } : {}) })],
+    };
   return {
     ok,
     lines: [
       `${net.file}: VJP with respect to ${r.wrt.join(', ')} against central differences (${r.probes.length} random probes)`,
       ...r.probes.map((p, i) => `  probe ${i}: ⟨VJP, u⟩ = ${p.vjp.toPrecision(8)}, difference quotient ${p.fd.toPrecision(8)}, relative error ${p.relErr.toExponential(2)}`),
       `  worst relative error ${r.worst.toExponential(2)} (tolerance ${o.tol}): ${ok ? 'ok' : 'FAILED'}`,
+      ...(r.nonFinite ? [`  ${r.nonFinite.message}`] : []),
     ],
   };
 }
@@ -61,8 +66,17 @@ export async function modelsVjp(model: string, o: { input: string[]; cotangent: 
   if (!wrt) throw new Error(`${model}: no float32 input to differentiate`);
   const d = await vjpModel(bytes, wrt, { file: model });
   const v = readNpy(o.cotangent);
-  const [res] = await runModel(d.bytes, [{ ...feeds, [d.cotangent]: { type: 'float32', dims: v.shape, data: v.data } }]);
+  const all: Record<string, Feed> = { ...feeds, [d.cotangent]: { type: 'float32', dims: v.shape, data: v.data } };
+  const [res] = await runModel(d.bytes, [all]);
   const g = res![d.grads[wrt]!]!;
+  const bad = countNonFinite(g.data);
+  if (bad.nan + bad.inf) {
+    // Written nowhere: a NaN gradient is a fault to find, and the trace says where it began.
+    const site = await firstNonFinite(bytes, wrt, Object.fromEntries(Object.entries(all).map(([k, f]) => [k, toOrt(f)])), { file: model });
+    throw new Error(
+      `${model}: (∂${d.output}/∂${wrt})ᵀ v has ${bad.nan} NaN and ${bad.inf} infinite entries; ${site ? site.message.slice(model.length + 2) : 'no backward step is non-finite on its own'}. ${o.out} not written`,
+    );
+  }
   writeNpy(o.out, tensor(g.dims, Float32Array.from(g.data)));
   return [`wrote ${o.out}: (∂${d.output}/∂${wrt})ᵀ v, shape [${g.dims.join(', ')}]`];
 }

@@ -8,6 +8,8 @@
 import * as ort from 'onnxruntime-node';
 import { createRng } from '../../tensor/rng';
 import type { FwdValue } from './graph';
+import type { NonFiniteSite } from './nonfinite';
+import { countNonFinite, firstNonFinite } from './nonfinite';
 import { readModel } from './graph';
 import type { VjpModel, VjpOptions } from './vjp';
 import { vjpModel } from './vjp';
@@ -35,9 +37,12 @@ export interface GradcheckResult {
   wrt: string[];
   probes: { vjp: number; fd: number; relErr: number }[];
   worst: number;
+  /** Where the first probe with a non-finite VJP got its NaN or Inf (then `worst` is NaN). */
+  nonFinite?: NonFiniteSite;
 }
 
-const toOrt = (f: Feed): ort.Tensor =>
+/** A {@link Feed} as an ONNX Runtime tensor (int64 values rounded). */
+export const toOrt = (f: Feed): ort.Tensor =>
   f.type === 'int64'
     ? new ort.Tensor('int64', BigInt64Array.from(Array.from(f.data, (v) => BigInt(Math.round(v)))), [...f.dims])
     : new ort.Tensor('float32', Float32Array.from(f.data), [...f.dims]);
@@ -105,6 +110,17 @@ export async function gradcheck(model: Uint8Array, opts: GradcheckOptions = {}):
     derived.bytes,
     draws.map(({ v }) => ({ ...base, [derived.cotangent]: { type: 'float32', dims: outDims, data: v } })),
   );
+  const finite = (r: (typeof back)[number]): boolean =>
+    wrt.every((w) => {
+      const c = countNonFinite(r[derived.grads[w]!]!.data);
+      return c.nan + c.inf === 0;
+    });
+  const bad = back.findIndex((r) => !finite(r));
+  let nonFinite: NonFiniteSite | undefined;
+  if (bad >= 0) {
+    const feeds: Record<string, Feed> = { ...base, [derived.cotangent]: { type: 'float32', dims: outDims, data: draws[bad]!.v } };
+    nonFinite = await firstNonFinite(model, wrt, Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, toOrt(f)])), opts);
+  }
   const probes = draws.map(({ u, v }, p) => {
     const phi = fwd.slice(4 * p, 4 * p + 4).map((o) => dot(v, o[derived.output]!.data));
     const d1 = (phi[0]! - phi[1]!) / (2 * h),
@@ -116,5 +132,5 @@ export async function gradcheck(model: Uint8Array, opts: GradcheckOptions = {}):
     const gNorm = Math.sqrt(grads.reduce((s, g) => s + dot(g, g), 0));
     return { vjp: a, fd, relErr: Math.abs(a - fd) / Math.max(Math.abs(a), Math.abs(fd), gNorm, 1e-30) };
   });
-  return { wrt, probes, worst: Math.max(...probes.map((q) => q.relErr)), vjp: derived };
+  return { wrt, probes, worst: Math.max(...probes.map((q) => q.relErr)), vjp: derived, ...(nonFinite ? { nonFinite } : {}) };
 }

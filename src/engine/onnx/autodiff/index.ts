@@ -3,8 +3,10 @@
  * model (forward and backward together), `gradcheck` measures it against central differences.
  */
 export { vjpModel } from './vjp';
-export type { VjpModel, VjpOptions } from './vjp';
-export { gradcheck, runModel } from './gradcheck';
+export type { VjpModel, VjpOptions, VjpTraceStep } from './vjp';
+export { gradcheck, runModel, toOrt } from './gradcheck';
+export { countNonFinite, firstNonFinite } from './nonfinite';
+export type { NonFiniteSite } from './nonfinite';
 export type { Feed, GradcheckOptions, GradcheckResult } from './gradcheck';
 export { VjpError } from './graph';
 export { exactPriorVjpModel, withExactVjp } from './priorVjp';

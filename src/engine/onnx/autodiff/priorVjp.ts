@@ -19,6 +19,7 @@ import { GraphBuilder } from '../builder';
 import { inlineModel } from '../inline';
 import { priorEpsModel } from '../prior';
 import type { Shape } from '../../tensor/tensor';
+import { countNonFinite, firstNonFinite } from './nonfinite';
 import { vjpModel } from './vjp';
 
 interface VjpSession {
@@ -79,12 +80,22 @@ export function withExactVjp(prior: OnnxScoreModel): OnnxScoreModel {
     const cot = new Float32Array(n * cOut * h * w);
     const k = card.parameterization === 'x0' ? 1 : -b;
     for (let s = 0; s < n; s++) for (let i = 0; i < per; i++) cot[s * cOut * h * w + i] = k * v.data[s * per + i]!;
-    const result = await session.run({
+    const feeds = {
       [card.inputs.x]: new ort.Tensor('float32', xt.data, [n, c, h, w]),
       [card.inputs.t]: timesteps(t, n),
       [cotangent]: new ort.Tensor('float32', cot, [n, cOut, h, w]),
-    });
+    };
+    const result = await session.run(feeds);
     const g = result[grad]!.data as Float32Array;
+    const bad = countNonFinite(g);
+    if (bad.nan + bad.inf) {
+      // Only on failure: derive the traced VJP and name the op where the NaN or Inf began.
+      const site = await firstNonFinite(readFileSync(prior.file), card.inputs.x, feeds, { output: card.outputs.prediction, file: prior.file }).then(
+        (s) => s?.message ?? 'no backward step is non-finite on its own',
+        (e: unknown) => (e as Error).message,
+      );
+      throw new Error(`${prior.id}: the exact denoiser VJP at t = ${t} is non-finite (${bad.nan} NaN, ${bad.inf} infinite): ${site}`);
+    }
     const out = tensor([n, c, h, w]);
     for (let i = 0; i < out.data.length; i++) {
       const vi = v.data[i]!;

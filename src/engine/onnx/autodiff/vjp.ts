@@ -33,6 +33,30 @@ export interface VjpOptions {
   probeDims?: Readonly<Record<string, number>>;
   /** For messages: the model's file name. */
   file?: string;
+  /**
+   * Also output every cotangent the backward computes (`trace/<k>`), listed in
+   * {@link VjpModel.trace} in the order computed: what `firstNonFinite` reads to name the op
+   * where a NaN or Inf first appears.
+   */
+  trace?: boolean;
+}
+
+/** One backward step of a traced VJP: the forward node and the graph outputs holding its input cotangents. */
+export interface VjpTraceStep {
+  /** The forward node's name (`opType#index` when it has none) and op type. */
+  node: string;
+  op: string;
+  /** Output name in the derived model of the cotangent of each differentiated input, by forward input name. */
+  grads: { input: string; output: string }[];
+}
+
+/** The forward side of a trace: each differentiated node's float outputs, in forward order. */
+export interface VjpTraceForward {
+  node: string;
+  op: string;
+  inputs: readonly string[];
+  /** The node's differentiable outputs (forward value names, exposed under the same names). */
+  outputs: string[];
 }
 
 /** What {@link vjpModel} built: the bytes and the names of its inputs and outputs. */
@@ -44,6 +68,10 @@ export interface VjpModel {
   grads: Record<string, string>;
   /** The differentiated forward output. */
   output: string;
+  /** With {@link VjpOptions.trace}: the backward steps in the order computed (reverse topological). */
+  trace?: VjpTraceStep[];
+  /** With {@link VjpOptions.trace}: the differentiated forward nodes in forward order, their outputs exposed. */
+  traceForward?: VjpTraceForward[];
 }
 
 const FLOAT = 'float32';
@@ -138,7 +166,7 @@ export async function vjpModel(model: Uint8Array, wrt: string | readonly string[
 
   // Keep the forward nodes whose values the backward reads (and the output, if asked for).
   const wanted = new Set<string>(active.flatMap((n) => [...n.inputs, ...n.outputs]));
-  if (opts.keepOutput) wanted.add(output);
+  if (opts.keepOutput || opts.trace) wanted.add(output);
   const keep = new Set<FwdNode>();
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const n = graph.nodes[k]!;
@@ -168,17 +196,32 @@ export async function vjpModel(model: Uint8Array, wrt: string | readonly string[
     return contributions.get(v)![0];
   };
   const shapes = new Map<string, string>();
+  const trace: VjpTraceStep[] = [];
+  let traces = 0;
+  /** Exposes cotangent `value` (shaped as forward value `like`) as an output; symbolic dims, as the probe's -1 has no name. */
+  const traced = (value: string, like: string): string => {
+    const out = `trace/${traces++}`;
+    g.output(
+      value,
+      out,
+      (infos.get(like)?.dims ?? []).map((_, i) => `${out}/${i}`),
+    );
+    return out;
+  };
   for (let k = active.length - 1; k >= 0; k--) {
     const n = active[k]!;
     const gys = n.outputs.map((o) => (need.has(o) ? total(o) : undefined));
     if (gys.every((x) => x === undefined)) continue;
     const ctx = makeContext(g, n, infos, constants, need, shapes, fresh, prepared.get(n));
     const gxs = VJP_RULES.get(n.opType)!(ctx, gys);
+    const step: VjpTraceStep = { node: n.name, op: n.opType, grads: [] };
     n.inputs.forEach((x, i) => {
       const gx = gxs[i];
       if (!x || gx === undefined || !need.has(x)) return;
       contributions.set(x, [...(contributions.get(x) ?? []), gx]);
+      if (opts.trace) step.grads.push({ input: x, output: traced(gx, x) });
     });
+    if (opts.trace && step.grads.length) trace.push(step);
   }
   const grads: Record<string, string> = {};
   for (const w of wrts) {
@@ -187,7 +230,16 @@ export async function vjpModel(model: Uint8Array, wrt: string | readonly string[
     grads[w] = `grad_${w}`;
     g.output(gw, grads[w], v.dims);
   }
+  const traceForward = active.map((n) => ({ node: n.name, op: n.opType, inputs: n.inputs, outputs: n.outputs.filter((o) => need.has(o)) }));
+  if (opts.trace)
+    for (const o of traceForward.flatMap((f) => f.outputs))
+      if (o !== output || !opts.keepOutput)
+        g.output(
+          o,
+          o,
+          (infos.get(o)?.dims ?? []).map((_, i) => `${o}/${i}`),
+        );
   if (opts.keepOutput) g.output(output, output, outVal.dims);
   const bytes = retypeInputs(g.toBytes(`VJP of ${file} with respect to ${wrts.join(', ')}`), new Map(graph.inputs.map((i) => [i.name, i.elemType])));
-  return { bytes, cotangent, grads, output };
+  return { bytes, cotangent, grads, output, ...(opts.trace ? { trace, traceForward } : {}) };
 }
