@@ -51,6 +51,10 @@ describe('templates', () => {
     await laidOut(page);
     await expect.poll(() => page.getByTestId('problems').textContent()).toContain('graph is valid');
     await shot(page, 'templates-1-ddiff-inserted');
+    // Schedule's t and σ outputs lead nowhere (no kind takes a scalar input): drawn faded, saying so.
+    const dead = page.getByTestId('node-schedule').locator('[data-dead]');
+    expect(await dead.count()).toBe(2);
+    expect(await dead.first().getAttribute('title')).toContain('no node takes a scalar input yet');
 
     const { doc } = await savedDoc(page);
     const fromSim = doc.edges.filter((e) => e.source === 'simulate').map((e) => `${e.target}.${e.targetPort}`);

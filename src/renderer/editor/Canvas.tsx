@@ -62,6 +62,8 @@ export function Canvas(): React.JSX.Element {
   const doc = useDocument((s) => s.doc);
   const { errors, warnings } = useProblems();
   const kinds = useCatalog((s) => s.kindIndex);
+  // Port types some kind takes as an input: an output of another type leads nowhere (Schedule's t, σ).
+  const accepted = useMemo(() => new Set([...kinds.values()].flatMap((k) => k.inputs.map((p) => p.type))), [kinds]);
   const plugins = useCatalog((s) => s.plugins);
   const { screenToFlowPosition } = useReactFlow();
   const { engine } = useHost();
@@ -99,6 +101,7 @@ export function Canvas(): React.JSX.Element {
           ...(kind ? {} : { missing: missingKindShort(n, plugins), doc: missingKindMessage(n, plugins) }),
           errors: errors.filter((e) => e.nodeId === n.id).map((e) => e.message),
           warnings: warnings.filter((e) => e.nodeId === n.id).map((e) => e.message),
+          deadOutputs: ports.outputs.filter((p) => !accepted.has(p.type)).map((p) => p.name),
           summary: summarize(n.kind, running.params[n.id] ?? n.params, (p) => {
             const layer = running.fromTable(n.id, p);
             return layer ? layerName(layer) : undefined;
@@ -112,7 +115,7 @@ export function Canvas(): React.JSX.Element {
         return { ...(o ?? {}), ...look, id: n.id, type: 'studio' as const, position: n.position ?? { x: 0, y: 0 }, data };
       });
     });
-  }, [doc, errors, warnings, kinds, plugins, collapsed]);
+  }, [doc, errors, warnings, kinds, plugins, collapsed, accepted]);
   // Group nodes are derived anew on each change; what React Flow measured of them is kept here.
   const [frameSizes, setFrameSizes] = useState<ReadonlyMap<string, { width: number; height: number }>>(new Map());
   const frames = useMemo(

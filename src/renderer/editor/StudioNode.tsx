@@ -30,15 +30,19 @@ export type StudioNodeData = {
   errors: string[];
   warnings: string[];
   summary: SummaryPart[];
+  /** Outputs of a type no known kind takes as an input (nothing can be wired to them yet). */
+  deadOutputs?: string[];
 };
 export type StudioFlowNode = Node<StudioNodeData, 'studio'>;
 
-function PortRow({ port, side }: { port: CatalogPort; side: 'in' | 'out' }): React.JSX.Element {
+function PortRow({ port, side, dead }: { port: CatalogPort; side: 'in' | 'out'; dead?: boolean }): React.JSX.Element {
   const left = side === 'in';
+  const unused = dead ? ` — no node takes ${/^[aeiou]/.test(port.type) ? 'an' : 'a'} ${port.type} input yet, so nothing can be wired here` : '';
   return (
     <div
-      className={`relative flex items-center py-0.5 text-[11px] ${left ? 'justify-start pl-3' : 'justify-end pr-3'}`}
-      title={`${port.name} (${port.type}${port.optional ? ', optional' : ''}): ${port.doc}`}
+      className={`relative flex items-center py-0.5 text-[11px] ${left ? 'justify-start pl-3' : 'justify-end pr-3'} ${dead ? 'opacity-40' : ''}`}
+      title={`${port.name} (${port.type}${port.optional ? ', optional' : ''}): ${port.doc}${unused}`}
+      data-dead={dead || undefined}
     >
       <Handle
         id={port.name}
@@ -126,7 +130,7 @@ export const StudioNode = memo(function StudioNode({ id, data, selected }: NodeP
         </div>
         <div className="min-w-0 flex-1">
           {data.outputs.map((p) => (
-            <PortRow key={p.name} port={p} side="out" />
+            <PortRow key={p.name} port={p} side="out" dead={data.deadOutputs?.includes(p.name)} />
           ))}
         </div>
       </div>
