@@ -13,6 +13,7 @@ import type { MeasurementValue } from '../src/engine/kernels/updates';
 import type { AutoencoderNet } from '../src/engine/priors/autoencoder';
 import { loadAutoencoderNet } from '../src/engine/priors/autoencoder';
 import type { LatentScoreModel } from '../src/engine/priors/latentPrior';
+import { gaussianPrior } from '../src/engine/priors/gaussianMixture';
 import { loadLatentPrior } from '../src/engine/priors/latentPrior';
 import { executors, stepStream } from '../src/engine/runtime/executors';
 import type { StepContext } from '../src/engine/runtime/executors';
@@ -85,6 +86,22 @@ describe('LatentDAPS', () => {
     expect(Array.from(decoded!.data)).toEqual(Array.from(expected.image.data));
     expect(Array.from(zt.data)).toEqual(Array.from(expected.latent.data)); // σ after the last level is 0
   }, 30_000);
+
+  it('refuses a pixel prior in the latent PF-ODE, naming the node, the port and both shapes', async () => {
+    const pixel = gaussianPrior({ id: 'pixel', shape: [1, 32, 32], mean: new Float32Array(1024), std: 0.5 });
+    const s = resolveSchedule(settings.schedule, pixel.schedule);
+    const ctx = {
+      k: 0,
+      node: 'ode',
+      params: nodeKind('LatentProbabilityFlowODE')!.params.parse({}),
+      input: (p: string) => ({ z: tensor([1, 4, 8, 8]), prior: pixel, schedule: s })[p],
+      rng: () => createRng(0, 'x'),
+      warn: () => {},
+    } as StepContext;
+    await expect(executors.LatentProbabilityFlowODE!(ctx)).rejects.toThrow(
+      `node "ode" (LatentProbabilityFlowODE): input 'prior' models 1×32×32 tensors (pixel) but input 'z' is a latent of 4×8×8`,
+    );
+  });
 
   it('names the node when the decoder folder is not a latent model', async () => {
     const s = resolveSchedule(settings.schedule, prior.schedule);
