@@ -11,7 +11,7 @@
  * LAGRANGE_PYTHON to choose the interpreter.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -99,13 +99,15 @@ describe.skipIf(!python)('tools/export_ldm.py', () => {
     const nullText = join(tmp, 'null.npy');
     const r0 = py(['-c', `import numpy as np; np.save('${nullText}', np.random.default_rng(0).standard_normal((77, 32)).astype(np.float32))`]);
     expect(r0.status, r0.stderr).toBe(0);
-    const log = tool('--diffusers', src, '--null-text', nullText, '--out', b, '--name', 'sd-tiny', '--seed', '4', '--no-check');
+    const log = tool('--diffusers', src, '--null-text', nullText, '--out', b, '--name', 'sd-tiny', '--seed', '4', '--external-data', '--no-check');
     expect(log).toMatch(/image 3x64x64 <-> latent 4x8x8, scale factor 0\.18215/);
     expect(log).toMatch(/exported unconditionally with a fixed context: the embedding in null\.npy \[1, 77, 32\]/);
     for (const name of ['encoder_z', 'decoder_x']) expect(maxDiff(npy(a, name), npy(b, name))).toBe(0);
     // The context reaches the UNet: zeros (a) and the file's embedding (b) give different ε.
     expect(maxDiff(npy(a, 'eps'), npy(b, 'eps'))).toBeGreaterThan(1e-3);
 
+    // --external-data: the UNet's tensors in model.onnx.data, as SD's 3.4 GB UNet needs (protobuf stops at 2 GB).
+    expect(statSync(join(b, 'model.onnx.data')).size).toBeGreaterThan(statSync(join(b, 'model.onnx')).size);
     const card = readModelCard(b);
     expect(card.description).toMatch(/text-conditioned UNet exported unconditionally/);
     if (card.schedule.kind !== 'table') throw new Error('expected the scaled_linear table');

@@ -64,6 +64,7 @@ def parse_args(argv=None):
     p.add_argument('--dataset', help='card dataset')
     p.add_argument('--license', help='card licence text (default: the licence of the converted weights applies)')
     p.add_argument('--opset', type=int, default=17)
+    p.add_argument('--external-data', action='store_true', help='store the UNet\'s tensors in model.onnx.data (automatic past 2 GB)')
     p.add_argument('--tolerance', type=float, default=1e-3, help='max |ONNX - PyTorch| accepted by the check')
     p.add_argument('--no-check', action='store_true', help='skip `lagrange models check`')
     p.add_argument('--unsafe-pickle', action='store_true', help='allow arbitrary pickles in the checkpoint (trusted files only)')
@@ -99,14 +100,14 @@ class Prior(nn.Module):
         return self.unet(x, t, self.context) if self.conditioned else self.unet(x, t)
 
 
-def export(module, inputs, names, out_name, target, opset, out_dims):
+def export(module, inputs, names, out_name, target, opset, out_dims, external=False):
     """torch.onnx.export with a symbolic batch N, then one re-save that declares the output's static
     dims and, past protobuf's 2 GB, puts the tensors in one <file>.data (SD's UNet)."""
     import onnx
     for stale in (target, target + '.data'):
         if os.path.exists(stale):
             os.remove(stale)
-    big = 4 * sum(p.numel() for p in module.state_dict().values()) > 0.9 * PROTOBUF_LIMIT
+    big = external or 4 * sum(p.numel() for p in module.state_dict().values()) > 0.9 * PROTOBUF_LIMIT
     tmp = tempfile.mkdtemp(prefix='ldm-onnx-', dir=os.path.dirname(target))
     try:
         with torch.no_grad():
@@ -251,7 +252,7 @@ def main(argv=None):
     export(enc, (torch.zeros(2, *image),), ['x'], 'z', os.path.join(out, 'encoder.onnx'), args.opset, latent)
     export(dec, (torch.zeros(2, *latent),), ['z'], 'x', os.path.join(out, 'decoder.onnx'), args.opset, image)
     export(prior, (torch.randn(2, *latent), torch.tensor(CHECK_T)), ['x', 't'], 'eps', os.path.join(out, 'model.onnx'),
-           args.opset, latent)
+           args.opset, latent, args.external_data)
     ae_id = f'{name}-{src.kind}-f{f}-c{latent[0]}'
     license_ = args.license or ('the licence of the converted weights applies (see where you obtained them); '
                                 'conversion by tools/export_ldm.py (MIT)')
