@@ -24,7 +24,7 @@ const blur = (page: Page): Promise<void> => page.evaluate(() => (document.active
 
 describe('minor findings', () => {
   it('Ctrl+A, Escape, undoable presets, paste placement, picker and menu sizes, idle edges', async () => {
-    const { page, errors } = await open(studio);
+    const { page, errors } = await open(studio, { width: 2400, height: 1100 }); // wide: DDiff's grouped layout keeps its measurement and x_t on screen for the port drag
     const count = (await savedDoc(page)).doc.nodes.length;
 
     // At rest the loop's dashed edges do not animate (no CSS animation runs on the page).
