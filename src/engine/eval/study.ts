@@ -23,6 +23,7 @@ import { qualityWithLpips, runPlan } from '../runtime/run';
 import { simulate } from '../simulate';
 import type { Tensor } from '../tensor/tensor';
 import { tikhonovBaseline } from './baseline';
+import { isLatentGraph, latentBlockOf, withLatentPrior } from './latent';
 import type { RowImages } from './images';
 import { saveRowImages } from './images';
 import { studyJobs, STUDY_VERSION } from '../jobs/job';
@@ -186,8 +187,9 @@ export function rowScoreProblem(row: Pick<StudyRow, 'psnr' | 'ssim' | 'residual'
 /** The image shape a learned prior fixes (channels, side), or undefined for analytic priors. */
 function priorFit(prior: string | undefined): { channels: number; size: number } | undefined {
   if (!prior || prior === 'gaussian' || prior === 'gmm') return undefined;
-  const card = readModelCard(resolveModelDir(prior));
-  return { channels: card.image.channels, size: card.image.height };
+  // A latent model's card shape is its latent's: the images are those its autoencoder decodes.
+  const image = latentBlockOf(prior, existsSync(prior))?.image ?? readModelCard(resolveModelDir(prior)).image;
+  return { channels: image.channels, size: image.height };
 }
 
 /** The study's LPIPS network, checked against the image shape C×H×W before the row runs. */
@@ -242,7 +244,7 @@ async function solverRow(solver: string, task: string, image: string, seed: numb
   const file = existsSync(solver) ? solver : presetFile(solver);
   if (!file) throw new Error(`${solver}: no such preset or graph file`);
   let doc = parseGraph(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
-  if (spec.prior) doc = withPrior(doc, spec.prior, existsSync(spec.prior));
+  if (spec.prior) doc = isLatentGraph(doc) ? withLatentPrior(doc, spec.prior, existsSync(spec.prior)) : withPrior(doc, spec.prior, existsSync(spec.prior));
   if (spec.provider) doc = withProvider(doc, spec.provider);
   doc = withMeasurement(doc, { kind: 'simulate', task, image, sigma: spec.sigma, ...(spec.size && !priorFit(spec.prior) ? { size: spec.size } : {}) });
   const set = spec.set && Object.keys(spec.set).length ? spec.set : undefined;

@@ -5,7 +5,9 @@
  * operator) is not crossed with tasks it was not made for:
  *
  * - a task runs on a solver only if its operator accepts the solver's image shape (the prior's
- *   C×H×W: CT and MRI need C = 1);
+ *   C×H×W: CT and MRI need C = 1; a latent graph's, the images its autoencoder decodes);
+ * - a latent graph (LatentScoreModel) brings its own latent model and takes only a latent one as
+ *   `--prior`; a pixel graph takes no latent `--prior`;
  * - a solver graph runs a plugin task only if, with that task simulated, the validator finds
  *   neither an error nor a substitution (a warning such as a prox replaced by a linearized step);
  * - a graph built around a plugin's operator (a node of a plugin kind) runs only its home tasks:
@@ -25,6 +27,9 @@ import { validateGraph } from '../graph/validate';
 import { operatorOrigin, operatorSpec } from '../operators/registry';
 import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
+import { readLatentBlock, readLatentFolder } from '../priors/latentCard';
+import { latentModelDir } from '../priors/latentPrior';
+import { latentBlockOf } from './latent';
 import type { StudySpec } from './study';
 import { REFERENCE_SOLVERS } from './study';
 
@@ -34,7 +39,18 @@ type Shape = [number, number, number];
 function priorShape(prior: string | undefined): Shape | undefined {
   if (!prior || prior === 'gaussian' || prior === 'gmm') return undefined;
   try {
-    const { image } = readModelCard(resolveModelDir(prior));
+    const dir = resolveModelDir(prior);
+    const image = readLatentBlock(dir)?.image ?? readModelCard(dir).image; // a latent model: the images it decodes
+    return [image.channels, image.height, image.width];
+  } catch {
+    return undefined;
+  }
+}
+
+/** C×H×W of the images behind a LatentScoreModel's latents (its card's latent block); undefined when unreadable. */
+function latentImageShape(params: Record<string, unknown>): Shape | undefined {
+  try {
+    const { image } = readLatentFolder(latentModelDir(params)).prior.block;
     return [image.channels, image.height, image.width];
   } catch {
     return undefined;
@@ -81,8 +97,15 @@ export function solverRunsTask(solver: string, task: string, prior?: string): bo
   if ((REFERENCE_SOLVERS as readonly string[]).includes(solver)) return shapeFits(task, priorShape(prior));
   let doc = solverGraph(solver);
   if (!doc) return true;
+  // A latent graph carries its own latent model: it takes no pixel --prior, and runs the tasks
+  // whose operator takes the images its autoencoder decodes.
+  const latent = doc.nodes.find((n) => n.kind === 'LatentScoreModel');
+  const latentPrior = prior !== undefined && latentBlockOf(prior, existsSync(prior)) !== undefined;
+  if (latent ? prior !== undefined && !latentPrior : latentPrior) return false;
   const ownPrior = doc.nodes.find((n) => n.kind === 'ScoreModel')?.params.model;
-  const shape = priorShape(prior ?? (typeof ownPrior === 'string' ? ownPrior : undefined));
+  const shape = latent
+    ? latentImageShape(prior ? { source: existsSync(prior) ? 'onnx' : 'bundled', model: prior } : latent.params)
+    : priorShape(prior ?? (typeof ownPrior === 'string' ? ownPrior : undefined));
   if (!shapeFits(task, shape)) return false;
   const pluginGraph = doc.nodes.some((n) => operatorTask(n.kind) !== undefined && isPluginTask(operatorTask(n.kind)!));
   if (pluginGraph) return homeTasks(doc).has(task);
