@@ -15,9 +15,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readNpy } from '../src/engine/io/npy';
+import { readNpy, writeNpy } from '../src/engine/io/npy';
 import { readLatentFolder } from '../src/engine/priors/latentCard';
 import { readModelCard } from '../src/engine/priors/modelCard';
+import { createRng } from '../src/engine/tensor/rng';
+import { tensor } from '../src/engine/tensor/tensor';
 import { cli } from './helpers/cli';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -97,8 +99,9 @@ describe.skipIf(!python)('tools/export_ldm.py', () => {
     tool('--random-init', 'sd-vae', '--tiny', '--seed', '4', '--save-source', src, '--out', a, '--no-check');
     // A non-zero context, as a text encoder's empty prompt would give ([77, cross_attention_dim 32]).
     const nullText = join(tmp, 'null.npy');
-    const r0 = py(['-c', `import numpy as np; np.save('${nullText}', np.random.default_rng(0).standard_normal((77, 32)).astype(np.float32))`]);
-    expect(r0.status, r0.stderr).toBe(0);
+    const context = tensor([77, 32]);
+    createRng(0, 'null-text').fillNormal(context.data);
+    writeNpy(nullText, context);
     const log = tool('--diffusers', src, '--null-text', nullText, '--out', b, '--name', 'sd-tiny', '--seed', '4', '--external-data', '--no-check');
     expect(log).toMatch(/image 3x64x64 <-> latent 4x8x8, scale factor 0\.18215/);
     expect(log).toMatch(/exported unconditionally with a fixed context: the embedding in null\.npy \[1, 77, 32\]/);
