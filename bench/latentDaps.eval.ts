@@ -7,16 +7,21 @@
  *
  * Defaults: fmnist-latent-8, images 00–15 of its heldout/, the DAPS code's 50 annealing levels.
  * key=value pairs override LatentMCMC / LatentProbabilityFlowODE parameters (e.g. algo=langevin
- * lr=1e-5 steps=15 odeSteps=2).
+ * lr=1e-5 steps=15 odeSteps=2); ddiff=1 also runs the compiled latent-ddiff preset (1000
+ * iterations, run seed = image index) on the same measurement, for a paired comparison.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeKind } from '../src/nodes/index';
+import { compile } from '../src/engine/compile/compile';
+import { parseGraph } from '../src/engine/graph/format';
 import { loadImage } from '../src/engine/io/prepare';
 import { psnr } from '../src/engine/metrics/psnr';
 import { loadAutoencoderNet } from '../src/engine/priors/autoencoder';
 import { resolveModelDir } from '../src/engine/priors/catalog';
 import { loadLatentPrior } from '../src/engine/priors/latentPrior';
 import { codeAnnealingSchedule, runLatentDAPS } from '../src/engine/runtime/latentDaps';
+import { runPlan } from '../src/engine/runtime/run';
 import type { LatentMcmcParams, LatentOdeParams } from '../src/engine/runtime/latentDapsSteps';
 import { simulate } from '../src/engine/simulate';
 import { meanCi } from '../src/engine/eval/table';
@@ -45,7 +50,9 @@ async function main(): Promise<void> {
   const sigmaMax = Number(set.sigmaMax ?? 10);
   const schedule = codeAnnealingSchedule(Number(levels), sigmaMax, Number(set.sigmaMin ?? 0.1));
   console.log(JSON.stringify({ levels: Number(levels), sigmaMax, mcmc, ode }));
-  const rows: { image: string; measurement: number; latentDAPS: number; ms: number }[] = [];
+  const rows: { image: string; measurement: number; latentDAPS: number; latentDDiff?: number; ms: number }[] = [];
+  const ddiffFile = join(import.meta.dirname, '../resources/presets/latent-ddiff.lagrange.json');
+  const ddiff = set.ddiff ? parseGraph(JSON.parse(readFileSync(ddiffFile, 'utf8')), ddiffFile) : undefined;
   for (let i = Number(first); i < Number(first) + Number(count); i++) {
     const image = `${String(i).padStart(2, '0')}.png`;
     const truth = await loadImage(join(dir, 'heldout', image), 32, 1);
@@ -55,6 +62,12 @@ async function main(): Promise<void> {
     const r = await runLatentDAPS({ prior, decoder, measurement, samples: 1, seed: i, schedule, ode, mcmc, initScale: sigmaMax });
     const ms = performance.now() - t0;
     rows.push({ image, measurement: psnr(m.y, truth)[0]!, latentDAPS: psnr(r.image, truth)[0]!, ms });
+    if (ddiff) {
+      // The preset simulates with the image's index as its seed: the same y as above, checked.
+      const plan = await compile(ddiff, { seed: i, set: { image: { source: `model:${model}/heldout/${image}` }, measure: { seed: i } } });
+      if (!plan.measurement.y.data.every((v, j) => v === m.y.data[j])) throw new Error(`latent-ddiff simulated another y for ${image}`);
+      rows.at(-1)!.latentDDiff = psnr((await runPlan(plan, { throttleMs: Infinity })).result!, truth)[0]!;
+    }
     console.log(JSON.stringify({ ...rows.at(-1), cost: r.cost }));
   }
   for (const key of ['measurement', 'latentDAPS'] as const) {
@@ -63,6 +76,11 @@ async function main(): Promise<void> {
   }
   const diff = meanCi(rows.map((r) => r.latentDAPS - r.measurement));
   const above = rows.filter((r) => r.latentDAPS > r.measurement).length;
+  if (ddiff) {
+    const d = meanCi(rows.map((r) => r.latentDAPS - r.latentDDiff!));
+    const { mean, ci } = meanCi(rows.map((r) => r.latentDDiff!));
+    console.log(`latentDDiff  ${mean.toFixed(2)} ± ${ci.toFixed(2)} dB; LatentDAPS − LatentDDiff ${d.mean.toFixed(2)} ± ${d.ci.toFixed(2)} dB (paired)`);
+  }
   const perImage = rows.reduce((a, r) => a + r.ms, 0) / rows.length / 1000;
   console.log(`paired gain  ${diff.mean.toFixed(2)} ± ${diff.ci.toFixed(2)} dB; above y on ${above} of ${rows.length}; ${perImage.toFixed(1)} s per image`);
   await Promise.all([prior.release(), decoder.release()]);
