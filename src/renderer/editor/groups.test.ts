@@ -7,7 +7,12 @@ import { groupSelection, removeElements, ungroupSelection } from './actions';
 import { documentEnd, frameId, groupNodes, groupPorts, pruneGroups, updateGroup, viewEdge } from './groups';
 import { collapsedMembers, groupNodes as groupViews } from './groupView';
 
-const ddiff = (): WireGraph => structuredClone(ddiffJson) as WireGraph;
+/** The DDiff preset without the groups it ships, so each test starts from none. */
+const ddiff = (): WireGraph => {
+  const d = structuredClone(ddiffJson) as WireGraph;
+  delete d.groups;
+  return d;
+};
 const doc = (): WireGraph => useDocument.getState().doc;
 
 beforeEach(() => {

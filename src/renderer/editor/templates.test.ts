@@ -76,6 +76,9 @@ describe('templates', () => {
     addTemplate(ddiff, [sim]);
     const second = addTemplate(ddiff, [sim]);
     expect(second).toContain('xt2');
+    // Each loop comes with the preset's groups around its own nodes.
+    expect(doc().groups!.map((g) => g.title)).toEqual([...ddiff.groups!.map((g) => g.title), ...ddiff.groups!.map((g) => g.title)]);
+    expect(doc().groups!.at(-1)!.nodes).toEqual(['u2', 'dual2', 'preview-u2']);
     expect(new Set(doc().nodes.map((n) => n.id)).size).toBe(doc().nodes.length);
     const x = (id: string): number => doc().nodes.find((n) => n.id === id)!.position!.x;
     expect(x('xt')).toBeGreaterThan(x(sim));
