@@ -198,10 +198,12 @@ describe('lagrange presets and run', () => {
 
   it('runs DPS on the bundled network prior with the finite-difference VJP (3 forwards per step)', async () => {
     const out = join(tmp, 'run-dps');
-    const r = await run('run', 'dps', '--task', 'inpaint-box', '--iterations', '10', '--json', '--out', out);
+    // The preset's default is the exact VJP; the finite difference stays a choice.
+    const r = await run('run', 'dps', '--task', 'inpaint-box', '--iterations', '10', '--set', 'prior.vjp=symmetric-fd', '--json', '--out', out);
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report).toMatchObject({ graph: 'dps', iterations: 10, vjpCalls: 10, nfe: 30, provider: 'onnx:cpu' });
+    expect(report.effectiveParams.prior.vjp).toBe('symmetric-fd');
   });
 
   it('forces an execution provider, or says why it cannot and how to get it', async () => {
