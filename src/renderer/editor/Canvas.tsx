@@ -157,6 +157,8 @@ export function Canvas(): React.JSX.Element {
     (changes: NodeChange<FlowNode>[]) => {
       // A group's node is drawn from its members: moving it moves them, selecting it is kept here.
       const own = changes.filter((c) => !('id' in c) || !groupOfFrame(c.id));
+      // Members dragged along with their frame (both selected) already move with the drag.
+      const dragged = new Set(own.flatMap((c) => (c.type === 'position' ? [c.id] : [])));
       for (const c of changes) {
         if (!('id' in c)) continue;
         const g = groupOfFrame(c.id);
@@ -168,7 +170,7 @@ export function Canvas(): React.JSX.Element {
         if (c.type === 'select') setFrameSelection((s) => new Set(c.selected ? [...s, c.id] : [...s].filter((x) => x !== c.id)));
         if (c.type === 'position' && c.position) {
           const frame = frames.find((f) => f.id === c.id);
-          const members = new Set(doc.groups?.find((x) => x.id === g)?.nodes ?? []);
+          const members = new Set((doc.groups?.find((x) => x.id === g)?.nodes ?? []).filter((n) => !dragged.has(n)));
           if (!frame) continue;
           const dx = c.position.x - frame.position.x,
             dy = c.position.y - frame.position.y;
