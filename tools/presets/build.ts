@@ -22,7 +22,8 @@ const DEFAULT_IMAGE = `model:${DEFAULT_PRIOR}/heldout/03.png`;
  * Image, operator, simulated measurement, prior and schedule: the same in every preset. The
  * image takes the prior's size; guidance (DPS) needs the denoiser VJP: on networks by reverse
  * mode through the network ("exact"; symmetric-fd, 2 extra forwards, stays a choice): on box
- * inpainting +0.88 ± 1.38 dB paired at the same ζ, in a third of the NFE (docs/results/dps-vjp.md).
+ * inpainting +0.88 ± 1.38 dB paired at the same ζ, a third of the NFE, ~2× the CPU wall time
+ * (docs/results/dps-vjp.md).
  * Analytic priors ignore it (theirs is exact).
  */
 function inputs(schedule: Params, opts: { vjp?: boolean } = {}): Graph {
