@@ -228,11 +228,10 @@ export async function compile(graph: GraphDocument, opts: CompileOptions = {}): 
   // is a latent, and a second statement of its shape could only disagree with the networks.
   const spaces = resolveSpaces(doc);
   const latentShape = latentShapeOf(doc);
-  const inLatent = (id: string): boolean =>
-    spaces.of(id) === 'latent' &&
-    nodeKind(nodes.get(id)!.kind)!
-      .inputs.concat(nodeKind(nodes.get(id)!.kind)!.outputs)
-      .some((p) => p.anySpace);
+  const inLatent = (id: string): boolean => {
+    const k = nodeKind(nodes.get(id)!.kind)!;
+    return spaces.of(id) === 'latent' && [...k.inputs, ...k.outputs].some((p) => p.anySpace);
+  };
   const steps: BodyStep[] = order
     .filter((id) => dynamic.has(id) && !NOT_STEPS.has(role(id)))
     .map((id) => ({
