@@ -59,7 +59,9 @@ async function tune(preset: string, node: string, param: string, grid: number[],
   let best = grid[0]!,
     score = -Infinity;
   for (const v of grid) {
-    const rs = await Promise.all([8, 9].map((i) => run(preset, i, { ...base, [node]: { ...base[node], [param]: v } })));
+    // One run at a time: the operator folder's synchronous session serves one caller.
+    const rs = [];
+    for (const i of [8, 9]) rs.push(await run(preset, i, { ...base, [node]: { ...base[node], [param]: v } }));
     const mean = rs.reduce((a, r) => a + r.x, 0) / rs.length;
     console.log(`  tune ${preset} ${node}.${param} = ${v}: ${mean.toFixed(2)} dB on heldout/08–09`);
     if (mean > score) [best, score] = [v, mean];
