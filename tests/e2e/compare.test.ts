@@ -58,7 +58,11 @@ describe('compare', () => {
     console.log(
       `DDiff s/NFE at ${ITERATIONS} iterations: alone ${before.toFixed(4)} and ${after.toFixed(4)}, in Compare ${compared.toFixed(4)} (ratio ${(compared / alone).toFixed(2)})`,
     );
-    expect(Math.abs(compared / alone - 1)).toBeLessThanOrEqual(0.2);
+    // Run one after another, an entry costs what it costs alone (measured within 20 % on a quiet
+    // machine); entries run side by side on two cores cost about 2–3× (64 vs 22 s before). The bound
+    // sits between the two so that a busy CI runner does not make it flaky.
+    expect(compared / alone).toBeLessThan(1.5);
+    expect(compared / alone).toBeGreaterThan(0.67);
     expect(errors).toEqual([]);
   }, 240_000);
 });

@@ -219,7 +219,7 @@ describe('studio (browser mode)', () => {
 
   it('edits like a desktop tool: search, quick add, copy/paste, delete, undo/redo, units in the inspector', async () => {
     const { page, errors } = await open(studio);
-    await page.getByTestId('palette-search').fill('langevin');
+    await page.getByTestId('palette-search').fill('langevin (daps)'); // a title: LatentMCMC's doc names Langevin too
     expect(await page.locator('[data-testid^="palette-"][draggable="true"]').count()).toBe(1);
     await page.getByTestId('palette-search').fill('');
 
