@@ -60,6 +60,22 @@ describe('latent graphs', () => {
     expect(decodes).toBe(6);
   }, 30_000);
 
+  it('encode before the loop: a latent State starts from the encoded image', async () => {
+    const g = edited((d) => {
+      d.nodes.push({ id: 'enc', kind: 'Encoder', params: {}, position: { x: 0, y: 0 } });
+      d.nodes.find((n) => n.id === 'zt')!.params.init = 'input';
+      d.edges.push({ source: 'image', sourcePort: 'image', target: 'enc', targetPort: 'image' }, { source: 'enc', sourcePort: 'z', target: 'zt', targetPort: 'init' });
+    });
+    const plan = await compile(g, { iterations: 2 });
+    const z = plan.constants.get('enc.z') as { shape: number[]; data: Float32Array };
+    expect(z.shape).toEqual([1, 4, 8, 8]);
+    expect(plan.states.find((s) => s.id === 'zt')).toMatchObject({ init: 'input', initFrom: { node: 'enc', port: 'z' }, shape: [4, 8, 8] });
+    let seen: Float32Array | undefined;
+    const table = { ...executors, Denoise: (ctx: StepContext) => ((seen ??= Float32Array.from((ctx.input('xt') as { data: Float32Array }).data)), executors.Denoise!(ctx)) };
+    await runPlan(plan, { throttleMs: Infinity, stopAt: 1, backend: { step: { form: 'node', executors: table }, summary: '' } });
+    expect(Array.from(seen!)).toEqual(Array.from(z.data)); // the first z-update denoises E(x)
+  }, 30_000);
+
   it('refuse a latent State wired into an image port, with the node, the port and both shapes', async () => {
     const g = edited((d) => d.edges.push({ source: 'zt', sourcePort: 'current', target: 'preview', targetPort: 'image' }));
     g.edges = g.edges.filter((e) => !(e.target === 'preview' && e.source === 'decode'));

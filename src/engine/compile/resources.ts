@@ -16,6 +16,7 @@ import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
 import { readLatentFolder, shapeOfDims } from '../priors/latentCard';
 import { latentModelDir, loadLatentPrior } from '../priors/latentPrior';
+import { latentNet } from '../runtime/latentExecutors';
 import { loadOnnxPrior } from '../priors/onnxPrior';
 import { withSymmetricVjp } from '../priors/symmetricVjp';
 import { withExactVjp } from '../onnx/autodiff/priorVjp';
@@ -105,7 +106,8 @@ export async function evalLatentPrior(n: GraphNode, imageShape: Shape): Promise<
 }
 
 /**
- * Evaluates one static node other than ScoreModel/Schedule (which need the image shape). `fit`
+ * Evaluates one static node other than ScoreModel/Schedule (which need the image shape): images,
+ * operators, the measurement, and an Encoder or Decoder not downstream of a State. `fit`
  * is the learned prior's image shape: images follow its channels, and its size unless set.
  */
 export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number, fit?: Shape, warn?: (message: string) => void): Promise<Record<string, Value>> {
@@ -135,6 +137,17 @@ export async function evalStatic(n: GraphNode, input: StaticInputs, seed: number
       operatorNotes(n, m.op, warn);
       if (m.record.noise.kind !== 'gaussian') throw new CompileError(`${who(n)}: ${p.path as string} has Poisson noise; solvers need a Gaussian σ_y for now`, n.id);
       return { measurement: { op: m.op, y: m.y, sigmaY: m.record.noise.sigma, ...(m.x ? { x: m.x } : {}) } satisfies MeasurementValue };
+    }
+    case 'Encoder':
+    case 'Decoder': {
+      // Before the loop (e.g. a State's init from the encoded image): once, with the loop's cached network.
+      const role = n.kind === 'Encoder' ? 'encoder' : 'decoder';
+      const x = input(role === 'encoder' ? 'image' : 'z') as Tensor;
+      const net = await wrap(n, () => latentNet(p, role));
+      const out = await wrap(n, () => net.run(x));
+      if (role === 'encoder') return { z: out };
+      const v = input('cotangent') as Tensor | undefined;
+      return { image: out, ...(v ? { grad: await wrap(n, () => net.vjp!(x, v)) } : {}) };
     }
     default:
       throw new CompileError(`${who(n)} has no static value`, n.id);
