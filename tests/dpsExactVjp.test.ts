@@ -26,6 +26,15 @@ function dps(vjp: 'exact' | 'symmetric-fd'): GraphDocument {
 }
 
 describe('DPS with the exact denoiser VJP of a network', () => {
+  it("is the shipped preset's default on the bundled network, recorded in the run report", async () => {
+    const doc = withMeasurement(parseGraph(JSON.parse(readFileSync(DPS, 'utf8'))), { kind: 'simulate', task: 'inpaint-box', image: 'model:fmnist-32/heldout/00.png' });
+    const plan = await compile(doc, { iterations: 2, seed: 0 });
+    const r = await runPlan(plan);
+    expect(r.report.effectiveParams?.prior?.vjp).toBe('exact');
+    expect(r.report.nfe).toBe(2); // no finite-difference forwards
+    await (plan.prior as OnnxScoreModel).release();
+  }, 60_000);
+
   it('is a valid graph, and runs the same on the JS runtime and in the fused ONNX iteration', async () => {
     const doc = dps('exact');
     expect(validateGraph(doc).errors).toEqual([]);
