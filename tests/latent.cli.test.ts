@@ -35,10 +35,13 @@ describe('lagrange with the latent-ddiff preset', () => {
     const r = await run('run', 'latent-ddiff', '--iterations', '4', '--seed', '2', '--out', out);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toMatch(/^latent-ddiff on inpaint-box: 4 iterations, 4 NFE, .*seed 2$/);
+    expect(r.out[0]).toMatch(/^latent-ddiff on inpaint-box: 4 iterations, 4 NFE \+ 4 decoder VJPs, \d+ decoder forwards, .*seed 2$/);
     expect(readNpy(join(out, 'result.npy')).shape).toEqual([1, 1, 32, 32]);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report).toMatchObject({ graph: 'latent-ddiff', iterations: 4, nfe: 4, task: 'inpaint-box', sigmaY: 0.05 });
     expect(report.metrics.psnr).toHaveLength(1);
+    // What it cost beyond NFE: one decoder VJP per iteration, and decoder forwards for the x-update plus the decoded taps.
+    expect(report.calls.decoderVjp).toBe(4);
+    expect(report.calls.decoder).toBeGreaterThanOrEqual(5);
   }, 60_000);
 });

@@ -35,10 +35,13 @@ describe('lagrange with the latent-daps preset', () => {
     const r = await run('run', 'latent-daps', '--iterations', '1', '--seed', '2', '--out', out);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toMatch(/^latent-daps on inpaint-box: 1 iterations?, 2 NFE, .*seed 2$/);
+    expect(r.out[0]).toMatch(/^latent-daps on inpaint-box: 1 iterations?, 2 NFE \+ 15 decoder VJPs, \d+ decoder forwards, .*seed 2$/);
     expect(readNpy(join(out, 'result.npy')).shape).toEqual([1, 1, 32, 32]);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report).toMatchObject({ graph: 'latent-daps', iterations: 1, nfe: 2, task: 'inpaint-box', sigmaY: 0.05 });
     expect(report.metrics.psnr[0]).toBeGreaterThan(0);
+    // One annealing level of box inpainting: K = 15 MCMC steps, each one decoder forward and one VJP.
+    expect(report.calls.decoderVjp).toBe(15);
+    expect(report.calls.decoder).toBeGreaterThanOrEqual(16);
   }, 60_000);
 });

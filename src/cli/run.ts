@@ -201,7 +201,7 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
     ...(r.status === 'cancelled'
       ? [`interrupted (Ctrl-C) after ${done} of ${r.report.iterations} iterations, ${r.report.nfe} NFE: the output is partial; report.json has status "cancelled"`]
       : []),
-    `${r.report.graph} on ${inputs?.task}: ${r.report.iterations} iterations, ${r.report.nfe} NFE, ${(r.report.wallMs / 1000).toFixed(2)} s (${(r.report.secondsPerNfe * 1000).toFixed(2)} ms/NFE, ${r.report.nfe > 0 && r.report.scoreModelMs === 0 ? 'network inside the fused iteration' : `score model ${((100 * r.report.scoreModelMs) / r.report.wallMs).toFixed(0)} %`}), ${r.report.provider}${backend === 'onnx' ? ', backend onnx' : ''}, seed ${r.report.seed}`,
+    `${r.report.graph} on ${inputs?.task}: ${r.report.iterations} iterations, ${r.report.nfe} NFE${callsText(r.report.calls)}, ${(r.report.wallMs / 1000).toFixed(2)} s (${(r.report.secondsPerNfe * 1000).toFixed(2)} ms/NFE, ${r.report.nfe > 0 && r.report.scoreModelMs === 0 ? 'network inside the fused iteration' : `score model ${((100 * r.report.scoreModelMs) / r.report.wallMs).toFixed(0)} %`}), ${r.report.provider}${backend === 'onnx' ? ', backend onnx' : ''}, seed ${r.report.seed}`,
     ...(m
       ? [`PSNR ${fmt(m.psnr, 2)} dB  SSIM ${fmt(m.ssim)}${m.lpips ? `  LPIPS ${fmt(m.lpips)}` : ''}  residual ${fmt(m.residual)}  residual/σ ${fmt(m.normalisedResidual, 2)}`]
       : []),
@@ -212,4 +212,14 @@ export async function runGraph(target: string, args: RunArgs, io: { out(l: strin
   if (!args.json) lines.forEach((l) => io.out(l));
   io.err(`lagrange: interrupted: ${args.out} holds a partial run (${done} of ${r.report.iterations} iterations)\n`);
   throw new InterruptedError('interrupted');
+}
+
+/** Other networks' evaluations for the summary line (e.g. ` + 1000 decoder VJPs, 1001 decoder`); empty when there were none. */
+function callsText(calls: Record<string, number> | undefined): string {
+  const names: Record<string, string> = { decoderVjp: 'decoder VJPs', decoder: 'decoder forwards', encoder: 'encoder forwards' };
+  const order = (k: string): number => (k in names ? Object.keys(names).indexOf(k) : 99);
+  const parts = Object.entries(calls ?? {})
+    .sort(([a], [b]) => order(a) - order(b))
+    .map(([k, n]) => `${n} ${names[k] ?? k}`);
+  return parts.length ? ` + ${parts.join(', ')}` : '';
 }

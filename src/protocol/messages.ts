@@ -180,6 +180,8 @@ export interface WireReport {
   nfe: number;
   /** Denoiser VJP evaluations (DPS). */
   vjpCalls: number;
+  /** Evaluations of networks other than the score model, by name: `encoder`, `decoder`, `decoderVjp` (latent solvers). */
+  calls?: Record<string, number>;
   wallMs: number;
   /** Time inside score-model calls. */
   scoreModelMs: number;

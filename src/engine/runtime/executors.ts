@@ -42,6 +42,11 @@ export interface StepContext<P = Record<string, unknown>> {
   /** A note for the run report (e.g. which form of a step ran), recorded once per message. */
   warn(message: string): void;
   /**
+   * Counts `n` (default 1) evaluations of a network other than the score model, by name (e.g.
+   * `decoder`, `decoderVjp`), into the run report's `calls`. Absent outside a run.
+   */
+  tally?(what: string, n?: number): void;
+  /**
    * The run's buffer pool: outputs allocated from it may hold a dead value's old entries, so
    * kernels overwrite them entirely. Absent (a fused body, `pool: false`): fresh tensors.
    */

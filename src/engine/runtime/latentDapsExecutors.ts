@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor/tensor';
 import { shapeStr } from '../tensor/tensor';
 import { bind } from './bind';
 import type { Executor, StepContext } from './executors';
-import { latentNet } from './latentExecutors';
+import { countedNet } from './latentExecutors';
 import { latentMcmc, latentPfOde, latentRenoise, levelLr } from './latentDapsSteps';
 
 /** A node's failure as an error naming it and its kind. */
@@ -39,7 +39,7 @@ export const latentDapsExecutors: Record<string, Executor> = Object.fromEntries(
     const s = ctx.input('schedule') as ResolvedSchedule;
     const p = ctx.params;
     try {
-      const net = await latentNet(p, 'decoder');
+      const net = await countedNet(ctx, 'decoder');
       const rng = ctx.rng();
       const lr = levelLr(p.lr, p.lrMinRatio, ctx.k, s.K);
       const z0 = await latentMcmc(ctx.input('measurement') as MeasurementValue, net, ctx.input('z0') as Tensor, s.sigmaT[ctx.k]!, { ...p, lr }, rng);

@@ -33,6 +33,20 @@ export function latentNet(params: Record<string, unknown>, role: 'encoder' | 'de
   return net;
 }
 
+/**
+ * The network of {@link latentNet} for a step: each forward and VJP is counted into the run
+ * report's `calls` (`encoder`, `decoder`, `decoderVjp`), so a run says what it cost beyond NFE.
+ */
+export async function countedNet(ctx: StepContext, role: 'encoder' | 'decoder'): Promise<AutoencoderNet> {
+  const net = await latentNet(ctx.params, role);
+  const vjp = net.vjp;
+  return {
+    ...net,
+    run: (input) => (ctx.tally?.(role), net.run(input)),
+    ...(vjp ? { vjp: (z: Tensor, v: Tensor) => (ctx.tally?.(`${role}Vjp`), vjp(z, v)) } : {}),
+  };
+}
+
 /** Releases every cached encoder and decoder session (tests, a host shutting down). */
 export async function releaseLatentNets(): Promise<void> {
   const all = [...nets.values()];
@@ -91,7 +105,7 @@ export const latentExecutors: Record<string, Executor> = Object.fromEntries([
   bind(encoder, async (ctx) => {
     const x = ctx.input('image') as Tensor;
     try {
-      const net = await latentNet(ctx.params, 'encoder');
+      const net = await countedNet(ctx, 'encoder');
       return { z: await net.run(x) };
     } catch (e) {
       failOn(ctx, 'Encoder', e);
@@ -101,7 +115,7 @@ export const latentExecutors: Record<string, Executor> = Object.fromEntries([
     const z = ctx.input('z') as Tensor;
     const v = ctx.input('cotangent') as Tensor | undefined;
     try {
-      const net = await latentNet(ctx.params, 'decoder');
+      const net = await countedNet(ctx, 'decoder');
       const image = await net.run(z);
       const outs: Record<string, Tensor> = { image };
       if (v) outs.grad = await net.vjp!(z, v);
@@ -113,7 +127,7 @@ export const latentExecutors: Record<string, Executor> = Object.fromEntries([
   bind(latentXUpdate, async (ctx) => {
     const s = ctx.input('schedule') as ResolvedSchedule;
     try {
-      const net = await latentNet(ctx.params, 'decoder');
+      const net = await countedNet(ctx, 'decoder');
       const u = ctx.input('u') as Tensor | undefined;
       const r = await latentGradientStep(ctx.input('measurement') as MeasurementValue, net, ctx.input('z') as Tensor, u, s.t[ctx.k]!, ctx.params);
       return { x: r.x, decoded: r.decoded };

@@ -154,6 +154,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
     vjpCalls = 0,
     scoreMs = 0;
   const warnings = new Set(plan.warnings);
+  const calls = new Map<string, number>(); // other networks' evaluations (StepContext.tally)
   if (opts.backend?.summary) warnings.add(opts.backend.summary);
   const body: IterationStep = opts.backend?.step ?? { form: 'node', executors: jsExecutors };
   const iterate = body.form === 'fused' ? body.iterate : undefined;
@@ -234,6 +235,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       iterations: K,
       nfe,
       vjpCalls,
+      ...(calls.size ? { calls: Object.fromEntries(calls) } : {}),
       wallMs,
       scoreModelMs: scoreMs,
       engineMs: wallMs - scoreMs,
@@ -289,6 +291,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunRes
       input: (port: string) => (step.inputs[port] ? values.get(key(step.inputs[port]!)) : undefined),
       rng: () => createRng(plan.seed, stepStream(step.id, k)),
       warn: (m: string) => warnings.add(m),
+      tally: (what: string, n = 1) => calls.set(what, (calls.get(what) ?? 0) + n),
     };
     let outs: Record<string, Tensor>;
     try {
