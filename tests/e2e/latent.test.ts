@@ -2,7 +2,8 @@
  * A latent solver in the studio (browser mode, Chromium): the latent-ddiff preset opens from the
  * gallery with its latent ports drawn as such, runs on the bundled fmnist-latent-8 model, and its
  * Preview nodes show decoded latent states (x̂ = D(x), D(z_t), D(ẑ)) as pictures while it runs.
- * Screenshot: tests/e2e/artifacts/latent-ddiff.png.
+ * In Compare, latent-ddiff and latent-daps run beside pixel DDiff on the same measurement, each
+ * column showing decoded pictures. Screenshots: tests/e2e/artifacts/latent-{ddiff,compare}.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Studio } from './studio';
@@ -41,6 +42,23 @@ describe('latent-ddiff in the studio', () => {
     const psnr = Number((await page.getByTestId('summary-psnr').textContent())!.split(' ')[0]);
     expect(psnr).toBeGreaterThan(5); // 60 of 1000 iterations: scored, finite
     await shot(page, 'latent-ddiff');
+
+    // Compare: the latent solvers beside pixel DDiff on one measurement, each column a decoded picture.
+    await page.getByTestId('tab-compare').click();
+    await page.getByTestId('compare-view').waitFor();
+    const entries = ['ddiff', 'latent-ddiff', 'latent-daps'];
+    for (const chip of await page.locator('[data-testid^="compare-entry-"]').all()) {
+      const name = (await chip.getAttribute('data-testid'))!.slice('compare-entry-'.length);
+      if (((await chip.getAttribute('aria-pressed')) === 'true') !== entries.includes(name)) await chip.click();
+    }
+    await page.getByTestId('compare-iterations').fill('20');
+    await page.getByTestId('compare-run').click();
+    for (const name of entries) await expect.poll(() => page.getByTestId(`compare-status-${name}`).textContent(), { timeout: 120_000 }).toBe('done');
+    for (const name of entries) {
+      const size = await page.getByTestId(`compare-frame-${name}`).evaluate((c) => (c instanceof HTMLCanvasElement ? [c.width, c.height] : undefined));
+      expect(size, name).toEqual([32, 32]);
+    }
+    await shot(page, 'latent-compare');
     expect(errors).toEqual([]);
-  }, 180_000);
+  }, 240_000);
 });
