@@ -44,4 +44,10 @@ describe('lagrange with the latent-ddiff preset', () => {
     expect(report.calls.decoderVjp).toBe(4);
     expect(report.calls.decoder).toBeGreaterThanOrEqual(5);
   }, 60_000);
+
+  it('refuses the latent model as the prior of a pixel preset, saying where it belongs', async () => {
+    const r = await run('run', 'ddiff', '--prior', 'resources/models/fmnist-latent-8', '--iterations', '2', '--out', join(tmp, 'wrong'));
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toMatch(/node "prior" \(ScoreModel\): \S+fmnist-latent-8 is a latent prior .*latents 4×8×8 of 1×32×32 images\); use it in a LatentScoreModel node/);
+  });
 });

@@ -14,7 +14,7 @@ import { gaussianFromImages } from '../priors/diagonalGaussian';
 import { gaussianMixturePrior } from '../priors/gaussianMixture';
 import { resolveModelDir } from '../priors/catalog';
 import { readModelCard } from '../priors/modelCard';
-import { readLatentFolder, shapeOfDims } from '../priors/latentCard';
+import { readLatentBlock, readLatentFolder, shapeOfDims } from '../priors/latentCard';
 import { latentModelDir, loadLatentPrior } from '../priors/latentPrior';
 import { latentNet } from '../runtime/latentExecutors';
 import { loadOnnxPrior } from '../priors/onnxPrior';
@@ -80,6 +80,15 @@ export function priorImageShape(n: GraphNode): Shape | undefined {
   const dir = modelDir(n);
   if (!dir) return undefined;
   const card = wrapSync(n, () => readModelCard(dir));
+  // A latent prior's card describes latents, not images: a ScoreModel would take them for pixels.
+  const latent = wrapSync(n, () => readLatentBlock(dir));
+  if (latent) {
+    throw new CompileError(
+      `${who(n)}: ${dir} is a latent prior (its model.json has a latent block: autoencoder ${latent.autoencoder.id}, latents ${card.image.channels}×${card.image.height}×${card.image.width} of ${shapeOfDims(latent.image).join('×')} images); ` +
+        `use it in a LatentScoreModel node with an Encoder/Decoder (e.g. the latent-ddiff or latent-daps preset), not in a ScoreModel`,
+      n.id,
+    );
+  }
   return [card.image.channels, card.image.height, card.image.width];
 }
 
