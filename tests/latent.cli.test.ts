@@ -1,14 +1,15 @@
 /**
- * `lagrange presets` lists latent-ddiff, and `lagrange run latent-ddiff` runs it from the command
- * line on its own held-out image, writing the decoded result and its report.
+ * The latent presets from the command line: `lagrange presets` lists latent-ddiff and latent-daps,
+ * and `lagrange run` runs each on its held-out image, writing the decoded result and a report
+ * that counts the decoder's forwards and VJPs; a latent model given to a pixel preset is refused.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main';
 import { readNpy } from '../src/engine/io/npy';
 import { releaseLatentNets } from '../src/engine/runtime/latentExecutors';
+import { cli as run } from './helpers/cli';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lagrange-latent-cli-'));
 afterAll(async () => {
@@ -16,33 +17,44 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'lagrange', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
+interface Report {
+  calls: Record<string, number>;
+  metrics: { psnr: number[] };
 }
 
-describe('lagrange with the latent-ddiff preset', () => {
-  it('lists it among the presets', async () => {
+/** Runs `preset` and returns its report after checking the summary line and the decoded result. */
+async function ran(preset: string, iterations: number, line: RegExp): Promise<Report> {
+  const out = join(tmp, preset);
+  const r = await run('run', preset, '--iterations', String(iterations), '--seed', '2', '--out', out);
+  expect(r.err).toEqual([]);
+  expect(r.code).toBe(0);
+  expect(r.out[0]).toMatch(line);
+  expect(readNpy(join(out, 'result.npy')).shape).toEqual([1, 1, 32, 32]);
+  return JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+}
+
+describe('lagrange with the latent presets', () => {
+  it('lists both among the presets', async () => {
     const r = await run('presets');
     expect(r.code).toBe(0);
     expect(r.out.find((l) => l.startsWith('latent-ddiff '))).toMatch(/LatentDDiff/);
+    expect(r.out.find((l) => l.startsWith('latent-daps '))).toMatch(/LatentDAPS/);
   });
 
-  it('runs it and writes the decoded result with its report', async () => {
-    const out = join(tmp, 'box');
-    const r = await run('run', 'latent-ddiff', '--iterations', '4', '--seed', '2', '--out', out);
-    expect(r.err).toEqual([]);
-    expect(r.code).toBe(0);
-    expect(r.out[0]).toMatch(/^latent-ddiff on inpaint-box: 4 iterations, 4 NFE \+ 4 decoder VJPs, \d+ decoder forwards, .*seed 2$/);
-    expect(readNpy(join(out, 'result.npy')).shape).toEqual([1, 1, 32, 32]);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  it('runs latent-ddiff: one decoder VJP per iteration, decoder forwards for the x-update and the decoded taps', async () => {
+    const report = await ran('latent-ddiff', 4, /^latent-ddiff on inpaint-box: 4 iterations, 4 NFE \+ 4 decoder VJPs, \d+ decoder forwards, .*seed 2$/);
     expect(report).toMatchObject({ graph: 'latent-ddiff', iterations: 4, nfe: 4, task: 'inpaint-box', sigmaY: 0.05 });
     expect(report.metrics.psnr).toHaveLength(1);
-    // What it cost beyond NFE: one decoder VJP per iteration, and decoder forwards for the x-update plus the decoded taps.
     expect(report.calls.decoderVjp).toBe(4);
     expect(report.calls.decoder).toBeGreaterThanOrEqual(5);
+  }, 60_000);
+
+  it('runs latent-daps: one annealing level of box inpainting is K = 15 MCMC steps, each a decoder forward and VJP', async () => {
+    const report = await ran('latent-daps', 1, /^latent-daps on inpaint-box: 1 iterations?, 2 NFE \+ 15 decoder VJPs, \d+ decoder forwards, .*seed 2$/);
+    expect(report).toMatchObject({ graph: 'latent-daps', iterations: 1, nfe: 2, task: 'inpaint-box', sigmaY: 0.05 });
+    expect(report.metrics.psnr[0]).toBeGreaterThan(0);
+    expect(report.calls.decoderVjp).toBe(15);
+    expect(report.calls.decoder).toBeGreaterThanOrEqual(16);
   }, 60_000);
 
   it('refuses the latent model as the prior of a pixel preset, saying where it belongs', async () => {
