@@ -44,6 +44,8 @@ export interface DerivedVjp {
 
 /** How long a thread waits for one answer: starting the thread (tsx from the sources, on a loaded machine), opening, one forward. */
 const WAIT_MS = 300_000;
+/** How long a raised flag may precede its reply on the port. */
+const REPLY_LAG_MS = 5_000;
 
 /** Sessions over several models, called synchronously. */
 export interface SyncSessions {
@@ -74,8 +76,14 @@ export function openSyncSessions(models: Readonly<Record<string, Uint8Array>>, p
   worker.unref(); // never keeps a process alive; close() ends it with the run
   const wait = (what: string): SyncReply => {
     if (Atomics.wait(flag, 0, 0, WAIT_MS) === 'timed-out') throw new OnnxOperatorError(`${who}: no answer from the ONNX session thread after ${WAIT_MS / 1000} s (${what})`);
-    const m = receiveMessageOnPort(port1)?.message as SyncReply | undefined;
-    if (!m) throw new OnnxOperatorError(`${who}: the ONNX session thread woke without a reply (${what})`);
+    // The reply is posted before the flag is raised, but a port's delivery to this thread may lag
+    // the shared store under load: poll briefly (1 ms sleeps, at most REPLY_LAG_MS) before giving up.
+    let m = receiveMessageOnPort(port1)?.message as SyncReply | undefined;
+    for (let waited = 0; !m && waited < REPLY_LAG_MS; waited++) {
+      Atomics.wait(flag, 0, 1, 1);
+      m = receiveMessageOnPort(port1)?.message as SyncReply | undefined;
+    }
+    if (!m) throw new OnnxOperatorError(`${who}: the ONNX session thread woke without a reply after ${REPLY_LAG_MS} ms (${what})`);
     if (m.type === 'error') throw new OnnxOperatorError(`${who}: ${what}: ${m.message}`);
     return m;
   };
