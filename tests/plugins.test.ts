@@ -116,7 +116,7 @@ describe('loading the fixture plugins', () => {
 });
 
 describe('a run through a plugin node kind', () => {
-  it('executes the per-iteration kind in the loop body: Halve(x̂₀) previews as x̂₀ / 2', async () => {
+  it('executes the per-iteration kind in the loop: Halve(x̂₀) previews as x̂₀ / 2', async () => {
     const doc = preset('box-ddiff');
     doc.run.iterations = 4;
     doc.nodes.push({ id: 'half', kind: 'Halve', plugin: 'box-blur', params: {} });
@@ -125,7 +125,8 @@ describe('a run through a plugin node kind', () => {
     const pz = doc.nodes.find((n) => n.id === 'preview-z')!;
     pz.params = { ...pz.params, every: 1 };
     const plan = await compile(parseGraph(doc));
-    expect(plan.body.map((s) => s.kind)).toContain('Halve');
+    // Only a Preview reads it, so it runs after the body in the iterations the preview shows (a tap).
+    expect(plan.taps.map((s) => s.kind)).toContain('Halve');
     const frames = new Map<string, Uint8ClampedArray>();
     const r = await runPlan(plan, { throttleMs: 0, onEvent: (e: RunEvent) => e.type === 'preview' && e.iteration === 3 && frames.set(e.nodeId, e.rgba) });
     expect(r.status).toBe('done');
