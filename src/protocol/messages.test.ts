@@ -7,6 +7,7 @@ describe('parseRequest', () => {
     for (const doc of [[], 'ddiff', null, 3]) {
       expect(() => parseRequest('graph.validate', { doc })).toThrow('graph.validate: doc: expected a graph document (a JSON object)');
       expect(() => parseRequest('run.start', { doc })).toThrow('run.start: doc: expected a graph document (a JSON object)');
+      expect(() => parseRequest('tune.start', { doc })).toThrow(/^tune\.start: doc: expected a graph document \(a JSON object\)/);
     }
     const doc = { format: 'lagrange-graph', nodes: 'not checked here' };
     expect(parseRequest('run.start', { doc, seed: 3 }).params).toEqual({ doc, seed: 3 });

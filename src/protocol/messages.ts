@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { NodeCatalog } from './catalog';
 import type { WireGroup } from './groups';
+import { docSchema } from './document';
 import { LIMITS } from './limits';
 import type { TuneResults } from './tune';
 import { tuneRequestSchemas } from './tune';
@@ -25,15 +26,6 @@ export const measurementSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('bundle'), path: z.string().min(1) }),
 ]);
 export type MeasurementSource = z.infer<typeof measurementSourceSchema>;
-
-/**
- * A graph document as a request carries it: typed as the editor's WireGraph (or any JSON object a
- * client sends); checked here only for being an object, since the host parses and validates it
- * with the engine's own schema and reports issues by JSON path.
- */
-const docSchema = z.custom<WireGraph | Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
-  message: 'expected a graph document (a JSON object)',
-});
 
 /** A run request: the graph as the editor holds it plus what the run panel chose. */
 export const runRequestSchema = z.object({

@@ -6,6 +6,7 @@
  * every host forwards them as it forwards run events.
  */
 import { z } from 'zod';
+import { docSchema } from './document';
 import type { WireGraph } from './messages';
 
 /** One tuned parameter: an interval (linear or log-uniform) or a list of values, as `--param` takes them. */
@@ -43,7 +44,7 @@ const images = z.array(z.string().min(1).max(1000)).min(1).max(256);
 export const tuneRequestSchema = z
   .object({
     /** A graph document; the host parses and validates it with the engine's schema. */
-    doc: z.record(z.string(), z.unknown()),
+    doc: docSchema,
     /** The task to tune for (its `task:<id>` override is what a tuned preset changes). */
     task: z.string().min(1).max(100),
     ranges: z.array(tuneRangeSchema).min(1).max(16),

@@ -7,7 +7,6 @@
 import type { WebSocket } from 'ws';
 import type { GraphChecks } from '../engine/api/checkPool';
 import { EngineService, RequestError } from '../engine/api/service';
-import type { GraphDocument } from '../engine/graph/format';
 import type { Params, ServerMessage, WireIssue, WireRunEvent } from '../protocol/messages';
 import type { TuneMessage } from '../protocol/tune';
 import { clientMessageSchema, parseRequest } from '../protocol/messages';
@@ -35,7 +34,7 @@ export interface ConnectionContext {
 function refusedImages(refs: string[], access: FileAccess): WireIssue[] {
   const nodes = refs.map((source, i) => ({ id: String(i), kind: 'ImageInput', params: { source } }));
   // Worded for the search: its images are no graph's nodes.
-  return refusedReads({ nodes, overrides: {} } as unknown as GraphDocument, access).map(({ message, nodeId }) => ({
+  return refusedReads({ nodes, overrides: {} }, access).map(({ message, nodeId }) => ({
     path: `images[${nodeId}]`,
     message: `tune.start: ${message.replace(/^node "\d+" \(ImageInput\): source /, 'image ')}`,
   }));

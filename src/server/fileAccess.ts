@@ -97,7 +97,7 @@ function bundleOperatorFolder(bundle: string): string | undefined {
  * `access`, as graph issues naming the node, the parameter and the path. A measurement bundle is
  * followed one step: the ONNX operator folder its task.json names must lie inside too.
  */
-export function refusedReads(doc: GraphDocument, access: FileAccess): WireIssue[] {
+export function refusedReads(doc: Pick<GraphDocument, 'nodes' | 'overrides'>, access: FileAccess): WireIssue[] {
   const models = new Set(listModels().map((m) => m.name));
   const where = access.allowed.length ? `, ${access.allowed.join(', ')}` : '';
   const issues: WireIssue[] = [];

@@ -3,7 +3,6 @@
  * JSON, with NaN scores (a failed row) as null, since JSON has no NaN.
  */
 import type { WireRung, WireTrial, WireTuneEvent, WireTuneRange, WireTuneResult } from '../../protocol/tune';
-import type { GraphDocument } from '../graph/format';
 import type { WireGraph } from '../../protocol/messages';
 import type { Rung } from './halving';
 import type { ParamRange } from './space';
@@ -42,7 +41,7 @@ export function wireTuneResult(res: TuneResult, folder: string): WireTuneResult 
     test: res.test,
     nfe: res.nfe,
     failures: res.failures.map((f) => `${f.image} seed ${f.seed}: ${f.error}`),
-    tuned: res.tuned as GraphDocument as unknown as WireGraph,
+    tuned: res.tuned as WireGraph,
     folder,
   };
 }

@@ -29,7 +29,7 @@ export function tuneRequest(t: TuneTarget): TuneRequest | string {
   if (!(setup.budget >= 1)) return 'the budget must be at least 1';
   const tunesK = ranges.some((r) => r.param === 'iterations' && t.doc.nodes.find((n) => n.id === r.node)?.kind === 'Schedule');
   return {
-    doc: t.doc as unknown as Record<string, unknown>,
+    doc: t.doc,
     task: t.task,
     ranges,
     val,
