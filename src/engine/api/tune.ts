@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { WireIssue } from '../../protocol/messages';
 import type { TuneRequest, WireTuneEvent } from '../../protocol/tune';
 import type { GraphDocument } from '../graph/format';
+import { canonical } from '../canonical';
 import { parseRange } from '../tune/space';
 import type { TuneThread } from '../tune/thread';
 import { tuneInThread } from '../tune/thread';
@@ -27,15 +28,6 @@ export interface TuneHost {
   /** The host's check of the images a search would read; issues refuse it. */
   checkImages?: (refs: string[]) => WireIssue[];
 }
-
-/** JSON with sorted object keys: equal requests hash alike. */
-const canonical = (v: unknown): string =>
-  v && typeof v === 'object' && !Array.isArray(v)
-    ? `{${Object.keys(v)
-        .sort()
-        .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-        .join(',')}}`
-    : JSON.stringify(v);
 
 /** The searches of one host connection. */
 export class TuneSessions {

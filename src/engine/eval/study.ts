@@ -7,6 +7,7 @@
  */
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { canonical } from '../canonical';
 import { compile } from '../compile/compile';
 import { withMeasurement, withPrior, withProvider } from '../graph/edit';
 import { parseGraph } from '../graph/format';
@@ -112,15 +113,6 @@ export function expandImages(sources: string[], count?: number): string[] {
   }
   return count === undefined ? out : out.slice(0, count);
 }
-
-/** JSON with object keys sorted, so equal parameter tables give equal keys. */
-const canonical = (v: unknown): string =>
-  v && typeof v === 'object' && !Array.isArray(v)
-    ? `{${Object.keys(v)
-        .sort()
-        .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-        .join(',')}}`
-    : JSON.stringify(v);
 
 /** Whether `solver` is one of the graph-free {@link REFERENCE_SOLVERS}. */
 const isReference = (solver: string): boolean => (REFERENCE_SOLVERS as readonly string[]).includes(solver);

@@ -5,6 +5,7 @@
  * so a job gives the same row on any runner.
  */
 import { createHash } from 'node:crypto';
+import { canonical } from '../canonical';
 import type { StudyRow, StudySpec } from '../eval/study';
 import { REFERENCE_SOLVERS, rowKey } from '../eval/study';
 import { LAGRANGE_VERSION } from '../version';
@@ -44,20 +45,6 @@ export interface JobRunner {
   run(jobs: readonly StudyJob[], on: JobCallbacks, signal?: AbortSignal): Promise<void>;
   /** Releases threads and connections. */
   close(): Promise<void>;
-}
-
-/** JSON with object keys sorted (so equal tables hash equal) and undefined fields left out. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 /**
