@@ -19,6 +19,7 @@ afterAll(async () => {
 
 interface Report {
   calls: Record<string, number>;
+  placement: { node: string; kind: string; ranOn: string; reason?: string }[];
   metrics: { psnr: number[] };
 }
 
@@ -47,6 +48,8 @@ describe('lagrange with the latent presets', () => {
     expect(report.metrics.psnr).toHaveLength(1);
     expect(report.calls.decoderVjp).toBe(4);
     expect(report.calls.decoder).toBeGreaterThanOrEqual(5);
+    // The Decoders only sinks read run after the body, in JS, and the placement says so.
+    expect(report.placement.find((p) => p.node === 'decode')).toMatchObject({ kind: 'Decoder', ranOn: 'js', reason: expect.stringMatching(/^a tap/) });
   }, 60_000);
 
   it('runs latent-daps: one annealing level of box inpainting is K = 15 MCMC steps, each a decoder forward and VJP', async () => {

@@ -128,13 +128,24 @@ export async function qualityWithLpips(m: MeasurementValue, x: Tensor, lpips: Lp
 
 const isTensor = (v: Value | undefined): v is Tensor => !!v && typeof v === 'object' && 'data' in v && v.data instanceof Float32Array;
 
-/** N copies of a 1×… tensor (or the tensor itself when it already has batch N). */
-/** What ran where, for the report: the backend's record, or (the JS runtime) every body step in JS. */
+/**
+ * What ran where, for the report: the backend's record of the body (the JS runtime: every step in
+ * JS), then the taps, which always run their JS executors after the body.
+ */
 function placement(plan: Plan, backend: RunOptions['backend']): WirePlacement[] {
   const steps = backend?.placement ?? plan.body.map((s) => ({ node: s.id, kind: s.kind, ranOn: 'js' as const, provider: 'js' }));
-  return steps.map((p) => ({ node: p.node, kind: p.kind, ranOn: p.ranOn, provider: p.provider, ...('reason' in p && p.reason ? { reason: p.reason.why } : {}) }));
+  const body = steps.map((p) => ({ node: p.node, kind: p.kind, ranOn: p.ranOn, provider: p.provider, ...('reason' in p && p.reason ? { reason: p.reason.why } : {}) }));
+  const taps = (plan.taps ?? []).map((t) => ({
+    node: t.id,
+    kind: t.kind,
+    ranOn: 'js' as const,
+    provider: 'js',
+    reason: 'a tap: only sinks read it, so it runs after the body in the iterations they show',
+  }));
+  return [...body, ...taps];
 }
 
+/** N copies of a 1×… tensor (or the tensor itself when it already has batch N). */
 function toBatch(t: Tensor, n: number, what: string): Tensor {
   if (t.shape[0] === n) return t;
   if (t.shape[0] !== 1) throw new RunError(`${what}: batch ${t.shape[0]} does not match the run's ${n} samples`);
